@@ -1,0 +1,20 @@
+// One spdlog logger per module, all writing through one sink whose pattern carries the node
+// name, so the interleaved output of a coordinator and its workers can be told apart:
+//   [2026-11-21T08:30:00.123+0000][info][node-a-worker-2][membership] joined ...
+#pragma once
+
+#include <spdlog/fwd.h>
+
+#include <memory>
+#include <string>
+
+namespace troupe::logging {
+
+/// Sets the node name and level for every logger, existing and future. Call once at start.
+/// Returns false when `level` is not a spdlog level name.
+bool init(const std::string& node_name, const std::string& level);
+
+/// Returns the logger of `module`, creating it on first use.
+std::shared_ptr<spdlog::logger> get(const std::string& module);
+
+} // namespace troupe::logging

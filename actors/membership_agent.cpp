@@ -1,0 +1,324 @@
+#include "actors/membership_agent.hpp"
+
+#include "actors/logging.hpp"
+#include "actors/reply.hpp"
+#include "actors/wall_clock.hpp"
+#include "actors/wire.hpp"
+#include "protocols/membership/codec.hpp"
+#include "protocols/supervision/backoff.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <random>
+
+namespace troupe {
+
+namespace ms = membership;
+
+namespace {
+
+enum class link_state : uint8_t { disconnected, connecting, joining, up };
+
+const char* to_string(link_state s) {
+  switch (s) {
+    case link_state::disconnected:
+      return "disconnected";
+    case link_state::connecting:
+      return "connecting";
+    case link_state::joining:
+      return "joining";
+    case link_state::up:
+      return "up";
+  }
+  return "?";
+}
+
+struct agent_state {
+  membership_agent_config cfg;
+  std::shared_ptr<spdlog::logger> log = logging::get("membership");
+  link_state state = link_state::disconnected;
+  caf::actor coordinator;
+  endpoint coordinator_ep;
+  size_t next_endpoint = 0;
+  uint64_t incarnation = 0;
+  uint64_t generation = 0;   // bumped on every (re)connect: replies of older links are ignored
+  std::string cluster_id;
+  time_point last_ack{};
+  time_point next_attempt{};
+  std::optional<supervision::backoff> backoff;
+  std::minstd_rand rng;
+  std::optional<ms::view> cached_view;
+  uint64_t bad_frames = 0;
+  uint32_t failed_attempts = 0;
+  bool started = false;
+
+  static inline const char* name = "troupe.membership_agent";
+};
+
+using agent_actor = caf::stateful_actor<agent_state>;
+
+double jitter(agent_state& st) {
+  return std::uniform_real_distribution<double>{0.0, 1.0}(st.rng);
+}
+
+void retry_later(agent_actor* self, const std::string& reason) {
+  auto& st = self->state;
+  st.state = link_state::disconnected;
+  st.coordinator = nullptr;
+  auto delay = st.backoff->next(jitter(st));
+  st.next_attempt = self->clock().now() + delay;
+  // The first failure is news; repeating it every few seconds is noise.
+  auto lvl = ++st.failed_attempts == 1 || st.failed_attempts % 10 == 0 ? spdlog::level::warn
+                                                                      : spdlog::level::debug;
+  st.log->log(lvl, "cannot join via {} (attempt {}): {}; retrying in {} ms",
+              st.coordinator_ep.to_string(), st.failed_attempts, reason,
+              std::chrono::duration_cast<milliseconds>(delay).count());
+}
+
+void lost(agent_actor* self, const std::string& reason) {
+  auto& st = self->state;
+  st.log->warn("lost coordinator {}: {}", st.coordinator_ep.to_string(), reason);
+  if (st.coordinator)
+    self->demonitor(st.coordinator);
+  ++st.generation;
+  st.state = link_state::disconnected;
+  st.coordinator = nullptr;
+  st.next_attempt = self->clock().now() + st.backoff->next(jitter(st));
+}
+
+void send_heartbeat(agent_actor* self);
+
+void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
+  auto& st = self->state;
+  if (gen != st.generation || st.state != link_state::joining)
+    return;
+  ms::decoded msg;
+  if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none) {
+    ++st.bad_frames;
+    retry_later(self, std::string{"bad reply to join: "} + ms::to_string(err));
+    return;
+  }
+  if (auto* rej = std::get_if<ms::join_rejected>(&msg.body)) {
+    retry_later(self, "refused: " + rej->reason);
+    return;
+  }
+  auto* acc = std::get_if<ms::join_accepted>(&msg.body);
+  if (!acc) {
+    ++st.bad_frames;
+    retry_later(self, "unexpected reply to join");
+    return;
+  }
+  st.incarnation = acc->incarnation;
+  st.cluster_id = acc->cluster_id;
+  st.state = link_state::up;
+  st.last_ack = self->clock().now();
+  st.backoff->reset();
+  st.failed_attempts = 0;
+  self->monitor(st.coordinator);
+  st.log->info("joined cluster {} via {} as incarnation {}", st.cluster_id,
+               st.coordinator_ep.to_string(), st.incarnation);
+  send_heartbeat(self);
+}
+
+void attempt_join(agent_actor* self) {
+  auto& st = self->state;
+  if (st.cfg.coordinators.empty())
+    return;
+  st.coordinator_ep = st.cfg.coordinators[st.next_endpoint++ % st.cfg.coordinators.size()];
+  st.state = link_state::connecting;
+  auto gen = ++st.generation;
+  self
+    ->request(st.cfg.resolver, st.cfg.connect_timeout, caf::connect_atom::value,
+              st.coordinator_ep.host, st.coordinator_ep.port)
+    .then(
+      [self, gen](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                  const std::set<std::string>&) {
+        auto& st = self->state;
+        if (gen != st.generation)
+          return;
+        if (!ptr) {
+          retry_later(self, "no actor is published there");
+          return;
+        }
+        st.coordinator = caf::actor_cast<caf::actor>(ptr);
+        st.state = link_state::joining;
+        self
+          ->request(st.coordinator, st.cfg.connect_timeout,
+                    frame{ms::encode(ms::join_request{st.cfg.self})})
+          .then([self, gen](const frame& f) { on_join_reply(self, gen, f); },
+                [self, gen](const caf::error& err) {
+                  if (gen == self->state.generation)
+                    retry_later(self, "join: " + self->system().render(err));
+                });
+      },
+      [self, gen](const caf::error& err) {
+        if (gen == self->state.generation)
+          retry_later(self, self->system().render(err));
+      });
+}
+
+void send_heartbeat(agent_actor* self) {
+  auto& st = self->state;
+  auto gen = st.generation;
+  self
+    ->request(st.coordinator, st.cfg.failure_timeout,
+              frame{ms::encode(ms::heartbeat{st.cfg.self.name, st.incarnation})})
+    .then(
+      [self, gen](const frame& f) {
+        auto& st = self->state;
+        if (gen != st.generation || st.state != link_state::up)
+          return;
+        ms::decoded msg;
+        auto* ack = ms::decode(f.bytes, msg) == ms::codec_errc::none
+                      ? std::get_if<ms::heartbeat_ack>(&msg.body)
+                      : nullptr;
+        if (!ack) {
+          ++st.bad_frames;
+          st.log->warn("bad heartbeat reply from {}", st.coordinator_ep.to_string());
+          return;
+        }
+        st.last_ack = self->clock().now();
+        if (ack->rejoin) {
+          st.log->info("coordinator no longer knows incarnation {}: joining again",
+                       st.incarnation);
+          self->demonitor(st.coordinator);
+          ++st.generation;
+          st.state = link_state::disconnected;
+          st.coordinator = nullptr;
+          st.next_attempt = self->clock().now();
+        }
+      },
+      [](const caf::error&) {
+        // Silence is judged on the tick, by the time since the last ack.
+      });
+}
+
+ms::status_reply status_of(agent_state& st) {
+  ms::status_reply r;
+  if (st.cached_view) {
+    r.members = *st.cached_view;
+  } else {
+    auto me = st.cfg.self;
+    me.state = ms::member_state::joining;
+    r.members.members.push_back(me);
+  }
+  r.answered_by = st.cfg.self.name;
+  if (st.state != link_state::up) {
+    r.node_health.level = "yellow";
+    r.node_health.reasons.push_back(std::string{"not connected to a coordinator ("}
+                                    + to_string(st.state) + ")");
+  }
+  r.bad_frames = st.bad_frames;
+  return r;
+}
+
+caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
+  auto& st = self->state;
+  st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
+  st.rng.seed(cfg.seed);
+  st.cfg = std::move(cfg);
+  self->set_error_handler([self](caf::error& err) {
+    self->state.log->warn("unexpected error message: {}", self->system().render(err));
+  });
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.coordinator && dm.source == st.coordinator.address())
+      lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
+  });
+  return {
+    [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
+      // The ports are known only once they are bound (0 means "any free port").
+      auto& st = self->state;
+      if (st.started)
+        return;
+      st.started = true;
+      st.cfg.self.address = advertised_address(st.cfg.self.address, cluster_port);
+      st.cfg.self.http_port = http_port;
+      st.next_attempt = self->clock().now();
+      self->send(self, tick_atom::value);
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      if (st.cfg.is_orphaned && st.cfg.is_orphaned()) {
+        if (st.cfg.on_fatal)
+          st.cfg.on_fatal("the supervising coordinator process is gone");
+        st.cfg.is_orphaned = nullptr; // report once
+      }
+      auto now = self->clock().now();
+      switch (st.state) {
+        case link_state::disconnected:
+          if (now >= st.next_attempt)
+            attempt_join(self);
+          break;
+        case link_state::up:
+          if (now - st.last_ack >= st.cfg.failure_timeout)
+            lost(self, "no heartbeat answer for "
+                         + std::to_string(
+                           std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())
+                         + " ms");
+          else
+            send_heartbeat(self);
+          break;
+        default:
+          break; // connecting and joining are bounded by their request timeouts
+      }
+      self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
+    },
+    [self](const frame& f) {
+      auto& st = self->state;
+      ms::decoded msg;
+      if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none) {
+        ++st.bad_frames;
+        st.log->warn("rejected a frame: {}", ms::to_string(err));
+        return reply_error(self, caf::make_error(caf::sec::invalid_argument, ms::to_string(err)));
+      }
+      if (auto* v = std::get_if<ms::view>(&msg.body)) {
+        if (!st.cached_view || v->version >= st.cached_view->version
+            || v->cluster_id != st.cached_view->cluster_id)
+          st.cached_view = std::move(*v);
+        return;
+      }
+      if (std::holds_alternative<ms::status_request>(msg.body))
+        return reply(self, frame{ms::encode(status_of(st))});
+      ++st.bad_frames;
+      st.log->warn("rejected a frame: unexpected message type for a worker");
+      reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));
+    },
+    [self](leave_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.state != link_state::up)
+        return false;
+      auto rp = self->make_response_promise<bool>();
+      ++st.generation; // no more heartbeats or rejoins after this
+      st.state = link_state::disconnected;
+      st.next_attempt = time_point::max();
+      self->demonitor(st.coordinator);
+      self
+        ->request(st.coordinator, milliseconds(1000),
+                  frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation})})
+        .then(
+          [self, rp](const frame&) mutable {
+            self->state.log->info("left the cluster");
+            rp.deliver(true);
+          },
+          [self, rp](const caf::error& err) mutable {
+            self->state.log->warn("leave not confirmed: {}", self->system().render(err));
+            rp.deliver(false);
+          });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg) {
+  return sys.spawn(agent, std::move(cfg));
+}
+
+} // namespace troupe

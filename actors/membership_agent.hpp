@@ -1,0 +1,47 @@
+// The membership actor of a worker-only node: joins a coordinator, heartbeats, notices when the
+// coordinator is gone (closed connection or unanswered heartbeats) and rejoins with backoff and
+// a new incarnation. It caches the view the coordinator pushes and answers StatusRequest frames
+// with it, so `troupe status` works against any node.
+//
+// It starts joining on (start_atom, cluster_port, http_port), sent once the ports are bound.
+// Messages:
+//   frame(View)           pushed by the coordinator on every change
+//   frame(StatusRequest)  -> frame(StatusReply)
+//   leave_atom            -> bool: tells the coordinator this member leaves (graceful stop)
+#pragma once
+
+#include "actors/endpoint.hpp"
+#include "protocols/clock.hpp"
+#include "protocols/membership/types.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+struct membership_agent_config {
+  membership::member self;                  // address holds the bind host
+  std::vector<endpoint> coordinators;
+  // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
+  // middleman actor in production, a stand-in in deterministic tests (the transport seam).
+  caf::actor resolver;
+  duration heartbeat_interval = milliseconds(200);
+  duration failure_timeout = milliseconds(1500);
+  duration connect_timeout = std::chrono::seconds(2);
+  duration backoff_initial = milliseconds(100);
+  duration backoff_max = std::chrono::seconds(5);
+  uint32_t seed = 1;                        // jitter of the rejoin backoff
+  // Called on the actor's thread when the process must stop (its supervisor is gone).
+  std::function<void(const std::string& reason)> on_fatal;
+  // When set, `is_orphaned()` is asked on every tick; true stops the node through on_fatal.
+  std::function<bool()> is_orphaned;
+};
+
+/// Spawns the membership agent; it starts joining at once.
+caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg);
+
+} // namespace troupe

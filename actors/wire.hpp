@@ -1,0 +1,31 @@
+// The one CAF message type that crosses nodes: the bytes of an encoded protobuf Envelope.
+// Everything a node says to another node travels this way and is decoded at the edge
+// (design rule 7), so the CAF type system never sees the protocol's evolving schema.
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <string>
+
+namespace troupe {
+
+struct frame {
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, frame& x) {
+  return f(caf::meta::type_name("troupe.frame"), x.bytes);
+}
+
+// Local (same-process) signals. Atoms hold at most 10 characters.
+using tick_atom = caf::atom_constant<caf::atom("t_tick")>;
+using leave_atom = caf::atom_constant<caf::atom("t_leave")>;
+using start_atom = caf::atom_constant<caf::atom("t_start")>;
+
+/// Registers Troupe's message types. Every node and every test system must call it.
+void register_types(caf::actor_system_config& cfg);
+
+} // namespace troupe

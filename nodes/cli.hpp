@@ -1,0 +1,44 @@
+// The troupe command line: `troupe run [options]`, `troupe status --connect HOST:PORT`.
+#pragma once
+
+#include "actors/endpoint.hpp"
+#include "nodes/node_config.hpp"
+
+#include <iosfwd>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace troupe {
+
+struct run_command {
+  node_config cfg;
+};
+
+struct status_command {
+  endpoint target;
+  bool json = false;
+  duration timeout = std::chrono::seconds(3);
+};
+
+/// The process should exit now with `code` (help was printed, or an error line was).
+struct exit_now {
+  int code = 0;
+};
+
+using command = std::variant<run_command, status_command, exit_now>;
+
+/// Parses the command line (args[0] is the program), reads the config file when one is named,
+/// validates everything, and returns what to run. Help goes to `out`; an error is one line on
+/// `err` and gives exit_code::config (run) or exit_code::usage (other commands).
+command parse_command_line(const std::vector<std::string>& args, std::ostream& out,
+                           std::ostream& err);
+
+/// Returns the arguments (without the program) that start local worker `k` of a coordinator
+/// listening on `parent_port`: a worker-only node that joins it on loopback, listens on free
+/// ports and exits when process `parent_pid` is gone.
+std::vector<std::string> local_worker_args(const node_config& parent, uint16_t parent_port,
+                                           uint32_t k, const std::string& cluster_id,
+                                           int parent_pid);
+
+} // namespace troupe

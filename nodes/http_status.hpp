@@ -1,0 +1,33 @@
+// The node's HTTP endpoint: GET /api/status answers the cluster status as JSON (the same
+// object as `troupe status --json`). It runs on its own thread and asks the membership actor
+// with a bounded request, so a slow actor gives a 503, never a hung client.
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+class http_status {
+public:
+  http_status(caf::actor_system& sys, caf::actor membership);
+  ~http_status();
+
+  /// Binds `host:port` (port 0: any free port) and starts serving. Returns the problem, or "".
+  std::string start(const std::string& host, uint16_t port);
+
+  /// Returns the bound port (0 before start).
+  uint16_t port() const;
+
+  /// Stops serving and joins the thread.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace troupe

@@ -1,0 +1,231 @@
+#include "nodes/local_supervisor.hpp"
+
+#include "actors/logging.hpp"
+#include "nodes/cli.hpp"
+#include "nodes/exit_codes.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+extern char** environ;
+
+namespace troupe {
+
+struct local_supervisor::child {
+  worker_process info;
+  supervision::restart_policy policy;
+  time_point started{};
+  time_point restart_at{};
+  bool waiting = false;
+  child(uint32_t id, std::string name, const supervision::restart_settings& rs)
+    : info{id, std::move(name), 0, 0}, policy(rs) {
+  }
+};
+
+namespace {
+
+std::string describe(int status) {
+  if (WIFEXITED(status))
+    return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string{"was killed by signal "} + std::to_string(WTERMSIG(status)) + " ("
+           + strsignal(WTERMSIG(status)) + ")";
+  return "ended (status " + std::to_string(status) + ")";
+}
+
+} // namespace
+
+local_supervisor::local_supervisor(local_supervisor_config cfg) : cfg_(std::move(cfg)) {
+  for (uint32_t k = 1; k <= cfg_.parent.workers; ++k)
+    children_.push_back(std::make_unique<child>(
+      k, cfg_.parent.name + "-worker-" + std::to_string(k), cfg_.restart));
+}
+
+local_supervisor::~local_supervisor() {
+  stop();
+}
+
+pid_t local_supervisor::spawn(child& c, std::string& problem) {
+  auto args = local_worker_args(cfg_.parent, cfg_.parent_port, c.info.id, cfg_.cluster_id,
+                                getpid());
+  std::vector<char*> argv;
+  std::string prog = "troupe";
+  argv.push_back(prog.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The parent blocks SIGTERM/SIGINT to wait for them synchronously; the child must start
+  // with a clean mask and default handlers. Its own process group keeps a terminal's Ctrl-C
+  // away from it: the coordinator decides the order of shutdown.
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int s : {SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP})
+    sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+                                    | POSIX_SPAWN_SETPGROUP);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, cfg_.exe.c_str(), nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    problem = "cannot start " + c.info.name + " (" + cfg_.exe + "): " + std::strerror(rc);
+    return 0;
+  }
+  c.started = clock_type::now();
+  c.waiting = false;
+  c.info.pid = pid;
+  logging::get("supervisor")->info("started {} as pid {}", c.info.name, pid);
+  return pid;
+}
+
+std::string local_supervisor::start() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& c : children_) {
+      std::string problem;
+      if (spawn(*c, problem) == 0)
+        return problem;
+    }
+  }
+  thread_ = std::thread{[this] { loop(); }};
+  return {};
+}
+
+void local_supervisor::reap(child& c, int status, time_point now) {
+  auto log = logging::get("supervisor");
+  auto what = describe(status);
+  c.info.pid = 0;
+  if (stopping_) {
+    log->info("{} {}", c.info.name, what);
+    return;
+  }
+  auto kind = supervision::exit_kind::crashed;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == exit_code::config)
+    kind = supervision::exit_kind::config_error;
+  else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    kind = supervision::exit_kind::clean;
+  static thread_local std::minstd_rand rng{static_cast<uint32_t>(getpid())};
+  auto d = c.policy.on_exit(kind, c.started, now,
+                            std::uniform_real_distribution<double>{0, 1}(rng));
+  switch (d.action) {
+    case supervision::restart_decision::give_up_config:
+      log->error("{} {} (configuration error): not restarting it", c.info.name, what);
+      cfg_.on_give_up(exit_code::config,
+                      c.info.name + " exited with a configuration error; see its log above");
+      return;
+    case supervision::restart_decision::give_up_intensity: {
+      auto msg = c.info.name + " " + what + " after " + std::to_string(cfg_.restart.max_restarts)
+                 + " restarts within " + format_duration(cfg_.restart.period)
+                 + ": giving up (restart intensity reached)";
+      log->error("{}", msg);
+      cfg_.on_give_up(exit_code::software, msg);
+      return;
+    }
+    case supervision::restart_decision::restart:
+      ++c.info.restarts;
+      c.waiting = true;
+      c.restart_at = now + d.delay;
+      log->warn("{} {}: restarting it in {} ms (restart {} within {})", c.info.name, what,
+                std::chrono::duration_cast<milliseconds>(d.delay).count(),
+                c.policy.recent_restarts(), format_duration(cfg_.restart.period));
+      return;
+  }
+}
+
+void local_supervisor::loop() {
+  while (!stopping_) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      auto now = clock_type::now();
+      for (auto& c : children_) {
+        if (stopping_)
+          break;
+        if (c->info.pid != 0) {
+          int status = 0;
+          auto rc = waitpid(c->info.pid, &status, WNOHANG);
+          if (rc == c->info.pid)
+            reap(*c, status, now);
+        } else if (c->waiting && now >= c->restart_at) {
+          std::string problem;
+          if (spawn(*c, problem) == 0) {
+            logging::get("supervisor")->error("{}", problem);
+            cfg_.on_give_up(exit_code::software, problem);
+            c->waiting = false;
+          }
+        }
+      }
+    }
+    std::this_thread::sleep_for(cfg_.poll_interval);
+  }
+}
+
+void local_supervisor::stop() {
+  if (stopping_.exchange(true)) {
+    if (thread_.joinable())
+      thread_.join();
+    return;
+  }
+  if (thread_.joinable())
+    thread_.join();
+  auto log = logging::get("supervisor");
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& c : children_)
+    if (c->info.pid != 0) {
+      log->info("stopping {} (pid {})", c->info.name, c->info.pid);
+      ::kill(c->info.pid, SIGTERM);
+    }
+  auto deadline = clock_type::now() + cfg_.shutdown_timeout;
+  for (;;) {
+    bool any = false;
+    for (auto& c : children_) {
+      if (c->info.pid == 0)
+        continue;
+      int status = 0;
+      auto rc = waitpid(c->info.pid, &status, WNOHANG);
+      if (rc == c->info.pid || (rc < 0 && errno == ECHILD))
+        reap(*c, status, clock_type::now());
+      else
+        any = true;
+    }
+    if (!any)
+      return;
+    if (clock_type::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  for (auto& c : children_) {
+    if (c->info.pid == 0)
+      continue;
+    log->warn("{} (pid {}) did not stop within {}: killing it", c->info.name, c->info.pid,
+              format_duration(cfg_.shutdown_timeout));
+    ::kill(c->info.pid, SIGKILL);
+    int status = 0;
+    waitpid(c->info.pid, &status, 0); // SIGKILL cannot be ignored: this returns promptly
+    c->info.pid = 0;
+  }
+}
+
+std::vector<worker_process> local_supervisor::workers() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<worker_process> out;
+  for (auto& c : children_)
+    out.push_back(c->info);
+  return out;
+}
+
+} // namespace troupe

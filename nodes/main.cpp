@@ -1,0 +1,24 @@
+// The troupe binary: every node and every client command.
+#include "nodes/cli.hpp"
+#include "nodes/exit_codes.hpp"
+#include "nodes/node_runner.hpp"
+#include "nodes/status_client.hpp"
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace troupe;
+  try {
+    std::vector<std::string> args(argv, argv + argc);
+    auto cmd = parse_command_line(args, std::cout, std::cerr);
+    if (auto* r = std::get_if<run_command>(&cmd))
+      return run_node(r->cfg);
+    if (auto* s = std::get_if<status_command>(&cmd))
+      return run_status(*s);
+    return std::get<exit_now>(cmd).code;
+  } catch (const std::exception& e) {
+    std::cerr << "troupe: fatal: " << e.what() << "\n";
+    return exit_code::failure;
+  }
+}

@@ -1,0 +1,250 @@
+#include "nodes/node_runner.hpp"
+
+#include "actors/endpoint.hpp"
+#include "actors/logging.hpp"
+#include "actors/membership_agent.hpp"
+#include "actors/membership_server.hpp"
+#include "actors/wall_clock.hpp"
+#include "actors/wire.hpp"
+#include "nodes/exit_codes.hpp"
+#include "nodes/http_status.hpp"
+#include "nodes/local_supervisor.hpp"
+#include "nodes/pid_file.hpp"
+#include "nodes/stop_request.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+namespace troupe {
+
+namespace fs = std::filesystem;
+namespace ms = membership;
+
+namespace {
+
+int config_failure(const std::string& message) {
+  std::cerr << "troupe run: " << message << "\n";
+  return exit_code::config;
+}
+
+/// Returns the cluster id kept in the data dir, creating it on first start. The id names the
+/// cluster in logs and instance ids; it survives restarts of the coordinator.
+std::string load_or_create_cluster_id(const fs::path& dir, std::string& problem) {
+  auto path = dir / "cluster-id";
+  std::ifstream in{path};
+  std::string id;
+  if (in >> id && !id.empty())
+    return id;
+  std::random_device rd;
+  std::mt19937_64 gen{(static_cast<uint64_t>(rd()) << 32) ^ rd()};
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(gen()));
+  id = buf;
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::trunc};
+    out << id << "\n";
+    out.flush();
+    if (!out) {
+      problem = "cannot write " + tmp.string();
+      return {};
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    problem = "cannot write " + path.string() + ": " + ec.message();
+    return {};
+  }
+  return id;
+}
+
+std::string self_exe() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string{"/proc/self/exe"} : p.string();
+}
+
+} // namespace
+
+int run_node(const node_config& cfg) {
+  // Block the stop signals before any thread exists so that every thread inherits the mask and
+  // the main thread alone receives them, synchronously, in sigtimedwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  logging::init(cfg.name, cfg.log_level);
+  auto log = logging::get("node");
+
+  std::unique_ptr<pid_file> pidf;
+  if (!cfg.pid_file.empty())
+    if (auto problem = pid_file::acquire(cfg.pid_file, pidf); !problem.empty())
+      return config_failure("--pid-file: " + problem);
+
+  std::error_code ec;
+  fs::create_directories(cfg.data_dir, ec);
+  if (ec || !fs::is_directory(cfg.data_dir))
+    return config_failure("--data-dir: cannot create '" + cfg.data_dir + "': "
+                          + (ec ? ec.message() : "not a directory"));
+  if (::access(cfg.data_dir.c_str(), W_OK) != 0)
+    return config_failure("--data-dir: '" + cfg.data_dir + "' is not writable");
+
+  bool coordinator = cfg.has_coordinator_role();
+  bool worker = cfg.has_worker_role();
+  std::string cluster_id = cfg.instance_prefix;
+  if (coordinator) {
+    std::string problem;
+    cluster_id = load_or_create_cluster_id(cfg.data_dir, problem);
+    if (!problem.empty())
+      return config_failure("--data-dir: " + problem);
+  }
+
+  caf::actor_system_config sc;
+  register_types(sc);
+  sc.load<caf::io::middleman>();
+  auto threads = cfg.threads != 0 ? cfg.threads
+                                   : std::max(2u, std::thread::hardware_concurrency());
+  sc.set("scheduler.max-threads", static_cast<size_t>(threads));
+  // Automatic connections would open a second listener on every interface: Troupe connects
+  // to the nodes its own membership names instead.
+  sc.set("middleman.enable-automatic-connections", false);
+  caf::actor_system sys{sc};
+
+  stop_request stop;
+  ms::member self;
+  self.name = cfg.name;
+  self.address = cfg.bind;
+  self.roles.coordinator = coordinator;
+  self.roles.worker = worker;
+  self.pid = static_cast<uint32_t>(getpid());
+  self.started_at_ms = wall_clock_ms();
+  self.instance_id = cfg.worker_id != 0 && !cfg.instance_prefix.empty()
+                       ? cfg.instance_prefix + "-" + std::to_string(cfg.worker_id)
+                       : cluster_id.empty() ? cfg.name : cluster_id + "-" + cfg.name;
+
+  caf::actor main_actor;
+  if (coordinator) {
+    membership_server_config mc;
+    mc.self = self;
+    mc.cluster_id = cluster_id;
+    mc.table.detector.interval = cfg.heartbeat_interval;
+    mc.table.detector.timeout = cfg.failure_timeout;
+    mc.tick_interval = std::max<duration>(milliseconds(10), cfg.heartbeat_interval / 4);
+    main_actor = spawn_membership_server(sys, std::move(mc));
+  } else {
+    membership_agent_config ac;
+    ac.self = self;
+    ac.coordinators = cfg.coordinators;
+    ac.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+    ac.heartbeat_interval = cfg.heartbeat_interval;
+    ac.failure_timeout = cfg.failure_timeout;
+    ac.seed = static_cast<uint32_t>(getpid());
+    ac.on_fatal = [&stop](const std::string& reason) { stop.request(exit_code::failure, reason); };
+    if (cfg.supervisor_pid != 0) {
+      auto parent = cfg.supervisor_pid;
+      // Reparenting is how a child learns its parent died, whatever killed it (even SIGKILL).
+      ac.is_orphaned = [parent] { return getppid() != parent; };
+    }
+    main_actor = spawn_membership_agent(sys, std::move(ac));
+  }
+
+  auto shutdown_actor = [&] { caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown); };
+
+  auto published = sys.middleman().publish(main_actor, cfg.cluster_port, cfg.bind.c_str(), true);
+  if (!published) {
+    shutdown_actor();
+    return config_failure("--cluster-port: cannot listen on " + cfg.bind + ":"
+                          + std::to_string(cfg.cluster_port) + ": " + sys.render(published.error()));
+  }
+  uint16_t cluster_port = *published;
+
+  std::unique_ptr<http_status> http;
+  uint16_t http_port = 0;
+  if (cfg.http_port != 0) {
+    uint16_t wanted = cfg.http_port > 0 ? static_cast<uint16_t>(cfg.http_port)
+                      : cfg.cluster_port == 0 ? 0
+                                              : static_cast<uint16_t>(cluster_port + 1);
+    http = std::make_unique<http_status>(sys, main_actor);
+    if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {
+      sys.middleman().unpublish(main_actor, cluster_port);
+      shutdown_actor();
+      return config_failure(std::string{cfg.http_port > 0 ? "--http-port" : "--http-port (default: cluster port + 1)"}
+                            + ": " + problem);
+    }
+    http_port = http->port();
+  }
+
+  log->info("node {} (pid {}) listening on {} as {}{}{}", cfg.name, getpid(),
+            advertised_address(cfg.bind, cluster_port),
+            coordinator ? "coordinator" : "", coordinator && worker ? " and " : "",
+            worker ? "worker" : "");
+  caf::anon_send(main_actor, start_atom::value, cluster_port, http_port);
+
+  std::unique_ptr<local_supervisor> supervisor;
+  if (cfg.workers > 0) {
+    local_supervisor_config lc;
+    lc.exe = self_exe();
+    lc.parent = cfg;
+    lc.parent_port = cluster_port;
+    lc.cluster_id = cluster_id;
+    lc.restart.max_restarts = cfg.restart_max;
+    lc.restart.period = cfg.restart_period;
+    lc.restart.initial_backoff = cfg.restart_backoff;
+    lc.restart.max_backoff = cfg.restart_backoff_max;
+    lc.shutdown_timeout = cfg.shutdown_timeout;
+    lc.on_give_up = [&stop](int code, const std::string& reason) { stop.request(code, reason); };
+    supervisor = std::make_unique<local_supervisor>(std::move(lc));
+    if (auto problem = supervisor->start(); !problem.empty())
+      stop.request(exit_code::software, problem);
+  }
+
+  while (!stop.is_set()) {
+    timespec wait{0, 100'000'000};
+    int sig = sigtimedwait(&stop_signals, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT)
+      stop.request(exit_code::ok, std::string{"received SIG"} + sigabbrev_np(sig));
+  }
+
+  auto code = stop.code();
+  if (code == exit_code::ok)
+    log->info("stopping: {}", stop.reason());
+  else
+    log->error("stopping: {}", stop.reason());
+  if (supervisor)
+    supervisor->stop(); // workers leave the cluster before their coordinator goes
+  if (!coordinator) {
+    caf::scoped_actor s{sys};
+    s->request(main_actor, std::chrono::milliseconds(1500), leave_atom::value)
+      .receive([](bool) {}, [](const caf::error&) {});
+  }
+  if (http)
+    http->stop();
+  sys.middleman().unpublish(main_actor, cluster_port);
+  shutdown_actor();
+  log->info("stopped");
+  if (code != exit_code::ok)
+    std::cerr << "troupe run: " << stop.reason() << "\n";
+  return code;
+}
+
+} // namespace troupe

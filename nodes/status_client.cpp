@@ -1,0 +1,73 @@
+#include "nodes/status_client.hpp"
+
+#include "actors/wall_clock.hpp"
+#include "actors/wire.hpp"
+#include "nodes/exit_codes.hpp"
+#include "nodes/status_render.hpp"
+#include "protocols/membership/codec.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace troupe {
+
+namespace ms = membership;
+
+int run_status(const status_command& cmd) {
+  caf::actor_system_config sc;
+  register_types(sc);
+  sc.load<caf::io::middleman>();
+  sc.set("scheduler.max-threads", 2);
+  caf::actor_system sys{sc};
+  int code = exit_code::ok;
+  {
+    caf::scoped_actor self{sys};
+    auto target_name = cmd.target.to_string();
+    auto mm = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+    caf::actor target;
+    std::string problem = "no answer";
+    // The middleman's connect, not remote_actor(): remote_actor has no timeout and would
+    // block forever against a hung node.
+    self->request(mm, cmd.timeout, caf::connect_atom::value, cmd.target.host, cmd.target.port)
+      .receive(
+        [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          target = caf::actor_cast<caf::actor>(ptr);
+          if (!target)
+            problem = "no Troupe node listens there";
+        },
+        [&](const caf::error& err) { problem = sys.render(err); });
+    std::optional<ms::status_reply> reply;
+    if (target) {
+      self->request(target, cmd.timeout, frame{ms::encode(ms::status_request{})})
+        .receive(
+          [&](const frame& f) {
+            ms::decoded msg;
+            auto err = ms::decode(f.bytes, msg);
+            if (err != ms::codec_errc::none)
+              problem = std::string{"bad reply: "} + ms::to_string(err);
+            else if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+              reply = std::move(*r);
+            else
+              problem = "unexpected reply";
+          },
+          [&](const caf::error& err) { problem = sys.render(err); });
+    }
+    if (!reply) {
+      std::cerr << "troupe status: cannot get the status from " << target_name << ": "
+                << problem << "\n";
+      code = exit_code::unavailable;
+    } else if (cmd.json) {
+      std::cout << status_json(*reply, wall_clock_ms()).dump(2) << "\n";
+    } else {
+      std::cout << status_table(*reply, wall_clock_ms());
+    }
+  }
+  return code;
+}
+
+} // namespace troupe

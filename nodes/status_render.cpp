@@ -1,0 +1,96 @@
+#include "nodes/status_render.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+namespace troupe {
+
+namespace ms = membership;
+
+std::string format_uptime(int64_t ms) {
+  if (ms < 0)
+    ms = 0;
+  auto s = ms / 1000;
+  char buf[32];
+  if (s >= 86400)
+    std::snprintf(buf, sizeof(buf), "%lldd%lldh", static_cast<long long>(s / 86400),
+                  static_cast<long long>(s % 86400 / 3600));
+  else if (s >= 3600)
+    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  else if (s >= 60)
+    std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else
+    std::snprintf(buf, sizeof(buf), "%llds", static_cast<long long>(s));
+  return buf;
+}
+
+nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
+  using nlohmann::json;
+  json members = json::array();
+  for (auto& m : st.members.members) {
+    members.push_back({
+      {"name", m.name},
+      {"address", m.address},
+      {"roles", ms::role_names(m.roles)},
+      {"state", ms::to_string(m.state)},
+      {"pid", m.pid},
+      {"incarnation", m.incarnation},
+      {"instance_id", m.instance_id},
+      {"http_port", m.http_port},
+      {"started_at_ms", m.started_at_ms},
+      {"uptime_ms", std::max<int64_t>(0, now_ms - m.started_at_ms)},
+      {"state_since_ms", m.state_since_ms},
+    });
+  }
+  return {
+    {"cluster_id", st.members.cluster_id},
+    {"view_version", st.members.version},
+    {"answered_by", st.answered_by},
+    {"node",
+     {{"name", st.answered_by},
+      {"health", {{"level", st.node_health.level}, {"reasons", st.node_health.reasons}}},
+      {"bad_frames", st.bad_frames}}},
+    {"members", members},
+  };
+}
+
+std::string status_table(const ms::status_reply& st, int64_t now_ms) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"NAME", "ADDRESS", "ROLES", "STATE", "PID", "UPTIME", "INCARNATION"});
+  for (auto& m : st.members.members) {
+    std::string roles;
+    for (auto& r : ms::role_names(m.roles))
+      roles += (roles.empty() ? "" : ",") + r;
+    bool gone = ms::is_gone(m.state);
+    rows.push_back({m.name, m.address, roles, ms::to_string(m.state), std::to_string(m.pid),
+                    gone ? "-" : format_uptime(now_ms - m.started_at_ms),
+                    std::to_string(m.incarnation)});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
+  std::ostringstream out;
+  out << "cluster " << (st.members.cluster_id.empty() ? "(not joined)" : st.members.cluster_id)
+      << " - view " << st.members.version << " - answered by " << st.answered_by << " ("
+      << st.node_health.level;
+  for (auto& r : st.node_health.reasons)
+    out << ": " << r;
+  out << ")\n";
+  for (auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      out << r[i];
+      if (i + 1 < r.size())
+        out << std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+} // namespace troupe

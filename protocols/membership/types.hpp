@@ -1,0 +1,107 @@
+// Plain C++ values of the membership protocol. The codec turns them into protobuf bytes and
+// back; nothing else in Troupe sees the generated protobuf classes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace troupe::membership {
+
+enum class role : uint8_t { coordinator = 1, worker = 2 };
+
+/// The roles a node has; a node has one or both.
+struct role_set {
+  bool coordinator = false;
+  bool worker = false;
+
+  bool empty() const { return !coordinator && !worker; }
+  bool operator==(const role_set& o) const {
+    return coordinator == o.coordinator && worker == o.worker;
+  }
+};
+
+/// Returns the roles as names, coordinator first.
+std::vector<std::string> role_names(const role_set& roles);
+
+enum class member_state : uint8_t { joining = 1, up, suspect, down, left };
+
+/// Returns "joining", "up", "suspect", "down" or "left".
+const char* to_string(member_state s);
+
+/// Parses what to_string returns.
+std::optional<member_state> member_state_from_string(std::string_view s);
+
+/// True for the states that count as gone: the member must join again to come back.
+inline bool is_gone(member_state s) {
+  return s == member_state::down || s == member_state::left;
+}
+
+struct member {
+  std::string name;
+  std::string address;
+  role_set roles;
+  uint32_t pid = 0;
+  member_state state = member_state::joining;
+  uint64_t incarnation = 0;
+  int64_t started_at_ms = 0;
+  std::string instance_id;
+  uint16_t http_port = 0;
+  int64_t state_since_ms = 0;
+};
+
+struct join_request {
+  member self;
+};
+
+struct join_accepted {
+  std::string cluster_id;
+  uint64_t incarnation = 0;
+};
+
+struct join_rejected {
+  std::string reason;
+};
+
+struct heartbeat {
+  std::string name;
+  uint64_t incarnation = 0;
+};
+
+struct heartbeat_ack {
+  bool rejoin = false;
+  uint64_t view_version = 0;
+};
+
+struct leave {
+  std::string name;
+  uint64_t incarnation = 0;
+};
+
+struct view {
+  uint64_t version = 0;
+  std::string cluster_id;
+  std::vector<member> members;
+};
+
+struct status_request {};
+
+struct health {
+  std::string level = "green";
+  std::vector<std::string> reasons;
+};
+
+struct status_reply {
+  view members;
+  std::string answered_by;
+  health node_health;
+  uint64_t bad_frames = 0;
+};
+
+using message = std::variant<join_request, join_accepted, join_rejected, heartbeat,
+                             heartbeat_ack, leave, view, status_request, status_reply>;
+
+} // namespace troupe::membership

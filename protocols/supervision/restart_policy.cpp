@@ -1,0 +1,23 @@
+#include "protocols/supervision/restart_policy.hpp"
+
+namespace troupe::supervision {
+
+restart_policy::restart_policy(const restart_settings& cfg)
+  : cfg_(cfg), backoff_(cfg.initial_backoff, cfg.max_backoff) {
+}
+
+restart_decision restart_policy::on_exit(exit_kind kind, time_point started, time_point now,
+                                         double jitter) {
+  if (kind == exit_kind::config_error)
+    return {restart_decision::give_up_config, duration{0}};
+  while (!restarts_.empty() && now - restarts_.front() > cfg_.period)
+    restarts_.pop_front();
+  if (restarts_.size() >= cfg_.max_restarts)
+    return {restart_decision::give_up_intensity, duration{0}};
+  restarts_.push_back(now);
+  if (now - started >= cfg_.stable_after)
+    backoff_.reset();
+  return {restart_decision::restart, backoff_.next(jitter)};
+}
+
+} // namespace troupe::supervision
