@@ -49,7 +49,6 @@ struct agent_state {
   uint64_t generation = 0;   // bumped on every (re)connect: replies of older links are ignored
   std::string cluster_id;
   time_point last_ack{};
-  time_point next_attempt{};
   std::optional<supervision::backoff> backoff;
   std::minstd_rand rng;
   std::optional<ms::view> cached_view;
@@ -66,12 +65,22 @@ double jitter(agent_state& st) {
   return std::uniform_real_distribution<double>{0.0, 1.0}(st.rng);
 }
 
-void retry_later(agent_actor* self, const std::string& reason) {
+/// Drops the current link and schedules the next join attempt after `delay`. The generation
+/// bump makes late replies and timers of the old link harmless.
+void disconnect(agent_actor* self, duration delay) {
   auto& st = self->state;
+  if (st.coordinator && st.state == link_state::up)
+    self->demonitor(st.coordinator);
   st.state = link_state::disconnected;
   st.coordinator = nullptr;
+  auto gen = ++st.generation;
+  self->delayed_send(self, delay, retry_atom::value, gen);
+}
+
+void retry_later(agent_actor* self, const std::string& reason) {
+  auto& st = self->state;
   auto delay = st.backoff->next(jitter(st));
-  st.next_attempt = self->clock().now() + delay;
+  disconnect(self, delay);
   // The first failure is news; repeating it every few seconds is noise.
   auto lvl = ++st.failed_attempts == 1 || st.failed_attempts % 10 == 0 ? spdlog::level::warn
                                                                       : spdlog::level::debug;
@@ -83,12 +92,7 @@ void retry_later(agent_actor* self, const std::string& reason) {
 void lost(agent_actor* self, const std::string& reason) {
   auto& st = self->state;
   st.log->warn("lost coordinator {}: {}", st.coordinator_ep.to_string(), reason);
-  if (st.coordinator)
-    self->demonitor(st.coordinator);
-  ++st.generation;
-  st.state = link_state::disconnected;
-  st.coordinator = nullptr;
-  st.next_attempt = self->clock().now() + st.backoff->next(jitter(st));
+  disconnect(self, st.backoff->next(jitter(st)));
 }
 
 void send_heartbeat(agent_actor* self);
@@ -186,11 +190,7 @@ void send_heartbeat(agent_actor* self) {
         if (ack->rejoin) {
           st.log->info("coordinator no longer knows incarnation {}: joining again",
                        st.incarnation);
-          self->demonitor(st.coordinator);
-          ++st.generation;
-          st.state = link_state::disconnected;
-          st.coordinator = nullptr;
-          st.next_attempt = self->clock().now();
+          disconnect(self, duration{0});
         }
       },
       [](const caf::error&) {
@@ -239,8 +239,13 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       st.started = true;
       st.cfg.self.address = advertised_address(st.cfg.self.address, cluster_port);
       st.cfg.self.http_port = http_port;
-      st.next_attempt = self->clock().now();
       self->send(self, tick_atom::value);
+      attempt_join(self);
+    },
+    [self](retry_atom, uint64_t gen) {
+      auto& st = self->state;
+      if (gen == st.generation && st.state == link_state::disconnected)
+        attempt_join(self);
     },
     [self](tick_atom) {
       auto& st = self->state;
@@ -250,22 +255,16 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
         st.cfg.is_orphaned = nullptr; // report once
       }
       auto now = self->clock().now();
-      switch (st.state) {
-        case link_state::disconnected:
-          if (now >= st.next_attempt)
-            attempt_join(self);
-          break;
-        case link_state::up:
-          if (now - st.last_ack >= st.cfg.failure_timeout)
-            lost(self, "no heartbeat answer for "
-                         + std::to_string(
-                           std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())
-                         + " ms");
-          else
-            send_heartbeat(self);
-          break;
-        default:
-          break; // connecting and joining are bounded by their request timeouts
+      // Joining is driven by retry timers; connecting and joining are bounded by their
+      // request timeouts. The tick only keeps an established link alive.
+      if (st.state == link_state::up) {
+        if (now - st.last_ack >= st.cfg.failure_timeout)
+          lost(self, "no heartbeat answer for "
+                       + std::to_string(
+                         std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())
+                       + " ms");
+        else
+          send_heartbeat(self);
       }
       self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
     },
@@ -294,12 +293,13 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (st.state != link_state::up)
         return false;
       auto rp = self->make_response_promise<bool>();
+      auto coordinator = st.coordinator;
+      self->demonitor(coordinator);
       ++st.generation; // no more heartbeats or rejoins after this
       st.state = link_state::disconnected;
-      st.next_attempt = time_point::max();
-      self->demonitor(st.coordinator);
+      st.coordinator = nullptr;
       self
-        ->request(st.coordinator, milliseconds(1000),
+        ->request(coordinator, milliseconds(1000),
                   frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation})})
         .then(
           [self, rp](const frame&) mutable {

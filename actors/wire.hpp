@@ -24,6 +24,7 @@ typename Inspector::result_type inspect(Inspector& f, frame& x) {
 using tick_atom = caf::atom_constant<caf::atom("t_tick")>;
 using leave_atom = caf::atom_constant<caf::atom("t_leave")>;
 using start_atom = caf::atom_constant<caf::atom("t_start")>;
+using retry_atom = caf::atom_constant<caf::atom("t_retry")>;
 
 /// Registers Troupe's message types. Every node and every test system must call it.
 void register_types(caf::actor_system_config& cfg);
