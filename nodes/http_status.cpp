@@ -67,6 +67,12 @@ std::string http_status::start(const std::string& host, uint16_t port) {
   auto* p = impl_.get();
   p->server.Get("/api/status",
                 [p](const httplib::Request&, httplib::Response& res) { p->serve_status(res); });
+  // httplib's default options add SO_REUSEPORT, which lets a second node bind a port that is
+  // in use and silently share it. SO_REUSEADDR alone allows a quick restart and nothing more.
+  p->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   p->server.set_read_timeout(5, 0);
   p->server.set_write_timeout(5, 0);
   if (port == 0) {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The demo: installs, builds, and starts a local cluster -- one coordinator supervising 3 worker
+# processes on loopback -- then prints the cluster's status every few seconds. Partway through it
+# SIGKILLs a worker so you can watch the coordinator see it down and restart it. Ctrl-C stops
+# the coordinator, which stops its workers gracefully; nothing is left running.
+# Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+bin=build/bin/troupe
+workers="${WORKERS:-3}"
+port="${PORT:-8139}"
+data="$(mktemp -d /tmp/troupe-demo.XXXXXX)"
+
+echo "== troupe demo: 1 coordinator + $workers workers on 127.0.0.1:$port (data in $data)"
+echo "== logs: $data/troupe.log   status: $bin status --connect 127.0.0.1:$port   http://127.0.0.1:$((port + 1))/api/status"
+"$bin" run --workers "$workers" --name demo --cluster-port "$port" --data-dir "$data/node" \
+  --pid-file "$data/troupe.pid" >"$data/troupe.log" 2>&1 &
+coord=$!
+
+stop() {
+  trap - INT TERM
+  echo
+  echo "== stopping the coordinator (pid $coord); it stops its workers first"
+  kill -TERM "$coord" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$coord" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$coord" 2>/dev/null || true
+  wait "$coord" 2>/dev/null || true
+  echo "== last log lines:"
+  tail -n 8 "$data/troupe.log"
+  echo "== stopped; data and full log kept in $data"
+  exit 0
+}
+trap stop INT TERM
+
+for _ in $(seq 1 100); do
+  "$bin" status --connect "127.0.0.1:$port" --timeout 1s >/dev/null 2>&1 && break
+  kill -0 "$coord" 2>/dev/null || { cat "$data/troupe.log"; echo "== the coordinator exited"; exit 1; }
+  sleep 0.1
+done
+
+round=0
+while kill -0 "$coord" 2>/dev/null; do
+  round=$((round + 1))
+  echo
+  echo "== $(date +%T) cluster status (Ctrl-C to stop)"
+  "$bin" status --connect "127.0.0.1:$port" --timeout 2s || true
+  if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
+    victim=$("$bin" status --connect "127.0.0.1:$port" --json | \
+      python3 -c 'import json,sys; print(next(m["pid"] for m in json.load(sys.stdin)["members"] if m["name"]=="demo-worker-2"))')
+    echo "== demo: SIGKILL demo-worker-2 (pid $victim): watch it go down and come back with a new pid"
+    kill -KILL "$victim"
+    sleep 0.05
+    "$bin" status --connect "127.0.0.1:$port" --timeout 2s || true
+    echo "== the coordinator saw it down; its supervisor restarts it after a short backoff:"
+    sleep 1
+    grep -E "supervisor\].*demo-worker-2" "$data/troupe.log" | tail -n 2
+    continue
+  fi
+  sleep 3
+done
+echo "== the coordinator exited:"; tail -n 20 "$data/troupe.log"; exit 1

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite through CTest.
+# Usage: scripts/test.sh [ctest args...]   e.g. scripts/test.sh -L unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+cd build
+# Integration tests start real processes on random loopback ports; two at a time fits 2 cores.
+ctest --output-on-failure -j 2 --timeout 600 "$@"

@@ -1,0 +1,74 @@
+#define CAF_SUITE cluster_of_one
+#include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+
+using namespace troupe::it;
+
+CAF_TEST(a cluster of one comes up and answers status) {
+  local_cluster node{"one", 0};
+  CAF_REQUIRE(node.wait_up(1));
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  CAF_REQUIRE_EQUAL(st->at("members").size(), 1u);
+  auto& m = st->at("members")[0];
+  CAF_CHECK_EQUAL(m.at("name"), node.name);
+  CAF_CHECK_EQUAL(m.at("address"), "127.0.0.1:" + std::to_string(node.port));
+  CAF_CHECK_EQUAL(m.at("roles"), nlohmann::json::array({"coordinator", "worker"}));
+  CAF_CHECK_EQUAL(m.at("pid").get<pid_t>(), node.coord->pid());
+  CAF_CHECK_EQUAL(st->at("node").at("health").at("level"), "green");
+
+  auto json = run_troupe({"status", "--connect", "127.0.0.1:" + std::to_string(node.port), "--json"});
+  CAF_REQUIRE_EQUAL(json.code, 0);
+  auto parsed = nlohmann::json::parse(json.out);
+  CAF_CHECK_EQUAL(parsed.at("members")[0].at("state"), "up");
+  CAF_CHECK_EQUAL(parsed.at("members")[0].at("pid").get<pid_t>(), node.coord->pid());
+
+  auto table = run_troupe({"status", "--connect", "127.0.0.1:" + std::to_string(node.port)});
+  CAF_CHECK_EQUAL(table.code, 0);
+  CAF_CHECK(table.out.find(node.name) != std::string::npos);
+  CAF_CHECK(table.out.find("coordinator,worker") != std::string::npos);
+
+  node.coord->signal(SIGTERM);
+  CAF_CHECK_EQUAL(node.coord->wait_exit(10s).value_or(-1), 0);
+}
+
+CAF_TEST(status of an unreachable node fails fast with a clear error) {
+  auto port = free_port_pair();
+  auto t0 = clock::now();
+  auto r = run_troupe({"status", "--connect", "127.0.0.1:" + std::to_string(port)});
+  CAF_CHECK_NOT_EQUAL(r.code, 0);
+  CAF_CHECK(r.err.find("cannot get the status") != std::string::npos);
+  CAF_CHECK_LESS(clock::now() - t0, 5s);
+}
+
+CAF_TEST(status of a hung node gives up at its timeout instead of hanging) {
+  local_cluster node{"hung", 0};
+  CAF_REQUIRE(node.wait_up(1));
+  node.coord->signal(SIGSTOP);
+  auto t0 = clock::now();
+  auto r = run_troupe({"status", "--connect", "127.0.0.1:" + std::to_string(node.port),
+                       "--timeout", "1s"});
+  auto took = clock::now() - t0;
+  node.coord->signal(SIGCONT);
+  CAF_CHECK_NOT_EQUAL(r.code, 0);
+  CAF_CHECK(r.code != -1); // -1: the harness had to kill it
+  CAF_CHECK_LESS(took, 5s);
+}
+
+CAF_TEST(caf-application.ini in the working directory is ignored) {
+  auto dir = temp_dir("cafini");
+  // Would be a parse error, or move the node to another port, if CAF read it.
+  std::ofstream{dir + "/caf-application.ini"} << "[troupe]\ncluster-port = 1\n[middleman\n";
+  auto port = free_port_pair();
+  process p{{"run", "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/data"},
+            dir + "/node.log", dir};
+  CAF_CHECK(wait_until([&] { return http_status(static_cast<uint16_t>(port + 1)).has_value(); },
+                       10s));
+  p.signal(SIGTERM);
+  CAF_CHECK_EQUAL(p.wait_exit(10s).value_or(-1), 0);
+}

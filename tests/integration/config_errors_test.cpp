@@ -1,0 +1,81 @@
+#define CAF_SUITE config_errors
+#include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+
+using namespace troupe::it;
+
+namespace {
+
+bool one_line_naming(const run_result& r, const std::string& setting) {
+  return r.code == 78 && r.err.find(setting) != std::string::npos
+         && std::count(r.err.begin(), r.err.end(), '\n') == 1;
+}
+
+} // namespace
+
+CAF_TEST(a coordinator without peers and a worker without coordinators exit 78) {
+  auto dir = temp_dir("flags");
+  CAF_CHECK(one_line_naming(run_troupe({"run", "--coordinator", "--data-dir=" + dir}), "--peers"));
+  CAF_CHECK(one_line_naming(run_troupe({"run", "--worker", "--data-dir=" + dir}),
+                            "--coordinators"));
+  CAF_CHECK(one_line_naming(run_troupe({"run", "--no-such-flag"}), "--no-such-flag"));
+  CAF_CHECK(one_line_naming(run_troupe({"run", "--cluster-port", "99999"}), "--cluster-port"));
+  CAF_CHECK(!std::filesystem::exists(dir + "/cluster-id")); // nothing was started
+}
+
+CAF_TEST(a bad config file value exits 78) {
+  auto dir = temp_dir("badfile");
+  std::ofstream{dir + "/troupe.ini"} << "[troupe]\ncluster-port = \"x\"\n";
+  auto r = run_troupe({"run", "--config-file", dir + "/troupe.ini"});
+  CAF_CHECK(one_line_naming(r, "troupe.cluster-port"));
+  auto missing = run_troupe({"run", "--config-file", dir + "/missing.ini"});
+  CAF_CHECK(one_line_naming(missing, "--config-file"));
+}
+
+CAF_TEST(a port in use exits 78 naming it) {
+  local_cluster first{"port1", 0};
+  CAF_REQUIRE(first.wait_up(1));
+  auto dir = temp_dir("port2");
+  auto r = run_troupe({"run", "--cluster-port=" + std::to_string(first.port),
+                       "--data-dir=" + dir});
+  CAF_CHECK(one_line_naming(r, "--cluster-port"));
+  // The HTTP port is checked as well.
+  auto p2 = free_port_pair();
+  auto h = run_troupe({"run", "--cluster-port=" + std::to_string(p2),
+                       "--http-port=" + std::to_string(first.http_port()), "--data-dir=" + dir});
+  CAF_CHECK(one_line_naming(h, "--http-port"));
+}
+
+CAF_TEST(the pid file is written removed and guards against a second start) {
+  auto dir = temp_dir("pidfile");
+  auto pidf = dir + "/troupe.pid";
+  std::ofstream{pidf} << "999999\n"; // stale: no such process
+  auto port = free_port_pair();
+  process p{{"run", "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/data",
+             "--pid-file=" + pidf},
+            dir + "/node.log"};
+  CAF_REQUIRE(wait_until([&] { return http_status(static_cast<uint16_t>(port + 1)).has_value(); },
+                         10s));
+  std::ifstream in{pidf};
+  pid_t written = 0;
+  in >> written;
+  CAF_CHECK_EQUAL(written, p.pid());
+  auto second = run_troupe({"run", "--cluster-port=" + std::to_string(free_port_pair()),
+                            "--data-dir=" + dir + "/data2", "--pid-file=" + pidf});
+  CAF_CHECK(one_line_naming(second, "--pid-file"));
+  p.signal(SIGTERM);
+  CAF_CHECK_EQUAL(p.wait_exit(10s).value_or(-1), 0);
+  CAF_CHECK(!std::filesystem::exists(pidf));
+}
+
+CAF_TEST(help lists every option with its default) {
+  auto r = run_troupe({"run", "--help"});
+  CAF_CHECK_EQUAL(r.code, 0);
+  CAF_CHECK(r.out.find("--cluster-port") != std::string::npos);
+  CAF_CHECK(r.out.find("[default: 8139]") != std::string::npos);
+}

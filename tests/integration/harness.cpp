@@ -1,0 +1,230 @@
+#include "tests/integration/harness.hpp"
+
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace troupe::it {
+
+namespace {
+
+// Become a subreaper before any test starts a process.
+const bool subreaper = [] { return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; }();
+
+bool port_free(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return -1;
+}
+
+pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_path,
+                   const std::string& err_path, const std::string& cwd = {}) {
+  std::vector<std::string> argv_s{TROUPE_BIN};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (!cwd.empty())
+    posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0)
+    throw std::runtime_error("cannot start " + argv_s[0]);
+  return pid;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+} // namespace
+
+uint16_t free_port_pair() {
+  static std::mt19937 rng{static_cast<uint32_t>(getpid())};
+  for (int i = 0; i < 1000; ++i) {
+    auto p = static_cast<uint16_t>(20000 + rng() % 30000);
+    if (port_free(p) && port_free(p + 1))
+      return p;
+  }
+  throw std::runtime_error("no free port pair on 127.0.0.1");
+}
+
+std::string temp_dir(const std::string& test_name) {
+  namespace fs = std::filesystem;
+  auto dir = fs::path{TROUPE_TEST_TMP} / (test_name + "-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+bool wait_until(const std::function<bool()>& pred, ms timeout, ms poll) {
+  auto deadline = clock::now() + timeout;
+  for (;;) {
+    if (pred())
+      return true;
+    if (clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(poll);
+  }
+}
+
+bool pid_alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0)
+    return false;
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string content;
+  std::getline(stat, content);
+  auto close = content.rfind(')');
+  return close == std::string::npos || close + 2 >= content.size() || content[close + 2] != 'Z';
+}
+
+void reap_strays() {
+  int status = 0;
+  for (int i = 0; i < 1000 && waitpid(-1, &status, WNOHANG) > 0; ++i) {
+  }
+}
+
+process::process(std::vector<std::string> args, std::string log_path, std::string cwd)
+  : log_path_(std::move(log_path)) {
+  pid_ = spawn_troupe(args, log_path_, log_path_, cwd);
+}
+
+process::~process() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(5s);
+  }
+  reap_strays();
+}
+
+void process::signal(int sig) const {
+  if (pid_ > 0)
+    ::kill(pid_, sig);
+}
+
+std::optional<int> process::wait_exit(ms timeout) {
+  if (exit_code_)
+    return exit_code_;
+  auto deadline = clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    auto rc = waitpid(pid_, &status, WNOHANG);
+    if (rc == pid_) {
+      exit_code_ = decode_status(status);
+      return exit_code_;
+    }
+    if (clock::now() >= deadline)
+      return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+bool process::running() {
+  return !wait_exit(0ms).has_value();
+}
+
+std::string process::log() const {
+  return slurp(log_path_);
+}
+
+run_result run_troupe(const std::vector<std::string>& args, ms timeout) {
+  static int counter = 0;
+  auto base = std::string{TROUPE_TEST_TMP} + "/run-" + std::to_string(getpid()) + "-"
+              + std::to_string(++counter);
+  std::filesystem::create_directories(TROUPE_TEST_TMP);
+  auto out_path = base + ".out";
+  auto err_path = base + ".err";
+  auto pid = spawn_troupe(args, out_path, err_path);
+  run_result r;
+  auto deadline = clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      r.code = decode_status(status);
+      break;
+    }
+    if (clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      r.code = -1; // timed out: the caller's check on the code fails loudly
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::filesystem::remove(out_path);
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+std::optional<nlohmann::json> http_status(uint16_t http_port) {
+  httplib::Client cli{"127.0.0.1", http_port};
+  cli.set_connection_timeout(0, 300'000);
+  cli.set_read_timeout(3, 0);
+  auto res = cli.Get("/api/status");
+  if (!res || res->status != 200)
+    return std::nullopt;
+  try {
+    return nlohmann::json::parse(res->body);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<nlohmann::json> member(const nlohmann::json& status, const std::string& name) {
+  for (auto& m : status.at("members"))
+    if (m.at("name") == name)
+      return m;
+  return std::nullopt;
+}
+
+size_t count_state(const nlohmann::json& status, const std::string& state) {
+  size_t n = 0;
+  for (auto& m : status.at("members"))
+    if (m.at("state") == state)
+      ++n;
+  return n;
+}
+
+} // namespace troupe::it

@@ -1,0 +1,80 @@
+// Real troupe processes for integration tests: started on free loopback ports, every wait
+// bounded, every process reaped. The test process is a child subreaper, so workers orphaned
+// by a killed coordinator are reparented to it and reaped here too; nothing outlives a test.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace troupe::it {
+
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+using ms = std::chrono::milliseconds;
+
+/// Returns a port on 127.0.0.1 that is free now, and whose successor is free too (the
+/// default HTTP port is the cluster port + 1).
+uint16_t free_port_pair();
+
+/// Returns a new empty folder under the build tree for one test's data and logs.
+std::string temp_dir(const std::string& test_name);
+
+/// Polls `pred` every `poll` until it holds or `timeout` passes. Returns whether it held.
+bool wait_until(const std::function<bool()>& pred, ms timeout, ms poll = 20ms);
+
+/// True while `pid` exists and is not a zombie.
+bool pid_alive(pid_t pid);
+
+/// Reaps any exited children (e.g. orphaned workers reparented to this subreaper).
+void reap_strays();
+
+class process {
+public:
+  /// Starts the troupe binary with `args` in `cwd` (empty: this process's); stdout and stderr
+  /// go to `log_path`.
+  process(std::vector<std::string> args, std::string log_path, std::string cwd = {});
+  ~process();  // SIGKILLs and reaps the process if it is still running
+
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const;
+
+  /// Waits for the exit; returns the exit code (128+signal when killed), nullopt on timeout.
+  std::optional<int> wait_exit(ms timeout);
+
+  bool running();
+  std::string log() const;
+
+private:
+  pid_t pid_ = 0;
+  std::optional<int> exit_code_;
+  std::string log_path_;
+};
+
+/// Runs the troupe binary to completion with a bound; returns exit code and output.
+struct run_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+run_result run_troupe(const std::vector<std::string>& args, ms timeout = 10s);
+
+/// GET /api/status from 127.0.0.1:`http_port`; nullopt when there is no valid answer.
+std::optional<nlohmann::json> http_status(uint16_t http_port);
+
+/// Returns the member called `name` in a status JSON, or nullopt.
+std::optional<nlohmann::json> member(const nlohmann::json& status, const std::string& name);
+
+/// Counts the members in `state`.
+size_t count_state(const nlohmann::json& status, const std::string& state);
+
+} // namespace troupe::it

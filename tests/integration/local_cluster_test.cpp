@@ -1,0 +1,175 @@
+#define CAF_SUITE local_cluster
+#include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+
+using namespace troupe::it;
+
+CAF_TEST(three local workers join and all four members are up) {
+  local_cluster node{"local3", 3};
+  CAF_REQUIRE(node.wait_up(4));
+  auto st = *node.status();
+  for (uint32_t k = 1; k <= 3; ++k) {
+    auto m = member(st, node.worker(k));
+    CAF_REQUIRE(m);
+    CAF_CHECK_EQUAL(m->at("roles"), nlohmann::json::array({"worker"}));
+    CAF_CHECK_EQUAL(m->at("instance_id"), st.at("cluster_id").get<std::string>() + "-"
+                                            + std::to_string(k));
+  }
+  auto c = member(st, node.name);
+  CAF_REQUIRE(c);
+  CAF_CHECK_EQUAL(c->at("roles"), nlohmann::json::array({"coordinator"}));
+  // Any node answers status, workers included: ask worker 2 on its own cluster port.
+  auto w2 = member(st, node.worker(2));
+  auto r = run_troupe({"status", "--connect", w2->at("address").get<std::string>(), "--json"});
+  CAF_REQUIRE_EQUAL(r.code, 0);
+  auto via_worker = nlohmann::json::parse(r.out);
+  CAF_CHECK_EQUAL(via_worker.at("answered_by"), node.worker(2));
+  CAF_CHECK_EQUAL(count_state(via_worker, "up"), 4u);
+  // Each worker has its own data folder.
+  for (uint32_t k = 1; k <= 3; ++k)
+    CAF_CHECK(std::filesystem::is_directory(node.dir + "/data/worker-" + std::to_string(k)));
+}
+
+CAF_TEST(a killed worker is down within 500 ms and restarted with a new pid) {
+  local_cluster node{"kill", 3};
+  CAF_REQUIRE(node.wait_up(4));
+  auto victim = node.worker(2);
+  auto old_pid = node.pid_of(victim);
+  CAF_REQUIRE_GREATER(old_pid, 0);
+  auto t0 = clock::now();
+  ::kill(old_pid, SIGKILL);
+  // Down, or already replaced by its restart: either way the crash was seen.
+  bool seen = wait_until(
+    [&] { return node.state_of(victim) == "down" || node.pid_of(victim) != old_pid; }, 2s, 5ms);
+  auto took = std::chrono::duration_cast<ms>(clock::now() - t0);
+  CAF_REQUIRE(seen);
+  CAF_MESSAGE("crash seen after " << took.count() << " ms");
+  CAF_CHECK_LESS_OR_EQUAL(took, 500ms);
+  CAF_CHECK(wait_until(
+    [&] { return node.state_of(victim) == "up" && node.pid_of(victim) != old_pid; }, 10s));
+  CAF_CHECK(node.coord->log().find(victim + " was killed by signal 9") != std::string::npos);
+}
+
+CAF_TEST(a stopped worker is down within the failure timeout) {
+  local_cluster node{"stop", 2};
+  CAF_REQUIRE(node.wait_up(3));
+  auto victim = node.worker(1);
+  auto pid = node.pid_of(victim);
+  CAF_REQUIRE_GREATER(pid, 0);
+  auto t0 = clock::now();
+  ::kill(pid, SIGSTOP);
+  bool seen_suspect = false;
+  bool down = wait_until(
+    [&] {
+      auto s = node.state_of(victim);
+      seen_suspect |= s == "suspect";
+      return s == "down";
+    },
+    5s, 10ms);
+  auto took = std::chrono::duration_cast<ms>(clock::now() - t0);
+  ::kill(pid, SIGCONT);
+  CAF_REQUIRE(down);
+  CAF_MESSAGE("hang seen after " << took.count() << " ms (failure timeout 1500 ms)");
+  CAF_CHECK(seen_suspect);
+  CAF_CHECK_LESS_OR_EQUAL(took, 2000ms);
+  // Once it runs again it rejoins on its own, with a new incarnation.
+  CAF_CHECK(wait_until([&] { return node.state_of(victim) == "up"; }, 10s));
+}
+
+CAF_TEST(SIGTERM stops every worker gracefully and leaves no process behind) {
+  local_cluster node{"term", 3};
+  CAF_REQUIRE(node.wait_up(4));
+  std::vector<pid_t> pids;
+  for (uint32_t k = 1; k <= 3; ++k)
+    pids.push_back(node.pid_of(node.worker(k)));
+  auto t0 = clock::now();
+  node.coord->signal(SIGTERM);
+  CAF_CHECK_EQUAL(node.coord->wait_exit(10s).value_or(-1), 0);
+  CAF_MESSAGE("stopped in " << std::chrono::duration_cast<ms>(clock::now() - t0).count()
+                            << " ms");
+  CAF_CHECK_LESS(clock::now() - t0, 5s);
+  for (auto pid : pids)
+    CAF_CHECK(!pid_alive(pid));
+  auto log = node.coord->log();
+  for (uint32_t k = 1; k <= 3; ++k) {
+    auto line = "member " + node.worker(k) + " (incarnation ";
+    auto at = log.find(line);
+    bool left = false;
+    for (; at != std::string::npos; at = log.find(line, at + 1))
+      left |= log.compare(log.find(':', at + line.size()) - 4, 4, "left") == 0;
+    CAF_CHECK(left);
+  }
+}
+
+CAF_TEST(workers of a killed coordinator exit on their own) {
+  local_cluster node{"orphans", 3};
+  CAF_REQUIRE(node.wait_up(4));
+  std::vector<pid_t> pids;
+  for (uint32_t k = 1; k <= 3; ++k)
+    pids.push_back(node.pid_of(node.worker(k)));
+  node.coord->signal(SIGKILL);
+  node.coord->wait_exit(5s);
+  // This test process is a subreaper: the orphans are reparented here and reaped here.
+  bool all_gone = wait_until(
+    [&] {
+      reap_strays();
+      for (auto pid : pids)
+        if (pid_alive(pid))
+          return false;
+      return true;
+    },
+    3s);
+  CAF_CHECK(all_gone);
+  for (auto pid : pids)
+    if (pid_alive(pid))
+      ::kill(pid, SIGKILL);
+  reap_strays();
+}
+
+CAF_TEST(a worker with a configuration error is not restarted and stops the node) {
+  auto port = free_port_pair();
+  auto dir = temp_dir("cfgerr");
+  std::filesystem::create_directories(dir + "/data");
+  std::ofstream{dir + "/data/worker-2"} << "a file where worker 2's data folder should be\n";
+  auto name = "n" + std::to_string(port);
+  process p{{"run", "--name=" + name, "--cluster-port=" + std::to_string(port),
+             "--data-dir=" + dir + "/data", "--workers=3", "--threads=2"},
+            dir + "/node.log"};
+  auto code = p.wait_exit(15s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 78);
+  auto log = p.log();
+  auto started = std::string{"started "} + name + "-worker-2 as pid";
+  auto first = log.find(started);
+  CAF_CHECK(first != std::string::npos);
+  CAF_CHECK(log.find(started, first + 1) == std::string::npos); // started once, never again
+  CAF_CHECK(log.find(name + "-worker-2 exited with a configuration error") != std::string::npos);
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << log;
+}
+
+CAF_TEST(past the restart intensity the node gives up naming the worker) {
+  local_cluster node{"intensity", 1,
+                     {"--restart-max=2", "--restart-period=60s", "--restart-backoff=10ms",
+                      "--restart-backoff-max=20ms"}};
+  CAF_REQUIRE(node.wait_up(2));
+  auto victim = node.worker(1);
+  for (int i = 0; i < 2; ++i) {
+    auto pid = node.pid_of(victim);
+    CAF_REQUIRE_GREATER(pid, 0);
+    ::kill(pid, SIGKILL);
+    CAF_REQUIRE(wait_until(
+      [&] { return node.state_of(victim) == "up" && node.pid_of(victim) != pid; }, 10s));
+  }
+  ::kill(node.pid_of(victim), SIGKILL);
+  auto code = node.coord->wait_exit(10s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 70);
+  auto log = node.coord->log();
+  CAF_CHECK(log.find(victim + " was killed by signal 9 (Killed) after 2 restarts within 1min: giving up") != std::string::npos);
+}
