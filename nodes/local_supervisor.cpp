@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -147,8 +148,36 @@ void local_supervisor::reap(child& c, int status, time_point now) {
   }
 }
 
+void local_supervisor::kill_hung() {
+  // Ask without holding the lock: the answer comes from an actor and may take a moment.
+  auto down = cfg_.down_pids();
+  if (down.empty())
+    return;
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& c : children_) {
+    if (c->info.pid == 0 || stopping_)
+      continue;
+    if (std::find(down.begin(), down.end(), static_cast<uint32_t>(c->info.pid)) == down.end())
+      continue;
+    int status = 0;
+    if (waitpid(c->info.pid, &status, WNOHANG) == c->info.pid) { // it crashed: not hung
+      reap(*c, status, clock_type::now());
+      continue;
+    }
+    logging::get("supervisor")
+      ->warn("{} (pid {}) is down but its process still runs (hung): killing it to restart it",
+             c->info.name, c->info.pid);
+    ::kill(c->info.pid, SIGKILL);
+  }
+}
+
 void local_supervisor::loop() {
+  auto next_hung_check = clock_type::now() + cfg_.hung_check_interval;
   while (!stopping_) {
+    if (cfg_.down_pids && clock_type::now() >= next_hung_check) {
+      kill_hung();
+      next_hung_check = clock_type::now() + cfg_.hung_check_interval;
+    }
     {
       std::lock_guard<std::mutex> guard{mtx_};
       auto now = clock_type::now();

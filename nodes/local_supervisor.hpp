@@ -4,6 +4,9 @@
 // that code; past the restart intensity the node gives up, naming the worker. Stopping sends
 // SIGTERM to every worker, waits, then SIGKILLs what is left: no process outlives the node.
 //
+// A worker the membership marks down while its process still runs is hung: it is killed and
+// restarted like a crash, so a deadlocked worker does not hold its place forever.
+//
 // A dedicated thread polls the children with waitpid(WNOHANG): blocking process calls stay off
 // the actor threads, and the decisions themselves are the pure restart_policy.
 #pragma once
@@ -33,6 +36,11 @@ struct local_supervisor_config {
   duration poll_interval = milliseconds(20);
   // Called from the supervisor's thread when the node must stop.
   std::function<void(int code, const std::string& reason)> on_give_up;
+  // Returns the pids of the members the coordinator holds `down`. A local worker among them
+  // whose process still runs is hung (it stopped heartbeating but did not exit): it is
+  // SIGKILLed and then restarted like any crash. Empty: no such check.
+  std::function<std::vector<uint32_t>()> down_pids;
+  duration hung_check_interval = milliseconds(250);
 };
 
 struct worker_process {
@@ -61,6 +69,7 @@ private:
   void loop();
   pid_t spawn(child& c, std::string& problem);
   void reap(child& c, int status, time_point now);
+  void kill_hung();
 
   local_supervisor_config cfg_;
   mutable std::mutex mtx_;

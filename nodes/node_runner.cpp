@@ -11,6 +11,7 @@
 #include "nodes/local_supervisor.hpp"
 #include "nodes/pid_file.hpp"
 #include "nodes/stop_request.hpp"
+#include "protocols/membership/codec.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -149,7 +150,8 @@ int run_node(const node_config& cfg) {
     mc.cluster_id = cluster_id;
     mc.table.detector.interval = cfg.heartbeat_interval;
     mc.table.detector.timeout = cfg.failure_timeout;
-    mc.tick_interval = std::max<duration>(milliseconds(10), cfg.heartbeat_interval / 4);
+    // Failure detection runs on this tick: a member is down at most one tick after the timeout.
+    mc.tick_interval = std::max<duration>(milliseconds(10), cfg.heartbeat_interval / 10);
     main_actor = spawn_membership_server(sys, std::move(mc));
   } else {
     membership_agent_config ac;
@@ -213,6 +215,23 @@ int run_node(const node_config& cfg) {
     lc.restart.max_backoff = cfg.restart_backoff_max;
     lc.shutdown_timeout = cfg.shutdown_timeout;
     lc.on_give_up = [&stop](int code, const std::string& reason) { stop.request(code, reason); };
+    lc.down_pids = [&sys, main_actor] {
+      std::vector<uint32_t> pids;
+      caf::scoped_actor s{sys};
+      s->request(main_actor, std::chrono::seconds(1), frame{ms::encode(ms::status_request{})})
+        .receive(
+          [&](const frame& f) {
+            ms::decoded msg;
+            if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
+              return;
+            if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+              for (auto& m : r->members.members)
+                if (m.state == ms::member_state::down)
+                  pids.push_back(m.pid);
+          },
+          [](const caf::error&) {});
+      return pids;
+    };
     supervisor = std::make_unique<local_supervisor>(std::move(lc));
     if (auto problem = supervisor->start(); !problem.empty())
       stop.request(exit_code::software, problem);

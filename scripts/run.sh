@@ -46,8 +46,7 @@ while kill -0 "$coord" 2>/dev/null; do
   echo "== $(date +%T) cluster status (Ctrl-C to stop)"
   "$bin" status --connect "127.0.0.1:$port" --timeout 2s || true
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
-    victim=$("$bin" status --connect "127.0.0.1:$port" --json | \
-      python3 -c 'import json,sys; print(next(m["pid"] for m in json.load(sys.stdin)["members"] if m["name"]=="demo-worker-2"))')
+    victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')
     echo "== demo: SIGKILL demo-worker-2 (pid $victim): watch it go down and come back with a new pid"
     kill -KILL "$victim"
     sleep 0.05

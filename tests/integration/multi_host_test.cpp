@@ -71,6 +71,19 @@ CAF_TEST(workers join a coordinator and rejoin it after it restarts) {
   CAF_REQUIRE(st);
   CAF_CHECK_NOT_EQUAL(member(*st, "w1")->at("incarnation").get<uint64_t>(), 0u);
 
+  // A worker that hangs is marked down; when it runs again it rejoins with a new incarnation.
+  auto hung_inc = member(*http_status(chttp), "w1")->at("incarnation").get<uint64_t>();
+  w1->signal(SIGSTOP);
+  CAF_CHECK(wait_until([&] { return state_in(chttp, "w1") == "down"; }, 5s));
+  w1->signal(SIGCONT);
+  CAF_CHECK(wait_until(
+    [&] {
+      auto s = http_status(chttp);
+      return s && member(*s, "w1")->at("state") == "up"
+             && member(*s, "w1")->at("incarnation").get<uint64_t>() > hung_inc;
+    },
+    10s));
+
   // A worker that stops gracefully is left, not down.
   w2->signal(SIGTERM);
   CAF_CHECK_EQUAL(w2->wait_exit(10s).value_or(-1), 0);
