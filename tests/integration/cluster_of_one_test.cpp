@@ -69,6 +69,7 @@ CAF_TEST(caf-application.ini in the working directory is ignored) {
             dir + "/node.log", dir};
   CAF_CHECK(wait_until([&] { return http_status(static_cast<uint16_t>(port + 1)).has_value(); },
                        10s));
-  p.signal(SIGTERM);
+  p.signal(SIGINT); // Ctrl-C stops a node as cleanly as SIGTERM
   CAF_CHECK_EQUAL(p.wait_exit(10s).value_or(-1), 0);
+  CAF_CHECK(p.log().find("stopping: received SIGINT") != std::string::npos);
 }

@@ -81,8 +81,10 @@ std::string slurp(const std::string& path) {
 
 uint16_t free_port_pair() {
   static std::mt19937 rng{static_cast<uint32_t>(getpid())};
+  // Below the kernel's ephemeral range (32768 and up), where workers started with port 0 get
+  // their ports: a port chosen here cannot be taken by one of them a moment later.
   for (int i = 0; i < 1000; ++i) {
-    auto p = static_cast<uint16_t>(20000 + rng() % 30000);
+    auto p = static_cast<uint16_t>(20000 + rng() % 12000);
     if (port_free(p) && port_free(p + 1))
       return p;
   }
