@@ -63,14 +63,14 @@ CAF_TEST(three nodes under crashes partitions and lossy links) {
   sim_options o;
   o.seed = 1;
   o.nodes = 3;
-  run_many(o, seeds(1000));
+  run_many(o, seeds(2000));
 }
 
 CAF_TEST(five nodes under crashes partitions and lossy links) {
   sim_options o;
   o.seed = 100000;
   o.nodes = 5;
-  run_many(o, seeds(500));
+  run_many(o, seeds(1000));
 }
 
 CAF_TEST(flapping partitions and heavy duplication) {
@@ -80,7 +80,7 @@ CAF_TEST(flapping partitions and heavy duplication) {
   o.flapping = true;
   o.duplicate = 0.2;
   o.drop = 0.1;
-  run_many(o, seeds(300));
+  run_many(o, seeds(500));
 }
 
 CAF_TEST(frequent crashes that lose unsynced writes) {
@@ -90,5 +90,5 @@ CAF_TEST(frequent crashes that lose unsynced writes) {
   o.crash = 0.01;
   o.lose_unsynced = 0.9;
   o.restart = 0.05;
-  run_many(o, seeds(300));
+  run_many(o, seeds(500));
 }
