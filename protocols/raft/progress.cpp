@@ -22,6 +22,7 @@ bool progress::maybe_update(index_t n) {
     match_ = n;
     updated = true;
     probe_sent_ = false;
+    stalled_ticks_ = 0;
   }
   next_ = std::max(next_, n + 1);
   while (!inflight_.empty() && inflight_.front() <= n)
@@ -59,6 +60,7 @@ void progress::sent(index_t last) {
 }
 
 void progress::become_probe() {
+  stalled_ticks_ = 0;
   if (state_ == state::snapshot)
     next_ = std::max(match_ + 1, pending_snapshot_ + 1);
   else
@@ -70,6 +72,7 @@ void progress::become_probe() {
 }
 
 void progress::become_replicate() {
+  stalled_ticks_ = 0;
   next_ = match_ + 1;
   state_ = state::replicate;
   probe_sent_ = false;

@@ -24,7 +24,12 @@ public:
   void set_recent_active(bool b) { recent_active_ = b; }
   index_t pending_snapshot() const { return pending_snapshot_; }
   int snapshot_ticks() const { return snapshot_ticks_; }
-  void tick() { ++snapshot_ticks_; }
+  /// Ticks since the follower last acknowledged new entries.
+  int stalled_ticks() const { return stalled_ticks_; }
+  void tick() {
+    ++snapshot_ticks_;
+    ++stalled_ticks_;
+  }
 
   /// True when no append may be sent now.
   bool paused() const;
@@ -56,6 +61,7 @@ private:
   bool recent_active_ = false;
   index_t pending_snapshot_ = 0;
   int snapshot_ticks_ = 0;
+  int stalled_ticks_ = 0;
   size_t max_inflight_ = 64;
   std::deque<index_t> inflight_;  // last index of each append in flight, ascending
 };

@@ -400,6 +400,12 @@ void raft::step_leader(const message& m) {
       return;
     case msg_type::heartbeat_resp:
       pr.on_heartbeat_response();
+      // Alive, behind, and no acknowledgement for half an election timeout: the appends in
+      // flight were lost. Probe again from what it has (with a quiet leader, nothing else
+      // would ever reveal the loss).
+      if (pr.current() == progress::state::replicate && pr.match() < log_.last_index()
+          && pr.stalled_ticks() >= std::max(1, cfg_.election_ticks / 2))
+        pr.become_probe();
       if (pr.match() < log_.last_index())
         send_append(m.from);
       if (m.context != 0) {
@@ -518,9 +524,11 @@ bool raft::send_append(node_id to, bool allow_empty) {
 }
 
 void raft::broadcast_append() {
+  // One append even when empty (it carries the commit index), then as many more as the
+  // pipeline allows while there are entries to send.
   for (auto v : cfg_.voters)
-    if (v != cfg_.id)
-      while (send_append(v, true)) {
+    if (v != cfg_.id && send_append(v, true))
+      while (send_append(v)) {
       }
 }
 
