@@ -9,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
-  libedit-dev
+  libedit-dev libisal-dev
   iproute2 procps
 )
 
