@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -215,8 +216,10 @@ storage_error raft_storage::open(const std::string& dir, const storage_options& 
                                  recovery_report* report) {
   recovery_report local;
   auto& rep = report ? *report : local;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return io_error("cannot create " + dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return {storage_errc::io, "cannot create " + dir + ": " + ec.message()};
   auto p = std::make_unique<impl>();
   p->dir = dir;
   p->opts = opts;

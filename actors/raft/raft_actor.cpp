@@ -1,0 +1,481 @@
+#include "actors/raft/raft_actor.hpp"
+
+#include "actors/logging.hpp"
+#include "actors/wire.hpp"
+#include "protocols/cluster_state/kv_store.hpp"
+#include "protocols/raft/codec.hpp"
+#include "protocols/raft/raft.hpp"
+#include "protocols/supervision/backoff.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <random>
+
+namespace troupe {
+
+namespace r = troupe::raft;
+
+void register_raft_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<raft_frame>("troupe.raft_frame");
+  cfg.add_message_type<raft_status>("troupe.raft_status");
+  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
+}
+
+namespace {
+
+using flush_atom = caf::atom_constant<caf::atom("r_flush")>;
+using peer_retry_atom = caf::atom_constant<caf::atom("r_peer")>;
+
+struct peer_link {
+  endpoint ep;
+  caf::actor handle;
+  bool connecting = false;
+  uint64_t generation = 0;
+  std::optional<supervision::backoff> backoff;
+};
+
+struct pending_read {
+  bool list = false;
+  std::string key;  // key, or prefix for list
+  size_t limit = 0;
+  caf::response_promise promise;
+};
+
+struct raft_actor_state {
+  raft_actor_config cfg;
+  std::unique_ptr<r::raft> node;
+  std::unique_ptr<r::raft_storage> storage;
+  state::kv_store kv;
+  r::index_t applied = 0;
+  r::index_t last_snapshot = 0;
+  std::map<r::node_id, peer_link> peers;
+  std::map<r::index_t, std::pair<r::term_t, caf::response_promise>> writes;
+  std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
+  std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
+  uint64_t next_read = 1;
+  bool flush_scheduled = false;
+  r::role last_role = r::role::follower;
+  r::node_id last_leader = r::no_node;
+  bool failed = false;
+  std::minstd_rand rng{1};
+  std::shared_ptr<spdlog::logger> log = logging::get("raft");
+
+  static inline const char* name = "troupe.raft";
+};
+
+using raft_actor = caf::stateful_actor<raft_actor_state>;
+
+caf::error failure(const char* text) {
+  return caf::make_error(caf::sec::runtime_error, std::string{text});
+}
+
+void schedule_flush(raft_actor* self) {
+  // One flush per mailbox drain: everything that arrived together shares one fsync.
+  if (!self->state.flush_scheduled) {
+    self->state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+void connect_peer(raft_actor* self, r::node_id id);
+
+void send_raft(raft_actor* self, const r::message& m) {
+  auto& st = self->state;
+  auto it = st.peers.find(m.to);
+  if (it == st.peers.end())
+    return;
+  if (!it->second.handle) {
+    if (!it->second.connecting)
+      connect_peer(self, m.to);
+    return; // Raft tolerates the loss; the next heartbeat or append repeats what matters
+  }
+  self->send(it->second.handle, raft_frame{r::encode(m)});
+}
+
+void peer_lost(raft_actor* self, r::node_id id, const std::string& why) {
+  auto& p = self->state.peers[id];
+  if (p.handle)
+    self->state.log->info("lost peer {} at {}: {}", id, p.ep.to_string(), why);
+  p.handle = nullptr;
+  p.connecting = true;
+  auto gen = ++p.generation;
+  auto delay = p.backoff->next(std::uniform_real_distribution<double>{0, 1}(self->state.rng));
+  self->delayed_send(self, delay, peer_retry_atom::value, id, gen);
+}
+
+void connect_peer(raft_actor* self, r::node_id id) {
+  auto& st = self->state;
+  auto& p = st.peers[id];
+  p.connecting = true;
+  auto gen = ++p.generation;
+  auto timeout = st.cfg.request_timeout;
+  self
+    ->request(st.cfg.resolver, timeout, caf::connect_atom::value, p.ep.host, p.ep.port)
+    .then(
+      [self, id, gen, timeout](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                               const std::set<std::string>&) {
+        auto& p = self->state.peers[id];
+        if (gen != p.generation)
+          return;
+        auto published = caf::actor_cast<caf::actor>(ptr);
+        if (!published) {
+          peer_lost(self, id, "nothing published there");
+          return;
+        }
+        // The published actor introduces the node's Raft actor.
+        self->request(published, timeout, peer_hello_atom::value)
+          .then(
+            [self, id, gen](caf::actor& raft_peer) {
+              auto& p = self->state.peers[id];
+              if (gen != p.generation)
+                return;
+              if (!raft_peer) {
+                peer_lost(self, id, "that node runs no Raft replica");
+                return;
+              }
+              p.handle = raft_peer;
+              p.connecting = false;
+              p.backoff->reset();
+              self->monitor(raft_peer);
+              self->state.log->info("connected to peer {} at {}", id, p.ep.to_string());
+            },
+            [self, id, gen](caf::error& err) {
+              if (gen == self->state.peers[id].generation)
+                peer_lost(self, id, self->system().render(err));
+            });
+      },
+      [self, id, gen](caf::error& err) {
+        if (gen == self->state.peers[id].generation)
+          peer_lost(self, id, self->system().render(err));
+      });
+}
+
+void serve_reads(raft_actor* self) {
+  auto& st = self->state;
+  auto it = st.reads_ready.begin();
+  while (it != st.reads_ready.end()) {
+    if (it->first > st.applied) {
+      ++it;
+      continue;
+    }
+    auto& rd = it->second;
+    if (rd.list) {
+      std::vector<std::string> keys;
+      std::vector<std::string> values;
+      for (auto& rec : st.kv.list(rd.key, rd.limit)) {
+        keys.push_back(rec.key);
+        values.push_back(rec.value);
+      }
+      rd.promise.deliver(std::move(keys), std::move(values), st.kv.revision());
+    } else {
+      auto rec = st.kv.get(rd.key);
+      rd.promise.deliver(rec.has_value(), rec ? rec->value : std::string{},
+                         rec ? rec->mod_revision : uint64_t{0}, st.kv.revision());
+    }
+    it = st.reads_ready.erase(it);
+  }
+}
+
+void fail_pending(raft_actor* self, const char* why) {
+  auto& st = self->state;
+  for (auto& [idx, w] : st.writes)
+    w.second.deliver(failure(why));
+  st.writes.clear();
+  for (auto& [ctx, rd] : st.reads_waiting)
+    rd.promise.deliver(failure(raft_errors::no_quorum));
+  st.reads_waiting.clear();
+  for (auto& [idx, rd] : st.reads_ready)
+    rd.promise.deliver(failure(raft_errors::no_quorum));
+  st.reads_ready.clear();
+}
+
+void apply(raft_actor* self, const r::entry& e) {
+  auto& st = self->state;
+  st.applied = e.index;
+  state::apply_result res;
+  bool is_command = false;
+  if (e.type == r::entry_type::normal) {
+    state::command cmd;
+    if (state::decode(e.data, cmd)) {
+      res = st.kv.apply(cmd);
+      is_command = true;
+    } else {
+      // Every replica skips it the same way: the log is not the place to crash.
+      st.log->error("entry {} holds an undecodable command; skipped", e.index);
+    }
+  }
+  auto w = st.writes.find(e.index);
+  if (w == st.writes.end())
+    return;
+  if (w->second.first == e.term && is_command)
+    w->second.second.deliver(res.ok, res.revision);
+  else
+    w->second.second.deliver(failure(raft_errors::leadership_lost));
+  st.writes.erase(w);
+}
+
+void process_ready(raft_actor* self) {
+  auto& st = self->state;
+  for (int round = 0; round < 100 && !st.failed && st.node->has_ready(); ++round) {
+    auto rd = st.node->take_ready();
+    // 1. Durable before anything leaves or is acknowledged.
+    if (rd.snap) {
+      if (auto err = st.storage->save_snapshot(*rd.snap, true)) {
+        st.log->critical("cannot store snapshot: {}", err.message);
+        st.failed = true;
+        self->quit(failure("raft storage failed"));
+        return;
+      }
+    }
+    st.storage->append(rd.entries);
+    if (rd.hard)
+      st.storage->set_hard_state(*rd.hard);
+    if (auto err = st.storage->sync()) {
+      st.log->critical("cannot sync the raft log: {}", err.message);
+      st.failed = true;
+      self->quit(failure("raft storage failed"));
+      return;
+    }
+    // 2. Send.
+    for (auto& m : rd.messages)
+      send_raft(self, m);
+    // 3. Apply.
+    if (rd.snap) {
+      if (!st.kv.restore(rd.snap->data))
+        st.log->error("snapshot at {} does not decode", rd.snap->meta.index);
+      st.applied = rd.snap->meta.index;
+      st.last_snapshot = st.applied;
+      for (auto it = st.writes.begin(); it != st.writes.end() && it->first <= st.applied;) {
+        it->second.second.deliver(failure(raft_errors::leadership_lost));
+        it = st.writes.erase(it);
+      }
+    }
+    for (auto& e : rd.committed)
+      apply(self, e);
+    for (auto& rs : rd.reads) {
+      auto it = st.reads_waiting.find(rs.context);
+      if (it == st.reads_waiting.end())
+        continue;
+      st.reads_ready.emplace_back(rs.index, std::move(it->second));
+      st.reads_waiting.erase(it);
+    }
+    serve_reads(self);
+  }
+  // Compact once enough has been applied since the last snapshot.
+  if (st.cfg.snapshot_every > 0 && st.applied >= st.last_snapshot + st.cfg.snapshot_every) {
+    auto term = st.node->log().term_at(st.applied);
+    if (term) {
+      auto data = st.kv.snapshot();
+      st.node->compact(st.applied, data);
+      if (auto err = st.storage->save_snapshot(r::snapshot{{st.applied, *term}, data}, false))
+        st.log->error("cannot store snapshot: {}", err.message);
+      else
+        st.last_snapshot = st.applied;
+    }
+  }
+  // Role changes: log them, and settle what a lost leadership leaves open.
+  auto role = st.node->current_role();
+  auto leader = st.node->leader();
+  if (role != st.last_role || leader != st.last_leader) {
+    if (role == r::role::leader)
+      st.log->info("became leader at term {}", st.node->term());
+    else if (st.last_role == r::role::leader)
+      st.log->info("stepped down at term {} ({})", st.node->term(), r::to_string(role));
+    else if (leader != st.last_leader && leader != r::no_node)
+      st.log->info("following leader {} at term {}", leader, st.node->term());
+    if (st.last_role == r::role::leader && role != r::role::leader)
+      fail_pending(self, raft_errors::leadership_lost);
+    st.last_role = role;
+    st.last_leader = leader;
+  }
+}
+
+/// Where a request this node cannot serve should go: the leader's Raft actor, if reachable.
+caf::actor leader_handle(raft_actor* self) {
+  auto& st = self->state;
+  auto l = st.node->leader();
+  if (l == r::no_node || l == st.cfg.raft.id)
+    return nullptr;
+  auto it = st.peers.find(l);
+  return it == st.peers.end() ? nullptr : it->second.handle;
+}
+
+/// True when the current request came from another coordinator's Raft actor: it was already
+/// forwarded once and must not bounce between two nodes that disagree on the leader.
+bool from_peer(raft_actor* self) {
+  auto sender = self->current_sender();
+  for (auto& [id, p] : self->state.peers)
+    if (p.handle && caf::actor_cast<caf::strong_actor_ptr>(p.handle) == sender)
+      return true;
+  return false;
+}
+
+/// Relays a request to the leader and its reply (of types Rs...) back to the requester.
+template <class... Rs, class... Ts>
+caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
+  auto rp = self->make_response_promise();
+  auto leader = leader_handle(self);
+  if (!leader || from_peer(self)) {
+    rp.deliver(failure(raft_errors::no_quorum));
+    return rp;
+  }
+  self->request(leader, self->state.cfg.request_timeout, std::forward<Ts>(xs)...)
+    .then([rp](Rs&... reply) mutable { rp.deliver(std::move(reply)...); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::response_promise propose(raft_actor* self, state::command cmd) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  auto res = st.node->propose(state::encode(cmd));
+  if (res.error != r::errc::none) {
+    rp.deliver(failure(res.error == r::errc::not_leader ? raft_errors::no_quorum
+                                                         : r::to_string(res.error)));
+    return rp;
+  }
+  st.writes.emplace(res.index, std::make_pair(res.term, rp));
+  schedule_flush(self);
+  return rp;
+}
+
+caf::response_promise read(raft_actor* self, pending_read rd) {
+  auto& st = self->state;
+  rd.promise = self->make_response_promise();
+  auto rp = rd.promise;
+  auto ctx = st.next_read++;
+  if (st.node->read_index(ctx) != r::errc::none) {
+    rp.deliver(failure(raft_errors::no_quorum));
+    return rp;
+  }
+  st.reads_waiting.emplace(ctx, std::move(rd));
+  schedule_flush(self);
+  return rp;
+}
+
+std::optional<uint64_t> expected(int64_t x) {
+  return x < 0 ? std::nullopt : std::optional<uint64_t>{static_cast<uint64_t>(x)};
+}
+
+} // namespace
+
+caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
+                            std::unique_ptr<r::raft_storage> storage, r::restored_state restored) {
+  // Storage and state move into the actor through shared holders: CAF copies spawn arguments.
+  auto holder = std::make_shared<std::unique_ptr<r::raft_storage>>(std::move(storage));
+  auto rs = std::make_shared<r::restored_state>(std::move(restored));
+  return sys.spawn([cfg, holder, rs](raft_actor* self) mutable -> caf::behavior {
+    auto& st = self->state;
+    st.cfg = cfg;
+    st.rng.seed(static_cast<uint32_t>(cfg.raft.seed));
+    st.storage = std::move(*holder);
+    if (rs->snap) {
+      if (!st.kv.restore(rs->snap->data))
+        st.log->error("snapshot at {} does not decode", rs->snap->meta.index);
+      st.applied = rs->snap->meta.index;
+      st.last_snapshot = st.applied;
+    }
+    st.node = std::make_unique<r::raft>(cfg.raft, std::move(*rs));
+    for (auto& [id, ep] : cfg.peers) {
+      auto& p = st.peers[id];
+      p.ep = ep;
+      p.backoff.emplace(milliseconds(50), std::chrono::seconds(2));
+    }
+    st.log->info("raft replica {} of {} voters at term {}, log {}..{}, commit {}", cfg.raft.id,
+                 cfg.raft.voters.size(), st.node->term(), st.node->log().first_index(),
+                 st.node->last_index(), st.node->commit_index());
+    self->set_down_handler([self](const caf::down_msg& dm) {
+      for (auto& [id, p] : self->state.peers)
+        if (p.handle && p.handle.address() == dm.source) {
+          peer_lost(self, id, self->system().render(dm.reason));
+          return;
+        }
+    });
+    self->set_error_handler([self](caf::error& err) {
+      self->state.log->warn("unexpected error message: {}", self->system().render(err));
+    });
+    for (auto& [id, p] : st.peers)
+      connect_peer(self, id);
+    if (cfg.raft.voters.size() == 1)
+      st.node->campaign(); // alone: no reason to wait for an election timeout
+    schedule_flush(self);
+    self->send(self, tick_atom::value);
+    return {
+      [self](tick_atom) {
+        self->state.node->tick();
+        schedule_flush(self);
+        self->delayed_send(self, self->state.cfg.tick_interval, tick_atom::value);
+      },
+      [self](flush_atom) {
+        self->state.flush_scheduled = false;
+        process_ready(self);
+      },
+      [self](peer_retry_atom, r::node_id id, uint64_t gen) {
+        auto& p = self->state.peers[id];
+        if (gen == p.generation && !p.handle)
+          connect_peer(self, id);
+      },
+      [self](peer_hello_atom) -> caf::actor { return self; },
+      [self](const raft_frame& f) {
+        r::message m;
+        auto err = r::decode(f.bytes, m);
+        if (err != r::codec_errc::none) {
+          self->state.log->warn("rejected a raft frame: {}", r::to_string(err));
+          return;
+        }
+        if (m.to != self->state.cfg.raft.id)
+          return;
+        self->state.node->step(m);
+        schedule_flush(self);
+      },
+      [self](kv_put_atom a, std::string& key, std::string& value, int64_t exp, uint64_t client,
+             uint64_t seq) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<bool, uint64_t>(self, a, std::move(key), std::move(value), exp,
+                                                   client, seq);
+        return propose(self, state::command{client, seq,
+                                            state::put_cmd{std::move(key), std::move(value),
+                                                           expected(exp)}});
+      },
+      [self](kv_del_atom a, std::string& key, int64_t exp, uint64_t client,
+             uint64_t seq) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<bool, uint64_t>(self, a, std::move(key), exp, client, seq);
+        return propose(self,
+                       state::command{client, seq, state::del_cmd{std::move(key), expected(exp)}});
+      },
+      [self](kv_get_atom a, std::string& key) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<bool, std::string, uint64_t, uint64_t>(self, a,
+                                                                          std::move(key));
+        pending_read rd;
+        rd.key = std::move(key);
+        return read(self, std::move(rd));
+      },
+      [self](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<std::vector<std::string>, std::vector<std::string>, uint64_t>(
+            self, a, std::move(prefix), limit);
+        pending_read rd;
+        rd.list = true;
+        rd.key = std::move(prefix);
+        rd.limit = static_cast<size_t>(std::min<uint64_t>(limit, 100000));
+        return read(self, std::move(rd));
+      },
+      [self](raft_status_atom) {
+        auto& st = self->state;
+        return raft_status{r::to_string(st.node->current_role()), st.node->term(),
+                           st.node->commit_index(), st.applied, st.node->leader(),
+                           st.cfg.raft.id};
+      },
+    };
+  });
+}
+
+} // namespace troupe

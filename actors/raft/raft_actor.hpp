@@ -1,0 +1,98 @@
+// The Raft actor of a coordinator: a thin shell around the pure `raft::raft`. It owns the
+// timers (one tick every tick_interval), the durable storage (every Ready is synced before its
+// messages leave), the links to its peers, and the KV state machine that committed entries
+// feed.
+//
+// Peers reach each other through CAF's middleman `connect` (the transport seam: tests pass a
+// stand-in). Raft messages travel as `raft_frame`s. A lost peer is re-resolved with backoff;
+// Raft itself tolerates the messages lost meanwhile.
+//
+// Client requests (local or from other nodes):
+//   (kv_put_atom, key, value, expected_revision or -1, client, sequence) -> (ok, revision)
+//   (kv_del_atom, key, expected_revision or -1, client, sequence)       -> (ok, revision)
+//   (kv_get_atom, key)             -> (found, value, mod_revision, store revision)
+//   (kv_list_atom, prefix, limit)  -> (vector<string> keys, vector<string> values, revision)
+//   (raft_status_atom)             -> raft_status
+// Writes are proposed on the leader and answered once applied; reads are linearizable
+// (read-index). A follower forwards to the leader. With no leader known the request fails at
+// once with "no quorum" instead of waiting.
+#pragma once
+
+#include "actors/endpoint.hpp"
+#include "actors/raft/raft_storage.hpp"
+#include "protocols/clock.hpp"
+#include "protocols/raft/types.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+/// Raft messages between coordinators (an encoded raft.proto Message).
+struct raft_frame {
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, raft_frame& x) {
+  return f(caf::meta::type_name("troupe.raft_frame"), x.bytes);
+}
+
+/// What `troupe status` shows of a coordinator's Raft replica.
+struct raft_status {
+  std::string role;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t leader = 0;
+  uint64_t id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, raft_status& x) {
+  return f(caf::meta::type_name("troupe.raft_status"), x.role, x.term, x.commit_index,
+           x.applied_index, x.leader, x.id);
+}
+
+using kv_put_atom = caf::atom_constant<caf::atom("kv_put")>;
+using kv_del_atom = caf::atom_constant<caf::atom("kv_del")>;
+using kv_get_atom = caf::atom_constant<caf::atom("kv_get")>;
+using kv_list_atom = caf::atom_constant<caf::atom("kv_list")>;
+using raft_status_atom = caf::atom_constant<caf::atom("raft_stat")>;
+using peer_hello_atom = caf::atom_constant<caf::atom("raft_helo")>;
+
+/// Error codes of the Raft actor's replies, in the error's context text.
+namespace raft_errors {
+constexpr const char* no_quorum = "no quorum: no leader is reachable; the write was not applied";
+constexpr const char* leadership_lost
+  = "leadership changed before the write was confirmed; its outcome is unknown";
+} // namespace raft_errors
+
+struct raft_actor_config {
+  raft::config raft;
+  std::map<raft::node_id, endpoint> peers;  // every other voter and where it listens
+  // Answers (connect_atom, host, port) like CAF's middleman actor; the peer's published actor
+  // must answer (peer_hello_atom) with its Raft actor.
+  caf::actor resolver;
+  std::string node_name;
+  milliseconds tick_interval{50};
+  milliseconds request_timeout{5000};
+  size_t snapshot_every = 10000;  // applied entries between snapshots
+};
+
+/// Spawns the Raft actor around storage that was already opened (and its replayed state), so
+/// that storage errors stop the node before it joins anything.
+caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
+                            std::unique_ptr<raft::raft_storage> storage,
+                            raft::restored_state restored);
+
+/// Registers the message types above.
+void register_raft_types(caf::actor_system_config& cfg);
+
+} // namespace troupe
