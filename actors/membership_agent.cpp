@@ -1,5 +1,6 @@
 #include "actors/membership_agent.hpp"
 
+#include "actors/kv_relay.hpp"
 #include "actors/logging.hpp"
 #include "actors/reply.hpp"
 #include "actors/wall_clock.hpp"
@@ -230,7 +231,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
     if (st.coordinator && dm.source == st.coordinator.address())
       lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
   });
-  return {
+  return caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -288,6 +289,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       st.log->warn("rejected a frame: unexpected message type for a worker");
       reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));
     },
+    [self](peer_hello_atom) -> caf::actor { return nullptr; }, // workers run no Raft replica
     [self](leave_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.state != link_state::up)
@@ -312,7 +314,13 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
           });
       return rp;
     },
-  };
+  }.or_else(kv_relay_handler(
+      self,
+      [self]() -> caf::actor {
+        auto& st = self->state;
+        return st.state == link_state::up ? st.coordinator : caf::actor{};
+      },
+      std::chrono::milliseconds(10000), "this worker is not connected to a coordinator"));
 }
 
 } // namespace

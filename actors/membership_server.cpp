@@ -1,6 +1,7 @@
 #include "actors/membership_server.hpp"
 
 #include "actors/endpoint.hpp"
+#include "actors/kv_relay.hpp"
 #include "actors/logging.hpp"
 #include "actors/reply.hpp"
 #include "actors/wall_clock.hpp"
@@ -100,7 +101,7 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     log_changes(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
     broadcast_if_changed(self);
   });
-  return {
+  return caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -177,7 +178,10 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       }
       return reject(self, "unexpected message type for a coordinator");
     },
-  };
+    [self](peer_hello_atom) -> caf::actor { return self->state.cfg.raft; },
+  }.or_else(kv_relay_handler(
+      self, [self] { return self->state.cfg.raft; }, std::chrono::milliseconds(10000),
+      "this coordinator runs no Raft replica"));
 }
 
 } // namespace

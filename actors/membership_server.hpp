@@ -7,6 +7,8 @@
 //   Heartbeat     -> HeartbeatAck                  rejoin=true when the incarnation is unknown
 //   Leave         -> HeartbeatAck                  graceful departure: state `left`
 //   StatusRequest -> StatusReply                   the view, for `troupe status` and HTTP
+// and, outside frames: peer_hello_atom -> the Raft actor (for other coordinators), and the KV
+// requests of kv_relay.hpp, relayed to the Raft actor.
 // It pushes a View to every joined member whenever the view changes. A closed connection
 // (down_msg) marks the member down at once; silence marks it suspect, then down, through the
 // failure detector on a periodic tick.
@@ -16,6 +18,7 @@
 #include "protocols/membership/membership_table.hpp"
 #include "protocols/membership/types.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include <string>
@@ -27,6 +30,7 @@ struct membership_server_config {
   std::string cluster_id;
   membership::table_settings table;
   duration tick_interval = milliseconds(50);
+  caf::actor raft;  // this coordinator's Raft replica: introduced to peers, target of KV requests
 };
 
 /// Spawns the membership server.

@@ -159,7 +159,8 @@ const std::vector<option_spec>& option_table() {
        c.worker = true;
        return {};
      }},
-    {"peers", "HOST:PORT,...", "the coordinator group, this node included", "none",
+    {"peers", "HOST:PORT,...", "the coordinator group of 1, 3, 5 or 7, this node included",
+     "none",
      endpoints_setter(&node_config::peers)},
     {"coordinators", "HOST:PORT,...", "coordinators a worker joins (any one is enough)", "none",
      endpoints_setter(&node_config::coordinators)},
@@ -316,13 +317,14 @@ std::optional<config_error> finish(node_config& c) {
   if (c.workers > 0 && c.worker)
     return config_error{"--workers", "cannot be combined with --worker: a node that starts "
                                      "local workers is their coordinator"};
-  if (c.peers.size() > 1)
-    return config_error{"--peers", "this version runs one coordinator; groups of 3, 5 or 7 "
-                                   "need the Raft coordinator group, which is not built yet"};
-  if (c.peers.size() == 1 && c.cluster_port != 0 && c.peers[0].port != c.cluster_port)
-    return config_error{"--peers", "'" + c.peers[0].to_string()
-                                     + "' must be this node itself (port "
-                                     + std::to_string(c.cluster_port) + ")"};
+  if (!c.peers.empty() && c.cluster_port == 0)
+    return config_error{"--cluster-port", "a coordinator listed in --peers needs a fixed port"};
+  if (!c.peers.empty()) {
+    std::optional<config_error> group_error;
+    resolve_group(c, group_error);
+    if (group_error)
+      return group_error;
+  }
   if (c.failure_timeout < 2 * c.heartbeat_interval)
     return config_error{"--failure-timeout", format_duration(c.failure_timeout)
                                                + " must be at least twice --heartbeat-interval ("
@@ -381,6 +383,34 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   status->add_option("--timeout", timeout_text, "give up after this long [default: 3s]")
     ->type_name("DURATION");
 
+  auto* kv = app.add_subcommand("kv", "read and write the cluster's KV namespace (linearizable)");
+  kv->require_subcommand(1);
+  kv_command kc;
+  std::string kv_connect;
+  std::string kv_timeout = "5s";
+  int64_t expect_revision = -1;
+  kv->add_option("--connect", kv_connect, "any node of the cluster")->type_name("HOST:PORT")->required();
+  kv->add_flag("--json", kc.json, "print JSON");
+  kv->add_option("--timeout", kv_timeout, "give up after this long [default: 5s]")
+    ->type_name("DURATION");
+  auto* kv_put = kv->add_subcommand("put", "set KEY to VALUE");
+  kv_put->add_option("key", kc.key, "the key")->required();
+  kv_put->add_option("value", kc.value, "the value")->required();
+  kv_put->add_option("--expect-revision", expect_revision,
+                     "only if KEY is at this mod revision (0: only if KEY does not exist)")
+    ->type_name("N");
+  auto* kv_get = kv->add_subcommand("get", "print the value of KEY");
+  kv_get->add_option("key", kc.key, "the key")->required();
+  auto* kv_del = kv->add_subcommand("del", "delete KEY");
+  kv_del->add_option("key", kc.key, "the key")->required();
+  kv_del->add_option("--expect-revision", expect_revision, "only if KEY is at this mod revision")
+    ->type_name("N");
+  auto* kv_list = kv->add_subcommand("list", "print the keys starting with PREFIX and their values");
+  kv_list->add_option("prefix", kc.key, "the prefix (empty: every key)");
+  kv_list->add_option("--limit", kc.limit, "at most this many [default: 1000]")->type_name("N");
+  for (auto* sub : {kv_put, kv_get, kv_del, kv_list})
+    sub->fallthrough(); // --connect, --json and --timeout may follow the operation
+
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
     app.parse(rev);
@@ -392,7 +422,8 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     return exit_now{exit_code::ok};
   } catch (const CLI::ParseError& e) {
     bool is_run = run->parsed();
-    err << "troupe" << (is_run ? " run" : status->parsed() ? " status" : "") << ": " << e.what()
+    err << "troupe" << (is_run ? " run" : status->parsed() ? " status" : kv->parsed() ? " kv" : "")
+        << ": " << e.what()
         << (is_run ? "" : " (see troupe --help)") << "\n";
     return exit_now{is_run ? exit_code::config : exit_code::usage};
   }
@@ -409,6 +440,30 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     }
     st.target = *ep;
     return st;
+  }
+
+  if (kv->parsed()) {
+    auto ep = parse_endpoint(kv_connect);
+    if (!ep) {
+      err << "troupe kv: --connect: '" << kv_connect << "' is not HOST:PORT\n";
+      return exit_now{exit_code::usage};
+    }
+    if (!parse_duration(kv_timeout, kc.timeout) || kc.timeout.count() <= 0) {
+      err << "troupe kv: --timeout: '" << kv_timeout << "' is not a duration (e.g. 5s)\n";
+      return exit_now{exit_code::usage};
+    }
+    kc.target = *ep;
+    kc.op = kv_put->parsed()   ? kv_command::put
+            : kv_get->parsed() ? kv_command::get
+            : kv_del->parsed() ? kv_command::del
+                               : kv_command::list;
+    if (expect_revision >= 0)
+      kc.expected = expect_revision;
+    if (kc.op != kv_command::list && kc.key.empty()) {
+      err << "troupe kv: the key must not be empty\n";
+      return exit_now{exit_code::usage};
+    }
+    return kc;
   }
 
   node_config cfg;

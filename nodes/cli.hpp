@@ -5,6 +5,7 @@
 #include "nodes/node_config.hpp"
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,12 +22,23 @@ struct status_command {
   duration timeout = std::chrono::seconds(3);
 };
 
+struct kv_command {
+  enum op_t : uint8_t { put, get, del, list } op = get;
+  endpoint target;
+  bool json = false;
+  duration timeout = std::chrono::seconds(5);
+  std::string key;                  // or prefix, for list
+  std::string value;
+  std::optional<int64_t> expected;  // --expect-revision (0: must not exist)
+  uint64_t limit = 1000;
+};
+
 /// The process should exit now with `code` (help was printed, or an error line was).
 struct exit_now {
   int code = 0;
 };
 
-using command = std::variant<run_command, status_command, exit_now>;
+using command = std::variant<run_command, status_command, kv_command, exit_now>;
 
 /// Parses the command line (args[0] is the program), reads the config file when one is named,
 /// validates everything, and returns what to run. Help goes to `out`; an error is one line on

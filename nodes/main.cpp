@@ -1,6 +1,7 @@
 // The troupe binary: every node and every client command.
 #include "nodes/cli.hpp"
 #include "nodes/exit_codes.hpp"
+#include "nodes/kv_client.hpp"
 #include "nodes/node_runner.hpp"
 #include "nodes/status_client.hpp"
 
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
       return run_node(r->cfg);
     if (auto* s = std::get_if<status_command>(&cmd))
       return run_status(*s);
+    if (auto* k = std::get_if<kv_command>(&cmd))
+      return run_kv(*k);
     return std::get<exit_now>(cmd).code;
   } catch (const std::exception& e) {
     std::cerr << "troupe: fatal: " << e.what() << "\n";

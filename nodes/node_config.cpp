@@ -1,5 +1,8 @@
 #include "nodes/node_config.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <charconv>
 
 namespace troupe {
@@ -45,6 +48,49 @@ std::string format_duration(duration d) {
   if (ns % 1'000 == 0)
     return std::to_string(ns / 1'000) + "us";
   return std::to_string(ns) + "ns";
+}
+
+coordinator_group resolve_group(const node_config& cfg, std::optional<config_error>& error) {
+  coordinator_group g;
+  if (cfg.peers.empty()) {
+    g.members.push_back(endpoint{cfg.bind, cfg.cluster_port});
+    return g;
+  }
+  g.members = cfg.peers;
+  std::sort(g.members.begin(), g.members.end(), [](const endpoint& a, const endpoint& b) {
+    return a.to_string() < b.to_string();
+  });
+  auto n = g.members.size();
+  if (n != 1 && n != 3 && n != 5 && n != 7) {
+    error = config_error{"--peers", std::to_string(n) + " coordinators: use 1, 3, 5 or 7 (an even "
+                                    "group tolerates no more failures than the odd one below it)"};
+    return g;
+  }
+  for (size_t i = 1; i < n; ++i)
+    if (g.members[i] == g.members[i - 1]) {
+      error = config_error{"--peers", "'" + g.members[i].to_string() + "' is listed twice"};
+      return g;
+    }
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  auto is_me = [&](const endpoint& e) {
+    if (e.port != cfg.cluster_port)
+      return false;
+    bool loopback_bind = cfg.bind == "127.0.0.1" || cfg.bind == "localhost" || cfg.bind == "::1";
+    return e.host == cfg.bind || e.host == host
+           || (loopback_bind && (e.host == "127.0.0.1" || e.host == "localhost"));
+  };
+  size_t found = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (is_me(g.members[i])) {
+      g.self = i;
+      ++found;
+    }
+  if (found != 1)
+    error = config_error{"--peers", found == 0 ? "must include this node itself (" + cfg.bind + ":"
+                                                   + std::to_string(cfg.cluster_port) + ")"
+                                               : "names this node more than once"};
+  return g;
 }
 
 } // namespace troupe

@@ -8,6 +8,7 @@
 #include "protocols/clock.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,17 @@ struct config_error {
   /// Returns the one line printed on stderr.
   std::string message() const { return setting + ": " + problem; }
 };
+
+/// The coordinator group: every voter's address in a canonical order (the same on every
+/// coordinator, whatever order --peers lists them in), and which one this node is.
+struct coordinator_group {
+  std::vector<endpoint> members;
+  size_t self = 0;
+};
+
+/// Returns the group this coordinator belongs to: --peers, or this node alone. Fills `error`
+/// when --peers does not name this node or has an unusable size.
+coordinator_group resolve_group(const node_config& cfg, std::optional<config_error>& error);
 
 /// Parses a duration like "200ms", "2s", "1min". Returns false when malformed.
 bool parse_duration(std::string_view text, duration& out);

@@ -4,6 +4,7 @@
 #include "actors/logging.hpp"
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
+#include "actors/raft/raft_actor.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "nodes/exit_codes.hpp"
@@ -120,8 +121,32 @@ int run_node(const node_config& cfg) {
       return config_failure("--data-dir: " + problem);
   }
 
+  // The coordinator's Raft log is opened before anything starts: a damaged log stops the node
+  // here, naming the file and offset, instead of after it has joined anything.
+  coordinator_group group;
+  std::unique_ptr<raft::raft_storage> raft_storage;
+  raft::restored_state raft_restored;
+  if (coordinator) {
+    std::optional<config_error> group_error;
+    group = resolve_group(cfg, group_error);
+    if (group_error)
+      return config_failure(group_error->message());
+    raft::recovery_report rep;
+    raft::storage_options so;
+    auto err = raft::raft_storage::open(cfg.data_dir + "/raft", so, raft_storage, raft_restored,
+                                        &rep);
+    if (err) {
+      std::cerr << "troupe run: raft storage: " << err.message << "\n";
+      return exit_code::storage;
+    }
+    if (rep.truncated_bytes > 0)
+      log->warn("raft log: truncated a torn tail of {} bytes in {} (a crash cut its last write)",
+                rep.truncated_bytes, rep.truncated_file);
+  }
+
   caf::actor_system_config sc;
   register_types(sc);
+  register_raft_types(sc);
   sc.load<caf::io::middleman>();
   auto threads = cfg.threads != 0 ? cfg.threads
                                    : std::max(2u, std::thread::hardware_concurrency());
@@ -144,8 +169,21 @@ int run_node(const node_config& cfg) {
                        : cluster_id.empty() ? cfg.name : cluster_id + "-" + cfg.name;
 
   caf::actor main_actor;
+  caf::actor raft_actor;
   if (coordinator) {
+    raft_actor_config rc;
+    rc.raft.id = group.self + 1;
+    for (size_t i = 0; i < group.members.size(); ++i) {
+      rc.raft.voters.push_back(i + 1);
+      if (i != group.self)
+        rc.peers[i + 1] = group.members[i];
+    }
+    rc.raft.seed = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(wall_clock_ms());
+    rc.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+    rc.node_name = cfg.name;
+    raft_actor = spawn_raft_actor(sys, rc, std::move(raft_storage), std::move(raft_restored));
     membership_server_config mc;
+    mc.raft = raft_actor;
     mc.self = self;
     mc.cluster_id = cluster_id;
     mc.table.detector.interval = cfg.heartbeat_interval;
@@ -170,7 +208,11 @@ int run_node(const node_config& cfg) {
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
 
-  auto shutdown_actor = [&] { caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown); };
+  auto shutdown_actor = [&] {
+    caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown);
+    if (raft_actor)
+      caf::anon_send_exit(raft_actor, caf::exit_reason::user_shutdown);
+  };
 
   auto published = sys.middleman().publish(main_actor, cfg.cluster_port, cfg.bind.c_str(), true);
   if (!published) {

@@ -3,6 +3,7 @@
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "nodes/exit_codes.hpp"
+#include "nodes/remote_node.hpp"
 #include "nodes/status_render.hpp"
 #include "protocols/membership/codec.hpp"
 
@@ -28,19 +29,8 @@ int run_status(const status_command& cmd) {
   {
     caf::scoped_actor self{sys};
     auto target_name = cmd.target.to_string();
-    auto mm = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
-    caf::actor target;
-    std::string problem = "no answer";
-    // The middleman's connect, not remote_actor(): remote_actor has no timeout and would
-    // block forever against a hung node.
-    self->request(mm, cmd.timeout, caf::connect_atom::value, cmd.target.host, cmd.target.port)
-      .receive(
-        [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-          target = caf::actor_cast<caf::actor>(ptr);
-          if (!target)
-            problem = "no Troupe node listens there";
-        },
-        [&](const caf::error& err) { problem = sys.render(err); });
+    std::string problem;
+    auto target = connect_node(sys, self, cmd.target, cmd.timeout, problem);
     std::optional<ms::status_reply> reply;
     if (target) {
       self->request(target, cmd.timeout, frame{ms::encode(ms::status_request{})})

@@ -1,6 +1,7 @@
 #include "actors/raft/raft_actor.hpp"
 
 #include "actors/logging.hpp"
+#include "actors/relay.hpp"
 #include "actors/wire.hpp"
 #include "protocols/cluster_state/kv_store.hpp"
 #include "protocols/raft/codec.hpp"
@@ -319,16 +320,13 @@ bool from_peer(raft_actor* self) {
 /// Relays a request to the leader and its reply (of types Rs...) back to the requester.
 template <class... Rs, class... Ts>
 caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
-  auto rp = self->make_response_promise();
   auto leader = leader_handle(self);
   if (!leader || from_peer(self)) {
+    auto rp = self->make_response_promise();
     rp.deliver(failure(raft_errors::no_quorum));
     return rp;
   }
-  self->request(leader, self->state.cfg.request_timeout, std::forward<Ts>(xs)...)
-    .then([rp](Rs&... reply) mutable { rp.deliver(std::move(reply)...); },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-  return rp;
+  return relay<Rs...>(self, leader, self->state.cfg.request_timeout, std::forward<Ts>(xs)...);
 }
 
 caf::response_promise propose(raft_actor* self, state::command cmd) {

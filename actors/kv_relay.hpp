@@ -1,0 +1,67 @@
+// The KV and Raft-status requests that any node's published actor accepts and relays: a
+// coordinator to its Raft actor, a worker to its coordinator. Append the handler to the
+// actor's behavior.
+#pragma once
+
+#include "actors/raft/raft_actor.hpp"
+#include "actors/relay.hpp"
+
+#include <caf/message_handler.hpp>
+#include <caf/sec.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+/// Returns handlers relaying KV requests to `target()`. When it returns no actor, requests
+/// fail at once with `unavailable`.
+template <class Self>
+caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> target,
+                                      std::chrono::milliseconds timeout,
+                                      std::string unavailable) {
+  auto fail = [self, unavailable] {
+    auto rp = self->make_response_promise();
+    rp.deliver(caf::make_error(caf::sec::runtime_error, unavailable));
+    return rp;
+  };
+  return {
+    [=](kv_put_atom a, std::string& key, std::string& value, int64_t expected, uint64_t client,
+        uint64_t seq) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<bool, uint64_t>(self, t, timeout, a, std::move(key), std::move(value),
+                                   expected, client, seq);
+    },
+    [=](kv_del_atom a, std::string& key, int64_t expected, uint64_t client,
+        uint64_t seq) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<bool, uint64_t>(self, t, timeout, a, std::move(key), expected, client, seq);
+    },
+    [=](kv_get_atom a, std::string& key) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<bool, std::string, uint64_t, uint64_t>(self, t, timeout, a, std::move(key));
+    },
+    [=](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<std::vector<std::string>, std::vector<std::string>, uint64_t>(
+        self, t, timeout, a, std::move(prefix), limit);
+    },
+    [=](raft_status_atom a) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<raft_status>(self, t, timeout, a);
+    },
+  };
+}
+
+} // namespace troupe
