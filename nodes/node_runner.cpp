@@ -243,6 +243,8 @@ int run_node(const node_config& cfg) {
             coordinator ? "coordinator" : "", coordinator && worker ? " and " : "",
             worker ? "worker" : "");
   caf::anon_send(main_actor, start_atom::value, cluster_port, http_port);
+  if (raft_actor)
+    caf::anon_send(raft_actor, start_atom::value);
 
   std::unique_ptr<local_supervisor> supervisor;
   if (cfg.workers > 0) {

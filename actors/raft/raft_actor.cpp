@@ -64,6 +64,7 @@ struct raft_actor_state {
   r::role last_role = r::role::follower;
   r::node_id last_leader = r::no_node;
   bool failed = false;
+  bool started = false;
   std::minstd_rand rng{1};
   std::shared_ptr<spdlog::logger> log = logging::get("raft");
 
@@ -385,9 +386,6 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
       p.ep = ep;
       p.backoff.emplace(milliseconds(50), std::chrono::seconds(2));
     }
-    st.log->info("raft replica {} of {} voters at term {}, log {}..{}, commit {}", cfg.raft.id,
-                 cfg.raft.voters.size(), st.node->term(), st.node->log().first_index(),
-                 st.node->last_index(), st.node->commit_index());
     self->set_down_handler([self](const caf::down_msg& dm) {
       for (auto& [id, p] : self->state.peers)
         if (p.handle && p.handle.address() == dm.source) {
@@ -398,13 +396,25 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
     self->set_error_handler([self](caf::error& err) {
       self->state.log->warn("unexpected error message: {}", self->system().render(err));
     });
-    for (auto& [id, p] : st.peers)
-      connect_peer(self, id);
-    if (cfg.raft.voters.size() == 1)
-      st.node->campaign(); // alone: no reason to wait for an election timeout
-    schedule_flush(self);
-    self->send(self, tick_atom::value);
     return {
+      [self](start_atom) {
+        // Sent once the node's ports are bound: nothing is logged or connected before then,
+        // so a node that cannot start prints only its one error line.
+        auto& st = self->state;
+        if (st.started)
+          return;
+        st.started = true;
+        st.log->info("raft replica {} of {} voters at term {}, log {}..{}, commit {}",
+                     st.cfg.raft.id, st.cfg.raft.voters.size(), st.node->term(),
+                     st.node->log().first_index(), st.node->last_index(),
+                     st.node->commit_index());
+        for (auto& [id, p] : st.peers)
+          connect_peer(self, id);
+        if (st.cfg.raft.voters.size() == 1)
+          st.node->campaign(); // alone: no reason to wait for an election timeout
+        schedule_flush(self);
+        self->send(self, tick_atom::value);
+      },
       [self](tick_atom) {
         self->state.node->tick();
         schedule_flush(self);

@@ -20,6 +20,7 @@
 
 #include "actors/endpoint.hpp"
 #include "actors/raft/raft_storage.hpp"
+#include "actors/wire.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/raft/types.hpp"
 
@@ -87,7 +88,8 @@ struct raft_actor_config {
 };
 
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so
-/// that storage errors stop the node before it joins anything.
+/// that storage errors stop the node before it joins anything. It starts ticking and
+/// connecting to its peers on (start_atom).
 caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
                             std::unique_ptr<raft::raft_storage> storage,
                             raft::restored_state restored);
