@@ -174,7 +174,24 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
         status.members = st.table().snapshot();
         status.answered_by = st.cfg.self.name;
         status.bad_frames = st.bad_frames;
-        return reply(self, frame{ms::encode(status)});
+        if (!st.cfg.raft)
+          return reply(self, frame{ms::encode(status)});
+        // Add this coordinator's live Raft state; without an answer the status still goes out.
+        auto rp = self->make_response_promise();
+        self->request(st.cfg.raft, std::chrono::seconds(1), raft_status_atom::value)
+          .then(
+            [rp, status](const raft_status& rs) mutable {
+              for (auto& m : status.members.members)
+                if (m.name == status.answered_by)
+                  m.raft = ms::raft_info{rs.role, rs.term, rs.commit_index, rs.leader, rs.id};
+              rp.deliver(frame{ms::encode(status)});
+            },
+            [rp, status](const caf::error&) mutable {
+              status.node_health.level = "yellow";
+              status.node_health.reasons.push_back("the Raft replica did not answer");
+              rp.deliver(frame{ms::encode(status)});
+            });
+        return;
       }
       return reject(self, "unexpected message type for a coordinator");
     },

@@ -33,7 +33,15 @@ nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
   using nlohmann::json;
   json members = json::array();
   for (auto& m : st.members.members) {
+    nlohmann::json raft = nullptr;
+    if (m.raft)
+      raft = {{"role", m.raft->role},
+              {"term", m.raft->term},
+              {"commit_index", m.raft->commit_index},
+              {"leader", m.raft->leader},
+              {"id", m.raft->id}};
     members.push_back({
+      {"raft", raft},
       {"name", m.name},
       {"address", m.address},
       {"roles", ms::role_names(m.roles)},
@@ -61,7 +69,7 @@ nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
 
 std::string status_table(const ms::status_reply& st, int64_t now_ms) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "ADDRESS", "ROLES", "STATE", "PID", "UPTIME", "INCARNATION"});
+  rows.push_back({"NAME", "ADDRESS", "ROLES", "STATE", "PID", "UPTIME", "INCARNATION", "RAFT"});
   for (auto& m : st.members.members) {
     std::string roles;
     for (auto& r : ms::role_names(m.roles))
@@ -69,7 +77,10 @@ std::string status_table(const ms::status_reply& st, int64_t now_ms) {
     bool gone = ms::is_gone(m.state);
     rows.push_back({m.name, m.address, roles, ms::to_string(m.state), std::to_string(m.pid),
                     gone ? "-" : format_uptime(now_ms - m.started_at_ms),
-                    std::to_string(m.incarnation)});
+                    std::to_string(m.incarnation),
+                    m.raft ? m.raft->role + " term " + std::to_string(m.raft->term) + " commit "
+                               + std::to_string(m.raft->commit_index)
+                           : std::string{"-"}});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (auto& r : rows)

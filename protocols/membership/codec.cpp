@@ -42,6 +42,14 @@ void to_pb(const member& m, pb::Member& out) {
   out.set_instance_id(m.instance_id);
   out.set_http_port(m.http_port);
   out.set_state_since_ms(m.state_since_ms);
+  if (m.raft) {
+    auto* r = out.mutable_raft();
+    r->set_role(m.raft->role);
+    r->set_term(m.raft->term);
+    r->set_commit_index(m.raft->commit_index);
+    r->set_leader(m.raft->leader);
+    r->set_id(m.raft->id);
+  }
 }
 
 void to_pb(const view& v, pb::View& out) {
@@ -136,6 +144,12 @@ codec_errc from_pb(const pb::Member& in, member& out, bool require_state) {
   out.instance_id = in.instance_id();
   out.http_port = static_cast<uint16_t>(in.http_port());
   out.state_since_ms = in.state_since_ms();
+  out.raft.reset();
+  if (in.has_raft()) {
+    TROUPE_TRY(check_len(in.raft().role(), 32));
+    out.raft = raft_info{in.raft().role(), in.raft().term(), in.raft().commit_index(),
+                         in.raft().leader(), in.raft().id()};
+  }
   return codec_errc::none;
 }
 

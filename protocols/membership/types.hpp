@@ -40,6 +40,14 @@ inline bool is_gone(member_state s) {
   return s == member_state::down || s == member_state::left;
 }
 
+struct raft_info {
+  std::string role;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t leader = 0;
+  uint64_t id = 0;
+};
+
 struct member {
   std::string name;
   std::string address;
@@ -51,6 +59,7 @@ struct member {
   std::string instance_id;
   uint16_t http_port = 0;
   int64_t state_since_ms = 0;
+  std::optional<raft_info> raft;
 };
 
 struct join_request {

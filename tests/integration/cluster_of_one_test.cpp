@@ -21,6 +21,24 @@ CAF_TEST(a cluster of one comes up and answers status) {
   CAF_CHECK_EQUAL(m.at("roles"), nlohmann::json::array({"coordinator", "worker"}));
   CAF_CHECK_EQUAL(m.at("pid").get<pid_t>(), node.coord->pid());
   CAF_CHECK_EQUAL(st->at("node").at("health").at("level"), "green");
+  // A cluster of one is a Raft group of one: it leads at once.
+  CAF_REQUIRE(m.at("raft").is_object());
+  CAF_CHECK_EQUAL(m.at("raft").at("role"), "leader");
+  CAF_CHECK_GREATER_OR_EQUAL(m.at("raft").at("term").get<uint64_t>(), 1u);
+  CAF_CHECK_GREATER_OR_EQUAL(m.at("raft").at("commit_index").get<uint64_t>(), 1u);
+  // Its KV namespace works through the CLI.
+  auto ep = "127.0.0.1:" + std::to_string(node.port);
+  auto put = run_troupe({"kv", "put", "app/x", "42", "--connect", ep, "--json"});
+  CAF_CHECK_EQUAL(put.code, 0);
+  CAF_CHECK_EQUAL(nlohmann::json::parse(put.out).at("ok"), true);
+  auto get = run_troupe({"kv", "get", "app/x", "--connect", ep});
+  CAF_CHECK_EQUAL(get.code, 0);
+  CAF_CHECK_EQUAL(get.out, "42\n");
+  auto missing = run_troupe({"kv", "get", "app/none", "--connect", ep});
+  CAF_CHECK_EQUAL(missing.code, 1);
+  CAF_CHECK(missing.err.find("not found") != std::string::npos);
+  auto cas = run_troupe({"kv", "put", "app/x", "43", "--expect-revision", "9", "--connect", ep});
+  CAF_CHECK_EQUAL(cas.code, 1);
 
   auto json = run_troupe({"status", "--connect", "127.0.0.1:" + std::to_string(node.port), "--json"});
   CAF_REQUIRE_EQUAL(json.code, 0);
