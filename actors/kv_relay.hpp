@@ -55,6 +55,14 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       return relay<std::vector<std::string>, std::vector<std::string>, uint64_t>(
         self, t, timeout, a, std::move(prefix), limit);
     },
+    [=](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
+                   std::vector<uint64_t>, uint64_t>(self, t, timeout, a, std::move(prefix),
+                                                    after);
+    },
     [=](raft_status_atom a) -> caf::response_promise {
       auto t = target();
       if (!t)

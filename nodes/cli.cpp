@@ -408,7 +408,16 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* kv_list = kv->add_subcommand("list", "print the keys starting with PREFIX and their values");
   kv_list->add_option("prefix", kc.key, "the prefix (empty: every key)");
   kv_list->add_option("--limit", kc.limit, "at most this many [default: 1000]")->type_name("N");
-  for (auto* sub : {kv_put, kv_get, kv_del, kv_list})
+  auto* kv_watch = kv->add_subcommand(
+    "watch", "print every change of keys starting with PREFIX, in order, as it happens");
+  kv_watch->add_option("prefix", kc.key, "the prefix (empty: every key)");
+  uint64_t after = 0;
+  auto* after_opt = kv_watch->add_option(
+    "--after", after, "start after this revision, to resume without a gap [default: now]");
+  after_opt->type_name("REV");
+  kv_watch->add_option("--count", kc.count, "exit after this many events [default: never]")
+    ->type_name("N");
+  for (auto* sub : {kv_put, kv_get, kv_del, kv_list, kv_watch})
     sub->fallthrough(); // --connect, --json and --timeout may follow the operation
 
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
@@ -456,10 +465,13 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     kc.op = kv_put->parsed()   ? kv_command::put
             : kv_get->parsed() ? kv_command::get
             : kv_del->parsed() ? kv_command::del
-                               : kv_command::list;
+            : kv_list->parsed() ? kv_command::list
+                                : kv_command::watch;
+    if (after_opt->count() > 0)
+      kc.after = after;
     if (expect_revision >= 0)
       kc.expected = expect_revision;
-    if (kc.op != kv_command::list && kc.key.empty()) {
+    if (kc.op != kv_command::list && kc.op != kv_command::watch && kc.key.empty()) {
       err << "troupe kv: the key must not be empty\n";
       return exit_now{exit_code::usage};
     }

@@ -23,7 +23,7 @@ struct status_command {
 };
 
 struct kv_command {
-  enum op_t : uint8_t { put, get, del, list } op = get;
+  enum op_t : uint8_t { put, get, del, list, watch } op = get;
   endpoint target;
   bool json = false;
   duration timeout = std::chrono::seconds(5);
@@ -31,6 +31,8 @@ struct kv_command {
   std::string value;
   std::optional<int64_t> expected;  // --expect-revision (0: must not exist)
   uint64_t limit = 1000;
+  std::optional<uint64_t> after;    // watch: events after this revision (default: from now)
+  uint64_t count = 0;               // watch: stop after this many events (0: never)
 };
 
 /// The process should exit now with `code` (help was printed, or an error line was).

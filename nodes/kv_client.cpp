@@ -13,6 +13,8 @@
 
 #include <iostream>
 #include <random>
+#include <thread>
+#include <tuple>
 
 namespace troupe {
 
@@ -28,8 +30,85 @@ const char* op_name(kv_command::op_t op) {
       return "del";
     case kv_command::list:
       return "list";
+    case kv_command::watch:
+      return "watch";
   }
   return "?";
+}
+
+using watch_reply = std::tuple<std::vector<std::string>, std::vector<std::string>,
+                               std::vector<std::string>, std::vector<uint64_t>, uint64_t>;
+
+/// The watch loop: long polls from the last revision seen, forever (or until --count events).
+/// Any failure (no quorum, a lost node) is retried with backoff from that same revision, so a
+/// watcher that reconnects misses nothing.
+int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node,
+          const kv_command& cmd, const std::string& prefix) {
+  uint64_t after = 0;
+  if (cmd.after) {
+    after = *cmd.after;
+  } else {
+    bool ok = false;
+    self->request(node, cmd.timeout, kv_list_atom::value, cmd.key, uint64_t{0})
+      .receive(
+        [&](const std::vector<std::string>&, const std::vector<std::string>&, uint64_t rev) {
+          after = rev;
+          ok = true;
+        },
+        [&](const caf::error& err) { std::cerr << prefix << sys.render(err) << "\n"; });
+    if (!ok)
+      return exit_code::unavailable;
+  }
+  uint64_t printed = 0;
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    std::optional<watch_reply> got;
+    std::string problem;
+    if (node)
+      self->request(node, cmd.timeout + std::chrono::seconds(5), kv_watch_atom::value, cmd.key, after)
+        .receive(
+          [&](std::vector<std::string>& kinds, std::vector<std::string>& keys,
+              std::vector<std::string>& values, std::vector<uint64_t>& revs, uint64_t rev) {
+            got = watch_reply{kinds, keys, values, revs, rev};
+          },
+          [&](const caf::error& err) { problem = sys.render(err); });
+    else
+      problem = "not connected";
+    if (problem.find("compacted:") != std::string::npos) {
+      auto n = problem.substr(problem.find("compacted:") + 10);
+      std::cerr << prefix << "the events after revision " << after
+                << " are no longer kept: read the current values, then watch with --after "
+                << std::stoull(n) - 1 << "\n";
+      return exit_code::failure;
+    }
+    if (!got) {
+      std::cerr << prefix << problem << "; retrying from revision " << after << "\n";
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+      std::string why;
+      node = connect_node(sys, self, cmd.target, cmd.timeout, why);
+      continue;
+    }
+    delay = std::chrono::milliseconds(100);
+    auto& [kinds, keys, values, revs, rev] = *got;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (cmd.json)
+        std::cout << nlohmann::json{{"type", kinds[i]},
+                                    {"key", keys[i]},
+                                    {"value", values[i]},
+                                    {"revision", revs[i]}}
+                       .dump()
+                  << std::endl;
+      else if (kinds[i] == "put")
+        std::cout << "put " << keys[i] << " " << values[i] << " (revision " << revs[i] << ")"
+                  << std::endl;
+      else
+        std::cout << "del " << keys[i] << " (revision " << revs[i] << ")" << std::endl;
+      if (cmd.count != 0 && ++printed >= cmd.count)
+        return exit_code::ok;
+    }
+    after = std::max(after, rev); // every matching event up to `rev` was in this answer
+  }
 }
 
 } // namespace
@@ -74,7 +153,11 @@ int run_kv(const kv_command& cmd) {
         code = exit_code::failure;
       }
     };
+    if (cmd.op == kv_command::watch)
+      return watch(sys, self, node, cmd, prefix);
     switch (cmd.op) {
+      case kv_command::watch:
+        break;
       case kv_command::put:
         self->request(node, cmd.timeout, kv_put_atom::value, cmd.key, cmd.value, expected, client,
                       uint64_t{1})

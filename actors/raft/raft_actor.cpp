@@ -26,12 +26,14 @@ void register_raft_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<raft_frame>("troupe.raft_frame");
   cfg.add_message_type<raft_status>("troupe.raft_status");
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
+  cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
 }
 
 namespace {
 
 using flush_atom = caf::atom_constant<caf::atom("r_flush")>;
 using peer_retry_atom = caf::atom_constant<caf::atom("r_peer")>;
+using watch_timeout_atom = caf::atom_constant<caf::atom("r_wtime")>;
 
 struct peer_link {
   endpoint ep;
@@ -43,6 +45,8 @@ struct peer_link {
 
 struct pending_read {
   bool list = false;
+  bool watch = false;
+  uint64_t after = 0;  // watch: events after this revision
   std::string key;  // key, or prefix for list
   size_t limit = 0;
   caf::response_promise promise;
@@ -59,6 +63,8 @@ struct raft_actor_state {
   std::map<r::index_t, std::pair<r::term_t, caf::response_promise>> writes;
   std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
   std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
+  std::map<uint64_t, pending_read> watches;                      // parked until an event
+  uint64_t next_watch = 1;
   uint64_t next_read = 1;
   bool flush_scheduled = false;
   r::role last_role = r::role::follower;
@@ -158,6 +164,37 @@ void connect_peer(raft_actor* self, r::node_id id) {
       });
 }
 
+/// Answers a watch if it has events (or `force`, with none); returns whether it answered.
+bool answer_watch(raft_actor* self, pending_read& w, bool force) {
+  auto& st = self->state;
+  auto r = st.kv.events_after(w.key, w.after);
+  if (auto* c = std::get_if<state::kv_store::compacted>(&r)) {
+    w.promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                      "compacted:" + std::to_string(c->oldest_available)));
+    return true;
+  }
+  auto& events = std::get<std::vector<state::kv_event>>(r);
+  if (events.empty() && !force)
+    return false;
+  std::vector<std::string> kinds, keys, values;
+  std::vector<uint64_t> revisions;
+  for (auto& e : events) {
+    kinds.emplace_back(e.type == state::kv_event::put ? "put" : "del");
+    keys.push_back(e.record.key);
+    values.push_back(e.record.value);
+    revisions.push_back(e.record.mod_revision);
+  }
+  w.promise.deliver(std::move(kinds), std::move(keys), std::move(values), std::move(revisions),
+                    st.kv.revision());
+  return true;
+}
+
+void serve_watches(raft_actor* self) {
+  auto& st = self->state;
+  for (auto it = st.watches.begin(); it != st.watches.end();)
+    it = answer_watch(self, it->second, false) ? st.watches.erase(it) : std::next(it);
+}
+
 void serve_reads(raft_actor* self) {
   auto& st = self->state;
   auto it = st.reads_ready.begin();
@@ -167,7 +204,14 @@ void serve_reads(raft_actor* self) {
       continue;
     }
     auto& rd = it->second;
-    if (rd.list) {
+    if (rd.watch) {
+      if (!answer_watch(self, rd, false)) {
+        // Nothing yet: park it until an event arrives or watch_wait passes.
+        auto id = st.next_watch++;
+        self->delayed_send(self, st.cfg.watch_wait, watch_timeout_atom::value, id);
+        st.watches.emplace(id, std::move(rd));
+      }
+    } else if (rd.list) {
       std::vector<std::string> keys;
       std::vector<std::string> values;
       for (auto& rec : st.kv.list(rd.key, rd.limit)) {
@@ -195,6 +239,9 @@ void fail_pending(raft_actor* self, const char* why) {
   for (auto& [idx, rd] : st.reads_ready)
     rd.promise.deliver(failure(raft_errors::no_quorum));
   st.reads_ready.clear();
+  for (auto& [id, w] : st.watches)
+    w.promise.deliver(failure(raft_errors::no_quorum));
+  st.watches.clear();
 }
 
 void apply(raft_actor* self, const r::entry& e) {
@@ -268,6 +315,7 @@ void process_ready(raft_actor* self) {
       st.reads_waiting.erase(it);
     }
     serve_reads(self);
+    serve_watches(self);
   }
   // Compact once enough has been applied since the last snapshot.
   if (st.cfg.snapshot_every > 0 && st.applied >= st.last_snapshot + st.cfg.snapshot_every) {
@@ -475,6 +523,24 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
         rd.key = std::move(prefix);
         rd.limit = static_cast<size_t>(std::min<uint64_t>(limit, 100000));
         return read(self, std::move(rd));
+      },
+      [self](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<std::vector<std::string>, std::vector<std::string>,
+                                   std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
+            self, a, std::move(prefix), after);
+        pending_read rd;
+        rd.watch = true;
+        rd.key = std::move(prefix);
+        rd.after = after;
+        return read(self, std::move(rd));
+      },
+      [self](watch_timeout_atom, uint64_t id) {
+        auto it = self->state.watches.find(id);
+        if (it == self->state.watches.end())
+          return;
+        answer_watch(self, it->second, true); // no event in time: an empty answer
+        self->state.watches.erase(it);
       },
       [self](raft_status_atom) {
         auto& st = self->state;

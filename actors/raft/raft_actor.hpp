@@ -12,6 +12,10 @@
 //   (kv_del_atom, key, expected_revision or -1, client, sequence)       -> (ok, revision)
 //   (kv_get_atom, key)             -> (found, value, mod_revision, store revision)
 //   (kv_list_atom, prefix, limit)  -> (vector<string> keys, vector<string> values, revision)
+//   (kv_watch_atom, prefix, after) -> (kinds, keys, values, revisions, revision): the events on
+//       keys under `prefix` after revision `after`, in order; waits up to watch_wait for the
+//       first one (a long poll). "compacted:N" when the events after `after` are no longer
+//       kept: read again and watch from revision N.
 //   (raft_status_atom)             -> raft_status
 // Writes are proposed on the leader and answered once applied; reads are linearizable
 // (read-index). A follower forwards to the leader. With no leader known the request fails at
@@ -65,6 +69,7 @@ using kv_put_atom = caf::atom_constant<caf::atom("kv_put")>;
 using kv_del_atom = caf::atom_constant<caf::atom("kv_del")>;
 using kv_get_atom = caf::atom_constant<caf::atom("kv_get")>;
 using kv_list_atom = caf::atom_constant<caf::atom("kv_list")>;
+using kv_watch_atom = caf::atom_constant<caf::atom("kv_watch")>;
 using raft_status_atom = caf::atom_constant<caf::atom("raft_stat")>;
 using peer_hello_atom = caf::atom_constant<caf::atom("raft_helo")>;
 
@@ -85,6 +90,7 @@ struct raft_actor_config {
   milliseconds tick_interval{50};
   milliseconds request_timeout{5000};
   size_t snapshot_every = 10000;  // applied entries between snapshots
+  milliseconds watch_wait{4000};  // how long a watch waits for an event (below request_timeout)
 };
 
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so

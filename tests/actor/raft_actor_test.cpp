@@ -242,3 +242,34 @@ CAF_TEST(every replica restarts from disk with every acknowledged write) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(raft_watch_tests, fixture)
+
+CAF_TEST(a watch waits for the next change and resumes after a revision) {
+  auto l = elect();
+  CAF_REQUIRE_NOT_EQUAL(l, r::no_node);
+  CAF_REQUIRE(put(l, "w/a", "1").get<0>());
+  CAF_REQUIRE(put(l, "x/other", "1").get<0>());
+  auto follower = l == 1 ? r::node_id{2} : r::node_id{1};
+  // Everything after revision 0 under w/: one event, at once.
+  auto first = ask<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
+                   std::vector<uint64_t>, uint64_t>(nodes[follower], kv_watch_atom::value,
+                                                    std::string{"w/"}, uint64_t{0});
+  CAF_REQUIRE(first.values.has_value());
+  CAF_CHECK_EQUAL(std::get<1>(*first.values), std::vector<std::string>{"w/a"});
+  auto seen = std::get<4>(*first.values);
+  CAF_CHECK_EQUAL(seen, 2u);
+  // Nothing new yet: the watch is parked until the next change under w/ arrives.
+  auto hdl = self->request(nodes[follower], caf::infinite, kv_watch_atom::value,
+                           std::string{"w/"}, seen);
+  step(milliseconds(500));
+  CAF_CHECK(self->mailbox().empty());
+  CAF_REQUIRE(put(l, "w/b", "2").get<0>()); // ask() runs time: the parked watch answers too
+  std::vector<std::string> keys;
+  hdl.receive([&](std::vector<std::string>&, std::vector<std::string>& ks,
+                  std::vector<std::string>&, std::vector<uint64_t>&, uint64_t) { keys = ks; },
+              [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  CAF_CHECK_EQUAL(keys, std::vector<std::string>{"w/b"});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

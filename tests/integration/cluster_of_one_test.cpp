@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <sstream>
 
 using namespace troupe::it;
 
@@ -39,6 +40,31 @@ CAF_TEST(a cluster of one comes up and answers status) {
   CAF_CHECK(missing.err.find("not found") != std::string::npos);
   auto cas = run_troupe({"kv", "put", "app/x", "43", "--expect-revision", "9", "--connect", ep});
   CAF_CHECK_EQUAL(cas.code, 1);
+  // Watch: a watcher that stops after two events, and another that resumes after the last
+  // revision the first one saw, together see every change under app/ exactly once.
+  for (auto v : {"a", "b", "c"})
+    CAF_CHECK_EQUAL(run_troupe({"kv", "put", "app/y", v, "--connect", ep}).code, 0);
+  CAF_CHECK_EQUAL(run_troupe({"kv", "del", "app/y", "--connect", ep}).code, 0);
+  auto w1 = run_troupe({"kv", "watch", "app/", "--after", "0", "--count", "2", "--json",
+                        "--connect", ep});
+  CAF_REQUIRE_EQUAL(w1.code, 0);
+  std::vector<nlohmann::json> seen;
+  std::istringstream lines1{w1.out};
+  for (std::string line; std::getline(lines1, line);)
+    seen.push_back(nlohmann::json::parse(line));
+  CAF_REQUIRE_EQUAL(seen.size(), 2u);
+  auto last = seen.back().at("revision").get<uint64_t>();
+  auto w2 = run_troupe({"kv", "watch", "app/", "--after", std::to_string(last), "--count", "3",
+                        "--json", "--connect", ep});
+  CAF_REQUIRE_EQUAL(w2.code, 0);
+  std::istringstream lines2{w2.out};
+  for (std::string line; std::getline(lines2, line);)
+    seen.push_back(nlohmann::json::parse(line));
+  CAF_REQUIRE_EQUAL(seen.size(), 5u); // put app/x, then put y a, b, c, del y
+  for (size_t i = 1; i < seen.size(); ++i)
+    CAF_CHECK_GREATER(seen[i].at("revision").get<uint64_t>(),
+                      seen[i - 1].at("revision").get<uint64_t>());
+  CAF_CHECK_EQUAL(seen.back().at("type").get<std::string>(), "del");
 
   auto json = run_troupe({"status", "--connect", "127.0.0.1:" + std::to_string(node.port), "--json"});
   CAF_REQUIRE_EQUAL(json.code, 0);
