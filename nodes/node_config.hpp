@@ -35,6 +35,8 @@ struct node_config {
   duration restart_backoff_max = std::chrono::seconds(5);
   duration shutdown_timeout = std::chrono::seconds(5);
   uint32_t threads = 0;          // CAF scheduler threads; 0: one per core, at least 2
+  duration raft_tick = milliseconds(25);  // Raft's logical tick: heartbeat period of the leader
+  uint32_t election_ticks = 10;  // election timeout: random in [e, 2e) ticks
   std::string config_file;
 
   // Set by a coordinator for the worker processes it starts (not for users).

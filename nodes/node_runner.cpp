@@ -179,6 +179,9 @@ int run_node(const node_config& cfg) {
         rc.peers[i + 1] = group.members[i];
     }
     rc.raft.seed = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(wall_clock_ms());
+    rc.raft.election_ticks = static_cast<int>(cfg.election_ticks);
+    rc.raft.heartbeat_ticks = 1;
+    rc.tick_interval = std::chrono::duration_cast<milliseconds>(cfg.raft_tick);
     rc.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
     rc.node_name = cfg.name;
     raft_actor = spawn_raft_actor(sys, rc, std::move(raft_storage), std::move(raft_restored));

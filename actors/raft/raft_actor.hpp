@@ -87,7 +87,7 @@ struct raft_actor_config {
   // must answer (peer_hello_atom) with its Raft actor.
   caf::actor resolver;
   std::string node_name;
-  milliseconds tick_interval{50};
+  milliseconds tick_interval{25};
   milliseconds request_timeout{5000};
   size_t snapshot_every = 10000;  // applied entries between snapshots
   milliseconds watch_wait{4000};  // how long a watch waits for an event (below request_timeout)
