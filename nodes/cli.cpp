@@ -393,7 +393,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   std::string kv_connect;
   std::string kv_timeout = "5s";
   int64_t expect_revision = -1;
-  kv->add_option("--connect", kv_connect, "any node of the cluster")->type_name("HOST:PORT")->required();
+  kv->add_option("--connect", kv_connect, "nodes of the cluster, tried in turn")
+    ->type_name("HOST:PORT,...")
+    ->required();
   kv->add_flag("--json", kc.json, "print JSON");
   kv->add_option("--timeout", kv_timeout, "give up after this long [default: 5s]")
     ->type_name("DURATION");
@@ -456,16 +458,17 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   }
 
   if (kv->parsed()) {
-    auto ep = parse_endpoint(kv_connect);
-    if (!ep) {
-      err << "troupe kv: --connect: '" << kv_connect << "' is not HOST:PORT\n";
+    node_config scratch;
+    if (auto problem = endpoints_setter(&node_config::coordinators)(scratch, kv_connect);
+        !problem.empty()) {
+      err << "troupe kv: --connect: " << problem << "\n";
       return exit_now{exit_code::usage};
     }
     if (!parse_duration(kv_timeout, kc.timeout) || kc.timeout.count() <= 0) {
       err << "troupe kv: --timeout: '" << kv_timeout << "' is not a duration (e.g. 5s)\n";
       return exit_now{exit_code::usage};
     }
-    kc.target = *ep;
+    kc.targets = scratch.coordinators;
     kc.op = kv_put->parsed()   ? kv_command::put
             : kv_get->parsed() ? kv_command::get
             : kv_del->parsed() ? kv_command::del

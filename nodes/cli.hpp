@@ -24,7 +24,7 @@ struct status_command {
 
 struct kv_command {
   enum op_t : uint8_t { put, get, del, list, watch } op = get;
-  endpoint target;
+  std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
   duration timeout = std::chrono::seconds(5);
   std::string key;                  // or prefix, for list

@@ -42,7 +42,7 @@ using watch_reply = std::tuple<std::vector<std::string>, std::vector<std::string
 /// The watch loop: long polls from the last revision seen, forever (or until --count events).
 /// Any failure (no quorum, a lost node) is retried with backoff from that same revision, so a
 /// watcher that reconnects misses nothing.
-int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node,
+int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size_t next,
           const kv_command& cmd, const std::string& prefix) {
   uint64_t after = 0;
   if (cmd.after) {
@@ -86,7 +86,7 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node,
       std::this_thread::sleep_for(delay);
       delay = std::min(delay * 2, std::chrono::milliseconds(2000));
       std::string why;
-      node = connect_node(sys, self, cmd.target, cmd.timeout, why);
+      node = connect_any(sys, self, cmd.targets, cmd.timeout, &next, why); // the next node
       continue;
     }
     delay = std::chrono::milliseconds(100);
@@ -125,9 +125,10 @@ int run_kv(const kv_command& cmd) {
   {
     caf::scoped_actor self{sys};
     std::string problem;
-    auto node = connect_node(sys, self, cmd.target, cmd.timeout, problem);
+    size_t next = 0;
+    auto node = connect_any(sys, self, cmd.targets, cmd.timeout, &next, problem);
     if (!node) {
-      std::cerr << prefix << "cannot reach " << cmd.target.to_string() << ": " << problem << "\n";
+      std::cerr << prefix << "cannot reach the cluster: " << problem << "\n";
       return exit_code::unavailable;
     }
     auto on_error = [&](const caf::error& err) {
@@ -154,7 +155,7 @@ int run_kv(const kv_command& cmd) {
       }
     };
     if (cmd.op == kv_command::watch)
-      return watch(sys, self, node, cmd, prefix);
+      return watch(sys, self, node, next, cmd, prefix);
     switch (cmd.op) {
       case kv_command::watch:
         break;

@@ -22,4 +22,21 @@ caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const e
   return out;
 }
 
+caf::actor connect_any(caf::actor_system& sys, caf::scoped_actor& self,
+                       const std::vector<endpoint>& targets, duration timeout, size_t* next,
+                       std::string& problem) {
+  problem.clear();
+  for (size_t k = 0; k < targets.size(); ++k) {
+    auto i = (*next + k) % targets.size();
+    std::string why;
+    auto a = connect_node(sys, self, targets[i], timeout, why);
+    if (a) {
+      *next = i + 1;
+      return a;
+    }
+    problem += (problem.empty() ? "" : "; ") + targets[i].to_string() + ": " + why;
+  }
+  return nullptr;
+}
+
 } // namespace troupe

@@ -9,11 +9,19 @@
 #include <caf/fwd.hpp>
 
 #include <string>
+#include <vector>
 
 namespace troupe {
 
 /// Returns the actor published at `target`, or an invalid handle with `problem` set.
 caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const endpoint& target,
                         duration timeout, std::string& problem);
+
+/// Tries `targets` in turn, starting at `*next`, until one connects; on return `*next` is the
+/// index to try after that one (so callers rotate on failures). Returns an invalid handle when
+/// none connects, with every problem in `problem`.
+caf::actor connect_any(caf::actor_system& sys, caf::scoped_actor& self,
+                       const std::vector<endpoint>& targets, duration timeout, size_t* next,
+                       std::string& problem);
 
 } // namespace troupe

@@ -13,11 +13,13 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <iostream>
 
@@ -235,4 +237,48 @@ CAF_TEST(a coordinator without quorum answers no quorum quickly) {
   CAF_MESSAGE("no quorum answered in " << took.count() << " ms: " << error);
   CAF_CHECK(error.find("no quorum") != std::string::npos);
   CAF_CHECK_LESS(took, 1000ms);
+}
+
+CAF_TEST(a watch fails over to another node without missing a change) {
+  cluster3 c;
+  auto l = c.wait_leader();
+  CAF_REQUIRE(l);
+  auto f = (*l + 1) % 3; // watch through a follower, then kill it
+  std::string connect = "127.0.0.1:" + std::to_string(c.ports[f]);
+  for (size_t i = 0; i < 3; ++i)
+    if (i != f)
+      connect += ",127.0.0.1:" + std::to_string(c.ports[i]);
+  process watcher{{"kv", "watch", "w/", "--after", "0", "--count", "20", "--json", "--connect",
+                   connect},
+                  c.dir + "/watch.log"};
+  auto events_seen = [&] {
+    auto log = watcher.log();
+    return static_cast<size_t>(std::count(log.begin(), log.end(), '{'));
+  };
+  for (int i = 0; i < 10; ++i)
+    CAF_REQUIRE(c.put(*l, "w/" + std::to_string(i), std::to_string(i)));
+  CAF_REQUIRE(wait_until([&] { return events_seen() >= 10; }, 10s));
+  c.kill(f);
+  for (int i = 10; i < 20; ++i) {
+    bool ok = false;
+    for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
+      ok = c.put(*l, "w/" + std::to_string(i), std::to_string(i));
+      if (!ok)
+        std::this_thread::sleep_for(50ms);
+    }
+    CAF_REQUIRE(ok);
+  }
+  auto code = watcher.wait_exit(30s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 0);
+  std::vector<std::string> keys;
+  std::istringstream lines{watcher.log()};
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] == '{')
+      keys.push_back(nlohmann::json::parse(line).at("key").get<std::string>());
+  CAF_REQUIRE_EQUAL(keys.size(), 20u);
+  for (int i = 0; i < 20; ++i)
+    CAF_CHECK_EQUAL(keys[static_cast<size_t>(i)], "w/" + std::to_string(i));
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << watcher.log();
 }
