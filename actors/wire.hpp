@@ -26,7 +26,8 @@ using leave_atom = caf::atom_constant<caf::atom("t_leave")>;
 using start_atom = caf::atom_constant<caf::atom("t_start")>;
 using retry_atom = caf::atom_constant<caf::atom("t_retry")>;
 
-/// Registers Troupe's message types. Every node and every test system must call it.
+/// Registers every message type Troupe sends, in one place: every node, client and test
+/// system calls it (a missing registration in CAF fails only at run time, and quietly).
 void register_types(caf::actor_system_config& cfg);
 
 } // namespace troupe

@@ -114,11 +114,7 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
 } // namespace
 
 int run_kv(const kv_command& cmd) {
-  caf::actor_system_config sc;
-  register_types(sc);
-  register_raft_types(sc);
-  sc.load<caf::io::middleman>();
-  sc.set("scheduler.max-threads", 2);
+  client_config sc;
   caf::actor_system sys{sc};
   auto prefix = std::string{"troupe kv "} + op_name(cmd.op) + ": ";
   int code = exit_code::ok;

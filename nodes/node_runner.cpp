@@ -146,7 +146,6 @@ int run_node(const node_config& cfg) {
 
   caf::actor_system_config sc;
   register_types(sc);
-  register_raft_types(sc);
   sc.load<caf::io::middleman>();
   auto threads = cfg.threads != 0 ? cfg.threads
                                    : std::max(2u, std::thread::hardware_concurrency());

@@ -1,10 +1,18 @@
 #include "nodes/remote_node.hpp"
 
+#include "actors/wire.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
 namespace troupe {
+
+client_config::client_config() {
+  register_types(*this);
+  load<caf::io::middleman>();
+  set("scheduler.max-threads", 2);
+}
 
 caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const endpoint& target,
                         duration timeout, std::string& problem) {

@@ -6,12 +6,19 @@
 #include "protocols/clock.hpp"
 
 #include <caf/actor.hpp>
+#include <caf/actor_system_config.hpp>
 #include <caf/fwd.hpp>
 
 #include <string>
 #include <vector>
 
 namespace troupe {
+
+/// The actor system of a client command (status, kv) and of tests that act as one: every
+/// message type registered, the middleman loaded, two scheduler threads.
+struct client_config : caf::actor_system_config {
+  client_config();
+};
 
 /// Returns the actor published at `target`, or an invalid handle with `problem` set.
 caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const endpoint& target,

@@ -20,10 +20,7 @@ namespace troupe {
 namespace ms = membership;
 
 int run_status(const status_command& cmd) {
-  caf::actor_system_config sc;
-  register_types(sc);
-  sc.load<caf::io::middleman>();
-  sc.set("scheduler.max-threads", 2);
+  client_config sc;
   caf::actor_system sys{sc};
   int code = exit_code::ok;
   {

@@ -22,13 +22,6 @@ namespace troupe {
 
 namespace r = troupe::raft;
 
-void register_raft_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<raft_frame>("troupe.raft_frame");
-  cfg.add_message_type<raft_status>("troupe.raft_status");
-  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
-  cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
-}
-
 namespace {
 
 using flush_atom = caf::atom_constant<caf::atom("r_flush")>;

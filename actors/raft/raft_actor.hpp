@@ -40,6 +40,7 @@
 namespace troupe {
 
 /// Raft messages between coordinators (an encoded raft.proto Message).
+/// Registered by register_types() (wire.hpp) with every other message type.
 struct raft_frame {
   std::string bytes;
 };
@@ -99,8 +100,5 @@ struct raft_actor_config {
 caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
                             std::unique_ptr<raft::raft_storage> storage,
                             raft::restored_state restored);
-
-/// Registers the message types above.
-void register_raft_types(caf::actor_system_config& cfg);
 
 } // namespace troupe

@@ -22,7 +22,6 @@ namespace {
 struct config : caf::actor_system_config {
   config() {
     register_types(*this);
-    register_raft_types(*this);
   }
 };
 

@@ -28,15 +28,6 @@ using namespace troupe::it;
 
 namespace {
 
-struct client_config : caf::actor_system_config {
-  client_config() {
-    register_types(*this);
-    register_raft_types(*this);
-    load<caf::io::middleman>();
-    set("scheduler.max-threads", 2);
-  }
-};
-
 struct cluster3 {
   std::string dir = temp_dir("raft3");
   std::vector<uint16_t> ports;
