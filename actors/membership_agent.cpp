@@ -218,6 +218,28 @@ ms::status_reply status_of(agent_state& st) {
   return r;
 }
 
+/// Answers a status request with the coordinator's live status (its Raft state included)
+/// under this worker's name and health, or with the cached view when it does not answer.
+void answer_status(agent_actor* self) {
+  auto& st = self->state;
+  if (st.state != link_state::up || !self->current_message_id().is_request())
+    return reply(self, frame{ms::encode(status_of(st))});
+  auto rp = self->make_response_promise();
+  self->request(st.coordinator, milliseconds(1000), frame{ms::encode(ms::status_request{})})
+    .then(
+      [self, rp](const frame& f) mutable {
+        auto own = status_of(self->state);
+        ms::decoded msg;
+        if (ms::decode(f.bytes, msg) == ms::codec_errc::none)
+          if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+            own.members = std::move(r->members);
+        rp.deliver(frame{ms::encode(own)});
+      },
+      [self, rp](const caf::error&) mutable {
+        rp.deliver(frame{ms::encode(status_of(self->state))});
+      });
+}
+
 caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
   auto& st = self->state;
   st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
@@ -284,7 +306,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
         return;
       }
       if (std::holds_alternative<ms::status_request>(msg.body))
-        return reply(self, frame{ms::encode(status_of(st))});
+        return answer_status(self);
       ++st.bad_frames;
       st.log->warn("rejected a frame: unexpected message type for a worker");
       reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));

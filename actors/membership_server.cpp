@@ -3,9 +3,11 @@
 #include "actors/endpoint.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/logging.hpp"
+#include "actors/raft/raft_actor.hpp"
 #include "actors/reply.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
 #include "protocols/membership/codec.hpp"
 
 #include <caf/actor_system.hpp>
@@ -13,7 +15,9 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 namespace troupe {
@@ -34,8 +38,18 @@ struct server_state {
   std::shared_ptr<spdlog::logger> log = logging::get("membership");
   std::unordered_map<std::string, link> links;          // name -> joined member's agent
   std::unordered_map<caf::actor_addr, std::string> by_addr;
-  uint64_t bad_frames = 0;
+  // The replicated membership, as this coordinator's replica last applied it.
+  state::member_registry registry;
   uint64_t broadcast_version = 0;
+  bool broadcast_once = false;
+  // Local failure detection's last word on each member, to propose with its state.
+  std::unordered_map<std::string, std::string> causes;
+  std::set<std::string> in_flight;                          // proposals awaiting an answer
+  std::unordered_map<std::string, time_point> unknown_since;  // held here, not connected
+  uint64_t self_incarnation = 0;
+  bool registering = false;
+  time_point last_register{};
+  uint64_t bad_frames = 0;
   bool started = false;
 
   static inline const char* name = "troupe.membership_server";
@@ -43,24 +57,32 @@ struct server_state {
 
 using server_actor = caf::stateful_actor<server_state>;
 
-void log_changes(server_state& st, const std::vector<ms::transition>& changes) {
+/// The local table's transitions are logged at debug: the info line comes from the Raft
+/// replica when the change is committed, the same on every coordinator.
+void note_local(server_state& st, const std::vector<ms::transition>& changes) {
   for (auto& t : changes) {
-    if (t.from)
-      st.log->info("member {} (incarnation {}) {} -> {}: {}", t.name, t.incarnation,
-                   ms::to_string(*t.from), ms::to_string(t.to), t.cause);
-    else
-      st.log->info("member {} (incarnation {}) is {}: {}", t.name, t.incarnation,
-                   ms::to_string(t.to), t.cause);
+    st.causes[t.name] = t.cause;
+    st.log->debug("local view: member {} (incarnation {}) {}: {}", t.name, t.incarnation,
+                  ms::to_string(t.to), t.cause);
   }
+}
+
+/// The replicated view; until the cluster state names the cluster, this node's proposal.
+ms::view current_view(const server_state& st) {
+  auto v = st.registry.view();
+  if (v.cluster_id.empty())
+    v.cluster_id = st.cfg.cluster_id;
+  return v;
 }
 
 /// Pushes the view to every joined member when it changed since the last push.
 void broadcast_if_changed(server_actor* self) {
   auto& st = self->state;
-  if (st.table().version() == st.broadcast_version)
+  if (st.broadcast_once && st.registry.version() == st.broadcast_version)
     return;
-  st.broadcast_version = st.table().version();
-  frame f{ms::encode(st.table().snapshot())};
+  st.broadcast_once = true;
+  st.broadcast_version = st.registry.version();
+  frame f{ms::encode(current_view(st))};
   for (auto& kv : st.links)
     self->send(kv.second.handle, f);
 }
@@ -81,6 +103,246 @@ void reject(server_actor* self, const char* what) {
   reply_error(self, caf::make_error(caf::sec::invalid_argument, what));
 }
 
+struct outcome {
+  bool committed = false;  // false: no quorum, lost leadership, timeout (see `reason`)
+  bool ok = false;         // committed and accepted
+  uint64_t incarnation = 0;
+  std::string reason;      // why it was refused or not committed
+};
+
+/// Proposes a membership command through this coordinator's Raft replica.
+void propose(server_actor* self, state::command cmd, std::function<void(outcome)> done) {
+  self
+    ->request(self->state.cfg.raft, self->state.cfg.request_timeout, member_cmd_atom::value,
+              state::encode(cmd))
+    .then([done](bool ok, uint64_t inc, std::string& reason) {
+            done(outcome{true, ok, inc, std::move(reason)});
+          },
+          [self, done](const caf::error& err) {
+            done(outcome{false, false, 0, self->system().render(err)});
+          });
+}
+
+/// Proposes a state change once: a proposal still in flight is not made again.
+void propose_state(server_actor* self, const std::string& name, uint64_t incarnation,
+                   ms::member_state to, const std::string& cause) {
+  auto& st = self->state;
+  auto key = name + "/" + std::to_string(incarnation) + "/" + ms::to_string(to);
+  if (!st.in_flight.insert(key).second)
+    return;
+  propose(self,
+          state::command{0, 0, state::member_state_cmd{name, incarnation, to, cause,
+                                                       wall_clock_ms()}},
+          [self, key](outcome out) {
+            self->state.in_flight.erase(key);
+            if (!out.committed)
+              self->state.log->debug("proposal {} not committed: {}", key, out.reason);
+          });
+}
+
+bool is_self_registered(const server_state& st) {
+  auto* r = st.registry.find(st.cfg.self.name);
+  return r && st.self_incarnation != 0 && r->info.incarnation == st.self_incarnation
+         && !ms::is_gone(r->info.state);
+}
+
+/// Registers this coordinator in the replicated state: at start, and again whenever the state
+/// lost it (the leader declared it lost while it was cut off).
+void register_self(server_actor* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (st.registering || is_self_registered(st) || now - st.last_register < milliseconds(200))
+    return;
+  st.registering = true;
+  st.last_register = now;
+  auto me = st.cfg.self;
+  me.state = ms::member_state::up;
+  propose(self,
+          state::command{0, 0,
+                         state::member_join_cmd{me, me.name, st.cfg.raft_id, wall_clock_ms(),
+                                                st.cfg.cluster_id}},
+          [self](outcome out) {
+            auto& st = self->state;
+            st.registering = false;
+            if (out.ok) {
+              st.self_incarnation = out.incarnation;
+              st.log->info("coordinator {} registered in the cluster state as incarnation {}",
+                           st.cfg.self.name, out.incarnation);
+            } else if (out.committed) {
+              st.log->error("the cluster state refused this coordinator: {}", out.reason);
+            } else {
+              st.log->debug("registration not committed yet: {}", out.reason);
+            }
+          });
+}
+
+/// Keeps the replicated state in line with what this coordinator sees of its members, and
+/// this coordinator's links in line with the replicated state.
+void reconcile(server_actor* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto wall = wall_clock_ms();
+  // 1. Members the replicated state says this coordinator holds.
+  for (auto& [name, rec] : st.registry.records()) {
+    if (rec.holder != st.cfg.self.name || name == st.cfg.self.name
+        || ms::is_gone(rec.info.state))
+      continue;
+    auto* local = st.table().find(name);
+    if (local && local->incarnation == rec.info.incarnation) {
+      st.unknown_since.erase(name);
+      if (local->state != rec.info.state)
+        propose_state(self, name, rec.info.incarnation, local->state,
+                      st.causes.count(name) ? st.causes[name] : "as its coordinator sees it");
+      continue;
+    }
+    // Not connected here (this coordinator restarted, or the member never came back): it has
+    // the failure timeout to join again before it is down.
+    auto [it, fresh] = st.unknown_since.emplace(name, now);
+    if (now - it->second >= st.cfg.table.detector.timeout)
+      propose_state(self, name, rec.info.incarnation, ms::member_state::down,
+                    "not connected to its coordinator " + st.cfg.self.name);
+  }
+  for (auto it = st.unknown_since.begin(); it != st.unknown_since.end();) {
+    auto* r = st.registry.find(it->first);
+    bool still = r && r->holder == st.cfg.self.name && !ms::is_gone(r->info.state);
+    it = still ? std::next(it) : st.unknown_since.erase(it);
+  }
+  // 2. Links the replicated state has moved past: another incarnation of the member exists, or
+  // this one was declared gone. The member must join again.
+  std::vector<std::pair<std::string, uint64_t>> stale;
+  for (auto& [name, l] : st.links) {
+    auto* r = st.registry.find(name);
+    if (!r)
+      continue; // the replica has not applied the join yet
+    auto& info = r->info;
+    if (info.incarnation > l.incarnation
+        || (info.incarnation == l.incarnation && ms::is_gone(info.state)))
+      stale.emplace_back(name, l.incarnation);
+  }
+  for (auto& [name, inc] : stale) {
+    auto changes = st.table().supersede(name, inc, "gone from the cluster state", now, wall);
+    note_local(st, changes);
+    forget_link(self, name);
+    st.log->info("member {} (incarnation {}) is no longer current in the cluster state: it "
+                 "must join again",
+                 name, inc);
+  }
+}
+
+void on_join(server_actor* self, ms::member candidate) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+  if (!sender)
+    return reject(self, "join without a sender");
+  if (candidate.name == st.cfg.self.name) {
+    auto why = "name '" + candidate.name + "' is the coordinator's own name";
+    st.log->warn("refused join: {}", why);
+    return reply(self, frame{ms::encode(ms::join_rejected{why})});
+  }
+  if (!self->current_message_id().is_request())
+    return reject(self, "join sent without expecting an answer");
+  auto rp = self->make_response_promise();
+  auto cmd = state::command{0, 0,
+                            state::member_join_cmd{candidate, st.cfg.self.name, 0,
+                                                   wall_clock_ms()}};
+  propose(self, std::move(cmd),
+          [self, rp, sender, candidate](outcome out) mutable {
+            auto& st = self->state;
+            if (!out.committed) {
+              // No quorum or lost leadership: the joiner retries with backoff.
+              st.log->warn("join of {} not committed: {}", candidate.name, out.reason);
+              rp.deliver(caf::make_error(caf::sec::runtime_error, out.reason));
+              return;
+            }
+            if (!out.ok) {
+              st.log->warn("refused join of {}: {}", candidate.name, out.reason);
+              rp.deliver(frame{ms::encode(ms::join_rejected{out.reason})});
+              return;
+            }
+            auto inc = out.incarnation;
+            candidate.incarnation = inc;
+            auto name = candidate.name;
+            note_local(st, st.table().admit(std::move(candidate), self->clock().now(),
+                                            wall_clock_ms()));
+            auto& l = st.links[name];
+            if (l.handle && l.handle != sender) {
+              self->demonitor(l.handle);
+              st.by_addr.erase(l.handle.address());
+            }
+            if (l.handle != sender)
+              self->monitor(sender);
+            l = link{sender, inc};
+            st.by_addr[sender.address()] = name;
+            rp.deliver(frame{ms::encode(ms::join_accepted{current_view(st).cluster_id, inc})});
+            // The view may have been pushed before this link existed.
+            self->send(sender, frame{ms::encode(current_view(st))});
+          });
+}
+
+void on_leave(server_actor* self, const ms::leave& lv) {
+  auto& st = self->state;
+  auto changes = st.table().leave(lv.name, lv.incarnation, self->clock().now(), wall_clock_ms());
+  if (changes.empty())
+    return reply(self, frame{ms::encode(ms::heartbeat_ack{false, st.registry.version()})});
+  note_local(st, changes);
+  forget_link(self, lv.name);
+  // Answer once the departure is committed, so that a stopped node shows `left` at once.
+  auto key = lv.name + "/" + std::to_string(lv.incarnation) + "/left";
+  st.in_flight.insert(key);
+  auto rp = self->make_response_promise();
+  propose(self,
+          state::command{0, 0,
+                         state::member_state_cmd{lv.name, lv.incarnation, ms::member_state::left,
+                                                 "left gracefully", wall_clock_ms()}},
+          [self, rp, key](outcome) mutable {
+            self->state.in_flight.erase(key);
+            rp.deliver(frame{ms::encode(ms::heartbeat_ack{false, self->state.registry.version()})});
+          });
+}
+
+void on_status(server_actor* self) {
+  auto& st = self->state;
+  ms::status_reply status;
+  status.members = current_view(st);
+  status.answered_by = st.cfg.self.name;
+  status.bad_frames = st.bad_frames;
+  if (!st.registry.find(st.cfg.self.name)) {
+    // Not registered yet (no quorum so far): show this coordinator as it sees itself.
+    if (auto* me = st.table().find(st.cfg.self.name)) {
+      auto m = *me;
+      m.state = ms::member_state::joining;
+      m.raft = ms::raft_info{"", 0, 0, 0, st.cfg.raft_id};
+      status.members.members.insert(status.members.members.begin(), m);
+    }
+  }
+  auto rp = self->make_response_promise();
+  // Every coordinator's live Raft state; without an answer the status still goes out.
+  self->request(st.cfg.raft, std::chrono::seconds(1), raft_status_all_atom::value)
+    .then(
+      [rp, status](const std::vector<raft_status>& all) mutable {
+        for (auto& m : status.members.members) {
+          if (!m.raft)
+            continue;
+          auto id = m.raft->id;
+          m.raft->role = "unreachable";
+          for (auto& rs : all)
+            if (rs.id == id)
+              m.raft = ms::raft_info{rs.role, rs.term, rs.commit_index, rs.leader, rs.id};
+        }
+        // The first answer is this replica's own.
+        if (all.empty() || all.front().leader == 0) {
+          status.node_health.level = "yellow";
+          status.node_health.reasons.push_back("no Raft leader: the coordinators have no quorum");
+        }
+        rp.deliver(frame{ms::encode(status)});
+      },
+      [rp, status](const caf::error&) mutable {
+        status.node_health.level = "yellow";
+        status.node_health.reasons.push_back("the Raft replica did not answer");
+        rp.deliver(frame{ms::encode(status)});
+      });
+}
+
 caf::behavior server(server_actor* self, membership_server_config cfg) {
   auto& st = self->state;
   st.table_.emplace(cfg.cluster_id, cfg.table);
@@ -98,8 +360,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     st.by_addr.erase(i);
     st.links.erase(name);
     st.log->debug("monitor of {} fired: {}", name, self->system().render(dm.reason));
-    log_changes(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
-    broadcast_if_changed(self);
+    note_local(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
+    reconcile(self);
   });
   return caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
@@ -110,9 +372,11 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       st.started = true;
       st.cfg.self.address = advertised_address(st.cfg.self.address, cluster_port);
       st.cfg.self.http_port = http_port;
-      log_changes(st, st.table().add_local(st.cfg.self, self->clock().now(), wall_clock_ms()));
+      note_local(st, st.table().add_local(st.cfg.self, self->clock().now(), wall_clock_ms()));
       st.log->info("coordinator {} at {} serves the membership of cluster {}", st.cfg.self.name,
                    st.cfg.self.address, st.cfg.cluster_id);
+      self->send(st.cfg.raft, member_listen_atom::value, caf::actor{self});
+      register_self(self);
       self->send(self, tick_atom::value);
     },
     [self](tick_atom) {
@@ -121,78 +385,45 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       for (auto& t : changes)
         if (ms::is_gone(t.to))
           forget_link(self, t.name);
-      log_changes(st, changes);
-      broadcast_if_changed(self);
+      note_local(st, changes);
+      register_self(self);
+      reconcile(self);
       self->delayed_send(self, st.cfg.tick_interval, tick_atom::value);
+    },
+    [self](member_view_atom, uint64_t version, const std::string& bytes) {
+      auto& st = self->state;
+      state::member_registry decoded;
+      if (!state::decode_members(bytes, decoded) || decoded.version() != version) {
+        st.log->error("the Raft replica sent membership records that do not decode");
+        return;
+      }
+      if (!decoded.cluster_id().empty() && decoded.cluster_id() != st.registry.cluster_id()
+          && decoded.cluster_id() != st.cfg.cluster_id)
+        st.log->info("the cluster's id is {} (this coordinator proposed {})",
+                     decoded.cluster_id(), st.cfg.cluster_id);
+      st.registry = std::move(decoded);
+      reconcile(self);
+      broadcast_if_changed(self);
     },
     [self](const frame& f) {
       auto& st = self->state;
       ms::decoded msg;
       if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none)
         return reject(self, ms::to_string(err));
-      auto now = self->clock().now();
-      auto wall = wall_clock_ms();
-      if (auto* join = std::get_if<ms::join_request>(&msg.body)) {
-        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-        if (!sender)
-          return reject(self, "join without a sender");
-        auto name = join->self.name;
-        auto out = st.table().join(std::move(join->self), now, wall);
-        if (!out.accepted) {
-          st.log->warn("refused join of {}: {}", name, out.reject_reason);
-          return reply(self, frame{ms::encode(ms::join_rejected{out.reject_reason})});
-        }
-        auto& l = st.links[name];
-        if (l.handle && l.handle != sender) {
-          self->demonitor(l.handle);
-          st.by_addr.erase(l.handle.address());
-        }
-        if (l.handle != sender)
-          self->monitor(sender);
-        l = link{sender, out.incarnation};
-        st.by_addr[sender.address()] = name;
-        log_changes(st, out.changes);
-        broadcast_if_changed(self);
-        return reply(self, frame{ms::encode(ms::join_accepted{st.cfg.cluster_id, out.incarnation})});
-      }
+      if (auto* join = std::get_if<ms::join_request>(&msg.body))
+        return on_join(self, std::move(join->self));
       if (auto* hb = std::get_if<ms::heartbeat>(&msg.body)) {
-        auto out = st.table().heartbeat(hb->name, hb->incarnation, now, wall);
-        log_changes(st, out.changes);
-        broadcast_if_changed(self);
-        return reply(self, frame{ms::encode(ms::heartbeat_ack{out.rejoin, st.table().version()})});
+        auto out = st.table().heartbeat(hb->name, hb->incarnation, self->clock().now(),
+                                        wall_clock_ms());
+        note_local(st, out.changes);
+        if (!out.changes.empty())
+          reconcile(self);
+        return reply(self, frame{ms::encode(ms::heartbeat_ack{out.rejoin, st.registry.version()})});
       }
-      if (auto* lv = std::get_if<ms::leave>(&msg.body)) {
-        auto changes = st.table().leave(lv->name, lv->incarnation, now, wall);
-        if (!changes.empty())
-          forget_link(self, lv->name);
-        log_changes(st, changes);
-        broadcast_if_changed(self);
-        return reply(self, frame{ms::encode(ms::heartbeat_ack{false, st.table().version()})});
-      }
-      if (std::holds_alternative<ms::status_request>(msg.body)) {
-        ms::status_reply status;
-        status.members = st.table().snapshot();
-        status.answered_by = st.cfg.self.name;
-        status.bad_frames = st.bad_frames;
-        if (!st.cfg.raft)
-          return reply(self, frame{ms::encode(status)});
-        // Add this coordinator's live Raft state; without an answer the status still goes out.
-        auto rp = self->make_response_promise();
-        self->request(st.cfg.raft, std::chrono::seconds(1), raft_status_atom::value)
-          .then(
-            [rp, status](const raft_status& rs) mutable {
-              for (auto& m : status.members.members)
-                if (m.name == status.answered_by)
-                  m.raft = ms::raft_info{rs.role, rs.term, rs.commit_index, rs.leader, rs.id};
-              rp.deliver(frame{ms::encode(status)});
-            },
-            [rp, status](const caf::error&) mutable {
-              status.node_health.level = "yellow";
-              status.node_health.reasons.push_back("the Raft replica did not answer");
-              rp.deliver(frame{ms::encode(status)});
-            });
-        return;
-      }
+      if (auto* lv = std::get_if<ms::leave>(&msg.body))
+        return on_leave(self, *lv);
+      if (std::holds_alternative<ms::status_request>(msg.body))
+        return on_status(self);
       return reject(self, "unexpected message type for a coordinator");
     },
     [self](peer_hello_atom) -> caf::actor { return self->state.cfg.raft; },

@@ -1,14 +1,23 @@
-// The membership actor of a coordinator: the source of truth for who is in the cluster (until
-// the Raft issue moves it into the replicated state machine).
+// The membership actor of a coordinator. Who is in the cluster is part of the replicated
+// state (protocols/cluster_state/member_registry.hpp): this actor proposes joins and state
+// changes through its Raft replica and serves the view every replica applies. What stays local
+// is failure detection of the members connected here: their heartbeats, closed connections
+// and the failure detector decide their state, which this actor keeps the replicated state in
+// line with (proposing again after a failed proposal, and marking down, after the failure
+// timeout, members the replicated state says it holds but that are not connected here).
+// It registers its own coordinator in the replicated state, and again whenever the state says
+// otherwise (after the leader declared it lost).
 //
 // It starts serving on (start_atom, cluster_port, http_port), sent once the ports are bound.
 // Messages (all `frame`s carrying a membership Envelope, see protocols/membership):
-//   JoinRequest   -> JoinAccepted | JoinRejected   a worker joins; its sender is monitored
+//   JoinRequest   -> JoinAccepted | JoinRejected   a worker joins once the join is committed;
+//                                                  its sender is monitored
 //   Heartbeat     -> HeartbeatAck                  rejoin=true when the incarnation is unknown
 //   Leave         -> HeartbeatAck                  graceful departure: state `left`
-//   StatusRequest -> StatusReply                   the view, for `troupe status` and HTTP
-// and, outside frames: peer_hello_atom -> the Raft actor (for other coordinators), and the KV
-// requests of kv_relay.hpp, relayed to the Raft actor.
+//   StatusRequest -> StatusReply                   the view, with every coordinator's Raft state
+// and, outside frames: peer_hello_atom -> the Raft actor (for other coordinators), the KV
+// requests of kv_relay.hpp, relayed to the Raft actor, and (member_view_atom, version, bytes)
+// from the Raft actor whenever the replicated membership changed.
 // It pushes a View to every joined member whenever the view changes. A closed connection
 // (down_msg) marks the member down at once; silence marks it suspect, then down, through the
 // failure detector on a periodic tick.
@@ -30,7 +39,9 @@ struct membership_server_config {
   std::string cluster_id;
   membership::table_settings table;
   duration tick_interval = milliseconds(50);
-  caf::actor raft;  // this coordinator's Raft replica: introduced to peers, target of KV requests
+  caf::actor raft;      // this coordinator's Raft replica: holds the membership, serves KV
+  uint64_t raft_id = 0; // its replica id
+  duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
 };
 
 /// Spawns the membership server.

@@ -13,6 +13,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<frame>("troupe.frame");
   cfg.add_message_type<raft_frame>("troupe.raft_frame");
   cfg.add_message_type<raft_status>("troupe.raft_status");
+  cfg.add_message_type<std::vector<raft_status>>("std::vector<troupe.raft_status>");
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
 }

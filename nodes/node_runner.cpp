@@ -183,9 +183,11 @@ int run_node(const node_config& cfg) {
     rc.tick_interval = std::chrono::duration_cast<milliseconds>(cfg.raft_tick);
     rc.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
     rc.node_name = cfg.name;
+    rc.peer_timeout = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout);
     raft_actor = spawn_raft_actor(sys, rc, std::move(raft_storage), std::move(raft_restored));
     membership_server_config mc;
     mc.raft = raft_actor;
+    mc.raft_id = rc.raft.id;
     mc.self = self;
     mc.cluster_id = cluster_id;
     mc.table.detector.interval = cfg.heartbeat_interval;

@@ -29,6 +29,20 @@ std::string format_uptime(int64_t ms) {
   return buf;
 }
 
+namespace {
+
+/// The RAFT column: role, term and commit index when the answering node knows them.
+std::string raft_cell(const ms::member& m) {
+  if (!m.raft || m.raft->role.empty())
+    return "-";
+  if (m.raft->role == "unreachable")
+    return "unreachable";
+  return m.raft->role + " term " + std::to_string(m.raft->term) + " commit "
+         + std::to_string(m.raft->commit_index);
+}
+
+} // namespace
+
 nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
   using nlohmann::json;
   json members = json::array();
@@ -78,9 +92,7 @@ std::string status_table(const ms::status_reply& st, int64_t now_ms) {
     rows.push_back({m.name, m.address, roles, ms::to_string(m.state), std::to_string(m.pid),
                     gone ? "-" : format_uptime(now_ms - m.started_at_ms),
                     std::to_string(m.incarnation),
-                    m.raft ? m.raft->role + " term " + std::to_string(m.raft->term) + " commit "
-                               + std::to_string(m.raft->commit_index)
-                           : std::string{"-"}});
+                    raft_cell(m)});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (auto& r : rows)

@@ -3,7 +3,9 @@
 #include "actors/logging.hpp"
 #include "actors/relay.hpp"
 #include "actors/wire.hpp"
-#include "protocols/cluster_state/kv_store.hpp"
+#include "actors/wall_clock.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
+#include "protocols/membership/types.hpp"
 #include "protocols/raft/codec.hpp"
 #include "protocols/raft/raft.hpp"
 #include "protocols/supervision/backoff.hpp"
@@ -45,15 +47,27 @@ struct pending_read {
   caf::response_promise promise;
 };
 
+struct pending_write {
+  r::term_t term = 0;
+  bool member = false;  // a membership command: answered (ok, incarnation, reason)
+  caf::response_promise promise;
+};
+
 struct raft_actor_state {
   raft_actor_config cfg;
   std::unique_ptr<r::raft> node;
   std::unique_ptr<r::raft_storage> storage;
-  state::kv_store kv;
+  state::state_machine sm;
   r::index_t applied = 0;
   r::index_t last_snapshot = 0;
   std::map<r::node_id, peer_link> peers;
-  std::map<r::index_t, std::pair<r::term_t, caf::response_promise>> writes;
+  std::map<r::index_t, pending_write> writes;
+  caf::actor member_listener;                     // the node's membership server
+  uint64_t member_version_sent = 0;
+  bool member_view_sent = false;
+  std::map<r::node_id, time_point> last_heard;    // leader: the last message from each peer
+  std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since
+  time_point last_prune_check{};
   std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
   std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
   std::map<uint64_t, pending_read> watches;                      // parked until an event
@@ -160,7 +174,7 @@ void connect_peer(raft_actor* self, r::node_id id) {
 /// Answers a watch if it has events (or `force`, with none); returns whether it answered.
 bool answer_watch(raft_actor* self, pending_read& w, bool force) {
   auto& st = self->state;
-  auto r = st.kv.events_after(w.key, w.after);
+  auto r = st.sm.kv().events_after(w.key, w.after);
   if (auto* c = std::get_if<state::kv_store::compacted>(&r)) {
     w.promise.deliver(caf::make_error(caf::sec::runtime_error,
                                       "compacted:" + std::to_string(c->oldest_available)));
@@ -178,7 +192,7 @@ bool answer_watch(raft_actor* self, pending_read& w, bool force) {
     revisions.push_back(e.record.mod_revision);
   }
   w.promise.deliver(std::move(kinds), std::move(keys), std::move(values), std::move(revisions),
-                    st.kv.revision());
+                    st.sm.kv().revision());
   return true;
 }
 
@@ -207,15 +221,15 @@ void serve_reads(raft_actor* self) {
     } else if (rd.list) {
       std::vector<std::string> keys;
       std::vector<std::string> values;
-      for (auto& rec : st.kv.list(rd.key, rd.limit)) {
+      for (auto& rec : st.sm.kv().list(rd.key, rd.limit)) {
         keys.push_back(rec.key);
         values.push_back(rec.value);
       }
-      rd.promise.deliver(std::move(keys), std::move(values), st.kv.revision());
+      rd.promise.deliver(std::move(keys), std::move(values), st.sm.kv().revision());
     } else {
-      auto rec = st.kv.get(rd.key);
+      auto rec = st.sm.kv().get(rd.key);
       rd.promise.deliver(rec.has_value(), rec ? rec->value : std::string{},
-                         rec ? rec->mod_revision : uint64_t{0}, st.kv.revision());
+                         rec ? rec->mod_revision : uint64_t{0}, st.sm.kv().revision());
     }
     it = st.reads_ready.erase(it);
   }
@@ -224,7 +238,7 @@ void serve_reads(raft_actor* self) {
 void fail_pending(raft_actor* self, const char* why) {
   auto& st = self->state;
   for (auto& [idx, w] : st.writes)
-    w.second.deliver(failure(why));
+    w.promise.deliver(failure(why));
   st.writes.clear();
   for (auto& [ctx, rd] : st.reads_waiting)
     rd.promise.deliver(failure(raft_errors::no_quorum));
@@ -237,6 +251,34 @@ void fail_pending(raft_actor* self, const char* why) {
   st.watches.clear();
 }
 
+void log_member_changes(raft_actor_state& st, const std::vector<state::member_change>& changes) {
+  namespace ms = troupe::membership;
+  for (auto& c : changes) {
+    if (!c.to)
+      st.log->info("member {} (incarnation {}) forgotten: {}", c.name, c.incarnation, c.cause);
+    else if (c.from)
+      st.log->info("member {} (incarnation {}) {} -> {}: {}", c.name, c.incarnation,
+                   ms::to_string(*c.from), ms::to_string(*c.to), c.cause);
+    else
+      st.log->info("member {} (incarnation {}) is {}: {}", c.name, c.incarnation,
+                   ms::to_string(*c.to), c.cause);
+  }
+}
+
+/// Hands the membership to the node's membership server whenever it changed.
+void publish_members(raft_actor* self) {
+  auto& st = self->state;
+  if (!st.member_listener)
+    return;
+  auto v = st.sm.members().version();
+  if (st.member_view_sent && v == st.member_version_sent)
+    return;
+  st.member_view_sent = true;
+  st.member_version_sent = v;
+  self->send(st.member_listener, member_view_atom::value, v,
+             state::encode_members(st.sm.members()));
+}
+
 void apply(raft_actor* self, const r::entry& e) {
   auto& st = self->state;
   st.applied = e.index;
@@ -245,7 +287,9 @@ void apply(raft_actor* self, const r::entry& e) {
   if (e.type == r::entry_type::normal) {
     state::command cmd;
     if (state::decode(e.data, cmd)) {
-      res = st.kv.apply(cmd);
+      std::vector<state::member_change> changes;
+      res = st.sm.apply(cmd, e.index, changes);
+      log_member_changes(st, changes);
       is_command = true;
     } else {
       // Every replica skips it the same way: the log is not the place to crash.
@@ -255,10 +299,12 @@ void apply(raft_actor* self, const r::entry& e) {
   auto w = st.writes.find(e.index);
   if (w == st.writes.end())
     return;
-  if (w->second.first == e.term && is_command)
-    w->second.second.deliver(res.ok, res.revision);
+  if (w->second.term != e.term || !is_command)
+    w->second.promise.deliver(failure(raft_errors::leadership_lost));
+  else if (w->second.member)
+    w->second.promise.deliver(res.ok, res.incarnation, res.reason);
   else
-    w->second.second.deliver(failure(raft_errors::leadership_lost));
+    w->second.promise.deliver(res.ok, res.revision);
   st.writes.erase(w);
 }
 
@@ -289,12 +335,12 @@ void process_ready(raft_actor* self) {
       send_raft(self, m);
     // 3. Apply.
     if (rd.snap) {
-      if (!st.kv.restore(rd.snap->data))
+      if (!st.sm.restore(rd.snap->data))
         st.log->error("snapshot at {} does not decode", rd.snap->meta.index);
       st.applied = rd.snap->meta.index;
       st.last_snapshot = st.applied;
       for (auto it = st.writes.begin(); it != st.writes.end() && it->first <= st.applied;) {
-        it->second.second.deliver(failure(raft_errors::leadership_lost));
+        it->second.promise.deliver(failure(raft_errors::leadership_lost));
         it = st.writes.erase(it);
       }
     }
@@ -310,11 +356,12 @@ void process_ready(raft_actor* self) {
     serve_reads(self);
     serve_watches(self);
   }
+  publish_members(self);
   // Compact once enough has been applied since the last snapshot.
   if (st.cfg.snapshot_every > 0 && st.applied >= st.last_snapshot + st.cfg.snapshot_every) {
     auto term = st.node->log().term_at(st.applied);
     if (term) {
-      auto data = st.kv.snapshot();
+      auto data = st.sm.snapshot();
       st.node->compact(st.applied, data);
       if (auto err = st.storage->save_snapshot(r::snapshot{{st.applied, *term}, data}, false))
         st.log->error("cannot store snapshot: {}", err.message);
@@ -326,8 +373,13 @@ void process_ready(raft_actor* self) {
   auto role = st.node->current_role();
   auto leader = st.node->leader();
   if (role != st.last_role || leader != st.last_leader) {
-    if (role == r::role::leader)
+    if (role == r::role::leader) {
       st.log->info("became leader at term {}", st.node->term());
+      // Every peer gets a full peer_timeout before it can be judged lost.
+      for (auto& [id, p] : st.peers)
+        st.last_heard[id] = self->clock().now();
+      st.lost_proposed.clear();
+    }
     else if (st.last_role == r::role::leader)
       st.log->info("stepped down at term {} ({})", st.node->term(), r::to_string(role));
     else if (leader != st.last_leader && leader != r::no_node)
@@ -371,18 +423,66 @@ caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
   return relay<Rs...>(self, leader, self->state.cfg.request_timeout, std::forward<Ts>(xs)...);
 }
 
-caf::response_promise propose(raft_actor* self, state::command cmd) {
+caf::response_promise propose(raft_actor* self, const std::string& bytes, bool member) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
-  auto res = st.node->propose(state::encode(cmd));
+  auto res = st.node->propose(bytes);
   if (res.error != r::errc::none) {
     rp.deliver(failure(res.error == r::errc::not_leader ? raft_errors::no_quorum
                                                          : r::to_string(res.error)));
     return rp;
   }
-  st.writes.emplace(res.index, std::make_pair(res.term, rp));
+  st.writes.emplace(res.index, pending_write{res.term, member, rp});
   schedule_flush(self);
   return rp;
+}
+
+caf::response_promise propose(raft_actor* self, const state::command& cmd) {
+  return propose(self, state::encode(cmd), false);
+}
+
+/// Leader: proposes what the leader itself decides (a coordinator lost, members to prune);
+/// nobody waits for the answer, and a lost proposal is made again on a later tick.
+void propose_own(raft_actor* self, const state::command& cmd) {
+  if (self->state.node->propose(state::encode(cmd)).error == r::errc::none)
+    schedule_flush(self);
+}
+
+/// Leader: declares lost the coordinators it has not heard from for peer_timeout, and prunes
+/// members gone for member_forget_after.
+void watch_coordinators(raft_actor* self) {
+  namespace ms = troupe::membership;
+  auto& st = self->state;
+  if (st.node->current_role() != r::role::leader)
+    return;
+  auto now = self->clock().now();
+  for (auto& [name, rec] : st.sm.members().records()) {
+    auto id = rec.raft_id;
+    if (id == 0 || id == st.cfg.raft.id || rec.holder != name || ms::is_gone(rec.info.state)
+        || st.peers.count(id) == 0)
+      continue;
+    auto heard = st.last_heard[id];
+    if (now - heard < st.cfg.peer_timeout)
+      continue;
+    auto pending = st.lost_proposed.find(id);
+    if (pending != st.lost_proposed.end() && now - pending->second < 2 * st.cfg.peer_timeout)
+      continue;
+    st.lost_proposed[id] = now;
+    auto silent = std::chrono::duration_cast<milliseconds>(now - heard).count();
+    st.log->info("coordinator {} (replica {}) silent for {} ms: proposing it lost", name, id,
+                 silent);
+    propose_own(self, state::command{0, 0,
+                                     state::holder_lost_cmd{id,
+                                                            "its Raft replica was silent for "
+                                                              + std::to_string(silent) + " ms",
+                                                            wall_clock_ms()}});
+  }
+  if (now - st.last_prune_check >= std::chrono::seconds(10)) {
+    st.last_prune_check = now;
+    auto before = wall_clock_ms() - st.cfg.member_forget_after.count();
+    if (st.sm.members().has_gone_before(before))
+      propose_own(self, state::command{0, 0, state::member_prune_cmd{before}});
+  }
 }
 
 caf::response_promise read(raft_actor* self, pending_read rd) {
@@ -396,6 +496,40 @@ caf::response_promise read(raft_actor* self, pending_read rd) {
   }
   st.reads_waiting.emplace(ctx, std::move(rd));
   schedule_flush(self);
+  return rp;
+}
+
+raft_status own_status(raft_actor_state& st) {
+  return raft_status{r::to_string(st.node->current_role()), st.node->term(),
+                     st.node->commit_index(), st.applied, st.node->leader(), st.cfg.raft.id};
+}
+
+/// Collects this replica's status and every connected peer's that answers in time.
+caf::response_promise all_status(raft_actor* self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  struct gather {
+    std::vector<raft_status> got;
+    size_t waiting = 0;
+    caf::response_promise rp;
+  };
+  auto g = std::make_shared<gather>();
+  g->got.push_back(own_status(st));
+  g->rp = rp;
+  for (auto& [id, p] : st.peers) {
+    if (!p.handle)
+      continue;
+    ++g->waiting;
+    auto done = [g] {
+      if (--g->waiting == 0)
+        g->rp.deliver(std::move(g->got));
+    };
+    self->request(p.handle, st.cfg.peer_status_timeout, raft_status_atom::value)
+      .then([g, done](const raft_status& rs) { g->got.push_back(rs); done(); },
+            [done](const caf::error&) { done(); });
+  }
+  if (g->waiting == 0)
+    rp.deliver(std::move(g->got));
   return rp;
 }
 
@@ -416,7 +550,7 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
     st.rng.seed(static_cast<uint32_t>(cfg.raft.seed));
     st.storage = std::move(*holder);
     if (rs->snap) {
-      if (!st.kv.restore(rs->snap->data))
+      if (!st.sm.restore(rs->snap->data))
         st.log->error("snapshot at {} does not decode", rs->snap->meta.index);
       st.applied = rs->snap->meta.index;
       st.last_snapshot = st.applied;
@@ -458,6 +592,7 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
       },
       [self](tick_atom) {
         self->state.node->tick();
+        watch_coordinators(self);
         schedule_flush(self);
         self->delayed_send(self, self->state.cfg.tick_interval, tick_atom::value);
       },
@@ -480,6 +615,8 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
         }
         if (m.to != self->state.cfg.raft.id)
           return;
+        if (self->state.peers.count(m.from) > 0)
+          self->state.last_heard[m.from] = self->clock().now();
         self->state.node->step(m);
         schedule_flush(self);
       },
@@ -535,11 +672,23 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
         answer_watch(self, it->second, true); // no event in time: an empty answer
         self->state.watches.erase(it);
       },
-      [self](raft_status_atom) {
+      [self](raft_status_atom) { return own_status(self->state); },
+      [self](raft_status_all_atom) -> caf::result<std::vector<raft_status>> {
+        return all_status(self);
+      },
+      [self](member_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
+        state::command cmd;
+        if (!state::decode(bytes, cmd))
+          return caf::make_error(caf::sec::invalid_argument, "malformed membership command");
+        return propose(self, bytes, true);
+      },
+      [self](member_listen_atom, caf::actor& listener) {
         auto& st = self->state;
-        return raft_status{r::to_string(st.node->current_role()), st.node->term(),
-                           st.node->commit_index(), st.applied, st.node->leader(),
-                           st.cfg.raft.id};
+        st.member_listener = std::move(listener);
+        st.member_view_sent = false;
+        publish_members(self);
       },
     };
   });

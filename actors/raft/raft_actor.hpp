@@ -17,6 +17,16 @@
 //       first one (a long poll). "compacted:N" when the events after `after` are no longer
 //       kept: read again and watch from revision N.
 //   (raft_status_atom)             -> raft_status
+//   (raft_status_all_atom)         -> vector<raft_status>: this replica's and every peer's
+//       that answers within peer_status_timeout
+//   (member_cmd_atom, bytes)       -> (ok, incarnation, reason): proposes an encoded
+//       membership command (protocols/cluster_state/commands.hpp) and answers once applied
+//   (member_listen_atom, actor)    the actor receives (member_view_atom, version, bytes) with
+//       the membership records (state::encode_members) now and after every change
+//
+// On the leader it also watches the other coordinators: one not heard from for peer_timeout
+// is proposed lost (holder_lost), which marks it and the members it holds down; members gone
+// for member_forget_after are pruned.
 // Writes are proposed on the leader and answered once applied; reads are linearizable
 // (read-index). A follower forwards to the leader. With no leader known the request fails at
 // once with "no quorum" instead of waiting.
@@ -73,6 +83,10 @@ using kv_list_atom = caf::atom_constant<caf::atom("kv_list")>;
 using kv_watch_atom = caf::atom_constant<caf::atom("kv_watch")>;
 using raft_status_atom = caf::atom_constant<caf::atom("raft_stat")>;
 using peer_hello_atom = caf::atom_constant<caf::atom("raft_helo")>;
+using raft_status_all_atom = caf::atom_constant<caf::atom("raft_all")>;
+using member_cmd_atom = caf::atom_constant<caf::atom("mem_cmd")>;
+using member_listen_atom = caf::atom_constant<caf::atom("mem_lstn")>;
+using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
 
 /// Error codes of the Raft actor's replies, in the error's context text.
 namespace raft_errors {
@@ -92,6 +106,9 @@ struct raft_actor_config {
   milliseconds request_timeout{5000};
   size_t snapshot_every = 10000;  // applied entries between snapshots
   milliseconds watch_wait{4000};  // how long a watch waits for an event (below request_timeout)
+  milliseconds peer_timeout{1500};         // leader: a coordinator silent this long is lost
+  milliseconds peer_status_timeout{300};   // raft_status_all: how long to wait for peers
+  milliseconds member_forget_after{3600 * 1000};  // gone members are pruned after this
 };
 
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so

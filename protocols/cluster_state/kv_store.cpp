@@ -26,52 +26,6 @@ kv_record from_pb(const pb::KvRecord& in) {
 
 } // namespace
 
-std::string encode(const command& c) {
-  pb::Command out;
-  out.set_client(c.client);
-  out.set_sequence(c.sequence);
-  if (auto* p = std::get_if<put_cmd>(&c.body)) {
-    auto* x = out.mutable_put();
-    x->set_key(p->key);
-    x->set_value(p->value);
-    x->set_has_expected(p->expected_revision.has_value());
-    x->set_expected_revision(p->expected_revision.value_or(0));
-  } else {
-    auto& d = std::get<del_cmd>(c.body);
-    auto* x = out.mutable_del();
-    x->set_key(d.key);
-    x->set_has_expected(d.expected_revision.has_value());
-    x->set_expected_revision(d.expected_revision.value_or(0));
-  }
-  return out.SerializeAsString();
-}
-
-bool decode(const std::string& bytes, command& out) {
-  pb::Command in;
-  if (!in.ParseFromString(bytes))
-    return false;
-  out.client = in.client();
-  out.sequence = in.sequence();
-  switch (in.body_case()) {
-    case pb::Command::kPut: {
-      put_cmd p{in.put().key(), in.put().value(), std::nullopt};
-      if (in.put().has_expected())
-        p.expected_revision = in.put().expected_revision();
-      out.body = std::move(p);
-      return !in.put().key().empty();
-    }
-    case pb::Command::kDel: {
-      del_cmd d{in.del().key(), std::nullopt};
-      if (in.del().has_expected())
-        d.expected_revision = in.del().expected_revision();
-      out.body = std::move(d);
-      return !in.del().key().empty();
-    }
-    default:
-      return false;
-  }
-}
-
 void kv_store::record(kv_event ev) {
   history_.push_back(std::move(ev));
   while (history_.size() > history_limit_) {
@@ -90,6 +44,11 @@ apply_result kv_store::apply(const command& c) {
     }
   }
   apply_result out;
+  if (!std::holds_alternative<put_cmd>(c.body) && !std::holds_alternative<del_cmd>(c.body)) {
+    out.ok = false;
+    out.revision = revision_;
+    return out;
+  }
   if (auto* p = std::get_if<put_cmd>(&c.body)) {
     auto it = data_.find(p->key);
     auto current = it == data_.end() ? 0 : it->second.mod_revision;
@@ -212,7 +171,7 @@ bool kv_store::restore(const std::string& bytes) {
   for (auto& e : s.history())
     history_.push_back(kv_event{e.type() == 0 ? kv_event::put : kv_event::del, from_pb(e.record())});
   for (auto& c : s.clients())
-    clients_[c.client()] = seen{c.sequence(), apply_result{c.ok(), c.revision(), false}};
+    clients_[c.client()] = seen{c.sequence(), apply_result{c.ok(), c.revision(), false, 0, {}}};
   return true;
 }
 

@@ -8,6 +8,8 @@
 // may safely resend a write whose acknowledgement it never received.
 #pragma once
 
+#include "protocols/cluster_state/commands.hpp"
+
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -32,35 +34,6 @@ struct kv_event {
   kv_record record;  // for del: the key and the deletion's revision in mod_revision
 };
 
-struct put_cmd {
-  std::string key;
-  std::string value;
-  std::optional<uint64_t> expected_revision;  // 0: the key must not exist
-};
-
-struct del_cmd {
-  std::string key;
-  std::optional<uint64_t> expected_revision;
-};
-
-struct command {
-  uint64_t client = 0;
-  uint64_t sequence = 0;
-  std::variant<put_cmd, del_cmd> body;
-};
-
-struct apply_result {
-  bool ok = true;             // false: a compare-and-set found another revision
-  uint64_t revision = 0;      // the store's revision after the command
-  bool duplicate = false;     // a retry of a command already applied
-};
-
-/// Returns the bytes of `c` for a Raft entry.
-std::string encode(const command& c);
-
-/// Decodes a command; false when malformed.
-bool decode(const std::string& bytes, command& out);
-
 class kv_store {
 public:
   /// `history_limit` bounds the events kept for watchers. It shapes the state (what a watcher
@@ -68,7 +41,7 @@ public:
   explicit kv_store(size_t history_limit = 10000) : history_limit_(history_limit) {
   }
 
-  /// Applies a committed command.
+  /// Applies a committed put or delete (other commands are not the KV store's).
   apply_result apply(const command& c);
 
   /// Returns the record at `key`.

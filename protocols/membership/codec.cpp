@@ -184,6 +184,21 @@ std::string encode(const message& msg, uint64_t seq) {
   return env.SerializeAsString();
 }
 
+std::string encode_member(const member& m) {
+  pb::Member out;
+  to_pb(m, out);
+  return out.SerializeAsString();
+}
+
+codec_errc decode_member(std::string_view bytes, member& out) {
+  if (bytes.size() > codec_limits::max_frame_size)
+    return codec_errc::frame_too_large;
+  pb::Member in;
+  if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return codec_errc::malformed;
+  return from_pb(in, out, true);
+}
+
 codec_errc decode(std::string_view bytes, decoded& out) {
   if (bytes.size() > codec_limits::max_frame_size)
     return codec_errc::frame_too_large;

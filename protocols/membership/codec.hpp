@@ -45,4 +45,10 @@ std::string encode(const message& msg, uint64_t seq = 0);
 /// Decodes `bytes` into `out`; returns codec_errc::none on success. `out` is unspecified on error.
 codec_errc decode(std::string_view bytes, decoded& out);
 
+/// Returns the bytes of one Member (how the replicated cluster state stores a member).
+std::string encode_member(const member& m);
+
+/// Decodes what encode_member returns.
+codec_errc decode_member(std::string_view bytes, member& out);
+
 } // namespace troupe::membership

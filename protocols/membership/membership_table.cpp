@@ -66,22 +66,41 @@ membership_table::join_outcome membership_table::join(member candidate, time_poi
       return out;
     }
   }
-  auto previous = i == members_.end() ? std::optional<member_state>{}
-                                      : std::optional<member_state>{i->second.info.state};
   candidate.incarnation = next_incarnation_++;
-  candidate.state = member_state::joining;
-  candidate.state_since_ms = wall_ms;
-  auto& e = members_[candidate.name];
-  e.info = std::move(candidate);
+  out.accepted = true;
+  out.incarnation = candidate.incarnation;
+  out.changes = admit(std::move(candidate), now, wall_ms);
+  return out;
+}
+
+std::vector<transition> membership_table::admit(member m, time_point now, int64_t wall_ms) {
+  auto i = members_.find(m.name);
+  if (i != members_.end() && !i->second.local && i->second.info.incarnation == m.incarnation
+      && !is_gone(i->second.info.state))
+    return {};
+  std::optional<member_state> previous;
+  if (i != members_.end())
+    previous = i->second.info.state;
+  m.state = member_state::joining;
+  m.state_since_ms = wall_ms;
+  auto& e = members_[m.name];
+  e.info = std::move(m);
   e.local = false;
   e.detector.emplace(cfg_.detector, now);
   ++version_;
-  out.accepted = true;
-  out.incarnation = e.info.incarnation;
-  out.changes.push_back(transition{e.info.name, e.info.incarnation, previous,
-                                   member_state::joining,
-                                   previous ? "joined again with a new incarnation" : "joined"});
-  return out;
+  return {transition{e.info.name, e.info.incarnation, previous, member_state::joining,
+                     previous ? "joined again with a new incarnation" : "joined"}};
+}
+
+std::vector<transition> membership_table::supersede(const std::string& name,
+                                                    uint64_t incarnation,
+                                                    const std::string& cause, time_point now,
+                                                    int64_t wall_ms) {
+  auto i = members_.find(name);
+  if (i == members_.end() || i->second.local || i->second.info.incarnation != incarnation
+      || is_gone(i->second.info.state))
+    return {};
+  return {set_state(i->second, member_state::down, cause, now, wall_ms)};
 }
 
 membership_table::heartbeat_outcome

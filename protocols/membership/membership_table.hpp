@@ -49,6 +49,15 @@ public:
   /// name held by another live process is refused: two processes must never share a name.
   join_outcome join(member candidate, time_point now, int64_t wall_ms);
 
+  /// Starts watching a member whose join the replicated state accepted with
+  /// `m.incarnation`. A retry of the same incarnation changes nothing.
+  std::vector<transition> admit(member m, time_point now, int64_t wall_ms);
+
+  /// The replicated state no longer has this incarnation alive (its coordinator was declared
+  /// lost, or it joined again elsewhere): it is down here too, and must join again.
+  std::vector<transition> supersede(const std::string& name, uint64_t incarnation,
+                                    const std::string& cause, time_point now, int64_t wall_ms);
+
   struct heartbeat_outcome {
     bool rejoin = false;  // the sender is unknown to this table under that incarnation
     std::vector<transition> changes;

@@ -1,6 +1,8 @@
 // Deterministic tests of the membership server and agent: both actors run on CAF's test
 // coordinator with virtual time; the agent reaches the server through a stand-in for CAF's
-// middleman (the transport seam), which can also play an unreachable or restarted node.
+// middleman (the transport seam), which can also play an unreachable or restarted node. The
+// server keeps the membership in a real single-voter Raft replica with storage in a temporary
+// directory, as a cluster of one does.
 #define CAF_SUITE membership_actors
 #include <caf/test/unit_test.hpp>
 #define FAIL(msg) CAF_FAIL(msg)
@@ -8,8 +10,13 @@
 
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
+#include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
 #include "protocols/membership/codec.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
 
 using namespace troupe;
 namespace ms = troupe::membership;
@@ -61,9 +68,14 @@ ms::member make_member(const std::string& name, uint32_t pid, bool coordinator, 
 struct fixture : test_coordinator_fixture<config> {
   caf::actor resolver = sys.spawn(fake_resolver);
   caf::actor server;
+  caf::actor raft;
   std::vector<caf::actor> agents;
+  std::string dir = (std::filesystem::temp_directory_path()
+                     / ("troupe-membership-actors-" + std::to_string(getpid())))
+                      .string();
 
   fixture() {
+    std::filesystem::remove_all(dir);
     server = new_server();
   }
 
@@ -72,19 +84,43 @@ struct fixture : test_coordinator_fixture<config> {
     for (auto& a : agents)
       anon_send_exit(a, caf::exit_reason::kill);
     anon_send_exit(server, caf::exit_reason::kill);
+    anon_send_exit(raft, caf::exit_reason::kill);
     anon_send_exit(resolver, caf::exit_reason::kill);
     consume_messages();
     for (int i = 0; i < 100 && trigger_timeouts() > 0; ++i)
       consume_messages();
+    std::filesystem::remove_all(dir);
+  }
+
+  /// The coordinator's Raft replica; a restarted one reads what the last one stored.
+  caf::actor new_raft() {
+    raft_actor_config rc;
+    rc.raft.id = 1;
+    rc.raft.voters = {1};
+    rc.resolver = resolver;
+    rc.node_name = "coord";
+    rc.tick_interval = milliseconds(50);
+    std::unique_ptr<troupe::raft::raft_storage> storage;
+    troupe::raft::restored_state restored;
+    troupe::raft::storage_options opts;
+    opts.fsync = false;
+    CAF_REQUIRE(!troupe::raft::raft_storage::open(dir, opts, storage, restored));
+    auto r = spawn_raft_actor(sys, rc, std::move(storage), std::move(restored));
+    anon_send(r, start_atom::value);
+    consume_messages();
+    return r;
   }
 
   caf::actor new_server() {
+    raft = new_raft();
     membership_server_config sc;
     sc.self = make_member("coord", 1, true, false);
     sc.cluster_id = "test-cluster";
     sc.table.detector.interval = milliseconds(200);
     sc.table.detector.timeout = milliseconds(1500);
     sc.tick_interval = milliseconds(50);
+    sc.raft = raft;
+    sc.raft_id = 1;
     auto srv = spawn_membership_server(sys, sc);
     anon_send(srv, start_atom::value, uint16_t{8139}, uint16_t{8140});
     self->send(resolver, srv, true);
@@ -221,6 +257,7 @@ CAF_TEST(a worker rejoins a restarted coordinator with backoff) {
   CAF_REQUIRE_EQUAL(state_of("w1"), "up");
   // The coordinator dies and stays unreachable for a while.
   anon_send_exit(server, caf::exit_reason::kill);
+  anon_send_exit(raft, caf::exit_reason::kill);
   self->send(resolver, caf::actor{}, false);
   consume_messages();
   step(milliseconds(3000));

@@ -273,3 +273,100 @@ CAF_TEST(a watch fails over to another node without missing a change) {
   if (caf::test::engine::current_test()->bad() > 0)
     std::cout << watcher.log();
 }
+
+namespace {
+
+/// `troupe status --json` through coordinator i; nullopt when it does not answer.
+std::optional<nlohmann::json> status_via(const cluster3& c, size_t i) {
+  auto r = run_troupe({"status", "--json", "--connect",
+                       "127.0.0.1:" + std::to_string(c.ports[i])},
+                      5s);
+  if (r.code != 0)
+    return std::nullopt;
+  try {
+    return nlohmann::json::parse(r.out);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string state_via(const cluster3& c, size_t i, const std::string& name) {
+  auto st = status_via(c, i);
+  if (!st)
+    return "?";
+  auto m = member(*st, name);
+  return m ? m->at("state").get<std::string>() : "absent";
+}
+
+} // namespace
+
+CAF_TEST(every coordinator serves the same replicated membership) {
+  cluster3 c;
+  CAF_REQUIRE(c.wait_leader());
+  auto coord = [&](size_t i) { return "127.0.0.1:" + std::to_string(c.ports[i]); };
+  // wa knows only c0; wb knows all three and joins c1 first.
+  process wa{{"run", "--worker", "--name=wa", "--coordinators=" + coord(0), "--cluster-port=0",
+              "--http-port=0", "--data-dir=" + c.dir + "/wa", "--threads=2"},
+             c.dir + "/wa.log"};
+  process wb{{"run", "--worker", "--name=wb",
+              "--coordinators=" + coord(1) + "," + coord(2) + "," + coord(0), "--cluster-port=0",
+              "--http-port=0", "--data-dir=" + c.dir + "/wb", "--threads=2"},
+             c.dir + "/wb.log"};
+  auto all_up_everywhere = [&] {
+    for (size_t i = 0; i < 3; ++i) {
+      auto st = status_via(c, i);
+      if (!st || count_state(*st, "up") != 5)
+        return false;
+    }
+    return true;
+  };
+  CAF_REQUIRE(wait_until(all_up_everywhere, 15s, 100ms));
+  // Each coordinator shows every coordinator's live Raft state, with one leader.
+  for (size_t i = 0; i < 3; ++i) {
+    auto st = status_via(c, i);
+    CAF_REQUIRE(st);
+    size_t leaders = 0;
+    std::string cluster_id = st->at("cluster_id");
+    CAF_CHECK(!cluster_id.empty());
+    for (size_t j = 0; j < 3; ++j) {
+      auto m = member(*st, "c" + std::to_string(j));
+      CAF_REQUIRE(m);
+      auto& raft = m->at("raft");
+      CAF_REQUIRE(raft.is_object());
+      auto role = raft.at("role").get<std::string>();
+      CAF_CHECK(role == "leader" || role == "follower");
+      leaders += role == "leader";
+      CAF_CHECK_GREATER(raft.at("term").get<uint64_t>(), 0u);
+      CAF_CHECK_GREATER(raft.at("commit_index").get<uint64_t>(), 0u);
+    }
+    CAF_CHECK_EQUAL(leaders, 1u);
+    CAF_CHECK_EQUAL(status_via(c, 0)->at("cluster_id").get<std::string>(), cluster_id);
+  }
+  // SIGKILL c1, which holds wb: the others mark c1 down, and wb joins through another
+  // coordinator with a new incarnation. wa, held by c0, is not disturbed.
+  auto wb_before = member(*status_via(c, 0), "wb")->at("incarnation").get<uint64_t>();
+  auto t0 = clock::now();
+  c.kill(1);
+  CAF_REQUIRE(wait_until([&] { return state_via(c, 0, "c1") == "down"; }, 10s, 50ms));
+  auto detected = std::chrono::duration_cast<ms>(clock::now() - t0);
+  CAF_MESSAGE("coordinator c1 marked down " << detected.count() << " ms after SIGKILL");
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto st = status_via(c, 2);
+      if (!st)
+        return false;
+      auto m = member(*st, "wb");
+      return m && m->at("state") == "up" && m->at("incarnation").get<uint64_t>() > wb_before;
+    },
+    15s, 100ms));
+  CAF_CHECK_EQUAL(state_via(c, 2, "wa"), "up");
+  auto st = status_via(c, 2);
+  CAF_REQUIRE(st);
+  CAF_CHECK_EQUAL(member(*st, "c1")->at("raft").at("role").get<std::string>(), "unreachable");
+  // c1 comes back and registers itself again.
+  c.start(1);
+  CAF_CHECK(wait_until([&] { return state_via(c, 2, "c1") == "up"; }, 15s, 100ms));
+  CAF_CHECK(wait_until([&] { return state_via(c, 1, "wa") == "up"; }, 10s, 100ms));
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << "---- wa ----\n" << wa.log() << "---- wb ----\n" << wb.log();
+}

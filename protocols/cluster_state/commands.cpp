@@ -1,0 +1,123 @@
+#include "protocols/cluster_state/commands.hpp"
+
+#include "cluster_state.pb.h"
+#include "protocols/membership/codec.hpp"
+
+namespace troupe::state {
+
+namespace pb = troupe::cluster_state::wire;
+namespace ms = troupe::membership;
+
+namespace {
+
+struct encoder {
+  pb::Command& out;
+
+  void operator()(const put_cmd& p) {
+    auto* x = out.mutable_put();
+    x->set_key(p.key);
+    x->set_value(p.value);
+    x->set_has_expected(p.expected_revision.has_value());
+    x->set_expected_revision(p.expected_revision.value_or(0));
+  }
+  void operator()(const del_cmd& d) {
+    auto* x = out.mutable_del();
+    x->set_key(d.key);
+    x->set_has_expected(d.expected_revision.has_value());
+    x->set_expected_revision(d.expected_revision.value_or(0));
+  }
+  void operator()(const member_join_cmd& j) {
+    auto* x = out.mutable_member_join();
+    x->set_member(ms::encode_member(j.candidate));
+    x->set_holder(j.holder);
+    x->set_raft_id(j.raft_id);
+    x->set_wall_ms(j.wall_ms);
+    x->set_cluster_id(j.cluster_id);
+  }
+  void operator()(const member_state_cmd& c) {
+    auto* x = out.mutable_member_state();
+    x->set_name(c.name);
+    x->set_incarnation(c.incarnation);
+    x->set_state(static_cast<uint32_t>(c.to));
+    x->set_cause(c.cause);
+    x->set_wall_ms(c.wall_ms);
+  }
+  void operator()(const holder_lost_cmd& c) {
+    auto* x = out.mutable_holder_lost();
+    x->set_raft_id(c.raft_id);
+    x->set_cause(c.cause);
+    x->set_wall_ms(c.wall_ms);
+  }
+  void operator()(const member_prune_cmd& c) {
+    out.mutable_member_prune()->set_before_ms(c.before_ms);
+  }
+};
+
+} // namespace
+
+std::string encode(const command& c) {
+  pb::Command out;
+  out.set_client(c.client);
+  out.set_sequence(c.sequence);
+  std::visit(encoder{out}, c.body);
+  return out.SerializeAsString();
+}
+
+bool decode(const std::string& bytes, command& out) {
+  pb::Command in;
+  if (!in.ParseFromString(bytes))
+    return false;
+  out.client = in.client();
+  out.sequence = in.sequence();
+  switch (in.body_case()) {
+    case pb::Command::kPut: {
+      put_cmd p{in.put().key(), in.put().value(), std::nullopt};
+      if (in.put().has_expected())
+        p.expected_revision = in.put().expected_revision();
+      out.body = std::move(p);
+      return !in.put().key().empty();
+    }
+    case pb::Command::kDel: {
+      del_cmd d{in.del().key(), std::nullopt};
+      if (in.del().has_expected())
+        d.expected_revision = in.del().expected_revision();
+      out.body = std::move(d);
+      return !in.del().key().empty();
+    }
+    case pb::Command::kMemberJoin: {
+      auto& x = in.member_join();
+      member_join_cmd j;
+      if (ms::decode_member(x.member(), j.candidate) != ms::codec_errc::none
+          || x.holder().empty())
+        return false;
+      j.holder = x.holder();
+      j.raft_id = x.raft_id();
+      j.wall_ms = x.wall_ms();
+      j.cluster_id = x.cluster_id();
+      out.body = std::move(j);
+      return true;
+    }
+    case pb::Command::kMemberState: {
+      auto& x = in.member_state();
+      if (x.name().empty() || x.state() < static_cast<uint32_t>(ms::member_state::joining)
+          || x.state() > static_cast<uint32_t>(ms::member_state::left))
+        return false;
+      out.body = member_state_cmd{x.name(), x.incarnation(),
+                                  static_cast<ms::member_state>(x.state()), x.cause(),
+                                  x.wall_ms()};
+      return true;
+    }
+    case pb::Command::kHolderLost: {
+      auto& x = in.holder_lost();
+      out.body = holder_lost_cmd{x.raft_id(), x.cause(), x.wall_ms()};
+      return x.raft_id() != 0;
+    }
+    case pb::Command::kMemberPrune:
+      out.body = member_prune_cmd{in.member_prune().before_ms()};
+      return true;
+    default:
+      return false;
+  }
+}
+
+} // namespace troupe::state

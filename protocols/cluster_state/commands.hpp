@@ -1,0 +1,48 @@
+// The commands of the replicated cluster state, as Raft log entries carry them: KV writes and
+// membership changes. One encoding for all, so one log orders them all.
+#pragma once
+
+#include "protocols/cluster_state/member_registry.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace troupe::state {
+
+struct put_cmd {
+  std::string key;
+  std::string value;
+  std::optional<uint64_t> expected_revision;  // 0: the key must not exist
+};
+
+struct del_cmd {
+  std::string key;
+  std::optional<uint64_t> expected_revision;
+};
+
+struct command {
+  uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
+  uint64_t sequence = 0;
+  std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
+               member_prune_cmd>
+    body;
+};
+
+struct apply_result {
+  bool ok = true;             // false: a compare-and-set found another revision, a join or
+                              // state change was refused
+  uint64_t revision = 0;      // the KV store's revision after the command
+  bool duplicate = false;     // a retry of a command already applied
+  uint64_t incarnation = 0;   // a join: the member's incarnation
+  std::string reason;         // a refused join: why
+};
+
+/// Returns the bytes of `c` for a Raft entry.
+std::string encode(const command& c);
+
+/// Decodes a command; false when malformed.
+bool decode(const std::string& bytes, command& out);
+
+} // namespace troupe::state

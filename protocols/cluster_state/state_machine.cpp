@@ -1,0 +1,93 @@
+#include "protocols/cluster_state/state_machine.hpp"
+
+#include "cluster_state.pb.h"
+#include "protocols/membership/codec.hpp"
+
+namespace troupe::state {
+
+namespace pb = troupe::cluster_state::wire;
+namespace ms = troupe::membership;
+
+namespace {
+
+void put_members(const member_registry& r, pb::StateSnapshot& s) {
+  for (auto& rec : r.dump()) {
+    auto* x = s.add_members();
+    x->set_member(ms::encode_member(rec.info));
+    x->set_holder(rec.holder);
+    x->set_raft_id(rec.raft_id);
+  }
+  s.set_members_version(r.version());
+  s.set_cluster_id(r.cluster_id());
+}
+
+bool get_members(const pb::StateSnapshot& s, std::vector<member_record>& out) {
+  out.clear();
+  for (auto& x : s.members()) {
+    member_record r;
+    if (ms::decode_member(x.member(), r.info) != ms::codec_errc::none)
+      return false;
+    r.holder = x.holder();
+    r.raft_id = x.raft_id();
+    out.push_back(std::move(r));
+  }
+  return true;
+}
+
+} // namespace
+
+apply_result state_machine::apply(const command& c, uint64_t index,
+                                  std::vector<member_change>& changes) {
+  apply_result out;
+  if (std::holds_alternative<put_cmd>(c.body) || std::holds_alternative<del_cmd>(c.body))
+    return kv_.apply(c);
+  out.revision = kv_.revision();
+  if (auto* j = std::get_if<member_join_cmd>(&c.body)) {
+    auto res = members_.join(*j, index, changes);
+    out.ok = res.accepted;
+    out.incarnation = res.incarnation;
+    out.reason = std::move(res.reason);
+  } else if (auto* s = std::get_if<member_state_cmd>(&c.body)) {
+    out.ok = members_.set_state(*s, changes);
+  } else if (auto* h = std::get_if<holder_lost_cmd>(&c.body)) {
+    out.ok = members_.holder_lost(*h, changes) > 0;
+  } else if (auto* p = std::get_if<member_prune_cmd>(&c.body)) {
+    members_.prune(*p, changes);
+  }
+  return out;
+}
+
+std::string state_machine::snapshot() const {
+  pb::StateSnapshot s;
+  s.set_kv(kv_.snapshot());
+  put_members(members_, s);
+  return s.SerializeAsString();
+}
+
+bool state_machine::restore(const std::string& bytes) {
+  pb::StateSnapshot s;
+  if (!s.ParseFromString(bytes))
+    return false;
+  std::vector<member_record> records;
+  if (!get_members(s, records) || !kv_.restore(s.kv()))
+    return false;
+  members_.restore(std::move(records), s.members_version(), s.cluster_id());
+  return true;
+}
+
+std::string encode_members(const member_registry& r) {
+  pb::StateSnapshot s;
+  put_members(r, s);
+  return s.SerializeAsString();
+}
+
+bool decode_members(const std::string& bytes, member_registry& out) {
+  pb::StateSnapshot s;
+  std::vector<member_record> records;
+  if (!s.ParseFromString(bytes) || !get_members(s, records))
+    return false;
+  out.restore(std::move(records), s.members_version(), s.cluster_id());
+  return true;
+}
+
+} // namespace troupe::state
