@@ -1,0 +1,389 @@
+// The benchmark client of scripts/bench/run.sh: the same closed-loop load and the same
+// failover probe against Troupe's coordinators (through CAF, as `troupe kv` talks) and against
+// etcd (through its v3 JSON gateway over keep-alive HTTP), so the two are measured alike.
+//
+//   troupe_bench load --system troupe|etcd --endpoints H:P,... --in-flight K --seconds S
+//   troupe_bench failover --system troupe|etcd --endpoints H:P,... --pids P1,P2,...
+//   troupe_bench ready --system troupe|etcd --endpoints H:P,...   (waits for every node and a leader)
+//   troupe_bench report FILE.jsonl                                 (the table, with ratios)
+//
+// load and failover print one JSON object each. `failover` finds the leader, SIGKILLs its pid (the pids are in
+// the order of the endpoints) and measures the time until a put is acknowledged by a survivor.
+#include "actors/raft/raft_actor.hpp"
+#include "actors/wire.hpp"
+#include "nodes/remote_node.hpp"
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+using namespace troupe;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+template <class Rep, class Period = std::ratio<1>>
+using span = std::chrono::duration<Rep, Period>;
+using bench_clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                           reinterpret_cast<const unsigned char*>(in.data()),
+                           static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+/// One client connection that puts keys, one request at a time.
+class kv_client {
+public:
+  virtual ~kv_client() = default;
+  /// Puts `key`; returns whether it was acknowledged within `timeout`.
+  virtual bool put(const std::string& key, const std::string& value, milliseconds timeout) = 0;
+  /// Returns whether this endpoint is the leader (nullopt: it does not answer).
+  virtual std::optional<bool> is_leader() = 0;
+};
+
+class troupe_client : public kv_client {
+public:
+  troupe_client(caf::actor_system& sys, endpoint ep, uint64_t client_id)
+    : sys_(sys), self_(sys), ep_(std::move(ep)), client_(client_id) {
+  }
+
+  bool put(const std::string& key, const std::string& value, milliseconds timeout) override {
+    if (!connect(timeout))
+      return false;
+    bool ok = false;
+    self_->request(node_, timeout, kv_put_atom::value, key, value, int64_t{-1}, client_, ++seq_)
+      .receive([&](bool done, uint64_t) { ok = done; },
+               [&](const caf::error&) { node_ = nullptr; });
+    return ok;
+  }
+
+  std::optional<bool> is_leader() override {
+    if (!connect(milliseconds(500)))
+      return std::nullopt;
+    std::optional<bool> out;
+    self_->request(node_, milliseconds(500), raft_status_atom::value)
+      .receive([&](const raft_status& s) { out = s.role == "leader"; },
+               [&](const caf::error&) { node_ = nullptr; });
+    return out;
+  }
+
+private:
+  bool connect(milliseconds timeout) {
+    if (node_)
+      return true;
+    std::string problem;
+    node_ = connect_node(sys_, self_, ep_, timeout, problem);
+    return static_cast<bool>(node_);
+  }
+
+  caf::actor_system& sys_;
+  caf::scoped_actor self_;
+  endpoint ep_;
+  caf::actor node_;
+  uint64_t client_;
+  uint64_t seq_ = 0;
+};
+
+class etcd_client : public kv_client {
+public:
+  explicit etcd_client(const endpoint& ep) : http_(ep.host, ep.port) {
+    http_.set_keep_alive(true);
+    http_.set_tcp_nodelay(true); // as CAF does: no Nagle delay against delayed ACKs
+  }
+
+  bool put(const std::string& key, const std::string& value, milliseconds timeout) override {
+    set_timeout(timeout);
+    nlohmann::json body{{"key", base64(key)}, {"value", base64(value)}};
+    auto res = http_.Post("/v3/kv/put", body.dump(), "application/json");
+    return res && res->status == 200 && res->body.find("\"error\"") == std::string::npos;
+  }
+
+  std::optional<bool> is_leader() override {
+    set_timeout(milliseconds(500));
+    auto res = http_.Post("/v3/maintenance/status", "{}", "application/json");
+    if (!res || res->status != 200)
+      return std::nullopt;
+    auto j = nlohmann::json::parse(res->body, nullptr, false);
+    if (j.is_discarded() || !j.contains("leader") || !j.contains("header"))
+      return std::nullopt;
+    return j["leader"] == j["header"]["member_id"];
+  }
+
+private:
+  void set_timeout(milliseconds t) {
+    auto s = static_cast<time_t>(t.count() / 1000);
+    auto us = static_cast<time_t>((t.count() % 1000) * 1000);
+    http_.set_connection_timeout(s, us);
+    http_.set_read_timeout(s, us);
+    http_.set_write_timeout(s, us);
+  }
+
+  httplib::Client http_;
+};
+
+struct options {
+  std::string system;
+  std::vector<std::string> endpoints;
+  std::vector<int> pids;
+  size_t in_flight = 1;
+  double seconds = 10;
+  size_t value_size = 64;
+};
+
+std::unique_ptr<kv_client> make_client(const options& o, caf::actor_system& sys, size_t i,
+                                       uint64_t id) {
+  auto ep = parse_endpoint(o.endpoints[i % o.endpoints.size()]);
+  if (o.system == "troupe")
+    return std::make_unique<troupe_client>(sys, *ep, id);
+  return std::make_unique<etcd_client>(*ep);
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty())
+    return 0;
+  auto k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+/// K clients, each with one put outstanding, for the given time: all through the leader's
+/// endpoint, so neither system pays a forward.
+int run_load(const options& o, caf::actor_system& sys) {
+  size_t leader = 0;
+  for (size_t i = 0; i < o.endpoints.size(); ++i)
+    if (make_client(o, sys, i, 1)->is_leader().value_or(false))
+      leader = i;
+  std::string value(o.value_size, 'v');
+  std::mutex mx;
+  std::vector<double> latencies;
+  std::atomic<size_t> errors{0};
+  auto deadline = bench_clock::now() + span<double>(o.seconds);
+  std::vector<std::thread> threads;
+  auto t0 = bench_clock::now();
+  for (size_t k = 0; k < o.in_flight; ++k)
+    threads.emplace_back([&, k] {
+      auto c = make_client(o, sys, leader, 1000 + k);
+      std::vector<double> mine;
+      size_t n = 0;
+      while (bench_clock::now() < deadline) {
+        auto key = "bench/" + std::to_string(k) + "/" + std::to_string(n++ % 1000);
+        auto s = bench_clock::now();
+        if (c->put(key, value, milliseconds(5000)))
+          mine.push_back(span<double, std::milli>(bench_clock::now() - s).count());
+        else
+          ++errors;
+      }
+      std::lock_guard<std::mutex> guard{mx};
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  for (auto& t : threads)
+    t.join();
+  auto elapsed = span<double>(bench_clock::now() - t0).count();
+  auto ops = latencies.size();
+  auto p50 = percentile(latencies, 0.50);
+  auto p99 = percentile(latencies, 0.99);
+  nlohmann::json out{{"system", o.system},
+                     {"in_flight", o.in_flight},
+                     {"puts", ops},
+                     {"errors", static_cast<uint64_t>(errors.load())},
+                     {"seconds", elapsed},
+                     {"puts_per_s", static_cast<double>(ops) / elapsed},
+                     {"p50_ms", p50},
+                     {"p99_ms", p99}};
+  std::cout << out.dump() << std::endl;
+  return errors.load() == 0 ? 0 : 1;
+}
+
+int run_failover(const options& o, caf::actor_system& sys) {
+  if (o.pids.size() != o.endpoints.size()) {
+    std::cerr << "troupe_bench failover: give one pid per endpoint\n";
+    return 64;
+  }
+  std::optional<size_t> leader;
+  auto t_find = bench_clock::now();
+  while (!leader && bench_clock::now() - t_find < seconds(20)) {
+    for (size_t i = 0; i < o.endpoints.size() && !leader; ++i)
+      if (make_client(o, sys, i, 7)->is_leader().value_or(false))
+        leader = i;
+    if (!leader)
+      std::this_thread::sleep_for(milliseconds(50));
+  }
+  if (!leader) {
+    std::cerr << "troupe_bench failover: no leader found within 20 s\n";
+    return 69;
+  }
+  std::vector<std::unique_ptr<kv_client>> survivors;
+  for (size_t i = 0; i < o.endpoints.size(); ++i)
+    if (i != *leader)
+      survivors.push_back(make_client(o, sys, i, 5000 + i));
+  // Connect before the kill, so the measurement is the cluster's, not the client's set-up.
+  for (auto& c : survivors)
+    c->is_leader();
+  auto t0 = bench_clock::now();
+  ::kill(o.pids[*leader], SIGKILL);
+  size_t attempt = 0;
+  std::optional<double> took;
+  while (!took && bench_clock::now() - t0 < seconds(30)) {
+    auto& c = survivors[attempt++ % survivors.size()];
+    if (c->put("bench/failover", std::to_string(attempt), milliseconds(200)))
+      took = span<double, std::milli>(bench_clock::now() - t0).count();
+  }
+  nlohmann::json out{{"system", o.system}, {"killed", *leader}, {"attempts", attempt}};
+  if (took)
+    out["failover_ms"] = *took;
+  std::cout << out.dump() << std::endl;
+  return took ? 0 : 1;
+}
+
+/// Waits until every endpoint answers and one of them leads.
+int run_ready(const options& o, caf::actor_system& sys) {
+  auto t0 = bench_clock::now();
+  while (bench_clock::now() - t0 < seconds(30)) {
+    size_t answering = 0;
+    size_t leaders = 0;
+    for (size_t i = 0; i < o.endpoints.size(); ++i)
+      if (auto l = make_client(o, sys, i, 9)->is_leader()) {
+        ++answering;
+        leaders += *l;
+      }
+    if (answering == o.endpoints.size() && leaders == 1)
+      return 0;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  std::cerr << "troupe_bench ready: the " << o.system << " nodes were not all up with a leader "
+            << "within 30 s\n";
+  return 69;
+}
+
+struct summary {
+  std::map<size_t, nlohmann::json> load;  // in_flight -> result
+  std::vector<double> failovers;
+};
+
+std::string fixed(double x, int digits) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(digits);
+  out << x;
+  return out.str();
+}
+
+double median(std::vector<double> v) {
+  return v.empty() ? 0 : percentile(v, 0.5);
+}
+
+/// Prints the results as a Markdown table; a ratio is Troupe's figure over etcd's.
+int run_report(const std::string& file) {
+  std::ifstream in{file};
+  if (!in) {
+    std::cerr << "troupe_bench report: cannot read " << file << "\n";
+    return 66;
+  }
+  std::map<std::string, summary> by_system;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("system"))
+      continue;
+    auto& s = by_system[j["system"].get<std::string>()];
+    if (j.contains("in_flight"))
+      s.load[j["in_flight"].get<size_t>()] = j;
+    else if (j.contains("failover_ms"))
+      s.failovers.push_back(j["failover_ms"].get<double>());
+  }
+  auto& t = by_system["troupe"];
+  auto& e = by_system["etcd"];
+  auto ratio = [](double a, double b) { return b > 0 ? fixed(a / b, 2) + "x" : std::string{"-"}; };
+  std::cout << "| measure | troupe | etcd | troupe / etcd |\n|---|---|---|---|\n";
+  for (auto& [k, tj] : t.load) {
+    if (!e.load.count(k))
+      continue;
+    auto& ej = e.load[k];
+    for (auto [field, label, digits] :
+         {std::tuple{"puts_per_s", "puts/s", 0}, std::tuple{"p50_ms", "p50 ms", 2},
+          std::tuple{"p99_ms", "p99 ms", 2}}) {
+      auto a = tj[field].get<double>();
+      auto b = ej[field].get<double>();
+      std::cout << "| " << label << ", " << k << " in flight | " << fixed(a, digits) << " | "
+                << fixed(b, digits) << " | " << ratio(a, b) << " |\n";
+    }
+  }
+  auto list = [](const std::vector<double>& v) {
+    std::string out;
+    for (auto x : v)
+      out += (out.empty() ? "" : ", ") + fixed(x, 0);
+    return out;
+  };
+  if (!t.failovers.empty() && !e.failovers.empty())
+    std::cout << "| failover ms, median of " << t.failovers.size() << " / " << e.failovers.size()
+              << " | " << fixed(median(t.failovers), 0) << " (" << list(t.failovers) << ") | "
+              << fixed(median(e.failovers), 0) << " (" << list(e.failovers) << ") | "
+              << ratio(median(t.failovers), median(e.failovers)) << " |\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Troupe's benchmark client (see scripts/bench/README.md)"};
+  app.require_subcommand(1);
+  options o;
+  auto common = [&](CLI::App* sub) {
+    sub->add_option("--system", o.system, "troupe or etcd")
+      ->required()
+      ->check(CLI::IsMember({"troupe", "etcd"}));
+    sub->add_option("--endpoints", o.endpoints, "HOST:PORT,... of the three nodes")
+      ->required()
+      ->delimiter(',');
+  };
+  auto load = app.add_subcommand("load", "closed-loop puts with K in flight");
+  common(load);
+  load->add_option("--in-flight", o.in_flight, "puts outstanding at once")->check(CLI::Range(1, 256));
+  load->add_option("--seconds", o.seconds, "how long to run")->check(CLI::Range(0.5, 600.0));
+  load->add_option("--value-size", o.value_size, "bytes per value")->check(CLI::Range(1, 65536));
+  auto failover = app.add_subcommand("failover", "SIGKILL the leader; time to the next put");
+  common(failover);
+  failover->add_option("--pids", o.pids, "pids of the nodes, in endpoint order")
+    ->required()
+    ->delimiter(',');
+  auto ready = app.add_subcommand("ready", "wait until every node answers and one leads");
+  common(ready);
+  std::string report_file;
+  auto report = app.add_subcommand("report", "print the results as a table with ratios");
+  report->add_option("file", report_file, "the JSON lines of load and failover")->required();
+  CLI11_PARSE(app, argc, argv);
+  if (report->parsed())
+    return run_report(report_file);
+  for (auto& e : o.endpoints)
+    if (!parse_endpoint(e)) {
+      std::cerr << "troupe_bench: bad endpoint '" << e << "'\n";
+      return 64;
+    }
+  client_config cfg;
+  caf::actor_system sys{cfg};
+  if (ready->parsed())
+    return run_ready(o, sys);
+  return load->parsed() ? run_load(o, sys) : run_failover(o, sys);
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Troupe's coordinator group against etcd, measured alike in the same run on this machine:
+# three Troupe coordinators and a three-member etcd on loopback, each with fsync on; small puts
+# (64 bytes) with 1 and 16 in flight; then leader failover (SIGKILL the leader, time to the
+# first acknowledged put) over TRIALS trials each. etcd runs with the same Raft timing as
+# Troupe's defaults (heartbeat 25 ms, election timeout 250 ms).
+#
+#   scripts/bench/run.sh                 # SECONDS_PER_LOAD=10 TRIALS=5 by default
+#   SECONDS_PER_LOAD=5 TRIALS=7 scripts/bench/run.sh
+#
+# Results: build/bench/results.jsonl (one JSON object per measurement) and the table printed at
+# the end (build/bench/results.md). Every process it starts is stopped by pid on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-10}
+TRIALS=${TRIALS:-5}
+
+scripts/setup.sh
+if ! command -v etcd >/dev/null; then
+  echo "installing etcd-server (Debian) for the comparison..."
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q etcd-server >/dev/null
+fi
+scripts/build.sh
+
+BIN=$ROOT/build/bin
+OUT=$ROOT/build/bench
+rm -rf "$OUT" && mkdir -p "$OUT"
+RESULTS=$OUT/results.jsonl
+
+declare -a PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do
+    [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]}"; do
+    [ -n "$p" ] && { wait "$p"; } 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+# A free loopback port: random in 20000-32000 and not listening now.
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 12000))
+    if ! ss -ltnH "sport = :$p" | grep -q .; then
+      echo "$p"
+      return
+    fi
+  done
+  echo "no free port found" >&2
+  exit 1
+}
+
+# -- Troupe -----------------------------------------------------------------------------------
+T_PORTS=($(free_port) $(free_port) $(free_port))
+T_PEERS="127.0.0.1:${T_PORTS[0]},127.0.0.1:${T_PORTS[1]},127.0.0.1:${T_PORTS[2]}"
+start_troupe() {
+  local i=$1
+  "$BIN/troupe" run --coordinator --name "c$i" --peers "$T_PEERS" --cluster-port "${T_PORTS[$i]}" \
+    --http-port 0 --data-dir "$OUT/troupe/c$i" --log-level warn >>"$OUT/troupe-c$i.log" 2>&1 &
+  PIDS[$i]=$!
+}
+for i in 0 1 2; do start_troupe "$i"; done
+"$BIN/troupe_bench" ready --system troupe --endpoints "$T_PEERS"
+for k in 1 16; do
+  echo "troupe: $k in flight for ${SECONDS_PER_LOAD}s"
+  "$BIN/troupe_bench" load --system troupe --endpoints "$T_PEERS" --in-flight "$k" \
+    --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
+done
+for t in $(seq 1 "$TRIALS"); do
+  line=$("$BIN/troupe_bench" failover --system troupe --endpoints "$T_PEERS" \
+    --pids "${PIDS[0]},${PIDS[1]},${PIDS[2]}")
+  echo "troupe failover $t: $line" && echo "$line" >>"$RESULTS"
+  killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
+  { wait "${PIDS[$killed]}"; } 2>/dev/null || true
+  start_troupe "$killed"
+  "$BIN/troupe_bench" ready --system troupe --endpoints "$T_PEERS"
+  sleep 1
+done
+for i in 0 1 2; do kill "${PIDS[$i]}"; wait "${PIDS[$i]}" 2>/dev/null || true; PIDS[$i]=""; done
+
+# -- etcd -------------------------------------------------------------------------------------
+E_CLIENT=($(free_port) $(free_port) $(free_port))
+E_PEER=($(free_port) $(free_port) $(free_port))
+E_CLUSTER="e0=http://127.0.0.1:${E_PEER[0]},e1=http://127.0.0.1:${E_PEER[1]},e2=http://127.0.0.1:${E_PEER[2]}"
+E_ENDPOINTS="127.0.0.1:${E_CLIENT[0]},127.0.0.1:${E_CLIENT[1]},127.0.0.1:${E_CLIENT[2]}"
+start_etcd() {
+  local i=$1
+  etcd --name "e$i" --data-dir "$OUT/etcd/e$i" \
+    --listen-client-urls "http://127.0.0.1:${E_CLIENT[$i]}" \
+    --advertise-client-urls "http://127.0.0.1:${E_CLIENT[$i]}" \
+    --listen-peer-urls "http://127.0.0.1:${E_PEER[$i]}" \
+    --initial-advertise-peer-urls "http://127.0.0.1:${E_PEER[$i]}" \
+    --initial-cluster "$E_CLUSTER" --initial-cluster-state new --initial-cluster-token troupe-bench \
+    --heartbeat-interval 25 --election-timeout 250 \
+    --logger zap --log-level error >>"$OUT/etcd-e$i.log" 2>&1 &
+  PIDS[$((i + 3))]=$!
+}
+for i in 0 1 2; do start_etcd "$i"; done
+"$BIN/troupe_bench" ready --system etcd --endpoints "$E_ENDPOINTS"
+for k in 1 16; do
+  echo "etcd: $k in flight for ${SECONDS_PER_LOAD}s"
+  "$BIN/troupe_bench" load --system etcd --endpoints "$E_ENDPOINTS" --in-flight "$k" \
+    --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
+done
+for t in $(seq 1 "$TRIALS"); do
+  line=$("$BIN/troupe_bench" failover --system etcd --endpoints "$E_ENDPOINTS" \
+    --pids "${PIDS[3]},${PIDS[4]},${PIDS[5]}")
+  echo "etcd failover $t: $line" && echo "$line" >>"$RESULTS"
+  killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
+  { wait "${PIDS[$((killed + 3))]}"; } 2>/dev/null || true
+  start_etcd "$killed"
+  "$BIN/troupe_bench" ready --system etcd --endpoints "$E_ENDPOINTS"
+  sleep 1
+done
+
+echo
+echo "On $(nproc) cores, $(uname -r), etcd $(etcd --version | sed -n 's/etcd Version: //p'):"
+"$BIN/troupe_bench" report "$RESULTS" | tee "$OUT/results.md"
