@@ -244,7 +244,7 @@ void on_join(server_actor* self, ms::member candidate) {
   auto rp = self->make_response_promise();
   auto cmd = state::command{0, 0,
                             state::member_join_cmd{candidate, st.cfg.self.name, 0,
-                                                   wall_clock_ms()}};
+                                                   wall_clock_ms(), {}}};
   propose(self, std::move(cmd),
           [self, rp, sender, candidate](outcome out) mutable {
             auto& st = self->state;

@@ -304,6 +304,13 @@ int run_node(const node_config& cfg) {
     s->request(main_actor, std::chrono::milliseconds(1500), leave_atom::value)
       .receive([](bool) {}, [](const caf::error&) {});
   }
+  if (raft_actor) {
+    // A leader hands over before it goes, so the cluster does not wait for an election.
+    caf::scoped_actor s{sys};
+    s->request(raft_actor, std::chrono::seconds(2), leave_atom::value)
+      .receive([&](bool handed) { log->debug("raft leave: {}", handed); },
+               [](const caf::error&) {});
+  }
   if (http)
     http->stop();
   sys.middleman().unpublish(main_actor, cluster_port);

@@ -68,6 +68,7 @@ struct raft_actor_state {
   std::map<r::node_id, time_point> last_heard;    // leader: the last message from each peer
   std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since
   time_point last_prune_check{};
+  std::vector<caf::response_promise> stepping_down;  // leave_atom: answered on losing the lead
   std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
   std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
   std::map<uint64_t, pending_read> watches;                      // parked until an event
@@ -401,8 +402,12 @@ void process_ready(raft_actor* self) {
       st.log->info("stepped down at term {} ({})", st.node->term(), r::to_string(role));
     else if (leader != st.last_leader && leader != r::no_node)
       st.log->info("following leader {} at term {}", leader, st.node->term());
-    if (st.last_role == r::role::leader && role != r::role::leader)
+    if (st.last_role == r::role::leader && role != r::role::leader) {
       fail_pending(self, raft_errors::leadership_lost);
+      for (auto& rp : st.stepping_down)
+        rp.deliver(true);
+      st.stepping_down.clear();
+    }
     st.last_role = role;
     st.last_leader = leader;
   }
@@ -700,6 +705,31 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
         if (!state::decode(bytes, cmd))
           return caf::make_error(caf::sec::invalid_argument, "malformed membership command");
         return propose(self, bytes, true);
+      },
+      [self](leave_atom) -> caf::result<bool> {
+        auto& st = self->state;
+        if (st.node->current_role() != r::role::leader)
+          return true;
+        r::node_id best = r::no_node;
+        for (auto& [id, p] : st.peers)
+          if (p.handle && (best == r::no_node || st.node->match_of(id) > st.node->match_of(best)))
+            best = id;
+        if (best == r::no_node)
+          return false; // nobody to hand over to
+        st.log->info("stopping: handing leadership to replica {}", best);
+        st.node->transfer_leadership(best);
+        schedule_flush(self);
+        auto rp = self->make_response_promise<bool>();
+        st.stepping_down.push_back(rp);
+        auto wait = st.cfg.tick_interval * (2 * st.cfg.raft.election_ticks);
+        self->delayed_send(self, wait, leave_atom::value, true);
+        return rp;
+      },
+      [self](leave_atom, bool) {
+        // The transfer did not finish in time: stop anyway; the followers elect a leader.
+        for (auto& rp : self->state.stepping_down)
+          rp.deliver(false);
+        self->state.stepping_down.clear();
       },
       [self](member_listen_atom, caf::actor& listener) {
         auto& st = self->state;

@@ -21,6 +21,9 @@
 //       that answers within peer_status_timeout
 //   (member_cmd_atom, bytes)       -> (ok, incarnation, reason): proposes an encoded
 //       membership command (protocols/cluster_state/commands.hpp) and answers once applied
+//   (leave_atom)                   -> bool: before a graceful stop; a leader hands leadership
+//       to its most up-to-date connected follower and answers once it is no longer leader
+//       (true) or after two election timeouts (false)
 //   (member_listen_atom, actor)    the actor receives (member_view_atom, version, bytes) with
 //       the membership records (state::encode_members) now and after every change
 //

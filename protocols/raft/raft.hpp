@@ -64,6 +64,12 @@ public:
   const raft_log& log() const { return log_; }
   node_id transferee() const { return transferee_; }
 
+  /// Leader: how far each voter's log is known to match ours (0 when not a leader).
+  index_t match_of(node_id id) const {
+    auto it = progress_.find(id);
+    return role_ == role::leader && it != progress_.end() ? it->second.match() : 0;
+  }
+
 private:
   // -- role transitions, one function each --------------------------------------------------
   void become_follower(term_t term, node_id leader);

@@ -31,12 +31,22 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
 
 declare -a PIDS=()
+# Waits (bounded) until process $1 is gone. Servers are disowned so that bash does not report
+# the kills the benchmark makes on purpose; it still reaps them.
+gone() {
+  for _ in $(seq 1 200); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  echo "process $1 did not exit" >&2
+  return 1
+}
 cleanup() {
   for p in "${PIDS[@]}"; do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
   done
   for p in "${PIDS[@]}"; do
-    [ -n "$p" ] && { wait "$p"; } 2>/dev/null || true
+    [ -n "$p" ] && gone "$p" || true
   done
 }
 trap cleanup EXIT
@@ -63,6 +73,7 @@ start_troupe() {
   "$BIN/troupe" run --coordinator --name "c$i" --peers "$T_PEERS" --cluster-port "${T_PORTS[$i]}" \
     --http-port 0 --data-dir "$OUT/troupe/c$i" --log-level warn >>"$OUT/troupe-c$i.log" 2>&1 &
   PIDS[$i]=$!
+  disown "$!"
 }
 for i in 0 1 2; do start_troupe "$i"; done
 "$BIN/troupe_bench" ready --system troupe --endpoints "$T_PEERS"
@@ -76,12 +87,12 @@ for t in $(seq 1 "$TRIALS"); do
     --pids "${PIDS[0]},${PIDS[1]},${PIDS[2]}")
   echo "troupe failover $t: $line" && echo "$line" >>"$RESULTS"
   killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
-  { wait "${PIDS[$killed]}"; } 2>/dev/null || true
+  gone "${PIDS[$killed]}"
   start_troupe "$killed"
   "$BIN/troupe_bench" ready --system troupe --endpoints "$T_PEERS"
   sleep 1
 done
-for i in 0 1 2; do kill "${PIDS[$i]}"; wait "${PIDS[$i]}" 2>/dev/null || true; PIDS[$i]=""; done
+for i in 0 1 2; do kill "${PIDS[$i]}"; gone "${PIDS[$i]}"; PIDS[$i]=""; done
 
 # -- etcd -------------------------------------------------------------------------------------
 E_CLIENT=($(free_port) $(free_port) $(free_port))
@@ -99,6 +110,7 @@ start_etcd() {
     --heartbeat-interval 25 --election-timeout 250 \
     --logger zap --log-level error >>"$OUT/etcd-e$i.log" 2>&1 &
   PIDS[$((i + 3))]=$!
+  disown "$!"
 }
 for i in 0 1 2; do start_etcd "$i"; done
 "$BIN/troupe_bench" ready --system etcd --endpoints "$E_ENDPOINTS"
@@ -112,7 +124,7 @@ for t in $(seq 1 "$TRIALS"); do
     --pids "${PIDS[3]},${PIDS[4]},${PIDS[5]}")
   echo "etcd failover $t: $line" && echo "$line" >>"$RESULTS"
   killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
-  { wait "${PIDS[$((killed + 3))]}"; } 2>/dev/null || true
+  gone "${PIDS[$((killed + 3))]}"
   start_etcd "$killed"
   "$BIN/troupe_bench" ready --system etcd --endpoints "$E_ENDPOINTS"
   sleep 1

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -55,18 +54,28 @@ pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_
   for (auto& a : argv_s)
     argv.push_back(a.data());
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (!cwd.empty())
-    posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0)
+  auto parent = getpid();
+  // fork, not posix_spawn: the child asks the kernel to SIGKILL it when this test process
+  // dies, so that a failed CAF_REQUIRE (which calls abort(), skipping every destructor) or a
+  // CTest timeout leaves no troupe process behind. Between fork and exec only
+  // async-signal-safe calls.
+  pid_t pid = fork();
+  if (pid < 0)
     throw std::runtime_error("cannot start " + argv_s[0]);
+  if (pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+      _exit(127);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0
+        || dup2(err, 2) < 0)
+      _exit(127);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0)
+      _exit(127);
+    execv(argv_s[0].c_str(), argv.data());
+    _exit(127);
+  }
   return pid;
 }
 

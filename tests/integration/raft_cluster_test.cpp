@@ -370,3 +370,29 @@ CAF_TEST(every coordinator serves the same replicated membership) {
   if (caf::test::engine::current_test()->bad() > 0)
     std::cout << "---- wa ----\n" << wa.log() << "---- wb ----\n" << wb.log();
 }
+
+CAF_TEST(a leader stopped gracefully hands over its leadership) {
+  cluster3 c;
+  auto l = c.wait_leader();
+  CAF_REQUIRE(l);
+  CAF_REQUIRE(c.put(*l, "before", "1"));
+  auto t0 = clock::now();
+  c.nodes[*l]->signal(SIGTERM);
+  std::optional<ms> took;
+  while (!took && clock::now() - t0 < 10s) {
+    for (size_t via = 0; via < 3 && !took; ++via)
+      if (via != *l && c.put(via, "after", "2"))
+        took = std::chrono::duration_cast<ms>(clock::now() - t0);
+    if (!took)
+      std::this_thread::sleep_for(5ms);
+  }
+  CAF_REQUIRE(took);
+  CAF_MESSAGE("first write acknowledged " << took->count() << " ms after SIGTERM to the leader");
+  auto code = c.nodes[*l]->wait_exit(10s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 0);
+  CAF_CHECK(c.nodes[*l]->log().find("handing leadership to replica") != std::string::npos);
+  auto l2 = c.wait_leader();
+  CAF_REQUIRE(l2);
+  CAF_CHECK_EQUAL(c.get(*l2, "before").value_or("?"), "1");
+}
