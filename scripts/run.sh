@@ -2,7 +2,8 @@
 # The demo: installs, builds, and starts a local cluster -- one coordinator supervising 3 worker
 # processes on loopback -- then prints the cluster's status every few seconds. Partway through it
 # SIGKILLs a worker so you can watch the coordinator see it down and restart it. Ctrl-C stops
-# the coordinator, which stops its workers gracefully; nothing is left running.
+# the coordinator, which stops its workers gracefully; nothing is left running. On the second
+# round it writes and reads the cluster's replicated KV namespace with `troupe kv`.
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,12 @@ while kill -0 "$coord" 2>/dev/null; do
   echo
   echo "== $(date +%T) cluster status (Ctrl-C to stop)"
   "$bin" status --connect "127.0.0.1:$port" --timeout 2s || true
+  if [ "$round" = 2 ]; then
+    echo "== demo: the cluster's KV namespace, kept through Raft in $data/node/raft"
+    "$bin" kv put demo/greeting "hello from round $round" --connect "127.0.0.1:$port" || true
+    "$bin" kv put demo/started "$(date +%T)" --connect "127.0.0.1:$port" || true
+    "$bin" kv list demo/ --connect "127.0.0.1:$port" || true
+  fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')
     echo "== demo: SIGKILL demo-worker-2 (pid $victim): watch it go down and come back with a new pid"
