@@ -109,6 +109,13 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
     return;
   }
   if (auto* rej = std::get_if<ms::join_rejected>(&msg.body)) {
+    if (rej->permanent && st.cfg.on_refused) {
+      st.log->error("the cluster refused this node: {}", rej->reason);
+      st.state = link_state::disconnected;
+      ++st.generation; // no more attempts
+      st.cfg.on_refused(rej->reason);
+      return;
+    }
     retry_later(self, "refused: " + rej->reason);
     return;
   }
@@ -154,7 +161,7 @@ void attempt_join(agent_actor* self) {
         st.state = link_state::joining;
         self
           ->request(st.coordinator, st.cfg.connect_timeout,
-                    frame{ms::encode(ms::join_request{st.cfg.self})})
+                    frame{ms::encode(ms::join_request{st.cfg.self, st.cfg.vnodes})})
           .then([self, gen](const frame& f) { on_join_reply(self, gen, f); },
                 [self, gen](const caf::error& err) {
                   if (gen == self->state.generation)

@@ -26,6 +26,7 @@ namespace troupe {
 struct membership_agent_config {
   membership::member self;                  // address holds the bind host
   std::vector<endpoint> coordinators;
+  uint32_t vnodes = 64;                     // this node's --vnodes, checked by the cluster
   // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
   // middleman actor in production, a stand-in in deterministic tests (the transport seam).
   caf::actor resolver;
@@ -37,6 +38,8 @@ struct membership_agent_config {
   uint32_t seed = 1;                        // jitter of the rejoin backoff
   // Called on the actor's thread when the process must stop (its supervisor is gone).
   std::function<void(const std::string& reason)> on_fatal;
+  // Called when the cluster refuses this node for good (a configuration mismatch).
+  std::function<void(const std::string& reason)> on_refused;
   // When set, `is_orphaned()` is asked on every tick; true stops the node through on_fatal.
   std::function<bool()> is_orphaned;
 };

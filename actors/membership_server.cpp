@@ -160,7 +160,7 @@ void register_self(server_actor* self) {
   propose(self,
           state::command{0, 0,
                          state::member_join_cmd{me, me.name, st.cfg.raft_id, wall_clock_ms(),
-                                                st.cfg.cluster_id}},
+                                                st.cfg.cluster_id, st.cfg.vnodes}},
           [self](outcome out) {
             auto& st = self->state;
             st.registering = false;
@@ -170,6 +170,8 @@ void register_self(server_actor* self) {
                            st.cfg.self.name, out.incarnation);
             } else if (out.committed) {
               st.log->error("the cluster state refused this coordinator: {}", out.reason);
+              if (st.cfg.on_fatal)
+                st.cfg.on_fatal(out.reason);
             } else {
               st.log->debug("registration not committed yet: {}", out.reason);
             }
@@ -229,22 +231,28 @@ void reconcile(server_actor* self) {
   }
 }
 
-void on_join(server_actor* self, ms::member candidate) {
+void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
   auto& st = self->state;
+  auto cluster_vnodes = st.registry.vnode_count();
+  if (vnodes != 0 && cluster_vnodes != 0 && vnodes != cluster_vnodes) {
+    auto why = state::vnodes_mismatch(cluster_vnodes, vnodes);
+    st.log->warn("refused join of {}: {}", candidate.name, why);
+    return reply(self, frame{ms::encode(ms::join_rejected{why, true})});
+  }
   auto sender = caf::actor_cast<caf::actor>(self->current_sender());
   if (!sender)
     return reject(self, "join without a sender");
   if (candidate.name == st.cfg.self.name) {
     auto why = "name '" + candidate.name + "' is the coordinator's own name";
     st.log->warn("refused join: {}", why);
-    return reply(self, frame{ms::encode(ms::join_rejected{why})});
+    return reply(self, frame{ms::encode(ms::join_rejected{why, true})});
   }
   if (!self->current_message_id().is_request())
     return reject(self, "join sent without expecting an answer");
   auto rp = self->make_response_promise();
   auto cmd = state::command{0, 0,
                             state::member_join_cmd{candidate, st.cfg.self.name, 0,
-                                                   wall_clock_ms(), {}}};
+                                                   wall_clock_ms(), {}, vnodes}};
   propose(self, std::move(cmd),
           [self, rp, sender, candidate](outcome out) mutable {
             auto& st = self->state;
@@ -256,7 +264,7 @@ void on_join(server_actor* self, ms::member candidate) {
             }
             if (!out.ok) {
               st.log->warn("refused join of {}: {}", candidate.name, out.reason);
-              rp.deliver(frame{ms::encode(ms::join_rejected{out.reason})});
+              rp.deliver(frame{ms::encode(ms::join_rejected{out.reason, false})});
               return;
             }
             auto inc = out.incarnation;
@@ -411,7 +419,7 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none)
         return reject(self, ms::to_string(err));
       if (auto* join = std::get_if<ms::join_request>(&msg.body))
-        return on_join(self, std::move(join->self));
+        return on_join(self, std::move(join->self), join->vnodes);
       if (auto* hb = std::get_if<ms::heartbeat>(&msg.body)) {
         auto out = st.table().heartbeat(hb->name, hb->incarnation, self->clock().now(),
                                         wall_clock_ms());

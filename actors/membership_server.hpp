@@ -30,6 +30,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <functional>
 #include <string>
 
 namespace troupe {
@@ -42,6 +43,10 @@ struct membership_server_config {
   caf::actor raft;      // this coordinator's Raft replica: holds the membership, serves KV
   uint64_t raft_id = 0; // its replica id
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
+  uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
+  // Called when the cluster state refuses this coordinator (its configuration does not match
+  // the cluster's): the node must stop.
+  std::function<void(const std::string& reason)> on_fatal;
 };
 
 /// Spawns the membership server.

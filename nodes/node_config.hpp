@@ -37,6 +37,7 @@ struct node_config {
   uint32_t threads = 0;          // CAF scheduler threads; 0: one per core, at least 2
   duration raft_tick = milliseconds(25);  // Raft's logical tick: heartbeat period of the leader
   uint32_t election_ticks = 10;  // election timeout: random in [e, 2e) ticks
+  uint32_t vnodes = 64;          // fixed when the cluster is created; every node must agree
   std::string config_file;
 
   // Set by a coordinator for the worker processes it starts (not for users).

@@ -188,6 +188,10 @@ int run_node(const node_config& cfg) {
     membership_server_config mc;
     mc.raft = raft_actor;
     mc.raft_id = rc.raft.id;
+    mc.vnodes = cfg.vnodes;
+    mc.on_fatal = [&stop](const std::string& reason) {
+      stop.request(exit_code::config, "refused by the cluster: " + reason);
+    };
     mc.self = self;
     mc.cluster_id = cluster_id;
     mc.table.detector.interval = cfg.heartbeat_interval;
@@ -199,6 +203,10 @@ int run_node(const node_config& cfg) {
     membership_agent_config ac;
     ac.self = self;
     ac.coordinators = cfg.coordinators;
+    ac.vnodes = cfg.vnodes;
+    ac.on_refused = [&stop](const std::string& reason) {
+      stop.request(exit_code::config, "refused by the cluster: " + reason);
+    };
     ac.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
     ac.heartbeat_interval = cfg.heartbeat_interval;
     ac.failure_timeout = cfg.failure_timeout;

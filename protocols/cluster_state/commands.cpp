@@ -33,6 +33,7 @@ struct encoder {
     x->set_raft_id(j.raft_id);
     x->set_wall_ms(j.wall_ms);
     x->set_cluster_id(j.cluster_id);
+    x->set_vnodes(j.vnodes);
   }
   void operator()(const member_state_cmd& c) {
     auto* x = out.mutable_member_state();
@@ -94,6 +95,7 @@ bool decode(const std::string& bytes, command& out) {
       j.raft_id = x.raft_id();
       j.wall_ms = x.wall_ms();
       j.cluster_id = x.cluster_id();
+      j.vnodes = x.vnodes();
       out.body = std::move(j);
       return true;
     }

@@ -29,6 +29,12 @@ void member_registry::change(member_record& r, ms::member_state to, const std::s
   ++version_;
 }
 
+std::string vnodes_mismatch(uint32_t cluster, uint32_t given) {
+  return "this cluster was created with --vnodes " + std::to_string(cluster)
+         + "; this node was started with --vnodes " + std::to_string(given)
+         + " (the vnode count is fixed when a cluster is created)";
+}
+
 join_result member_registry::join(const member_join_cmd& c, uint64_t index,
                                   std::vector<member_change>& out) {
   join_result res;
@@ -42,7 +48,12 @@ join_result member_registry::join(const member_join_cmd& c, uint64_t index,
   bool self_registration = cand.roles.coordinator && c.holder == cand.name;
   if (self_registration && cluster_id_.empty() && !c.cluster_id.empty()) {
     cluster_id_ = c.cluster_id;
+    vnode_count_ = c.vnodes;
     ++version_;
+  }
+  if (c.vnodes != 0 && vnode_count_ != 0 && c.vnodes != vnode_count_) {
+    res.reason = vnodes_mismatch(vnode_count_, c.vnodes);
+    return res;
   }
   if (it != members_.end()) {
     auto& cur = it->second;
@@ -183,8 +194,9 @@ std::vector<member_record> member_registry::dump() const {
 }
 
 void member_registry::restore(std::vector<member_record> records, uint64_t version,
-                              std::string cluster_id) {
+                              std::string cluster_id, uint32_t vnode_count) {
   cluster_id_ = std::move(cluster_id);
+  vnode_count_ = vnode_count;
   members_.clear();
   for (auto& r : records) {
     auto name = r.info.name;

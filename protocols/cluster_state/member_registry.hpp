@@ -30,6 +30,7 @@ struct member_join_cmd {
   uint64_t raft_id = 0;  // coordinators: their Raft replica id; 0 for workers
   int64_t wall_ms = 0;   // when the holder saw the join (for state_since_ms)
   std::string cluster_id;  // coordinators: their proposal; the first one applied names the cluster
+  uint32_t vnodes = 0;     // the joiner's --vnodes (0: not given); fixed by the first coordinator
 };
 
 /// The holder of `name` saw its incarnation change state.
@@ -75,6 +76,9 @@ struct join_result {
   std::string reason;  // why it was refused
 };
 
+/// The refusal of a node started with another vnode count than the cluster's.
+std::string vnodes_mismatch(uint32_t cluster, uint32_t given);
+
 class member_registry {
 public:
   explicit member_registry(size_t max_members = 10000) : max_members_(max_members) {
@@ -98,6 +102,9 @@ public:
   /// The cluster's id: proposed by the coordinator whose registration was applied first.
   const std::string& cluster_id() const { return cluster_id_; }
 
+  /// The cluster's vnode count, fixed with its id (0 until then).
+  uint32_t vnode_count() const { return vnode_count_; }
+
   const member_record* find(const std::string& name) const;
   const std::map<std::string, member_record>& records() const { return members_; }
 
@@ -111,7 +118,8 @@ public:
   std::vector<member_record> dump() const;
 
   /// Replaces the state with what dump returned.
-  void restore(std::vector<member_record> records, uint64_t version, std::string cluster_id);
+  void restore(std::vector<member_record> records, uint64_t version, std::string cluster_id,
+               uint32_t vnode_count);
 
 private:
   void change(member_record& r, membership::member_state to, const std::string& cause,
@@ -120,6 +128,7 @@ private:
   std::map<std::string, member_record> members_;
   uint64_t version_ = 0;
   std::string cluster_id_;
+  uint32_t vnode_count_ = 0;
   size_t max_members_;
 };
 

@@ -19,6 +19,7 @@ void put_members(const member_registry& r, pb::StateSnapshot& s) {
   }
   s.set_members_version(r.version());
   s.set_cluster_id(r.cluster_id());
+  s.set_vnode_count(r.vnode_count());
 }
 
 bool get_members(const pb::StateSnapshot& s, std::vector<member_record>& out) {
@@ -71,7 +72,7 @@ bool state_machine::restore(const std::string& bytes) {
   std::vector<member_record> records;
   if (!get_members(s, records) || !kv_.restore(s.kv()))
     return false;
-  members_.restore(std::move(records), s.members_version(), s.cluster_id());
+  members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   return true;
 }
 
@@ -86,7 +87,7 @@ bool decode_members(const std::string& bytes, member_registry& out) {
   std::vector<member_record> records;
   if (!s.ParseFromString(bytes) || !get_members(s, records))
     return false;
-  out.restore(std::move(records), s.members_version(), s.cluster_id());
+  out.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   return true;
 }
 

@@ -61,13 +61,19 @@ void to_pb(const view& v, pb::View& out) {
 
 struct encoder {
   pb::Envelope& env;
-  void operator()(const join_request& x) { to_pb(x.self, *env.mutable_join_request()->mutable_self()); }
+  void operator()(const join_request& x) {
+    to_pb(x.self, *env.mutable_join_request()->mutable_self());
+    env.mutable_join_request()->set_vnodes(x.vnodes);
+  }
   void operator()(const join_accepted& x) {
     auto* p = env.mutable_join_accepted();
     p->set_cluster_id(x.cluster_id);
     p->set_incarnation(x.incarnation);
   }
-  void operator()(const join_rejected& x) { env.mutable_join_rejected()->set_reason(x.reason); }
+  void operator()(const join_rejected& x) {
+    env.mutable_join_rejected()->set_reason(x.reason);
+    env.mutable_join_rejected()->set_permanent(x.permanent);
+  }
   void operator()(const heartbeat& x) {
     auto* p = env.mutable_heartbeat();
     p->set_name(x.name);
@@ -210,6 +216,7 @@ codec_errc decode(std::string_view bytes, decoded& out) {
     case pb::Envelope::kJoinRequest: {
       join_request x;
       TROUPE_TRY(from_pb(env.join_request().self(), x.self, false));
+      x.vnodes = env.join_request().vnodes();
       out.body = std::move(x);
       break;
     }
@@ -223,7 +230,7 @@ codec_errc decode(std::string_view bytes, decoded& out) {
     }
     case pb::Envelope::kJoinRejected:
       TROUPE_TRY(check_len(env.join_rejected().reason(), codec_limits::max_reason));
-      out.body = join_rejected{env.join_rejected().reason()};
+      out.body = join_rejected{env.join_rejected().reason(), env.join_rejected().permanent()};
       break;
     case pb::Envelope::kHeartbeat:
       TROUPE_TRY(named(env.heartbeat().name()));

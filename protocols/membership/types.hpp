@@ -64,6 +64,7 @@ struct member {
 
 struct join_request {
   member self;
+  uint32_t vnodes = 0;  // 0: not given
 };
 
 struct join_accepted {
@@ -73,6 +74,7 @@ struct join_accepted {
 
 struct join_rejected {
   std::string reason;
+  bool permanent = false;  // a configuration mismatch: retrying cannot help
 };
 
 struct heartbeat {

@@ -79,3 +79,21 @@ CAF_TEST(help lists every option with its default) {
   CAF_CHECK(r.out.find("--cluster-port") != std::string::npos);
   CAF_CHECK(r.out.find("[default: 8139]") != std::string::npos);
 }
+
+CAF_TEST(a worker with another vnode count is refused and exits 78) {
+  local_cluster cluster{"vnodes", 0}; // a cluster of one, created with the default 64 vnodes
+  CAF_REQUIRE(cluster.wait_up(1));
+  auto dir = temp_dir("vnodes-worker");
+  auto r = run_troupe({"run", "--worker", "--name=odd",
+                       "--coordinators=127.0.0.1:" + std::to_string(cluster.port),
+                       "--cluster-port=0", "--http-port=0", "--vnodes=128",
+                       "--data-dir=" + dir},
+                      15s);
+  CAF_CHECK_EQUAL(r.code, 78);
+  // It ran (its log is on stderr); its last line says why it stopped.
+  auto body = r.err.substr(0, r.err.size() - 1);
+  auto last = body.substr(body.rfind('\n') + 1);
+  CAF_CHECK(last.rfind("troupe run: refused by the cluster: ", 0) == 0);
+  CAF_CHECK(last.find("--vnodes 64") != std::string::npos);
+  CAF_CHECK(last.find("--vnodes 128") != std::string::npos);
+}

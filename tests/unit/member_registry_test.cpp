@@ -185,3 +185,21 @@ CAF_TEST(a snapshot restores the membership with the KV store) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(member_registry_vnodes, fixture)
+
+CAF_TEST(the first coordinator fixes the vnode count and another count is refused) {
+  CAF_CHECK(apply(command{0, 0, member_join_cmd{coordinator("c1", 1), "c1", 1, 5, "cid", 64}}).ok);
+  CAF_CHECK_EQUAL(sm.members().vnode_count(), 64u);
+  auto odd = apply(command{0, 0, member_join_cmd{worker("w1", 10), "c1", 0, 5, {}, 128}});
+  CAF_CHECK(!odd.ok);
+  CAF_CHECK(odd.reason.find("--vnodes 64") != std::string::npos);
+  CAF_CHECK(apply(command{0, 0, member_join_cmd{worker("w1", 10), "c1", 0, 5, {}, 64}}).ok);
+  auto c2 = apply(command{0, 0, member_join_cmd{coordinator("c2", 2), "c2", 2, 5, "x", 32}});
+  CAF_CHECK(!c2.ok);
+  state_machine other;
+  CAF_REQUIRE(other.restore(sm.snapshot()));
+  CAF_CHECK_EQUAL(other.members().vnode_count(), 64u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
