@@ -40,6 +40,7 @@ struct server_state {
   std::unordered_map<caf::actor_addr, std::string> by_addr;
   // The replicated membership, as this coordinator's replica last applied it.
   state::member_registry registry;
+  state::vnode_map vnodes;
   uint64_t broadcast_version = 0;
   bool broadcast_once = false;
   // Local failure detection's last word on each member, to propose with its state.
@@ -70,6 +71,9 @@ void note_local(server_state& st, const std::vector<ms::transition>& changes) {
 /// The replicated view; until the cluster state names the cluster, this node's proposal.
 ms::view current_view(const server_state& st) {
   auto v = st.registry.view();
+  for (auto& m : v.members)
+    if (m.roles.worker)
+      m.vnodes = st.vnodes.count_of(m.name);
   if (v.cluster_id.empty())
     v.cluster_id = st.cfg.cluster_id;
   return v;
@@ -401,7 +405,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     [self](member_view_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
       state::member_registry decoded;
-      if (!state::decode_members(bytes, decoded) || decoded.version() != version) {
+      state::vnode_map vnodes;
+      if (!state::decode_members(bytes, decoded, vnodes) || decoded.version() != version) {
         st.log->error("the Raft replica sent membership records that do not decode");
         return;
       }
@@ -410,6 +415,10 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
         st.log->info("the cluster's id is {} (this coordinator proposed {})",
                      decoded.cluster_id(), st.cfg.cluster_id);
       st.registry = std::move(decoded);
+      auto vnodes_changed = vnodes.version() != st.vnodes.version();
+      st.vnodes = std::move(vnodes);
+      if (vnodes_changed)
+        st.broadcast_once = false; // push the new counts even if the membership is the same
       reconcile(self);
       broadcast_if_changed(self);
     },

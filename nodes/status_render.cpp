@@ -62,6 +62,7 @@ nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
       {"state", ms::to_string(m.state)},
       {"pid", m.pid},
       {"incarnation", m.incarnation},
+      {"vnodes", m.vnodes},
       {"instance_id", m.instance_id},
       {"http_port", m.http_port},
       {"started_at_ms", m.started_at_ms},
@@ -83,7 +84,8 @@ nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
 
 std::string status_table(const ms::status_reply& st, int64_t now_ms) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "ADDRESS", "ROLES", "STATE", "PID", "UPTIME", "INCARNATION", "RAFT"});
+  rows.push_back(
+    {"NAME", "ADDRESS", "ROLES", "STATE", "PID", "UPTIME", "INCARNATION", "VNODES", "RAFT"});
   for (auto& m : st.members.members) {
     std::string roles;
     for (auto& r : ms::role_names(m.roles))
@@ -92,7 +94,7 @@ std::string status_table(const ms::status_reply& st, int64_t now_ms) {
     rows.push_back({m.name, m.address, roles, ms::to_string(m.state), std::to_string(m.pid),
                     gone ? "-" : format_uptime(now_ms - m.started_at_ms),
                     std::to_string(m.incarnation),
-                    raft_cell(m)});
+                    m.roles.worker ? std::to_string(m.vnodes) : std::string{"-"}, raft_cell(m)});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (auto& r : rows)

@@ -64,6 +64,9 @@ struct raft_actor_state {
   std::map<r::index_t, pending_write> writes;
   caf::actor member_listener;                     // the node's membership server
   uint64_t member_version_sent = 0;
+  uint64_t vnode_version_sent = 0;
+  uint64_t moves_based_on = 0;                     // leader: last rebalance proposed against
+  time_point moves_proposed_at{};
   bool member_view_sent = false;
   std::map<r::node_id, time_point> last_heard;    // leader: the last message from each peer
   std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since
@@ -266,18 +269,31 @@ void log_member_changes(raft_actor_state& st, const std::vector<state::member_ch
   }
 }
 
+void log_vnode_moves(raft_actor_state& st, const state::vnode_moves_cmd& c) {
+  std::map<std::string, uint32_t> counts;
+  for (auto& o : st.sm.vnodes().owners())
+    ++counts[o.empty() ? std::string{"(none)"} : o];
+  std::string spread;
+  for (auto& [w, n] : counts)
+    spread += (spread.empty() ? "" : ", ") + w + " " + std::to_string(n);
+  st.log->info("vnode map at {}: {} vnodes moved; now {}", st.sm.vnodes().version(),
+               c.moves.size(), spread);
+}
+
 /// Hands the membership to the node's membership server whenever it changed.
 void publish_members(raft_actor* self) {
   auto& st = self->state;
   if (!st.member_listener)
     return;
   auto v = st.sm.members().version();
-  if (st.member_view_sent && v == st.member_version_sent)
+  auto vv = st.sm.vnodes().version();
+  if (st.member_view_sent && v == st.member_version_sent && vv == st.vnode_version_sent)
     return;
   st.member_view_sent = true;
   st.member_version_sent = v;
+  st.vnode_version_sent = vv;
   self->send(st.member_listener, member_view_atom::value, v,
-             state::encode_members(st.sm.members()));
+             state::encode_members(st.sm.members(), st.sm.vnodes()));
 }
 
 void apply(raft_actor* self, const r::entry& e) {
@@ -291,6 +307,8 @@ void apply(raft_actor* self, const r::entry& e) {
       std::vector<state::member_change> changes;
       res = st.sm.apply(cmd, e.index, changes);
       log_member_changes(st, changes);
+      if (auto* mv = std::get_if<state::vnode_moves_cmd>(&cmd.body); mv && res.ok)
+        log_vnode_moves(st, *mv);
       is_command = true;
     } else {
       // Every replica skips it the same way: the log is not the place to crash.
@@ -498,6 +516,22 @@ void watch_coordinators(raft_actor* self) {
                                                             "its Raft replica was silent for "
                                                               + std::to_string(silent) + " ms",
                                                             wall_clock_ms()}});
+  }
+  // Place the vnodes over the live workers (up or suspect: a suspect may recover).
+  auto& vm = st.sm.vnodes();
+  if (vm.size() > 0) {
+    std::vector<std::string> live;
+    for (auto& [name, rec] : st.sm.members().records())
+      if (rec.info.roles.worker
+          && (rec.info.state == ms::member_state::up || rec.info.state == ms::member_state::suspect))
+        live.push_back(name);
+    auto moves = placement::rebalance(vm.owners(), live);
+    bool waiting = st.moves_based_on == vm.version() && now - st.moves_proposed_at < std::chrono::seconds(1);
+    if (!moves.empty() && !waiting) {
+      st.moves_based_on = vm.version();
+      st.moves_proposed_at = now;
+      propose_own(self, state::command{0, 0, state::vnode_moves_cmd{vm.version(), std::move(moves)}});
+    }
   }
   if (now - st.last_prune_check >= std::chrono::seconds(10)) {
     st.last_prune_check = now;

@@ -52,6 +52,15 @@ struct encoder {
   void operator()(const member_prune_cmd& c) {
     out.mutable_member_prune()->set_before_ms(c.before_ms);
   }
+  void operator()(const vnode_moves_cmd& c) {
+    auto* x = out.mutable_vnode_moves();
+    x->set_based_on(c.based_on);
+    for (auto& m : c.moves) {
+      x->add_vnode(m.vnode);
+      x->add_from(m.from);
+      x->add_to(m.to);
+    }
+  }
 };
 
 } // namespace
@@ -113,6 +122,16 @@ bool decode(const std::string& bytes, command& out) {
       auto& x = in.holder_lost();
       out.body = holder_lost_cmd{x.raft_id(), x.cause(), x.wall_ms()};
       return x.raft_id() != 0;
+    }
+    case pb::Command::kVnodeMoves: {
+      auto& x = in.vnode_moves();
+      if (x.vnode_size() != x.from_size() || x.vnode_size() != x.to_size())
+        return false;
+      vnode_moves_cmd c{x.based_on(), {}};
+      for (int i = 0; i < x.vnode_size(); ++i)
+        c.moves.push_back(placement::move{x.vnode(i), x.from(i), x.to(i)});
+      out.body = std::move(c);
+      return true;
     }
     case pb::Command::kMemberPrune:
       out.body = member_prune_cmd{in.member_prune().before_ms()};

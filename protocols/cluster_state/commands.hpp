@@ -3,6 +3,7 @@
 #pragma once
 
 #include "protocols/cluster_state/member_registry.hpp"
+#include "protocols/cluster_state/vnode_map.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -26,7 +27,7 @@ struct command {
   uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
-               member_prune_cmd>
+               member_prune_cmd, vnode_moves_cmd>
     body;
 };
 

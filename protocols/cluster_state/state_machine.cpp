@@ -3,6 +3,8 @@
 #include "cluster_state.pb.h"
 #include "protocols/membership/codec.hpp"
 
+#include <map>
+
 namespace troupe::state {
 
 namespace pb = troupe::cluster_state::wire;
@@ -35,6 +37,37 @@ bool get_members(const pb::StateSnapshot& s, std::vector<member_record>& out) {
   return true;
 }
 
+void put_vnodes(const vnode_map& v, pb::StateSnapshot& s) {
+  auto* x = s.mutable_vnodes();
+  std::map<std::string, uint32_t> index;
+  for (auto& o : v.owners()) {
+    uint32_t k = 0;
+    if (!o.empty()) {
+      auto [it, fresh] = index.emplace(o, static_cast<uint32_t>(index.size() + 1));
+      if (fresh)
+        x->add_workers(o);
+      k = it->second;
+    }
+    x->add_owner(k);
+  }
+  for (auto e : v.epochs())
+    x->add_epoch(e);
+  x->set_version(v.version());
+}
+
+bool get_vnodes(const pb::StateSnapshot& s, vnode_map& v) {
+  auto& x = s.vnodes();
+  std::vector<std::string> owners;
+  owners.reserve(static_cast<size_t>(x.owner_size()));
+  for (auto k : x.owner()) {
+    if (k > static_cast<uint32_t>(x.workers_size()))
+      return false;
+    owners.push_back(k == 0 ? std::string{} : x.workers(static_cast<int>(k - 1)));
+  }
+  v.restore(std::move(owners), {x.epoch().begin(), x.epoch().end()}, x.version());
+  return true;
+}
+
 } // namespace
 
 apply_result state_machine::apply(const command& c, uint64_t index,
@@ -45,6 +78,7 @@ apply_result state_machine::apply(const command& c, uint64_t index,
   out.revision = kv_.revision();
   if (auto* j = std::get_if<member_join_cmd>(&c.body)) {
     auto res = members_.join(*j, index, changes);
+    vnodes_.init(members_.vnode_count());
     out.ok = res.accepted;
     out.incarnation = res.incarnation;
     out.reason = std::move(res.reason);
@@ -54,6 +88,8 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     out.ok = members_.holder_lost(*h, changes) > 0;
   } else if (auto* p = std::get_if<member_prune_cmd>(&c.body)) {
     members_.prune(*p, changes);
+  } else if (auto* v = std::get_if<vnode_moves_cmd>(&c.body)) {
+    out.ok = vnodes_.apply(*v, index);
   }
   return out;
 }
@@ -62,6 +98,7 @@ std::string state_machine::snapshot() const {
   pb::StateSnapshot s;
   s.set_kv(kv_.snapshot());
   put_members(members_, s);
+  put_vnodes(vnodes_, s);
   return s.SerializeAsString();
 }
 
@@ -70,22 +107,23 @@ bool state_machine::restore(const std::string& bytes) {
   if (!s.ParseFromString(bytes))
     return false;
   std::vector<member_record> records;
-  if (!get_members(s, records) || !kv_.restore(s.kv()))
+  if (!get_members(s, records) || !get_vnodes(s, vnodes_) || !kv_.restore(s.kv()))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   return true;
 }
 
-std::string encode_members(const member_registry& r) {
+std::string encode_members(const member_registry& r, const vnode_map& v) {
   pb::StateSnapshot s;
   put_members(r, s);
+  put_vnodes(v, s);
   return s.SerializeAsString();
 }
 
-bool decode_members(const std::string& bytes, member_registry& out) {
+bool decode_members(const std::string& bytes, member_registry& out, vnode_map& v) {
   pb::StateSnapshot s;
   std::vector<member_record> records;
-  if (!s.ParseFromString(bytes) || !get_members(s, records))
+  if (!s.ParseFromString(bytes) || !get_members(s, records) || !get_vnodes(s, v))
     return false;
   out.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   return true;

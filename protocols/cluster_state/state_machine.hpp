@@ -22,6 +22,7 @@ public:
 
   const kv_store& kv() const { return kv_; }
   const member_registry& members() const { return members_; }
+  const vnode_map& vnodes() const { return vnodes_; }
 
   /// Returns the whole state, for a Raft snapshot.
   std::string snapshot() const;
@@ -32,13 +33,14 @@ public:
 private:
   kv_store kv_;
   member_registry members_;
+  vnode_map vnodes_;
 };
 
 /// Returns the membership (records, version, cluster id) as bytes: how a coordinator's Raft
 /// replica hands it to the node's membership server.
-std::string encode_members(const member_registry& r);
+std::string encode_members(const member_registry& r, const vnode_map& v);
 
 /// Decodes what encode_members returns; false when malformed.
-bool decode_members(const std::string& bytes, member_registry& out);
+bool decode_members(const std::string& bytes, member_registry& out, vnode_map& v);
 
 } // namespace troupe::state

@@ -42,6 +42,7 @@ void to_pb(const member& m, pb::Member& out) {
   out.set_instance_id(m.instance_id);
   out.set_http_port(m.http_port);
   out.set_state_since_ms(m.state_since_ms);
+  out.set_vnodes(m.vnodes);
   if (m.raft) {
     auto* r = out.mutable_raft();
     r->set_role(m.raft->role);
@@ -150,6 +151,7 @@ codec_errc from_pb(const pb::Member& in, member& out, bool require_state) {
   out.instance_id = in.instance_id();
   out.http_port = static_cast<uint16_t>(in.http_port());
   out.state_since_ms = in.state_since_ms();
+  out.vnodes = in.vnodes();
   out.raft.reset();
   if (in.has_raft()) {
     TROUPE_TRY(check_len(in.raft().role(), 32));

@@ -60,6 +60,7 @@ struct member {
   uint16_t http_port = 0;
   int64_t state_since_ms = 0;
   std::optional<raft_info> raft;
+  uint32_t vnodes = 0;  // workers: vnodes owned
 };
 
 struct join_request {

@@ -5,7 +5,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 
 using namespace troupe::it;
 
@@ -176,4 +178,54 @@ CAF_TEST(past the restart intensity the node gives up naming the worker) {
   CAF_CHECK_EQUAL(*code, 70);
   auto log = node.coord->log();
   CAF_CHECK(log.find(victim + " was killed by signal 9 (Killed) after 2 restarts within 1min: giving up") != std::string::npos);
+}
+
+namespace {
+
+/// The vnode counts of the workers in a status, by name.
+std::map<std::string, uint32_t> vnode_counts(const nlohmann::json& st) {
+  std::map<std::string, uint32_t> out;
+  for (auto& m : st.at("members"))
+    if (m.at("state") == "up" && std::find(m.at("roles").begin(), m.at("roles").end(), "worker")
+                                   != m.at("roles").end())
+      out[m.at("name").get<std::string>()] = m.at("vnodes").get<uint32_t>();
+  return out;
+}
+
+bool spread_is(const local_cluster& node, std::vector<uint32_t> want) {
+  auto st = node.status();
+  if (!st)
+    return false;
+  std::vector<uint32_t> got;
+  for (auto& [name, n] : vnode_counts(*st))
+    got.push_back(n);
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  return got == want;
+}
+
+} // namespace
+
+CAF_TEST(vnodes spread evenly over the workers and follow a crash) {
+  local_cluster node{"vnodes", 3, {"--vnodes=100"}};
+  CAF_REQUIRE(node.wait_up(4));
+  CAF_CHECK(wait_until([&] { return spread_is(node, {34, 33, 33}); }, 5s));
+  auto victim = node.pid_of(node.worker(2));
+  CAF_REQUIRE_GREATER(victim, 0);
+  ::kill(victim, SIGKILL);
+  // Its vnodes go to the two others at once, and come back balanced once it is restarted.
+  CAF_CHECK(wait_until([&] { return spread_is(node, {50, 50}); }, 5s, 5ms));
+  CAF_CHECK(wait_until([&] { return spread_is(node, {34, 33, 33}); }, 10s));
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  uint32_t total = 0;
+  for (auto& [name, n] : vnode_counts(*st))
+    total += n;
+  CAF_CHECK_EQUAL(total, 100u);
+}
+
+CAF_TEST(a cluster of one owns every vnode) {
+  local_cluster node{"vnodes1", 0};
+  CAF_REQUIRE(node.wait_up(1));
+  CAF_CHECK(wait_until([&] { return spread_is(node, {64}); }, 5s));
 }

@@ -180,7 +180,8 @@ CAF_TEST(a snapshot restores the membership with the KV store) {
   CAF_CHECK_EQUAL(other.kv().get("k")->value, "v");
   CAF_CHECK_EQUAL(other.snapshot(), sm.snapshot());
   member_registry copy;
-  CAF_REQUIRE(decode_members(encode_members(sm.members()), copy));
+  vnode_map vcopy;
+  CAF_REQUIRE(decode_members(encode_members(sm.members(), sm.vnodes()), copy, vcopy));
   CAF_CHECK_EQUAL(copy.view().members.size(), 2u);
 }
 
