@@ -1,10 +1,12 @@
-// The KV and Raft-status requests that any node's published actor accepts and relays: a
+// The KV, cluster-state and Raft-status requests that any node's published actor accepts and
+// relays (clients reach the cluster through any node): a
 // coordinator to its Raft actor, a worker to its coordinator. Append the handler to the
 // actor's behavior.
 #pragma once
 
 #include "actors/raft/raft_actor.hpp"
 #include "actors/relay.hpp"
+#include "protocols/cluster_state/commands.hpp"
 
 #include <caf/message_handler.hpp>
 #include <caf/sec.hpp>
@@ -62,6 +64,28 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       return relay<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
                    std::vector<uint64_t>, uint64_t>(self, t, timeout, a, std::move(prefix),
                                                     after);
+    },
+    [=](state_cmd_atom a, std::string& bytes) -> caf::response_promise {
+      // Clients may deploy and undeploy; membership is the coordinators' own business.
+      state::command cmd;
+      if (!state::decode(bytes, cmd)
+          || !(std::holds_alternative<state::deploy_cmd>(cmd.body)
+               || std::holds_alternative<state::undeploy_cmd>(cmd.body))) {
+        auto rp = self->make_response_promise();
+        rp.deliver(caf::make_error(caf::sec::invalid_argument,
+                                   "only deploy and undeploy are accepted from clients"));
+        return rp;
+      }
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<bool, uint64_t, std::string>(self, t, timeout, a, std::move(bytes));
+    },
+    [=](deployments_atom a) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<std::vector<std::string>, uint64_t>(self, t, timeout, a);
     },
     [=](raft_status_atom a) -> caf::response_promise {
       auto t = target();

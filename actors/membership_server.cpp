@@ -117,7 +117,7 @@ struct outcome {
 /// Proposes a membership command through this coordinator's Raft replica.
 void propose(server_actor* self, state::command cmd, std::function<void(outcome)> done) {
   self
-    ->request(self->state.cfg.raft, self->state.cfg.request_timeout, member_cmd_atom::value,
+    ->request(self->state.cfg.raft, self->state.cfg.request_timeout, state_cmd_atom::value,
               state::encode(cmd))
     .then([done](bool ok, uint64_t inc, std::string& reason) {
             done(outcome{true, ok, inc, std::move(reason)});

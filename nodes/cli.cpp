@@ -428,6 +428,34 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   for (auto* sub : {kv_put, kv_get, kv_del, kv_list, kv_watch})
     sub->fallthrough(); // --connect, --json and --timeout may follow the operation
 
+  auto* ctl = app.add_subcommand("ctl", "operate the cluster: deployments (one command per call)");
+  ctl->require_subcommand(1);
+  ctl_command cc;
+  std::string ctl_connect;
+  std::string ctl_timeout = "5s";
+  ctl->add_option("--connect", ctl_connect, "nodes of the cluster, tried in turn")
+    ->type_name("HOST:PORT,...")
+    ->required();
+  ctl->add_flag("--json", cc.json, "print JSON");
+  ctl->add_option("--timeout", ctl_timeout, "give up after this long [default: 5s]")
+    ->type_name("DURATION");
+  auto* ctl_deploy = ctl->add_subcommand("deploy", "run actor TYPE once per vnode as NAME");
+  ctl_deploy->add_option("name", cc.name, "the deployment's name")->required();
+  ctl_deploy->add_option("type", cc.type, "a registered actor type (e.g. echo, word-count)")
+    ->required();
+  ctl_deploy->add_option("--routing", cc.routing, "hash (by key) or round-robin [default: hash]")
+    ->check(CLI::IsMember({"hash", "round-robin"}));
+  ctl_deploy->add_option("--delivery", cc.delivery,
+                         "at-most-once or at-least-once [default: at-most-once]")
+    ->check(CLI::IsMember({"at-most-once", "at-least-once"}));
+  ctl_deploy->add_option("--config", cc.config, "KEY=VALUE given to every instance")
+    ->type_name("KEY=VALUE ...");
+  auto* ctl_undeploy = ctl->add_subcommand("undeploy", "stop and remove deployment NAME");
+  ctl_undeploy->add_option("name", cc.name, "the deployment's name")->required();
+  auto* ctl_list = ctl->add_subcommand("deployments", "list the deployments");
+  for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list})
+    sub->fallthrough();
+
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
     app.parse(rev);
@@ -439,7 +467,12 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     return exit_now{exit_code::ok};
   } catch (const CLI::ParseError& e) {
     bool is_run = run->parsed();
-    err << "troupe" << (is_run ? " run" : status->parsed() ? " status" : kv->parsed() ? " kv" : "")
+    err << "troupe"
+        << (is_run              ? " run"
+            : status->parsed() ? " status"
+            : kv->parsed()     ? " kv"
+            : ctl->parsed()    ? " ctl"
+                               : "")
         << ": " << e.what()
         << (is_run ? "" : " (see troupe --help)") << "\n";
     return exit_now{is_run ? exit_code::config : exit_code::usage};
@@ -485,6 +518,29 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
       return exit_now{exit_code::usage};
     }
     return kc;
+  }
+
+  if (ctl->parsed()) {
+    node_config scratch;
+    if (auto problem = endpoints_setter(&node_config::coordinators)(scratch, ctl_connect);
+        !problem.empty()) {
+      err << "troupe ctl: --connect: " << problem << "\n";
+      return exit_now{exit_code::usage};
+    }
+    if (!parse_duration(ctl_timeout, cc.timeout) || cc.timeout.count() <= 0) {
+      err << "troupe ctl: --timeout: '" << ctl_timeout << "' is not a duration (e.g. 5s)\n";
+      return exit_now{exit_code::usage};
+    }
+    cc.targets = scratch.coordinators;
+    cc.op = ctl_deploy->parsed()     ? ctl_command::deploy
+            : ctl_undeploy->parsed() ? ctl_command::undeploy
+                                     : ctl_command::deployments;
+    for (auto& kv : cc.config)
+      if (kv.find('=') == std::string::npos || kv.front() == '=') {
+        err << "troupe ctl deploy: --config: '" << kv << "' is not KEY=VALUE\n";
+        return exit_now{exit_code::usage};
+      }
+    return cc;
   }
 
   node_config cfg;

@@ -35,12 +35,25 @@ struct kv_command {
   uint64_t count = 0;               // watch: stop after this many events (0: never)
 };
 
+/// `troupe ctl --connect HOST:PORT,... <command>`: operate the cluster, one command per call.
+struct ctl_command {
+  enum op_t : uint8_t { deploy, undeploy, deployments } op = deployments;
+  std::vector<endpoint> targets;  // tried in turn until one answers
+  bool json = false;
+  duration timeout = std::chrono::seconds(5);
+  std::string name;               // deploy, undeploy
+  std::string type;               // deploy
+  std::string routing = "hash";
+  std::string delivery = "at-most-once";
+  std::vector<std::string> config;  // k=v
+};
+
 /// The process should exit now with `code` (help was printed, or an error line was).
 struct exit_now {
   int code = 0;
 };
 
-using command = std::variant<run_command, status_command, kv_command, exit_now>;
+using command = std::variant<run_command, status_command, kv_command, ctl_command, exit_now>;
 
 /// Parses the command line (args[0] is the program), reads the config file when one is named,
 /// validates everything, and returns what to run. Help goes to `out`; an error is one line on

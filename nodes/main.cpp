@@ -1,5 +1,6 @@
 // The troupe binary: every node and every client command.
 #include "nodes/cli.hpp"
+#include "nodes/ctl_client.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/kv_client.hpp"
 #include "nodes/node_runner.hpp"
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
       return run_status(*s);
     if (auto* k = std::get_if<kv_command>(&cmd))
       return run_kv(*k);
+    if (auto* c = std::get_if<ctl_command>(&cmd))
+      return run_ctl(*c);
     return std::get<exit_now>(cmd).code;
   } catch (const std::exception& e) {
     std::cerr << "troupe: fatal: " << e.what() << "\n";

@@ -39,6 +39,7 @@ struct peer_link {
 };
 
 struct pending_read {
+  bool deployments = false;
   bool list = false;
   bool watch = false;
   uint64_t after = 0;  // watch: events after this revision
@@ -222,6 +223,11 @@ void serve_reads(raft_actor* self) {
         self->delayed_send(self, st.cfg.watch_wait, watch_timeout_atom::value, id);
         st.watches.emplace(id, std::move(rd));
       }
+    } else if (rd.deployments) {
+      std::vector<std::string> specs;
+      for (auto& [name, d] : st.sm.deployments().all())
+        specs.push_back(state::encode_deployment(d));
+      rd.promise.deliver(std::move(specs), st.sm.deployments().version());
     } else if (rd.list) {
       std::vector<std::string> keys;
       std::vector<std::string> values;
@@ -732,13 +738,23 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
       [self](raft_status_all_atom) -> caf::result<std::vector<raft_status>> {
         return all_status(self);
       },
-      [self](member_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
+      [self](state_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
         if (self->state.node->current_role() != r::role::leader)
           return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
         state::command cmd;
         if (!state::decode(bytes, cmd))
-          return caf::make_error(caf::sec::invalid_argument, "malformed membership command");
+          return caf::make_error(caf::sec::invalid_argument, "malformed cluster state command");
+        if (std::holds_alternative<state::put_cmd>(cmd.body)
+            || std::holds_alternative<state::del_cmd>(cmd.body))
+          return caf::make_error(caf::sec::invalid_argument, "KV writes go through kv_put/kv_del");
         return propose(self, bytes, true);
+      },
+      [self](deployments_atom a) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);
+        pending_read rd;
+        rd.deployments = true;
+        return read(self, std::move(rd));
       },
       [self](leave_atom) -> caf::result<bool> {
         auto& st = self->state;

@@ -19,8 +19,11 @@
 //   (raft_status_atom)             -> raft_status
 //   (raft_status_all_atom)         -> vector<raft_status>: this replica's and every peer's
 //       that answers within peer_status_timeout
-//   (member_cmd_atom, bytes)       -> (ok, incarnation, reason): proposes an encoded
-//       membership command (protocols/cluster_state/commands.hpp) and answers once applied
+//   (state_cmd_atom, bytes)        -> (ok, incarnation, reason): proposes an encoded cluster
+//       state command (protocols/cluster_state/commands.hpp: membership, deploy, undeploy) and
+//       answers once applied
+//   (deployments_atom)             -> (vector<string> encoded deployments, version):
+//       linearizable
 //   (leave_atom)                   -> bool: before a graceful stop; a leader hands leadership
 //       to its most up-to-date connected follower and answers once it is no longer leader
 //       (true) or after two election timeouts (false)
@@ -87,7 +90,8 @@ using kv_watch_atom = caf::atom_constant<caf::atom("kv_watch")>;
 using raft_status_atom = caf::atom_constant<caf::atom("raft_stat")>;
 using peer_hello_atom = caf::atom_constant<caf::atom("raft_helo")>;
 using raft_status_all_atom = caf::atom_constant<caf::atom("raft_all")>;
-using member_cmd_atom = caf::atom_constant<caf::atom("mem_cmd")>;
+using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;
+using deployments_atom = caf::atom_constant<caf::atom("deploymts")>;
 using member_listen_atom = caf::atom_constant<caf::atom("mem_lstn")>;
 using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
 

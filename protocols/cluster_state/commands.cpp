@@ -10,6 +10,28 @@ namespace ms = troupe::membership;
 
 namespace {
 
+void to_pb(const deployment_spec& d, pb::Deployment& x) {
+  x.set_name(d.name);
+  x.set_type(d.type);
+  x.set_routing(static_cast<uint32_t>(d.route));
+  x.set_delivery(static_cast<uint32_t>(d.guarantee));
+  for (auto& [k, v] : d.config)
+    (*x.mutable_config())[k] = v;
+  x.set_created(d.created);
+}
+
+bool from_pb(const pb::Deployment& x, deployment_spec& d) {
+  if (x.routing() > 1 || x.delivery() > 1)
+    return false;
+  d.name = x.name();
+  d.type = x.type();
+  d.route = static_cast<routing>(x.routing());
+  d.guarantee = static_cast<delivery>(x.delivery());
+  d.config = {x.config().begin(), x.config().end()};
+  d.created = x.created();
+  return true;
+}
+
 struct encoder {
   pb::Command& out;
 
@@ -52,6 +74,8 @@ struct encoder {
   void operator()(const member_prune_cmd& c) {
     out.mutable_member_prune()->set_before_ms(c.before_ms);
   }
+  void operator()(const deploy_cmd& c) { to_pb(c.spec, *out.mutable_deploy()->mutable_spec()); }
+  void operator()(const undeploy_cmd& c) { out.mutable_undeploy()->set_name(c.name); }
   void operator()(const vnode_moves_cmd& c) {
     auto* x = out.mutable_vnode_moves();
     x->set_based_on(c.based_on);
@@ -133,12 +157,33 @@ bool decode(const std::string& bytes, command& out) {
       out.body = std::move(c);
       return true;
     }
+    case pb::Command::kDeploy: {
+      deploy_cmd c;
+      if (!from_pb(in.deploy().spec(), c.spec))
+        return false;
+      out.body = std::move(c);
+      return true;
+    }
+    case pb::Command::kUndeploy:
+      out.body = undeploy_cmd{in.undeploy().name()};
+      return !in.undeploy().name().empty();
     case pb::Command::kMemberPrune:
       out.body = member_prune_cmd{in.member_prune().before_ms()};
       return true;
     default:
       return false;
   }
+}
+
+std::string encode_deployment(const deployment_spec& d) {
+  pb::Deployment x;
+  to_pb(d, x);
+  return x.SerializeAsString();
+}
+
+bool decode_deployment(const std::string& bytes, deployment_spec& out) {
+  pb::Deployment x;
+  return x.ParseFromString(bytes) && from_pb(x, out);
 }
 
 } // namespace troupe::state

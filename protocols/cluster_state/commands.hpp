@@ -2,6 +2,7 @@
 // membership changes. One encoding for all, so one log orders them all.
 #pragma once
 
+#include "protocols/cluster_state/deployments.hpp"
 #include "protocols/cluster_state/member_registry.hpp"
 #include "protocols/cluster_state/vnode_map.hpp"
 
@@ -27,7 +28,7 @@ struct command {
   uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
-               member_prune_cmd, vnode_moves_cmd>
+               member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd>
     body;
 };
 
@@ -45,5 +46,9 @@ std::string encode(const command& c);
 
 /// Decodes a command; false when malformed.
 bool decode(const std::string& bytes, command& out);
+
+/// Encodes and decodes one deployment (for snapshots and for the node's runtime).
+std::string encode_deployment(const deployment_spec& d);
+bool decode_deployment(const std::string& bytes, deployment_spec& out);
 
 } // namespace troupe::state

@@ -68,6 +68,24 @@ bool get_vnodes(const pb::StateSnapshot& s, vnode_map& v) {
   return true;
 }
 
+void put_deployments(const deployment_table& t, pb::StateSnapshot& s) {
+  for (auto& [name, d] : t.all())
+    s.add_deployments()->ParseFromString(encode_deployment(d));
+  s.set_deployments_version(t.version());
+}
+
+bool get_deployments(const pb::StateSnapshot& s, deployment_table& t) {
+  std::vector<deployment_spec> specs;
+  for (auto& x : s.deployments()) {
+    deployment_spec d;
+    if (!decode_deployment(x.SerializeAsString(), d))
+      return false;
+    specs.push_back(std::move(d));
+  }
+  t.restore(std::move(specs), s.deployments_version());
+  return true;
+}
+
 } // namespace
 
 apply_result state_machine::apply(const command& c, uint64_t index,
@@ -90,6 +108,14 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     members_.prune(*p, changes);
   } else if (auto* v = std::get_if<vnode_moves_cmd>(&c.body)) {
     out.ok = vnodes_.apply(*v, index);
+  } else if (auto* d = std::get_if<deploy_cmd>(&c.body)) {
+    auto res = deployments_.deploy(*d, index);
+    out.ok = res.ok;
+    out.reason = std::move(res.reason);
+  } else if (auto* u = std::get_if<undeploy_cmd>(&c.body)) {
+    auto res = deployments_.undeploy(*u, index);
+    out.ok = res.ok;
+    out.reason = std::move(res.reason);
   }
   return out;
 }
@@ -99,6 +125,7 @@ std::string state_machine::snapshot() const {
   s.set_kv(kv_.snapshot());
   put_members(members_, s);
   put_vnodes(vnodes_, s);
+  put_deployments(deployments_, s);
   return s.SerializeAsString();
 }
 
@@ -107,7 +134,8 @@ bool state_machine::restore(const std::string& bytes) {
   if (!s.ParseFromString(bytes))
     return false;
   std::vector<member_record> records;
-  if (!get_members(s, records) || !get_vnodes(s, vnodes_) || !kv_.restore(s.kv()))
+  if (!get_members(s, records) || !get_vnodes(s, vnodes_) || !get_deployments(s, deployments_)
+      || !kv_.restore(s.kv()))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   return true;

@@ -23,6 +23,7 @@ public:
   const kv_store& kv() const { return kv_; }
   const member_registry& members() const { return members_; }
   const vnode_map& vnodes() const { return vnodes_; }
+  const deployment_table& deployments() const { return deployments_; }
 
   /// Returns the whole state, for a Raft snapshot.
   std::string snapshot() const;
@@ -34,6 +35,7 @@ private:
   kv_store kv_;
   member_registry members_;
   vnode_map vnodes_;
+  deployment_table deployments_;
 };
 
 /// Returns the membership (records, version, cluster id) as bytes: how a coordinator's Raft

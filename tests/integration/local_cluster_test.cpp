@@ -229,3 +229,28 @@ CAF_TEST(a cluster of one owns every vnode) {
   CAF_REQUIRE(node.wait_up(1));
   CAF_CHECK(wait_until([&] { return spread_is(node, {64}); }, 5s));
 }
+
+CAF_TEST(ctl deploys lists and undeploys through any node) {
+  local_cluster node{"ctl", 1};
+  CAF_REQUIRE(node.wait_up(2));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  auto r = run_troupe({"ctl", connect, "deploy", "wc", "word-count", "--config", "k=v",
+                       "--routing", "round-robin"});
+  CAF_CHECK_EQUAL(r.code, 0);
+  auto again = run_troupe({"ctl", connect, "deploy", "wc", "echo"});
+  CAF_CHECK_EQUAL(again.code, 1);
+  CAF_CHECK(again.err.find("undeploy it first") != std::string::npos);
+  auto list = run_troupe({"ctl", connect, "deployments", "--json"});
+  CAF_REQUIRE_EQUAL(list.code, 0);
+  auto j = nlohmann::json::parse(list.out);
+  CAF_REQUIRE_EQUAL(j.at("deployments").size(), 1u);
+  auto& d = j.at("deployments")[0];
+  CAF_CHECK_EQUAL(d.at("name").get<std::string>(), "wc");
+  CAF_CHECK_EQUAL(d.at("type").get<std::string>(), "word-count");
+  CAF_CHECK_EQUAL(d.at("routing").get<std::string>(), "round-robin");
+  CAF_CHECK_EQUAL(d.at("config").at("k").get<std::string>(), "v");
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "wc"}).code, 0);
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "wc"}).code, 1);
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "bad name", "echo"}).code, 64);
+  CAF_CHECK_EQUAL(run_troupe({"ctl", "--connect=127.0.0.1:1", "deployments"}).code, 69);
+}

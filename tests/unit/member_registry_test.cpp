@@ -204,3 +204,50 @@ CAF_TEST(the first coordinator fixes the vnode count and another count is refuse
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(deployments_state, fixture)
+
+CAF_TEST(deployments are idempotent refuse another spec and survive a snapshot) {
+  deployment_spec d;
+  d.name = "wc";
+  d.type = "word-count";
+  d.route = routing::round_robin;
+  d.guarantee = delivery::at_least_once;
+  d.config = {{"a", "1"}};
+  CAF_CHECK(apply(command{0, 0, deploy_cmd{d}}).ok);
+  auto created = sm.deployments().find("wc")->created;
+  CAF_CHECK_EQUAL(created, index);
+  CAF_CHECK(apply(command{0, 0, deploy_cmd{d}}).ok); // the same again: nothing changes
+  CAF_CHECK_EQUAL(sm.deployments().find("wc")->created, created);
+  auto other = d;
+  other.type = "echo";
+  auto refused = apply(command{0, 0, deploy_cmd{other}});
+  CAF_CHECK(!refused.ok);
+  CAF_CHECK(refused.reason.find("undeploy it first") != std::string::npos);
+  auto bad = d;
+  bad.name = "no spaces";
+  CAF_CHECK(!apply(command{0, 0, deploy_cmd{bad}}).ok);
+  state_machine copy;
+  CAF_REQUIRE(copy.restore(sm.snapshot()));
+  CAF_REQUIRE(copy.deployments().find("wc"));
+  CAF_CHECK(copy.deployments().find("wc")->same_as(d));
+  CAF_CHECK(apply(command{0, 0, undeploy_cmd{"wc"}}).ok);
+  CAF_CHECK(!apply(command{0, 0, undeploy_cmd{"wc"}}).ok);
+  CAF_CHECK(sm.deployments().all().empty());
+}
+
+CAF_TEST(vnode moves apply only against the version they were computed from) {
+  CAF_CHECK(apply(command{0, 0, member_join_cmd{coordinator("c1", 1), "c1", 1, 5, "cid", 4}}).ok);
+  CAF_REQUIRE_EQUAL(sm.vnodes().size(), 4u);
+  auto moves = troupe::placement::rebalance(sm.vnodes().owners(), {"a", "b"});
+  CAF_CHECK(apply(command{0, 0, vnode_moves_cmd{0, moves}}).ok);
+  CAF_CHECK_EQUAL(sm.vnodes().count_of("a"), 2u);
+  CAF_CHECK_EQUAL(sm.vnodes().epochs()[0], index);
+  CAF_CHECK(!apply(command{0, 0, vnode_moves_cmd{0, moves}}).ok); // stale: computed at 0
+  state_machine copy;
+  CAF_REQUIRE(copy.restore(sm.snapshot()));
+  CAF_CHECK(copy.vnodes().owners() == sm.vnodes().owners());
+  CAF_CHECK_EQUAL(copy.vnodes().version(), sm.vnodes().version());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
