@@ -65,6 +65,29 @@ free_port() {
   exit 1
 }
 
+# measure SYSTEM ENDPOINTS FIRST_PID_SLOT START_FUNCTION: both loads, then TRIALS failovers,
+# each followed by a restart of the killed node and a wait for a full, led cluster.
+measure() {
+  local system=$1 endpoints=$2 slot=$3 start=$4
+  "$BIN/troupe_bench" ready --system "$system" --endpoints "$endpoints"
+  for k in 1 16; do
+    echo "$system: $k in flight for ${SECONDS_PER_LOAD}s"
+    "$BIN/troupe_bench" load --system "$system" --endpoints "$endpoints" --in-flight "$k" \
+      --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
+  done
+  for t in $(seq 1 "$TRIALS"); do
+    local line killed
+    line=$("$BIN/troupe_bench" failover --system "$system" --endpoints "$endpoints" \
+      --pids "${PIDS[$slot]},${PIDS[$((slot + 1))]},${PIDS[$((slot + 2))]}")
+    echo "$system failover $t: $line" && echo "$line" >>"$RESULTS"
+    killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
+    gone "${PIDS[$((slot + killed))]}"
+    "$start" "$killed"
+    "$BIN/troupe_bench" ready --system "$system" --endpoints "$endpoints"
+    sleep 1
+  done
+}
+
 # -- Troupe -----------------------------------------------------------------------------------
 T_PORTS=($(free_port) $(free_port) $(free_port))
 T_PEERS="127.0.0.1:${T_PORTS[0]},127.0.0.1:${T_PORTS[1]},127.0.0.1:${T_PORTS[2]}"
@@ -76,22 +99,7 @@ start_troupe() {
   disown "$!"
 }
 for i in 0 1 2; do start_troupe "$i"; done
-"$BIN/troupe_bench" ready --system troupe --endpoints "$T_PEERS"
-for k in 1 16; do
-  echo "troupe: $k in flight for ${SECONDS_PER_LOAD}s"
-  "$BIN/troupe_bench" load --system troupe --endpoints "$T_PEERS" --in-flight "$k" \
-    --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
-done
-for t in $(seq 1 "$TRIALS"); do
-  line=$("$BIN/troupe_bench" failover --system troupe --endpoints "$T_PEERS" \
-    --pids "${PIDS[0]},${PIDS[1]},${PIDS[2]}")
-  echo "troupe failover $t: $line" && echo "$line" >>"$RESULTS"
-  killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
-  gone "${PIDS[$killed]}"
-  start_troupe "$killed"
-  "$BIN/troupe_bench" ready --system troupe --endpoints "$T_PEERS"
-  sleep 1
-done
+measure troupe "$T_PEERS" 0 start_troupe
 for i in 0 1 2; do kill "${PIDS[$i]}"; gone "${PIDS[$i]}"; PIDS[$i]=""; done
 
 # -- etcd -------------------------------------------------------------------------------------
@@ -113,22 +121,7 @@ start_etcd() {
   disown "$!"
 }
 for i in 0 1 2; do start_etcd "$i"; done
-"$BIN/troupe_bench" ready --system etcd --endpoints "$E_ENDPOINTS"
-for k in 1 16; do
-  echo "etcd: $k in flight for ${SECONDS_PER_LOAD}s"
-  "$BIN/troupe_bench" load --system etcd --endpoints "$E_ENDPOINTS" --in-flight "$k" \
-    --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
-done
-for t in $(seq 1 "$TRIALS"); do
-  line=$("$BIN/troupe_bench" failover --system etcd --endpoints "$E_ENDPOINTS" \
-    --pids "${PIDS[3]},${PIDS[4]},${PIDS[5]}")
-  echo "etcd failover $t: $line" && echo "$line" >>"$RESULTS"
-  killed=$(echo "$line" | sed -n 's/.*"killed":\([0-9]*\).*/\1/p')
-  gone "${PIDS[$((killed + 3))]}"
-  start_etcd "$killed"
-  "$BIN/troupe_bench" ready --system etcd --endpoints "$E_ENDPOINTS"
-  sleep 1
-done
+measure etcd "$E_ENDPOINTS" 3 start_etcd
 
 echo
 echo "On $(nproc) cores, $(uname -r), etcd $(etcd --version | sed -n 's/etcd Version: //p'):"
