@@ -1,0 +1,146 @@
+// The Raft actor's state and the functions its parts share (internal to actors/raft/): the
+// actor itself (raft_actor.cpp), its links to peers and status gathering (raft_peers.cpp), its
+// reads and watches (raft_reads.cpp), and what it does as leader (raft_leader.cpp).
+#pragma once
+
+#include "actors/endpoint.hpp"
+#include "actors/logging.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
+#include "protocols/raft/raft.hpp"
+#include "protocols/supervision/backoff.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace troupe::raft_detail {
+
+namespace r = troupe::raft;
+
+using flush_atom = caf::atom_constant<caf::atom("r_flush")>;
+using peer_retry_atom = caf::atom_constant<caf::atom("r_peer")>;
+using watch_timeout_atom = caf::atom_constant<caf::atom("r_wtime")>;
+
+struct peer_link {
+  endpoint ep;
+  caf::actor handle;
+  bool connecting = false;
+  uint64_t generation = 0;
+  std::optional<supervision::backoff> backoff;
+};
+
+struct pending_read {
+  bool deployments = false;
+  bool list = false;
+  bool watch = false;
+  uint64_t after = 0;  // watch: events after this revision
+  std::string key;  // key, or prefix for list
+  size_t limit = 0;
+  caf::response_promise promise;
+};
+
+struct pending_write {
+  r::term_t term = 0;
+  bool member = false;  // a membership command: answered (ok, incarnation, reason)
+  caf::response_promise promise;
+};
+
+struct raft_actor_state {
+  raft_actor_config cfg;
+  std::unique_ptr<r::raft> node;
+  std::unique_ptr<r::raft_storage> storage;
+  state::state_machine sm;
+  r::index_t applied = 0;
+  r::index_t last_snapshot = 0;
+  std::map<r::node_id, peer_link> peers;
+  std::map<r::index_t, pending_write> writes;
+  caf::actor member_listener;                     // the node's membership server
+  uint64_t member_version_sent = 0;
+  uint64_t vnode_version_sent = 0;
+  uint64_t moves_based_on = 0;                     // leader: last rebalance proposed against
+  time_point moves_proposed_at{};
+  bool member_view_sent = false;
+  std::map<r::node_id, time_point> last_heard;    // leader: the last message from each peer
+  std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since
+  time_point last_prune_check{};
+  std::vector<caf::response_promise> stepping_down;  // leave_atom: answered on losing the lead
+  std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
+  std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
+  std::map<uint64_t, pending_read> watches;                      // parked until an event
+  uint64_t next_watch = 1;
+  uint64_t next_read = 1;
+  bool flush_scheduled = false;
+  r::role last_role = r::role::follower;
+  r::node_id last_leader = r::no_node;
+  bool failed = false;
+  bool started = false;
+  std::minstd_rand rng{1};
+  std::shared_ptr<spdlog::logger> log = logging::get("raft");
+
+  static inline const char* name = "troupe.raft";
+};
+
+using raft_actor = caf::stateful_actor<raft_actor_state>;
+
+inline caf::error failure(const char* text) {
+  return caf::make_error(caf::sec::runtime_error, std::string{text});
+}
+
+inline void schedule_flush(raft_actor* self) {
+  // One flush per mailbox drain: everything that arrived together shares one fsync.
+  if (!self->state.flush_scheduled) {
+    self->state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+// -- raft_peers.cpp ---------------------------------------------------------------------------
+
+/// Sends a Raft message to its peer, connecting first when there is no link (Raft tolerates
+/// the loss meanwhile).
+void send_raft(raft_actor* self, const r::message& m);
+
+/// Resolves peer `id` and asks it for its Raft actor; retries with backoff on failure.
+void connect_peer(raft_actor* self, r::node_id id);
+
+/// Forgets the link to peer `id` and schedules a reconnection.
+void peer_lost(raft_actor* self, r::node_id id, const std::string& why);
+
+/// This replica's status.
+raft_status own_status(raft_actor_state& st);
+
+/// Collects this replica's status and every connected peer's that answers in time.
+caf::response_promise all_status(raft_actor* self);
+
+// -- raft_reads.cpp ---------------------------------------------------------------------------
+
+/// Answers a watch if it has events (or `force`, with none); returns whether it answered.
+bool answer_watch(raft_actor* self, pending_read& w, bool force);
+
+/// Answers the parked watches that have events now.
+void serve_watches(raft_actor* self);
+
+/// Answers the reads whose read index is applied.
+void serve_reads(raft_actor* self);
+
+/// Starts a linearizable read (leader only): answered once its read index is applied.
+caf::response_promise read(raft_actor* self, pending_read rd);
+
+// -- raft_leader.cpp --------------------------------------------------------------------------
+
+/// Proposes what the leader itself decides; nobody waits for the answer.
+void propose_own(raft_actor* self, const state::command& cmd);
+
+/// Leader: declares silent coordinators lost, places the vnodes, prunes long-gone members.
+void leader_duties(raft_actor* self);
+
+} // namespace troupe::raft_detail

@@ -1,0 +1,71 @@
+#include "actors/raft/raft_actor_state.hpp"
+
+#include "actors/wall_clock.hpp"
+#include "protocols/membership/types.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+namespace troupe::raft_detail {
+
+/// Leader: proposes what the leader itself decides (a coordinator lost, members to prune);
+/// nobody waits for the answer, and a lost proposal is made again on a later tick.
+void propose_own(raft_actor* self, const state::command& cmd) {
+  if (self->state.node->propose(state::encode(cmd)).error == r::errc::none)
+    schedule_flush(self);
+}
+
+/// Leader, on every tick: declares lost the coordinators it has not heard from for
+/// peer_timeout, places the vnodes over the live workers, and prunes members gone for
+/// member_forget_after.
+void leader_duties(raft_actor* self) {
+  namespace ms = troupe::membership;
+  auto& st = self->state;
+  if (st.node->current_role() != r::role::leader)
+    return;
+  auto now = self->clock().now();
+  for (auto& [name, rec] : st.sm.members().records()) {
+    auto id = rec.raft_id;
+    if (id == 0 || id == st.cfg.raft.id || rec.holder != name || ms::is_gone(rec.info.state)
+        || st.peers.count(id) == 0)
+      continue;
+    auto heard = st.last_heard[id];
+    if (now - heard < st.cfg.peer_timeout)
+      continue;
+    auto pending = st.lost_proposed.find(id);
+    if (pending != st.lost_proposed.end() && now - pending->second < 2 * st.cfg.peer_timeout)
+      continue;
+    st.lost_proposed[id] = now;
+    auto silent = std::chrono::duration_cast<milliseconds>(now - heard).count();
+    st.log->info("coordinator {} (replica {}) silent for {} ms: proposing it lost", name, id,
+                 silent);
+    propose_own(self, state::command{0, 0,
+                                     state::holder_lost_cmd{id,
+                                                            "its Raft replica was silent for "
+                                                              + std::to_string(silent) + " ms",
+                                                            wall_clock_ms()}});
+  }
+  // Place the vnodes over the live workers (up or suspect: a suspect may recover).
+  auto& vm = st.sm.vnodes();
+  if (vm.size() > 0) {
+    std::vector<std::string> live;
+    for (auto& [name, rec] : st.sm.members().records())
+      if (rec.info.roles.worker
+          && (rec.info.state == ms::member_state::up || rec.info.state == ms::member_state::suspect))
+        live.push_back(name);
+    auto moves = placement::rebalance(vm.owners(), live);
+    bool waiting = st.moves_based_on == vm.version() && now - st.moves_proposed_at < std::chrono::seconds(1);
+    if (!moves.empty() && !waiting) {
+      st.moves_based_on = vm.version();
+      st.moves_proposed_at = now;
+      propose_own(self, state::command{0, 0, state::vnode_moves_cmd{vm.version(), std::move(moves)}});
+    }
+  }
+  if (now - st.last_prune_check >= std::chrono::seconds(10)) {
+    st.last_prune_check = now;
+    auto before = wall_clock_ms() - st.cfg.member_forget_after.count();
+    if (st.sm.members().has_gone_before(before))
+      propose_own(self, state::command{0, 0, state::member_prune_cmd{before}});
+  }
+}
+
+} // namespace troupe::raft_detail
