@@ -1,5 +1,6 @@
 #include "actors/wire.hpp"
 
+#include "actors/api/event.hpp"
 #include "actors/raft/raft_actor.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -11,6 +12,7 @@ namespace troupe {
 
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<frame>("troupe.frame");
+  cfg.add_message_type<event>("troupe.event");
   cfg.add_message_type<raft_frame>("troupe.raft_frame");
   cfg.add_message_type<raft_status>("troupe.raft_status");
   cfg.add_message_type<std::vector<raft_status>>("std::vector<troupe.raft_status>");

@@ -1,0 +1,29 @@
+#include "actors/api/actor_types.hpp"
+
+#include "protocols/cluster_state/deployments.hpp"
+
+namespace troupe {
+
+bool actor_types::add_factory(const std::string& name, factory f) {
+  state::deployment_spec probe;
+  probe.name = "probe";
+  probe.type = name;
+  if (!state::check_spec(probe).empty() || !f)
+    return false;
+  return types_.emplace(name, std::move(f)).second;
+}
+
+caf::actor actor_types::spawn(const std::string& name, caf::actor_system& sys,
+                              const context& ctx) const {
+  auto it = types_.find(name);
+  return it == types_.end() ? caf::actor{} : it->second(sys, ctx);
+}
+
+std::vector<std::string> actor_types::names() const {
+  std::vector<std::string> out;
+  for (auto& [name, f] : types_)
+    out.push_back(name);
+  return out;
+}
+
+} // namespace troupe

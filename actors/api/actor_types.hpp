@@ -1,0 +1,43 @@
+// The actor types a node can deploy, by name: `types.add("word-count", word_count)` where
+// word_count is any function CAF can spawn with a troupe::context argument, e.g.
+//   caf::behavior word_count(caf::stateful_actor<wc_state>* self, troupe::context ctx);
+#pragma once
+
+#include "actors/api/event.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+class actor_types {
+public:
+  using factory = std::function<caf::actor(caf::actor_system&, const context&)>;
+
+  /// Registers `fn` (a function-based CAF actor taking a context) under `name`; false when the
+  /// name is taken or not a valid name.
+  template <class F>
+  bool add(const std::string& name, F fn) {
+    return add_factory(name, [fn](caf::actor_system& sys, const context& ctx) {
+      return sys.spawn(fn, ctx);
+    });
+  }
+
+  bool add_factory(const std::string& name, factory f);
+
+  /// Spawns an instance of `name`; an invalid handle when no such type is registered.
+  caf::actor spawn(const std::string& name, caf::actor_system& sys, const context& ctx) const;
+
+  bool has(const std::string& name) const { return types_.count(name) > 0; }
+  std::vector<std::string> names() const;
+
+private:
+  std::map<std::string, factory> types_;
+};
+
+} // namespace troupe

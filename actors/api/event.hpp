@@ -1,0 +1,47 @@
+// What a deployed actor sees (the public API for user actors): the events it handles and the
+// context it was started with. A deployed actor is an ordinary CAF actor that handles
+//   troupe::event                  -> std::string   its reply (`troupe ctl request` prints it)
+// and may handle, to keep its state when its vnode moves to another worker,
+//   (troupe::snapshot_atom)        -> std::string   its state as bytes
+//   (troupe::restore_atom, bytes)                   the state a snapshot returned
+// plus any message type the user registers with CAF.
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace troupe {
+
+struct event {
+  std::string key;
+  std::string payload;
+  std::map<std::string, std::string> headers;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("troupe.event"), x.key, x.payload, x.headers);
+}
+
+/// Where a deployed actor runs and how it was configured.
+struct context {
+  std::string deployment;
+  uint32_t vnode = 0;
+  std::map<std::string, std::string> config;  // `troupe ctl deploy --config k=v`
+  std::string data_dir;                       // this worker's data folder
+
+  /// Returns config[key], or `fallback` when it is not set.
+  std::string get(const std::string& key, const std::string& fallback = {}) const {
+    auto it = config.find(key);
+    return it == config.end() ? fallback : it->second;
+  }
+};
+
+using snapshot_atom = caf::atom_constant<caf::atom("t_snapsht")>;
+using restore_atom = caf::atom_constant<caf::atom("t_restore")>;
+
+} // namespace troupe

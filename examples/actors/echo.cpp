@@ -1,0 +1,20 @@
+#include "examples/actors/examples.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+namespace troupe::examples {
+
+caf::behavior echo(caf::event_based_actor*, context) {
+  return {
+    [](const event& ev) { return ev.payload; },
+  };
+}
+
+void register_examples(actor_types& types) {
+  types.add("echo", echo);
+  types.add("word-count", word_count);
+  types.add("recorder", recorder);
+  types.add("rate-limiter", rate_limiter);
+}
+
+} // namespace troupe::examples

@@ -1,0 +1,27 @@
+// The example actor types the stock `troupe` binary registers: echo, word-count, recorder and
+// rate-limiter. Each is an ordinary CAF actor written against actors/api/event.hpp.
+#pragma once
+
+#include "actors/api/actor_types.hpp"
+
+namespace troupe::examples {
+
+/// Replies with the event's payload.
+caf::behavior echo(caf::event_based_actor* self, context ctx);
+
+/// Counts the events of each key and replies with the key's count as decimal text; an event
+/// with an empty payload only asks for the count. Keeps its counts across vnode moves.
+caf::behavior word_count(caf::event_based_actor* self, context ctx);
+
+/// Appends `<key>\t<payload>` to recorder-<deployment>.log in its worker's data dir, flushed
+/// before it replies "ok".
+caf::behavior recorder(caf::event_based_actor* self, context ctx);
+
+/// The Tremor RFC's distributed throttling: at most `limit` events per key in each window of
+/// `window-ms` (config; 10 per 1000 ms by default); replies "allowed" or "throttled".
+caf::behavior rate_limiter(caf::event_based_actor* self, context ctx);
+
+/// Registers the four under their names.
+void register_examples(actor_types& types);
+
+} // namespace troupe::examples
