@@ -3,6 +3,7 @@
 #include "actors/kv_relay.hpp"
 #include "actors/logging.hpp"
 #include "actors/reply.hpp"
+#include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "protocols/membership/codec.hpp"
@@ -314,6 +315,11 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       }
       if (std::holds_alternative<ms::status_request>(msg.body))
         return answer_status(self);
+      if (auto* w = std::get_if<ms::workload>(&msg.body)) {
+        if (st.cfg.host)
+          self->send(st.cfg.host, workload_atom::value, w->version, std::move(w->state));
+        return;
+      }
       ++st.bad_frames;
       st.log->warn("rejected a frame: unexpected message type for a worker");
       reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));

@@ -27,6 +27,7 @@ struct membership_agent_config {
   membership::member self;                  // address holds the bind host
   std::vector<endpoint> coordinators;
   uint32_t vnodes = 64;                     // this node's --vnodes, checked by the cluster
+  caf::actor host;                          // the vnode host: gets the pushed workload
   // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
   // middleman actor in production, a stand-in in deterministic tests (the transport seam).
   caf::actor resolver;

@@ -5,6 +5,7 @@
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/reply.hpp"
+#include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -41,6 +42,9 @@ struct server_state {
   // The replicated membership, as this coordinator's replica last applied it.
   state::member_registry registry;
   state::vnode_map vnodes;
+  std::string workload;             // the last cluster view as bytes, pushed to workers
+  uint64_t workload_pushed = 0;     // vnode and deployment versions last pushed, combined
+  uint64_t workload_version = 0;
   uint64_t broadcast_version = 0;
   bool broadcast_once = false;
   // Local failure detection's last word on each member, to propose with its state.
@@ -87,6 +91,19 @@ void broadcast_if_changed(server_actor* self) {
   st.broadcast_once = true;
   st.broadcast_version = st.registry.version();
   frame f{ms::encode(current_view(st))};
+  for (auto& kv : st.links)
+    self->send(kv.second.handle, f);
+}
+
+/// Pushes the workload (vnode map, deployments) to every joined member when it changed.
+void push_workload_if_changed(server_actor* self) {
+  auto& st = self->state;
+  if (st.workload.empty() || st.workload_pushed == st.workload_version)
+    return;
+  st.workload_pushed = st.workload_version;
+  if (st.cfg.local_host)
+    self->send(st.cfg.local_host, workload_atom::value, st.workload_version, st.workload);
+  frame f{ms::encode(ms::workload{st.workload_version, st.workload})};
   for (auto& kv : st.links)
     self->send(kv.second.handle, f);
 }
@@ -288,6 +305,9 @@ void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
             rp.deliver(frame{ms::encode(ms::join_accepted{current_view(st).cluster_id, inc})});
             // The view may have been pushed before this link existed.
             self->send(sender, frame{ms::encode(current_view(st))});
+            if (!st.workload.empty())
+              self->send(sender,
+                         frame{ms::encode(ms::workload{st.workload_version, st.workload})});
           });
 }
 
@@ -404,23 +424,25 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     },
     [self](member_view_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
-      state::member_registry decoded;
-      state::vnode_map vnodes;
-      if (!state::decode_members(bytes, decoded, vnodes) || decoded.version() != version) {
+      state::cluster_view view;
+      if (!state::decode_view(bytes, view) || view.members.version() != version) {
         st.log->error("the Raft replica sent membership records that do not decode");
         return;
       }
-      if (!decoded.cluster_id().empty() && decoded.cluster_id() != st.registry.cluster_id()
-          && decoded.cluster_id() != st.cfg.cluster_id)
-        st.log->info("the cluster's id is {} (this coordinator proposed {})",
-                     decoded.cluster_id(), st.cfg.cluster_id);
-      st.registry = std::move(decoded);
-      auto vnodes_changed = vnodes.version() != st.vnodes.version();
-      st.vnodes = std::move(vnodes);
+      auto& cid = view.members.cluster_id();
+      if (!cid.empty() && cid != st.registry.cluster_id() && cid != st.cfg.cluster_id)
+        st.log->info("the cluster's id is {} (this coordinator proposed {})", cid,
+                     st.cfg.cluster_id);
+      auto vnodes_changed = view.vnodes.version() != st.vnodes.version();
+      st.registry = std::move(view.members);
+      st.vnodes = std::move(view.vnodes);
+      st.workload = bytes;
+      st.workload_version = st.vnodes.version() + view.deployments.version();
       if (vnodes_changed)
         st.broadcast_once = false; // push the new counts even if the membership is the same
       reconcile(self);
       broadcast_if_changed(self);
+      push_workload_if_changed(self);
     },
     [self](const frame& f) {
       auto& st = self->state;

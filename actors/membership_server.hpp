@@ -42,6 +42,7 @@ struct membership_server_config {
   duration tick_interval = milliseconds(50);
   caf::actor raft;      // this coordinator's Raft replica: holds the membership, serves KV
   uint64_t raft_id = 0; // its replica id
+  caf::actor local_host;  // a node that is also a worker: its vnode host gets the workload
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
   uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
   // Called when the cluster state refuses this coordinator (its configuration does not match

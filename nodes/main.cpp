@@ -1,30 +1,9 @@
-// The troupe binary: every node and every client command.
-#include "nodes/cli.hpp"
-#include "nodes/ctl_client.hpp"
-#include "nodes/exit_codes.hpp"
-#include "nodes/kv_client.hpp"
-#include "nodes/node_runner.hpp"
-#include "nodes/status_client.hpp"
-
-#include <exception>
-#include <iostream>
+// The stock troupe binary: every node and every client command, with the example actor types.
+#include "examples/actors/examples.hpp"
+#include "nodes/troupe_node.hpp"
 
 int main(int argc, char** argv) {
-  using namespace troupe;
-  try {
-    std::vector<std::string> args(argv, argv + argc);
-    auto cmd = parse_command_line(args, std::cout, std::cerr);
-    if (auto* r = std::get_if<run_command>(&cmd))
-      return run_node(r->cfg);
-    if (auto* s = std::get_if<status_command>(&cmd))
-      return run_status(*s);
-    if (auto* k = std::get_if<kv_command>(&cmd))
-      return run_kv(*k);
-    if (auto* c = std::get_if<ctl_command>(&cmd))
-      return run_ctl(*c);
-    return std::get<exit_now>(cmd).code;
-  } catch (const std::exception& e) {
-    std::cerr << "troupe: fatal: " << e.what() << "\n";
-    return exit_code::failure;
-  }
+  troupe::node node{argc, argv};
+  troupe::examples::register_examples(node.types());
+  return node.run();
 }

@@ -4,6 +4,7 @@
 #include "actors/logging.hpp"
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
+#include "actors/vnode_host.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
@@ -85,7 +86,7 @@ std::string self_exe() {
 
 } // namespace
 
-int run_node(const node_config& cfg) {
+int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   // Block the stop signals before any thread exists so that every thread inherits the mask and
   // the main thread alone receives them, synchronously, in sigtimedwait below.
   sigset_t stop_signals;
@@ -167,6 +168,10 @@ int run_node(const node_config& cfg) {
                        ? cfg.instance_prefix + "-" + std::to_string(cfg.worker_id)
                        : cluster_id.empty() ? cfg.name : cluster_id + "-" + cfg.name;
 
+  // A node with the worker role hosts vnodes: one instance per deployment and owned vnode.
+  caf::actor host;
+  if (worker)
+    host = spawn_vnode_host(sys, vnode_host_config{cfg.name, cfg.data_dir, types});
   caf::actor main_actor;
   caf::actor raft_actor;
   if (coordinator) {
@@ -188,6 +193,7 @@ int run_node(const node_config& cfg) {
     membership_server_config mc;
     mc.raft = raft_actor;
     mc.raft_id = rc.raft.id;
+    mc.local_host = host;
     mc.vnodes = cfg.vnodes;
     mc.on_fatal = [&stop](const std::string& reason) {
       stop.request(exit_code::config, "refused by the cluster: " + reason);
@@ -217,6 +223,7 @@ int run_node(const node_config& cfg) {
       // Reparenting is how a child learns its parent died, whatever killed it (even SIGKILL).
       ac.is_orphaned = [parent] { return getppid() != parent; };
     }
+    ac.host = host;
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
 
@@ -224,6 +231,8 @@ int run_node(const node_config& cfg) {
     caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown);
     if (raft_actor)
       caf::anon_send_exit(raft_actor, caf::exit_reason::user_shutdown);
+    if (host)
+      caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
   };
 
   auto published = sys.middleman().publish(main_actor, cfg.cluster_port, cfg.bind.c_str(), true);

@@ -3,10 +3,14 @@
 // it down in the reverse order. Returns the process exit code.
 #pragma once
 
+#include "actors/api/actor_types.hpp"
 #include "nodes/node_config.hpp"
+
+#include <memory>
 
 namespace troupe {
 
-int run_node(const node_config& cfg);
+/// Runs a node; a node with the worker role runs deployments of the actor types in `types`.
+int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types);
 
 } // namespace troupe

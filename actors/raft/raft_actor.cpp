@@ -68,20 +68,23 @@ void log_vnode_moves(raft_actor_state& st, const state::vnode_moves_cmd& c) {
                c.moves.size(), spread);
 }
 
-/// Hands the membership to the node's membership server whenever it changed.
+/// Hands the cluster view to the node's membership server whenever it changed.
 void publish_members(raft_actor* self) {
   auto& st = self->state;
   if (!st.member_listener)
     return;
   auto v = st.sm.members().version();
   auto vv = st.sm.vnodes().version();
-  if (st.member_view_sent && v == st.member_version_sent && vv == st.vnode_version_sent)
+  auto dv = st.sm.deployments().version();
+  if (st.member_view_sent && v == st.member_version_sent && vv == st.vnode_version_sent
+      && dv == st.deployments_version_sent)
     return;
   st.member_view_sent = true;
   st.member_version_sent = v;
   st.vnode_version_sent = vv;
+  st.deployments_version_sent = dv;
   self->send(st.member_listener, member_view_atom::value, v,
-             state::encode_members(st.sm.members(), st.sm.vnodes()));
+             state::encode_view(st.sm));
 }
 
 void apply(raft_actor* self, const r::entry& e) {

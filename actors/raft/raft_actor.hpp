@@ -28,7 +28,8 @@
 //       to its most up-to-date connected follower and answers once it is no longer leader
 //       (true) or after two election timeouts (false)
 //   (member_listen_atom, actor)    the actor receives (member_view_atom, version, bytes) with
-//       the membership records (state::encode_members) now and after every change
+//       the cluster view (state::encode_view: membership, vnode map, deployments) now and
+//       after every change
 //
 // On the leader it also watches the other coordinators: one not heard from for peer_timeout
 // is proposed lost (holder_lost), which marks it and the members it holds down; members gone

@@ -66,6 +66,7 @@ struct raft_actor_state {
   caf::actor member_listener;                     // the node's membership server
   uint64_t member_version_sent = 0;
   uint64_t vnode_version_sent = 0;
+  uint64_t deployments_version_sent = 0;
   uint64_t moves_based_on = 0;                     // leader: last rebalance proposed against
   time_point moves_proposed_at{};
   bool member_view_sent = false;

@@ -141,19 +141,21 @@ bool state_machine::restore(const std::string& bytes) {
   return true;
 }
 
-std::string encode_members(const member_registry& r, const vnode_map& v) {
+std::string encode_view(const state_machine& sm) {
   pb::StateSnapshot s;
-  put_members(r, s);
-  put_vnodes(v, s);
+  put_members(sm.members(), s);
+  put_vnodes(sm.vnodes(), s);
+  put_deployments(sm.deployments(), s);
   return s.SerializeAsString();
 }
 
-bool decode_members(const std::string& bytes, member_registry& out, vnode_map& v) {
+bool decode_view(const std::string& bytes, cluster_view& out) {
   pb::StateSnapshot s;
   std::vector<member_record> records;
-  if (!s.ParseFromString(bytes) || !get_members(s, records) || !get_vnodes(s, v))
+  if (!s.ParseFromString(bytes) || !get_members(s, records) || !get_vnodes(s, out.vnodes)
+      || !get_deployments(s, out.deployments))
     return false;
-  out.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
+  out.members.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   return true;
 }
 

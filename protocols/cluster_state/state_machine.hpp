@@ -38,11 +38,19 @@ private:
   deployment_table deployments_;
 };
 
-/// Returns the membership (records, version, cluster id) as bytes: how a coordinator's Raft
-/// replica hands it to the node's membership server.
-std::string encode_members(const member_registry& r, const vnode_map& v);
+/// What nodes need of the cluster state beyond the KV namespace: the membership, the vnode
+/// map and the deployments. A coordinator's Raft replica hands it to the node's membership
+/// server, which pushes it on to the workers.
+struct cluster_view {
+  member_registry members;
+  vnode_map vnodes;
+  deployment_table deployments;
+};
 
-/// Decodes what encode_members returns; false when malformed.
-bool decode_members(const std::string& bytes, member_registry& out, vnode_map& v);
+/// Returns the cluster view of `sm` as bytes.
+std::string encode_view(const state_machine& sm);
+
+/// Decodes what encode_view returns; false when malformed.
+bool decode_view(const std::string& bytes, cluster_view& out);
 
 } // namespace troupe::state

@@ -92,6 +92,10 @@ struct encoder {
   }
   void operator()(const view& x) { to_pb(x, *env.mutable_view()); }
   void operator()(const status_request&) { env.mutable_status_request(); }
+  void operator()(const workload& x) {
+    env.mutable_workload()->set_version(x.version);
+    env.mutable_workload()->set_state(x.state);
+  }
   void operator()(const status_reply& x) {
     auto* p = env.mutable_status_reply();
     to_pb(x.members, *p->mutable_view());
@@ -274,6 +278,9 @@ codec_errc decode(std::string_view bytes, decoded& out) {
       out.body = std::move(x);
       break;
     }
+    case pb::Envelope::kWorkload:
+      out.body = workload{env.workload().version(), env.workload().state()};
+      break;
     case pb::Envelope::BODY_NOT_SET:
       return codec_errc::missing_body;
   }

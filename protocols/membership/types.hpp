@@ -113,7 +113,12 @@ struct status_reply {
   uint64_t bad_frames = 0;
 };
 
+struct workload {
+  uint64_t version = 0;
+  std::string state;  // an encoded cluster view (protocols/cluster_state/state_machine.hpp)
+};
+
 using message = std::variant<join_request, join_accepted, join_rejected, heartbeat,
-                             heartbeat_ack, leave, view, status_request, status_reply>;
+                             heartbeat_ack, leave, view, status_request, status_reply, workload>;
 
 } // namespace troupe::membership

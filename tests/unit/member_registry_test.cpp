@@ -179,10 +179,9 @@ CAF_TEST(a snapshot restores the membership with the KV store) {
   CAF_CHECK_EQUAL(other.members().find("a")->holder, "c1");
   CAF_CHECK_EQUAL(other.kv().get("k")->value, "v");
   CAF_CHECK_EQUAL(other.snapshot(), sm.snapshot());
-  member_registry copy;
-  vnode_map vcopy;
-  CAF_REQUIRE(decode_members(encode_members(sm.members(), sm.vnodes()), copy, vcopy));
-  CAF_CHECK_EQUAL(copy.view().members.size(), 2u);
+  cluster_view copy;
+  CAF_REQUIRE(decode_view(encode_view(sm), copy));
+  CAF_CHECK_EQUAL(copy.members.view().members.size(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

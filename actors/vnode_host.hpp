@@ -1,0 +1,40 @@
+// The vnode host of a worker: runs one instance of every deployment on each vnode this worker
+// owns, and delivers events to them. It follows the workload its coordinator pushes (the vnode
+// map and the deployments, see protocols/cluster_state): instances start when a vnode arrives
+// or a deployment is added, and stop when the vnode leaves or the deployment is removed. An
+// instance that dies is started again after restart_delay.
+//
+// Messages:
+//   (workload_atom, version, bytes)                  a new cluster view (state::encode_view)
+//   (deliver_atom, deployment, vnode, event)  -> string   the instance's reply; an error when
+//                                                    this worker does not serve that vnode
+//   (instances_atom) -> vector<string>               "deployment/vnode/state" per instance
+//   (instances_atom, deployment, vnode) -> actor     that instance (invalid when none)
+#pragma once
+
+#include "actors/api/actor_types.hpp"
+#include "protocols/clock.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+using workload_atom = caf::atom_constant<caf::atom("workload")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using instances_atom = caf::atom_constant<caf::atom("instances")>;
+
+struct vnode_host_config {
+  std::string node_name;  // this worker's member name: the owner name in the vnode map
+  std::string data_dir;
+  std::shared_ptr<const actor_types> types;
+  duration restart_delay = milliseconds(500);
+};
+
+caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg);
+
+} // namespace troupe

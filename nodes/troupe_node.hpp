@@ -1,0 +1,44 @@
+// The entry point of a Troupe binary, stock or custom: register actor types, then run the
+// command line (`run`, `status`, `kv`, `ctl`) exactly as the stock `troupe` does.
+//
+//   int main(int argc, char** argv) {
+//     troupe::node node{argc, argv};
+//     node.add_actor_type("word-count", word_count);  // caf::behavior word_count(..., troupe::context)
+//     return node.run();
+//   }
+#pragma once
+
+#include "actors/api/actor_types.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+class node {
+public:
+  node(int argc, char** argv);
+
+  /// Registers a function-based CAF actor taking a troupe::context as actor type `name`.
+  /// Throws std::invalid_argument when the name is taken or not a valid name.
+  template <class F>
+  node& add_actor_type(const std::string& name, F fn) {
+    if (!types_->add(name, fn))
+      throw std::invalid_argument("troupe: actor type '" + name
+                                  + "' is already registered or not a valid name");
+    return *this;
+  }
+
+  actor_types& types() { return *types_; }
+
+  /// Runs the command line; returns the process exit code.
+  int run();
+
+private:
+  std::vector<std::string> args_;
+  std::shared_ptr<actor_types> types_;
+};
+
+} // namespace troupe

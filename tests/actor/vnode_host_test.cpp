@@ -1,0 +1,149 @@
+// The vnode host follows the workload a coordinator pushes: instances per owned vnode and
+// deployment, delivery to them, restarts of an instance that dies.
+#define CAF_SUITE vnode_host
+#include <caf/test/unit_test.hpp>
+#define FAIL(msg) CAF_FAIL(msg)
+#include <caf/test/dsl.hpp>
+
+#include "actors/vnode_host.hpp"
+#include "actors/wire.hpp"
+#include "examples/actors/examples.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
+
+using namespace troupe;
+namespace st = troupe::state;
+
+namespace {
+
+struct config : caf::actor_system_config {
+  config() {
+    register_types(*this);
+  }
+};
+
+struct fixture : test_coordinator_fixture<config> {
+  st::state_machine sm;
+  uint64_t index = 0;
+  caf::actor hostw1;
+
+  fixture() {
+    auto types = std::make_shared<actor_types>();
+    examples::register_examples(*types);
+    hostw1 = spawn_vnode_host(sys, vnode_host_config{"w1", "", types, std::chrono::milliseconds(100)});
+    membership::member c;
+    c.name = "c1";
+    c.address = "127.0.0.1:1";
+    c.roles = {true, false};
+    apply(st::member_join_cmd{c, "c1", 1, 0, "cid", 4});
+    apply(st::vnode_moves_cmd{0, placement::rebalance(sm.vnodes().owners(), {"w1", "w2"})});
+  }
+
+  ~fixture() {
+    anon_send_exit(hostw1, caf::exit_reason::kill);
+    run();
+  }
+
+  template <class Cmd>
+  void apply(Cmd c) {
+    std::vector<st::member_change> changes;
+    CAF_REQUIRE(sm.apply(st::command{0, 0, std::move(c)}, ++index, changes).ok);
+  }
+
+  void push() {
+    self->send(hostw1, workload_atom::value, index, st::encode_view(sm));
+    run();
+  }
+
+  std::vector<std::string> instances() {
+    auto hdl = self->request(hostw1, caf::infinite, instances_atom::value);
+    run();
+    std::vector<std::string> out;
+    hdl.receive([&](const std::vector<std::string>& xs) { out = xs; },
+                [&](const caf::error& e) { CAF_FAIL(sys.render(e)); });
+    return out;
+  }
+
+  std::string deliver(const std::string& dep, uint32_t vnode, const std::string& key,
+                      const std::string& payload) {
+    auto hdl = self->request(hostw1, caf::infinite, deliver_atom::value, dep, vnode,
+                             event{key, payload, {}});
+    run();
+    std::string out;
+    hdl.receive([&](const std::string& s) { out = s; },
+                [&](const caf::error& e) { out = "error: " + sys.render(e); });
+    return out;
+  }
+
+  uint32_t owned_vnode(const std::string& who) {
+    auto& o = sm.vnodes().owners();
+    for (uint32_t v = 0; v < o.size(); ++v)
+      if (o[v] == who)
+        return v;
+    CAF_FAIL("no vnode for " << who);
+    return 0;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(vnode_host_tests, fixture)
+
+CAF_TEST(one instance per owned vnode and deployment) {
+  st::deployment_spec d;
+  d.name = "wc";
+  d.type = "word-count";
+  apply(st::deploy_cmd{d});
+  push();
+  CAF_CHECK_EQUAL(instances().size(), 2u); // w1 owns 2 of the 4 vnodes
+  auto mine = owned_vnode("w1");
+  CAF_CHECK_EQUAL(deliver("wc", mine, "k", "x"), "1");
+  CAF_CHECK_EQUAL(deliver("wc", mine, "k", "y"), "2");
+  auto theirs = owned_vnode("w2");
+  CAF_CHECK(deliver("wc", theirs, "k", "x").find("not served by w1") != std::string::npos);
+  apply(st::undeploy_cmd{"wc"});
+  push();
+  CAF_CHECK(instances().empty());
+}
+
+CAF_TEST(a vnode that moves away stops its instances and an unknown type starts none) {
+  st::deployment_spec d;
+  d.name = "e";
+  d.type = "echo";
+  apply(st::deploy_cmd{d});
+  st::deployment_spec u;
+  u.name = "u";
+  u.type = "no-such-type";
+  apply(st::deploy_cmd{u});
+  push();
+  CAF_CHECK_EQUAL(instances().size(), 2u);
+  apply(st::vnode_moves_cmd{sm.vnodes().version(), placement::rebalance(sm.vnodes().owners(), {"w2"})});
+  push();
+  CAF_CHECK(instances().empty());
+}
+
+CAF_TEST(an instance that dies is started again) {
+  st::deployment_spec d;
+  d.name = "e";
+  d.type = "echo";
+  apply(st::deploy_cmd{d});
+  push();
+  CAF_REQUIRE_EQUAL(instances().size(), 2u);
+  auto mine = owned_vnode("w1");
+  auto hdl = self->request(hostw1, caf::infinite, instances_atom::value, std::string{"e"}, mine);
+  run();
+  caf::actor victim;
+  hdl.receive([&](caf::actor& a) { victim = a; }, [&](const caf::error& e) { CAF_FAIL(sys.render(e)); });
+  CAF_REQUIRE(victim);
+  anon_send_exit(victim, caf::exit_reason::kill);
+  consume_messages(); // no time passes: the host has seen it die, not yet restarted it
+  auto q = self->request(hostw1, caf::infinite, instances_atom::value);
+  consume_messages();
+  q.receive([&](const std::vector<std::string>& xs) { CAF_CHECK_EQUAL(xs.size(), 1u); },
+            [&](const caf::error& e) { CAF_FAIL(sys.render(e)); });
+  advance_time(std::chrono::milliseconds(100)); // the restart delay
+  consume_messages();
+  CAF_CHECK_EQUAL(instances().size(), 2u);
+  CAF_CHECK_EQUAL(deliver("e", mine, "k", "back"), "back");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
