@@ -2,6 +2,7 @@
 
 #include "actors/kv_relay.hpp"
 #include "actors/logging.hpp"
+#include "actors/event_relay.hpp"
 #include "actors/reply.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
@@ -316,6 +317,8 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (std::holds_alternative<ms::status_request>(msg.body))
         return answer_status(self);
       if (auto* w = std::get_if<ms::workload>(&msg.body)) {
+        if (st.cfg.router)
+          self->send(st.cfg.router, workload_atom::value, w->version, w->state);
         if (st.cfg.host)
           self->send(st.cfg.host, workload_atom::value, w->version, std::move(w->state));
         return;
@@ -349,13 +352,15 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
           });
       return rp;
     },
-  }.or_else(kv_relay_handler(
+  }
+    .or_else(kv_relay_handler(
       self,
       [self]() -> caf::actor {
         auto& st = self->state;
         return st.state == link_state::up ? st.coordinator : caf::actor{};
       },
-      std::chrono::milliseconds(10000), "this worker is not connected to a coordinator"));
+      std::chrono::milliseconds(10000), "this worker is not connected to a coordinator"))
+    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.host));
 }
 
 } // namespace

@@ -28,6 +28,7 @@ struct membership_agent_config {
   std::vector<endpoint> coordinators;
   uint32_t vnodes = 64;                     // this node's --vnodes, checked by the cluster
   caf::actor host;                          // the vnode host: gets the pushed workload
+  caf::actor router;                        // this node's router: gets it too
   // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
   // middleman actor in production, a stand-in in deterministic tests (the transport seam).
   caf::actor resolver;

@@ -1,6 +1,7 @@
 #include "actors/membership_server.hpp"
 
 #include "actors/endpoint.hpp"
+#include "actors/event_relay.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -103,6 +104,8 @@ void push_workload_if_changed(server_actor* self) {
   st.workload_pushed = st.workload_version;
   if (st.cfg.local_host)
     self->send(st.cfg.local_host, workload_atom::value, st.workload_version, st.workload);
+  if (st.cfg.router)
+    self->send(st.cfg.router, workload_atom::value, st.workload_version, st.workload);
   frame f{ms::encode(ms::workload{st.workload_version, st.workload})};
   for (auto& kv : st.links)
     self->send(kv.second.handle, f);
@@ -466,9 +469,11 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       return reject(self, "unexpected message type for a coordinator");
     },
     [self](peer_hello_atom) -> caf::actor { return self->state.cfg.raft; },
-  }.or_else(kv_relay_handler(
+  }
+    .or_else(kv_relay_handler(
       self, [self] { return self->state.cfg.raft; }, std::chrono::milliseconds(10000),
-      "this coordinator runs no Raft replica"));
+      "this coordinator runs no Raft replica"))
+    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.local_host));
 }
 
 } // namespace

@@ -43,6 +43,7 @@ struct membership_server_config {
   caf::actor raft;      // this coordinator's Raft replica: holds the membership, serves KV
   uint64_t raft_id = 0; // its replica id
   caf::actor local_host;  // a node that is also a worker: its vnode host gets the workload
+  caf::actor router;      // this node's router: gets the cluster view, routes client events
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
   uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
   // Called when the cluster state refuses this coordinator (its configuration does not match

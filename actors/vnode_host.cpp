@@ -1,6 +1,7 @@
 #include "actors/vnode_host.hpp"
 
 #include "actors/logging.hpp"
+#include "actors/router.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
 #include <caf/actor_system.hpp>
@@ -8,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -135,6 +137,21 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
                                "vnode " + std::to_string(vnode) + " of " + deployment
                                  + " is not served by " + st.cfg.node_name);
       return self->delegate(it->second.handle, std::move(ev));
+    },
+    [self](deliver_batch_atom, const std::string& deployment, std::vector<uint32_t>& vnodes,
+           std::vector<std::string>& keys, std::vector<std::string>& payloads) {
+      auto& st = self->state;
+      uint64_t accepted = 0;
+      auto n = std::min({vnodes.size(), keys.size(), payloads.size()});
+      for (size_t i = 0; i < n; ++i) {
+        auto it = st.instances.find({deployment, vnodes[i]});
+        if (it == st.instances.end())
+          continue;
+        // Anonymous: the instance's reply has nowhere to go, as the sender asked.
+        caf::anon_send(it->second.handle, event{std::move(keys[i]), std::move(payloads[i]), {}});
+        ++accepted;
+      }
+      return accepted;
     },
     [self](instances_atom, const std::string& deployment, uint32_t vnode) {
       auto it = self->state.instances.find({deployment, vnode});

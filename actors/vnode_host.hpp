@@ -8,6 +8,8 @@
 //   (workload_atom, version, bytes)                  a new cluster view (state::encode_view)
 //   (deliver_atom, deployment, vnode, event)  -> string   the instance's reply; an error when
 //                                                    this worker does not serve that vnode
+//   (deliver_batch_atom, deployment, vnodes, keys, payloads) -> uint64   events handed to
+//                                                    their instances, in order (fire and forget)
 //   (instances_atom) -> vector<string>               "deployment/vnode/state" per instance
 //   (instances_atom, deployment, vnode) -> actor     that instance (invalid when none)
 #pragma once

@@ -18,6 +18,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<raft_status>>("std::vector<troupe.raft_status>");
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
+  cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
 }
 
 } // namespace troupe

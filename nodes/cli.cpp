@@ -453,7 +453,19 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* ctl_undeploy = ctl->add_subcommand("undeploy", "stop and remove deployment NAME");
   ctl_undeploy->add_option("name", cc.name, "the deployment's name")->required();
   auto* ctl_list = ctl->add_subcommand("deployments", "list the deployments");
-  for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list})
+  auto* ctl_send = ctl->add_subcommand(
+    "send", "send an event to deployment NAME (routed by KEY), or one per stdin line");
+  ctl_send->add_option("name", cc.name, "the deployment")->required();
+  ctl_send->add_option("key", cc.key, "the event's key");
+  ctl_send->add_option("payload", cc.payload, "the event's payload");
+  ctl_send->add_flag("--stdin", cc.from_stdin,
+                     "read events from stdin, one per line: KEY<tab>PAYLOAD (batched)");
+  auto* ctl_request = ctl->add_subcommand(
+    "request", "send an event to deployment NAME and print the instance's reply");
+  ctl_request->add_option("name", cc.name, "the deployment")->required();
+  ctl_request->add_option("key", cc.key, "the event's key")->required();
+  ctl_request->add_option("payload", cc.payload, "the event's payload [default: empty]");
+  for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request})
     sub->fallthrough();
 
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
@@ -532,9 +544,15 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
       return exit_now{exit_code::usage};
     }
     cc.targets = scratch.coordinators;
-    cc.op = ctl_deploy->parsed()     ? ctl_command::deploy
-            : ctl_undeploy->parsed() ? ctl_command::undeploy
-                                     : ctl_command::deployments;
+    cc.op = ctl_deploy->parsed()      ? ctl_command::deploy
+            : ctl_undeploy->parsed()  ? ctl_command::undeploy
+            : ctl_send->parsed()      ? ctl_command::send
+            : ctl_request->parsed()   ? ctl_command::request
+                                      : ctl_command::deployments;
+    if (cc.op == ctl_command::send && cc.from_stdin == !cc.key.empty()) {
+      err << "troupe ctl send: give either KEY [PAYLOAD] or --stdin\n";
+      return exit_now{exit_code::usage};
+    }
     for (auto& kv : cc.config)
       if (kv.find('=') == std::string::npos || kv.front() == '=') {
         err << "troupe ctl deploy: --config: '" << kv << "' is not KEY=VALUE\n";

@@ -37,7 +37,7 @@ struct kv_command {
 
 /// `troupe ctl --connect HOST:PORT,... <command>`: operate the cluster, one command per call.
 struct ctl_command {
-  enum op_t : uint8_t { deploy, undeploy, deployments } op = deployments;
+  enum op_t : uint8_t { deploy, undeploy, deployments, send, request } op = deployments;
   std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
   duration timeout = std::chrono::seconds(5);
@@ -46,6 +46,9 @@ struct ctl_command {
   std::string routing = "hash";
   std::string delivery = "at-most-once";
   std::vector<std::string> config;  // k=v
+  std::string key;                  // send, request
+  std::string payload;
+  bool from_stdin = false;          // send: one event per input line "<key>\t<payload>"
 };
 
 /// The process should exit now with `code` (help was printed, or an error line was).

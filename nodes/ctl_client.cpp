@@ -1,6 +1,8 @@
 #include "nodes/ctl_client.hpp"
 
 #include "actors/raft/raft_actor.hpp"
+#include "actors/router.hpp"
+#include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/remote_node.hpp"
 #include "protocols/cluster_state/commands.hpp"
@@ -23,6 +25,10 @@ const char* op_name(ctl_command::op_t op) {
       return "undeploy";
     case ctl_command::deployments:
       return "deployments";
+    case ctl_command::send:
+      return "send";
+    case ctl_command::request:
+      return "request";
   }
   return "?";
 }
@@ -57,6 +63,63 @@ void print_table(const std::vector<state::deployment_spec>& specs) {
   }
 }
 
+/// `ctl send NAME --stdin`: one event per line, sent in batches (one batch in flight, so the
+/// events of a key keep their order). Exits once every event was accepted.
+int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+               const ctl_command& cmd, const std::string& prefix) {
+  constexpr size_t batch_size = 1000;
+  std::vector<std::string> keys;
+  std::vector<std::string> payloads;
+  uint64_t sent = 0;
+  uint64_t line_no = 0;
+  auto flush = [&]() -> int {
+    if (keys.empty())
+      return exit_code::ok;
+    auto want = keys.size();
+    int code = exit_code::ok;
+    self->request(node, cmd.timeout, route_batch_atom::value, cmd.name, keys, payloads)
+      .receive(
+        [&](uint64_t accepted) {
+          sent += accepted;
+          if (accepted < want) {
+            std::cerr << prefix << (want - accepted) << " of " << want
+                      << " events were not accepted (their vnodes moved); " << sent
+                      << " accepted so far\n";
+            code = exit_code::failure;
+          }
+        },
+        [&](const caf::error& err) {
+          std::cerr << prefix << error_text(sys, err) << " (" << sent << " accepted before)\n";
+          code = exit_code::unavailable;
+        });
+    keys.clear();
+    payloads.clear();
+    return code;
+  };
+  for (std::string line; std::getline(std::cin, line);) {
+    ++line_no;
+    if (line.empty())
+      continue;
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) {
+      std::cerr << prefix << "line " << line_no << " is not KEY<tab>PAYLOAD\n";
+      return exit_code::usage;
+    }
+    keys.push_back(line.substr(0, tab));
+    payloads.push_back(line.substr(tab + 1));
+    if (keys.size() == batch_size)
+      if (auto code = flush(); code != exit_code::ok)
+        return code;
+  }
+  if (auto code = flush(); code != exit_code::ok)
+    return code;
+  if (cmd.json)
+    std::cout << nlohmann::json{{"ok", true}, {"sent", sent}}.dump() << "\n";
+  else
+    std::cout << "OK sent " << sent << " events\n";
+  return exit_code::ok;
+}
+
 } // namespace
 
 int run_ctl(const ctl_command& cmd) {
@@ -73,7 +136,7 @@ int run_ctl(const ctl_command& cmd) {
   }
   int code = exit_code::ok;
   auto on_error = [&](const caf::error& err) {
-    std::cerr << prefix << sys.render(err) << "\n";
+    std::cerr << prefix << error_text(sys, err) << "\n";
     code = exit_code::unavailable;
   };
   if (cmd.op == ctl_command::deployments) {
@@ -97,6 +160,30 @@ int run_ctl(const ctl_command& cmd) {
           }
         },
         on_error);
+    return code;
+  }
+  if (cmd.op == ctl_command::send && cmd.from_stdin)
+    return send_stdin(sys, self, node, cmd, prefix);
+  if (cmd.op == ctl_command::send || cmd.op == ctl_command::request) {
+    self->request(node, cmd.timeout, route_atom::value, cmd.name, cmd.key, cmd.payload)
+      .receive(
+        [&](const std::string& reply) {
+          if (cmd.json)
+            std::cout << nlohmann::json{{"ok", true}, {"reply", reply}}.dump() << "\n";
+          else if (cmd.op == ctl_command::request)
+            std::cout << reply << "\n";
+          else
+            std::cout << "OK\n";
+        },
+        [&](const caf::error& err) {
+          std::cerr << prefix << error_text(sys, err) << "\n";
+          auto text = error_text(sys, err);
+          // Refusals name the problem; only an unreachable cluster is "unavailable".
+          code = text.find("no deployment") != std::string::npos
+                     || text.find("no workers") != std::string::npos
+                   ? exit_code::failure
+                   : exit_code::unavailable;
+        });
     return code;
   }
   state::command c;

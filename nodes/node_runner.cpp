@@ -4,6 +4,7 @@
 #include "actors/logging.hpp"
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
+#include "actors/router.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wall_clock.hpp"
@@ -172,6 +173,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   caf::actor host;
   if (worker)
     host = spawn_vnode_host(sys, vnode_host_config{cfg.name, cfg.data_dir, types});
+  auto router = spawn_router(
+    sys, router_config{cfg.name, host, caf::actor_cast<caf::actor>(sys.middleman().actor_handle())});
   caf::actor main_actor;
   caf::actor raft_actor;
   if (coordinator) {
@@ -194,6 +197,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     mc.raft = raft_actor;
     mc.raft_id = rc.raft.id;
     mc.local_host = host;
+    mc.router = router;
     mc.vnodes = cfg.vnodes;
     mc.on_fatal = [&stop](const std::string& reason) {
       stop.request(exit_code::config, "refused by the cluster: " + reason);
@@ -224,6 +228,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
       ac.is_orphaned = [parent] { return getppid() != parent; };
     }
     ac.host = host;
+    ac.router = router;
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
 
@@ -233,6 +238,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
       caf::anon_send_exit(raft_actor, caf::exit_reason::user_shutdown);
     if (host)
       caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
   };
 
   auto published = sys.middleman().publish(main_actor, cfg.cluster_port, cfg.bind.c_str(), true);

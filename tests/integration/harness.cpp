@@ -47,7 +47,8 @@ int decode_status(int status) {
 }
 
 pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_path,
-                   const std::string& err_path, const std::string& cwd = {}) {
+                   const std::string& err_path, const std::string& cwd = {},
+                   const std::string& in_path = "/dev/null") {
   std::vector<std::string> argv_s{TROUPE_BIN};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -65,7 +66,7 @@ pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_
   if (pid == 0) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
       _exit(127);
-    int in = open("/dev/null", O_RDONLY);
+    int in = open(in_path.c_str(), O_RDONLY);
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0
@@ -179,13 +180,18 @@ std::string process::log() const {
 }
 
 run_result run_troupe(const std::vector<std::string>& args, ms timeout) {
+  return run_troupe_input(args, "/dev/null", timeout);
+}
+
+run_result run_troupe_input(const std::vector<std::string>& args, const std::string& in_path,
+                            ms timeout) {
   static int counter = 0;
   auto base = std::string{TROUPE_TEST_TMP} + "/run-" + std::to_string(getpid()) + "-"
               + std::to_string(++counter);
   std::filesystem::create_directories(TROUPE_TEST_TMP);
   auto out_path = base + ".out";
   auto err_path = base + ".err";
-  auto pid = spawn_troupe(args, out_path, err_path);
+  auto pid = spawn_troupe(args, out_path, err_path, {}, in_path);
   run_result r;
   auto deadline = clock::now() + timeout;
   for (;;) {

@@ -68,6 +68,10 @@ struct run_result {
 };
 run_result run_troupe(const std::vector<std::string>& args, ms timeout = 10s);
 
+/// The same, with stdin read from the file at `in_path`.
+run_result run_troupe_input(const std::vector<std::string>& args, const std::string& in_path,
+                            ms timeout = 10s);
+
 /// GET /api/status from 127.0.0.1:`http_port`; nullopt when there is no valid answer.
 std::optional<nlohmann::json> http_status(uint16_t http_port);
 

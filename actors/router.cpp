@@ -1,0 +1,220 @@
+#include "actors/router.hpp"
+
+#include "actors/api/event.hpp"
+#include "actors/endpoint.hpp"
+#include "actors/logging.hpp"
+#include "actors/vnode_host.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <isa-l/crc.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+
+namespace troupe {
+
+uint32_t vnode_of(const std::string& key, uint32_t vnodes) {
+  if (vnodes == 0)
+    return 0;
+  auto crc = ~crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(key.data())),
+                          static_cast<int>(key.size()), 0xFFFFFFFFu);
+  return crc % vnodes;
+}
+
+namespace {
+
+struct router_state {
+  router_config cfg;
+  state::cluster_view view;
+  uint64_t version = 0;
+  std::map<std::string, uint32_t> next_vnode;  // round robin, per deployment
+  std::map<std::string, caf::actor> nodes;     // owner name -> its published actor
+  std::shared_ptr<spdlog::logger> log = logging::get("router");
+
+  static inline const char* name = "troupe.router";
+};
+
+using router_actor = caf::stateful_actor<router_state>;
+
+caf::error failure(std::string text) {
+  return caf::make_error(caf::sec::runtime_error, std::move(text));
+}
+
+/// Picks the vnode of an event, or explains why there is none.
+std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
+                             const std::string& key) {
+  auto n = st.view.vnodes.size();
+  if (n == 0)
+    return std::nullopt;
+  if (d.route == state::routing::round_robin)
+    return st.next_vnode[d.name]++ % n;
+  return vnode_of(key, n);
+}
+
+/// Runs `then(actor)` with the actor that delivers to `owner`'s vnodes, or `fail(why)`.
+template <class Then, class Fail>
+void with_owner(router_actor* self, const std::string& owner, Then then, Fail fail) {
+  auto& st = self->state;
+  if (owner == st.cfg.node_name && st.cfg.local_host)
+    return then(st.cfg.local_host);
+  if (auto it = st.nodes.find(owner); it != st.nodes.end() && it->second)
+    return then(it->second);
+  auto* rec = st.view.members.find(owner);
+  auto ep = rec ? parse_endpoint(rec->info.address) : std::nullopt;
+  if (!ep)
+    return fail("the owner " + owner + " has no known address");
+  self->request(st.cfg.resolver, st.cfg.timeout, caf::connect_atom::value, ep->host, ep->port)
+    .then(
+      [self, owner, then, fail](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                                const std::set<std::string>&) mutable {
+        auto a = caf::actor_cast<caf::actor>(ptr);
+        if (!a)
+          return fail("nothing is published at the owner " + owner);
+        self->state.nodes[owner] = a;
+        self->monitor(a);
+        then(a);
+      },
+      [owner, fail](const caf::error& err) mutable {
+        fail("cannot reach the owner " + owner + ": " + caf::to_string(err));
+      });
+}
+
+caf::behavior router(router_actor* self, router_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    for (auto it = self->state.nodes.begin(); it != self->state.nodes.end(); ++it)
+      if (it->second.address() == dm.source) {
+        self->state.nodes.erase(it);
+        return;
+      }
+  });
+  return {
+    [self](workload_atom, uint64_t version, const std::string& bytes) {
+      auto& st = self->state;
+      if (version < st.version)
+        return;
+      state::cluster_view view;
+      if (!state::decode_view(bytes, view)) {
+        st.log->error("a cluster view that does not decode was ignored");
+        return;
+      }
+      st.version = version;
+      st.view = std::move(view);
+    },
+    [self](route_atom, const std::string& deployment, std::string& key,
+           std::string& payload) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto* d = st.view.deployments.find(deployment);
+      if (!d)
+        return failure("no deployment named '" + deployment + "'");
+      auto v = pick(st, *d, key);
+      if (!v)
+        return failure("the cluster has no vnode map yet");
+      auto owner = st.view.vnodes.owners()[*v];
+      if (owner.empty())
+        return failure("no workers: vnode " + std::to_string(*v) + " of " + deployment
+                       + " has no owner (the cluster has no live worker)");
+      auto rp = self->make_response_promise<std::string>();
+      auto timeout = st.cfg.timeout;
+      auto vnode = *v;
+      event ev{std::move(key), std::move(payload), {}};
+      with_owner(
+        self, owner,
+        [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
+          self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
+            .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
+                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        },
+        [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
+      return rp;
+    },
+    [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
+           std::vector<std::string>& payloads) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      auto* d = st.view.deployments.find(deployment);
+      if (!d)
+        return failure("no deployment named '" + deployment + "'");
+      if (keys.size() != payloads.size())
+        return failure("as many keys as payloads, please");
+      // Group by owner, keeping each owner's events in input order.
+      struct batch {
+        std::vector<uint32_t> vnodes;
+        std::vector<std::string> keys;
+        std::vector<std::string> payloads;
+      };
+      std::map<std::string, batch> by_owner;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        auto v = pick(st, *d, keys[i]);
+        if (!v)
+          return failure("the cluster has no vnode map yet");
+        auto& owner = st.view.vnodes.owners()[*v];
+        if (owner.empty())
+          return failure("no workers: vnode " + std::to_string(*v) + " of " + deployment
+                         + " has no owner (the cluster has no live worker)");
+        auto& b = by_owner[owner];
+        b.vnodes.push_back(*v);
+        b.keys.push_back(std::move(keys[i]));
+        b.payloads.push_back(std::move(payloads[i]));
+      }
+      auto rp = self->make_response_promise<uint64_t>();
+      struct gather {
+        size_t waiting = 0;
+        uint64_t accepted = 0;
+        std::string problem;
+      };
+      auto g = std::make_shared<gather>();
+      g->waiting = by_owner.size();
+      if (g->waiting == 0) {
+        rp.deliver(uint64_t{0});
+        return rp;
+      }
+      auto finish = [rp, g]() mutable {
+        if (--g->waiting > 0)
+          return;
+        if (g->problem.empty())
+          rp.deliver(g->accepted);
+        else
+          rp.deliver(failure(g->problem));
+      };
+      auto timeout = st.cfg.timeout;
+      for (auto& [owner, b] : by_owner) {
+        with_owner(
+          self, owner,
+          [self, g, finish, deployment, b, timeout](caf::actor target) mutable {
+            self
+              ->request(target, timeout, deliver_batch_atom::value, deployment, b.vnodes, b.keys,
+                        b.payloads)
+              .then(
+                [g, finish](uint64_t n) mutable {
+                  g->accepted += n;
+                  finish();
+                },
+                [g, finish](caf::error& err) mutable {
+                  if (g->problem.empty())
+                    g->problem = caf::to_string(err);
+                  finish();
+                });
+          },
+          [g, finish](const std::string& why) mutable {
+            if (g->problem.empty())
+              g->problem = why;
+            finish();
+          });
+      }
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_router(caf::actor_system& sys, router_config cfg) {
+  return sys.spawn(router, std::move(cfg));
+}
+
+} // namespace troupe

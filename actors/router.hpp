@@ -1,0 +1,43 @@
+// The router of a node: takes events for a deployment from clients (`troupe ctl send`,
+// `request`) and the C++ API, picks the vnode (CRC32C of the key modulo the vnode count for
+// hash routing, the next vnode in turn for round robin), finds its owner in the vnode map, and
+// delivers to the owner's vnode host: the local one, or the owner's node over the cluster port.
+// Every node has one; it follows the cluster view its node receives.
+//
+// Messages:
+//   (workload_atom, version, bytes)                            a new cluster view
+//   (route_atom, deployment, key, payload)           -> string  the instance's reply
+//   (route_batch_atom, deployment, keys, payloads)   -> uint64  events accepted, in order;
+//       fails as a whole, naming the first problem, when some cannot be delivered
+// Errors name the problem: an unknown deployment, a vnode without owner ("no workers"), an
+// owner that cannot be reached.
+#pragma once
+
+#include "protocols/clock.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace troupe {
+
+using route_atom = caf::atom_constant<caf::atom("route")>;
+using route_batch_atom = caf::atom_constant<caf::atom("route_bat")>;
+using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
+
+/// The vnode of `key` among `vnodes` (CRC32C of the key, modulo).
+uint32_t vnode_of(const std::string& key, uint32_t vnodes);
+
+struct router_config {
+  std::string node_name;
+  caf::actor local_host;  // this node's vnode host (none on a coordinator-only node)
+  caf::actor resolver;    // answers (connect_atom, host, port) like CAF's middleman actor
+  duration timeout = std::chrono::seconds(5);
+};
+
+caf::actor spawn_router(caf::actor_system& sys, router_config cfg);
+
+} // namespace troupe

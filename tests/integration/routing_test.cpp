@@ -1,0 +1,96 @@
+// Events routed by key to the instances of a deployment on real worker processes.
+#define CAF_SUITE routing
+#include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using namespace troupe::it;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in{path};
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+} // namespace
+
+CAF_TEST(events reach the instance of their key and requests get its reply) {
+  local_cluster node{"routing", 3};
+  CAF_REQUIRE(node.wait_up(4));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code, 0);
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "deploy", "rec", "recorder"}).code, 0);
+  // The workers start their instances once the deployment reaches them.
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "request", "wc", "probe"}).code == 0; }, 10s));
+  for (int i = 0; i < 3; ++i)
+    CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "send", "wc", "apple", "x"}).code, 0);
+  auto r = run_troupe({"ctl", connect, "request", "wc", "apple"});
+  CAF_CHECK_EQUAL(r.code, 0);
+  CAF_CHECK_EQUAL(r.out, "3\n");
+  // 3000 events on 10 keys from stdin: every one recorded once, each key on one worker only,
+  // in the order sent.
+  auto input = node.dir + "/events.txt";
+  {
+    std::ofstream out{input};
+    for (int i = 0; i < 3000; ++i)
+      out << "key" << (i % 10) << "\t" << i << "\n";
+  }
+  auto sent = run_troupe_input({"ctl", connect, "send", "rec", "--stdin"}, input, 30s);
+  CAF_CHECK_EQUAL(sent.code, 0);
+  CAF_CHECK_EQUAL(sent.out, "OK sent 3000 events\n");
+  std::map<std::string, std::vector<int>> seen;  // key -> payloads in file order
+  std::map<std::string, std::set<std::string>> where;
+  CAF_CHECK(wait_until(
+    [&] {
+      size_t total = 0;
+      for (int k = 1; k <= 3; ++k)
+        total += lines_of(node.dir + "/data/worker-" + std::to_string(k) + "/recorder-rec.log").size();
+      return total == 3000;
+    },
+    10s));
+  for (int k = 1; k <= 3; ++k) {
+    auto file = node.dir + "/data/worker-" + std::to_string(k) + "/recorder-rec.log";
+    for (auto& line : lines_of(file)) {
+      auto tab = line.find('\t');
+      auto key = line.substr(0, tab);
+      seen[key].push_back(std::stoi(line.substr(tab + 1)));
+      where[key].insert(file);
+    }
+  }
+  CAF_CHECK_EQUAL(seen.size(), 10u);
+  for (auto& [key, payloads] : seen) {
+    CAF_CHECK_EQUAL(payloads.size(), 300u);
+    CAF_CHECK(std::is_sorted(payloads.begin(), payloads.end()));
+    CAF_CHECK_EQUAL(where[key].size(), 1u);
+  }
+  auto missing = run_troupe({"ctl", connect, "request", "nope", "k"});
+  CAF_CHECK_EQUAL(missing.code, 1);
+  CAF_CHECK(missing.err.find("no deployment named 'nope'") != std::string::npos);
+  auto bad = run_troupe_input({"ctl", connect, "send", "rec", "--stdin"}, node.dir + "/missing", 5s);
+  CAF_CHECK_NOT_EQUAL(bad.code, 0);
+}
+
+CAF_TEST(without workers a deployment is accepted and an event says no workers) {
+  auto port = free_port_pair();
+  auto dir = temp_dir("standby");
+  process coord{{"run", "--coordinator", "--peers=127.0.0.1:" + std::to_string(port),
+                 "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=solo",
+                 "--data-dir=" + dir + "/data", "--threads=2"},
+                dir + "/solo.log"};
+  auto connect = "--connect=127.0.0.1:" + std::to_string(port);
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "deploy", "e", "echo"}).code == 0; }, 10s));
+  auto r = run_troupe({"ctl", connect, "request", "e", "k", "hi"});
+  CAF_CHECK_EQUAL(r.code, 1);
+  CAF_CHECK(r.err.find("no workers") != std::string::npos);
+}
