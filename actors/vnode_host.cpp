@@ -95,6 +95,18 @@ void reconcile(host_actor* self) {
 
 caf::behavior host(host_actor* self, vnode_host_config cfg) {
   self->state.cfg = std::move(cfg);
+  // The instances are not linked to the host (one crashing must not take the others down), so
+  // the host stops them itself when it is told to exit: the actor system waits for every actor
+  // before a process can end.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    for (auto& [key, inst] : self->state.instances) {
+      self->demonitor(inst.handle);
+      self->send_exit(inst.handle, em.reason);
+    }
+    self->state.instances.clear();
+    self->state.by_addr.clear();
+    self->quit(em.reason);
+  });
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.by_addr.find(dm.source);

@@ -3,7 +3,8 @@
 # processes on loopback -- then prints the cluster's status every few seconds. Partway through it
 # SIGKILLs a worker so you can watch the coordinator see it down and restart it. Ctrl-C stops
 # the coordinator, which stops its workers gracefully; nothing is left running. On the second
-# round it writes and reads the cluster's replicated KV namespace with `troupe kv`.
+# round it writes and reads the cluster's replicated KV namespace with `troupe kv`, deploys the
+# word-count example over the vnodes and sends it events with `troupe ctl`.
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,14 @@ while kill -0 "$coord" 2>/dev/null; do
     "$bin" kv put demo/greeting "hello from round $round" --connect "127.0.0.1:$port" || true
     "$bin" kv put demo/started "$(date +%T)" --connect "127.0.0.1:$port" || true
     "$bin" kv list demo/ --connect "127.0.0.1:$port" || true
+    echo "== demo: deploy word-count on every vnode, send events by key, ask for a count"
+    "$bin" ctl --connect "127.0.0.1:$port" deploy words word-count || true
+    sleep 0.5 # the workers start their instances once the deployment reaches them
+    printf 'apple\tred\npear\tgreen\napple\tgreen\n' |
+      "$bin" ctl --connect "127.0.0.1:$port" send words --stdin || true
+    echo -n "apple was seen this many times: "
+    "$bin" ctl --connect "127.0.0.1:$port" request words apple || true
+    "$bin" ctl --connect "127.0.0.1:$port" deployments || true
   fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')

@@ -4,6 +4,8 @@
 
 #include "tests/integration/local_cluster.hpp"
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -78,6 +80,16 @@ CAF_TEST(events reach the instance of their key and requests get its reply) {
   CAF_CHECK(missing.err.find("no deployment named 'nope'") != std::string::npos);
   auto bad = run_troupe_input({"ctl", connect, "send", "rec", "--stdin"}, node.dir + "/missing", 5s);
   CAF_CHECK_NOT_EQUAL(bad.code, 0);
+  // Workers running instances still stop cleanly, and nothing is left behind.
+  std::vector<pid_t> workers;
+  for (uint32_t k = 1; k <= 3; ++k)
+    workers.push_back(node.pid_of(node.worker(k)));
+  node.coord->signal(SIGTERM);
+  auto code = node.coord->wait_exit(15s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 0);
+  for (auto pid : workers)
+    CAF_CHECK(wait_until([&] { reap_strays(); return !pid_alive(pid); }, 5s));
 }
 
 CAF_TEST(without workers a deployment is accepted and an event says no workers) {
