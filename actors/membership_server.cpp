@@ -352,7 +352,7 @@ void on_status(server_actor* self) {
   }
   auto rp = self->make_response_promise();
   // Every coordinator's live Raft state; without an answer the status still goes out.
-  self->request(st.cfg.raft, std::chrono::seconds(1), raft_status_all_atom::value)
+  self->request(st.cfg.raft, std::chrono::seconds(2), raft_status_all_atom::value)
     .then(
       [rp, status](const std::vector<raft_status>& all) mutable {
         for (auto& m : status.members.members) {

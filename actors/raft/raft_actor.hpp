@@ -115,7 +115,7 @@ struct raft_actor_config {
   size_t snapshot_every = 10000;  // applied entries between snapshots
   milliseconds watch_wait{4000};  // how long a watch waits for an event (below request_timeout)
   milliseconds peer_timeout{1500};         // leader: a coordinator silent this long is lost
-  milliseconds peer_status_timeout{300};   // raft_status_all: how long to wait for peers
+  milliseconds peer_status_timeout{800};   // raft_status_all: how long to wait for peers
   milliseconds member_forget_after{3600 * 1000};  // gone members are pruned after this
 };
 

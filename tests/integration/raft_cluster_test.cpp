@@ -332,11 +332,18 @@ CAF_TEST(every coordinator serves the same replicated membership) {
               "--coordinators=" + coord(1) + "," + coord(2) + "," + coord(0), "--cluster-port=0",
               "--http-port=0", "--data-dir=" + c.dir + "/wb", "--threads=2"},
              c.dir + "/wb.log"};
+  // Every coordinator shows all five up and every coordinator's Raft replica reachable (on a
+  // loaded machine a peer's link may take a moment).
   auto all_up_everywhere = [&] {
     for (size_t i = 0; i < 3; ++i) {
       auto st = status_via(c, i);
       if (!st || count_state(*st, "up") != 5)
         return false;
+      for (size_t j = 0; j < 3; ++j) {
+        auto m = member(*st, "c" + std::to_string(j));
+        if (!m || !m->at("raft").is_object() || m->at("raft").at("term") == 0)
+          return false;
+      }
     }
     return true;
   };
