@@ -7,3 +7,6 @@ scripts/build.sh
 cd build
 # Integration tests start real processes on random loopback ports; two at a time fits 2 cores.
 ctest --output-on-failure -j 2 --timeout 600 "$@"
+cd ..
+# The installed package, as a user builds against it (find_package(troupe)).
+scripts/check_package.sh

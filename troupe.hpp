@@ -1,0 +1,9 @@
+// Troupe's public API in one include: `#include <troupe/troupe.hpp>`.
+//   troupe::node     the entry point of a binary (nodes/troupe_node.hpp)
+//   troupe::event    what a deployed actor handles; troupe::context, where it runs
+//                    (actors/api/event.hpp)
+#pragma once
+
+#include "actors/api/actor_types.hpp"
+#include "actors/api/event.hpp"
+#include "nodes/troupe_node.hpp"
