@@ -72,6 +72,9 @@ double jitter(agent_state& st) {
 /// bump makes late replies and timers of the old link harmless.
 void disconnect(agent_actor* self, duration delay) {
   auto& st = self->state;
+  // Whatever ended the link, this worker's vnodes may be given away: stop serving them.
+  if (st.cfg.host && st.state == link_state::up)
+    self->send(st.cfg.host, fence_atom::value);
   if (st.coordinator && st.state == link_state::up)
     self->demonitor(st.coordinator);
   st.state = link_state::disconnected;
@@ -290,7 +293,9 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       // Joining is driven by retry timers; connecting and joining are bounded by their
       // request timeouts. The tick only keeps an established link alive.
       if (st.state == link_state::up) {
-        if (now - st.last_ack >= st.cfg.failure_timeout)
+        // The lease: give up the link (and fence the vnodes) before the coordinators, which
+        // wait the whole failure timeout, can declare this worker down.
+        if (now - st.last_ack >= st.cfg.failure_timeout * 2 / 3)
           lost(self, "no heartbeat answer for "
                        + std::to_string(
                          std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())

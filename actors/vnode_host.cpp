@@ -35,6 +35,7 @@ struct host_state {
   std::map<caf::actor_addr, instance_key> by_addr;
   std::set<std::string> unknown_types;  // deployments whose type this node lacks (logged once)
   bool restart_scheduled = false;
+  bool fenced = false;
   std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
 
   static inline const char* name = "troupe.vnode_host";
@@ -134,16 +135,40 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       }
       st.version = version;
       st.view = std::move(view);
+      if (st.fenced) {
+        st.fenced = false;
+        st.log->info("ownership confirmed by the coordinator: serving vnodes again");
+      }
       reconcile(self);
     },
     [self](restart_atom) {
       self->state.restart_scheduled = false;
-      reconcile(self);
+      if (!self->state.fenced)
+        reconcile(self);
+    },
+    [self](fence_atom) {
+      auto& st = self->state;
+      if (st.fenced)
+        return;
+      st.fenced = true;
+      auto n = st.instances.size();
+      for (auto& [key, inst] : st.instances) {
+        self->demonitor(inst.handle);
+        self->send_exit(inst.handle, caf::exit_reason::user_shutdown);
+      }
+      st.instances.clear();
+      st.by_addr.clear();
+      st.log->warn("fenced: stopped {} instances until the coordinator confirms this worker's "
+                   "vnodes",
+                   n);
     },
     [self](deliver_atom, const std::string& deployment, uint32_t vnode,
            event& ev) -> caf::result<caf::message> {
       auto& st = self->state;
       auto it = st.instances.find({deployment, vnode});
+      if (st.fenced)
+        return caf::make_error(caf::sec::runtime_error,
+                               st.cfg.node_name + " is fenced: it lost its coordinator");
       if (it == st.instances.end())
         return caf::make_error(caf::sec::runtime_error,
                                "vnode " + std::to_string(vnode) + " of " + deployment

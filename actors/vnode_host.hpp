@@ -4,12 +4,19 @@
 // or a deployment is added, and stop when the vnode leaves or the deployment is removed. An
 // instance that dies is started again after restart_delay.
 //
+// Ownership is fenced: a worker that loses its coordinator (a closed connection, or no
+// heartbeat answer within two thirds of the failure timeout, before the coordinators can
+// declare it down and give its vnodes away) stops every instance until it has joined again
+// and received the workload anew.
+//
 // Messages:
 //   (workload_atom, version, bytes)                  a new cluster view (state::encode_view)
 //   (deliver_atom, deployment, vnode, event)  -> string   the instance's reply; an error when
 //                                                    this worker does not serve that vnode
 //   (deliver_batch_atom, deployment, vnodes, keys, payloads) -> uint64   events handed to
 //                                                    their instances, in order (fire and forget)
+//   (fence_atom)                                      this worker lost its coordinator: stop
+//                                                    every instance until the next workload
 //   (instances_atom) -> vector<string>               "deployment/vnode/state" per instance
 //   (instances_atom, deployment, vnode) -> actor     that instance (invalid when none)
 #pragma once
@@ -29,6 +36,7 @@ namespace troupe {
 using workload_atom = caf::atom_constant<caf::atom("workload")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using instances_atom = caf::atom_constant<caf::atom("instances")>;
+using fence_atom = caf::atom_constant<caf::atom("fence")>;
 
 struct vnode_host_config {
   std::string node_name;  // this worker's member name: the owner name in the vnode map

@@ -146,4 +146,24 @@ CAF_TEST(an instance that dies is started again) {
   CAF_CHECK_EQUAL(deliver("e", mine, "k", "back"), "back");
 }
 
+CAF_TEST(a fenced worker serves nothing until a new workload confirms its vnodes) {
+  st::deployment_spec d;
+  d.name = "e";
+  d.type = "echo";
+  apply(st::deploy_cmd{d});
+  push();
+  CAF_REQUIRE_EQUAL(instances().size(), 2u);
+  self->send(hostw1, fence_atom::value);
+  run();
+  CAF_CHECK(instances().empty());
+  auto mine = owned_vnode("w1");
+  CAF_CHECK(deliver("e", mine, "k", "hi").find("fenced") != std::string::npos);
+  advance_time(std::chrono::milliseconds(500)); // no restart while fenced
+  run();
+  CAF_CHECK(instances().empty());
+  push(); // joined again: the coordinator pushes the workload anew
+  CAF_CHECK_EQUAL(instances().size(), 2u);
+  CAF_CHECK_EQUAL(deliver("e", mine, "k", "hi"), "hi");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
