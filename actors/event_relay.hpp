@@ -39,6 +39,11 @@ caf::message_handler event_relay_handler(Self* self, caf::actor router, caf::act
         return missing("this node hosts no vnodes");
       return self->delegate(host, a, std::move(dep), vnode, std::move(ev));
     },
+    [=](instances_atom a) -> caf::result<caf::message> {
+      if (!host)
+        return caf::make_message(std::vector<std::string>{}); // hosts no vnodes: no instances
+      return self->delegate(host, a);
+    },
     [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
         std::vector<std::string>& keys,
         std::vector<std::string>& payloads) -> caf::result<caf::message> {

@@ -2,6 +2,9 @@
 
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
+#include "actors/vnode_host.hpp"
+#include "actors/wire.hpp"
+#include "protocols/membership/codec.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/remote_node.hpp"
@@ -12,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <map>
 
 namespace troupe {
 
@@ -33,6 +37,54 @@ const char* op_name(ctl_command::op_t op) {
   return "?";
 }
 
+/// Per deployment, vnode -> (worker, state) of its instances, as every reachable worker reports.
+using instance_map = std::map<std::string, std::map<uint32_t, std::pair<std::string, std::string>>>;
+
+/// Asks every member that hosts vnodes for its instances; `vnodes` gets the cluster's count.
+instance_map gather_instances(caf::actor_system& sys, caf::scoped_actor& self,
+                              const caf::actor& node, duration timeout, uint32_t& vnodes) {
+  namespace ms = troupe::membership;
+  instance_map out;
+  std::vector<ms::member> workers;
+  self->request(node, timeout, frame{ms::encode(ms::status_request{})})
+    .receive(
+      [&](const frame& f) {
+        ms::decoded msg;
+        if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
+          return;
+        if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+          for (auto& m : r->members.members)
+            if (m.roles.worker && m.state == ms::member_state::up)
+              workers.push_back(m);
+      },
+      [](const caf::error&) {});
+  vnodes = 0;
+  for (auto& w : workers) {
+    vnodes += w.vnodes;
+    auto ep = parse_endpoint(w.address);
+    if (!ep)
+      continue;
+    std::string problem;
+    auto target = connect_node(sys, self, *ep, timeout, problem);
+    if (!target)
+      continue;
+    self->request(target, timeout, instances_atom::value)
+      .receive(
+        [&](const std::vector<std::string>& xs) {
+          for (auto& x : xs) {
+            auto a = x.find('/');
+            auto b = x.rfind('/');
+            if (a == std::string::npos || a == b)
+              continue;
+            auto vnode = static_cast<uint32_t>(std::stoul(x.substr(a + 1, b - a - 1)));
+            out[x.substr(0, a)][vnode] = {w.name, x.substr(b + 1)};
+          }
+        },
+        [](const caf::error&) {});
+  }
+  return out;
+}
+
 nlohmann::json to_json(const state::deployment_spec& d) {
   return {{"name", d.name},
           {"type", d.type},
@@ -42,13 +94,18 @@ nlohmann::json to_json(const state::deployment_spec& d) {
           {"created", d.created}};
 }
 
-void print_table(const std::vector<state::deployment_spec>& specs) {
-  std::vector<std::vector<std::string>> rows{{"NAME", "TYPE", "ROUTING", "DELIVERY", "CONFIG"}};
+void print_table(const std::vector<state::deployment_spec>& specs, const instance_map& inst,
+                 uint32_t vnodes) {
+  std::vector<std::vector<std::string>> rows{
+    {"NAME", "TYPE", "ROUTING", "DELIVERY", "RUNNING", "CONFIG"}};
   for (auto& d : specs) {
     std::string config;
     for (auto& [k, v] : d.config)
       config += (config.empty() ? "" : ",") + k + "=" + v;
+    auto it = inst.find(d.name);
+    size_t running = it == inst.end() ? 0 : it->second.size();
     rows.push_back({d.name, d.type, state::to_string(d.route), state::to_string(d.guarantee),
+                    std::to_string(running) + "/" + std::to_string(vnodes),
                     config.empty() ? "-" : config});
   }
   std::vector<size_t> width(rows[0].size(), 0);
@@ -149,14 +206,25 @@ int run_ctl(const ctl_command& cmd) {
             if (state::decode_deployment(e, d))
               specs.push_back(std::move(d));
           }
+          uint32_t vnodes = 0;
+          auto inst = gather_instances(sys, self, node, cmd.timeout, vnodes);
           if (cmd.json) {
             auto items = nlohmann::json::array();
-            for (auto& d : specs)
-              items.push_back(to_json(d));
+            for (auto& d : specs) {
+              auto j = to_json(d);
+              auto per_vnode = nlohmann::json::array();
+              if (auto it = inst.find(d.name); it != inst.end())
+                for (auto& [v, ws] : it->second)
+                  per_vnode.push_back({{"vnode", v}, {"worker", ws.first}, {"state", ws.second}});
+              j["running"] = per_vnode.size();
+              j["vnodes"] = vnodes;
+              j["instances"] = per_vnode;
+              items.push_back(std::move(j));
+            }
             std::cout << nlohmann::json{{"version", version}, {"deployments", items}}.dump()
                       << "\n";
           } else {
-            print_table(specs);
+            print_table(specs, inst, vnodes);
           }
         },
         on_error);

@@ -249,6 +249,17 @@ CAF_TEST(ctl deploys lists and undeploys through any node) {
   CAF_CHECK_EQUAL(d.at("type").get<std::string>(), "word-count");
   CAF_CHECK_EQUAL(d.at("routing").get<std::string>(), "round-robin");
   CAF_CHECK_EQUAL(d.at("config").at("k").get<std::string>(), "v");
+  // Its instances run on the worker, one per vnode, and the listing shows them.
+  CAF_CHECK(wait_until(
+    [&] {
+      auto l = run_troupe({"ctl", connect, "deployments", "--json"});
+      if (l.code != 0)
+        return false;
+      auto dep = nlohmann::json::parse(l.out).at("deployments")[0];
+      return dep.at("vnodes") == 64 && dep.at("running") == 64
+             && dep.at("instances")[0].at("worker") == node.worker(1);
+    },
+    10s));
   CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "wc"}).code, 0);
   CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "wc"}).code, 1);
   CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "bad name", "echo"}).code, 64);
