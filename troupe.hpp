@@ -2,8 +2,11 @@
 //   troupe::node     the entry point of a binary (nodes/troupe_node.hpp)
 //   troupe::event    what a deployed actor handles; troupe::context, where it runs
 //                    (actors/api/event.hpp)
+//   troupe::send     events to a deployment from inside an actor; troupe::request for a reply
+//                    (actors/api/send.hpp)
 #pragma once
 
 #include "actors/api/actor_types.hpp"
 #include "actors/api/event.hpp"
+#include "actors/api/send.hpp"
 #include "nodes/troupe_node.hpp"

@@ -94,6 +94,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
       }
   });
   return {
+    [self](vnode_host_atom, caf::actor& host) { self->state.cfg.local_host = std::move(host); },
     [self](workload_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
       if (version < st.version)

@@ -6,6 +6,7 @@
 //
 // Messages:
 //   (workload_atom, version, bytes)                            a new cluster view
+//   (vnode_host_atom, actor)                                   this node's vnode host
 //   (route_atom, deployment, key, payload)           -> string  the instance's reply
 //   (route_batch_atom, deployment, keys, payloads)   -> uint64  events accepted, in order;
 //       fails as a whole, naming the first problem, when some cannot be delivered
@@ -27,13 +28,14 @@ namespace troupe {
 using route_atom = caf::atom_constant<caf::atom("route")>;
 using route_batch_atom = caf::atom_constant<caf::atom("route_bat")>;
 using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
+using vnode_host_atom = caf::atom_constant<caf::atom("vnode_host")>;
 
 /// The vnode of `key` among `vnodes` (CRC32C of the key, modulo).
 uint32_t vnode_of(const std::string& key, uint32_t vnodes);
 
 struct router_config {
   std::string node_name;
-  caf::actor local_host;  // this node's vnode host (none on a coordinator-only node)
+  caf::actor local_host;  // this node's vnode host (or given later with vnode_host_atom)
   caf::actor resolver;    // answers (connect_atom, host, port) like CAF's middleman actor
   duration timeout = std::chrono::seconds(5);
 };

@@ -76,7 +76,7 @@ void reconcile(host_actor* self) {
     if (st.instances.count(key))
       continue;
     auto* d = st.view.deployments.find(key.first);
-    context ctx{d->name, key.second, d->config, st.cfg.data_dir};
+    context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router};
     auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx) : caf::actor{};
     if (!a) {
       if (st.unknown_types.insert(d->name).second)

@@ -42,6 +42,7 @@ struct vnode_host_config {
   std::string node_name;  // this worker's member name: the owner name in the vnode map
   std::string data_dir;
   std::shared_ptr<const actor_types> types;
+  caf::actor router;  // given to every instance in its context (troupe::send)
   duration restart_delay = milliseconds(500);
 };
 

@@ -169,12 +169,20 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
                        ? cfg.instance_prefix + "-" + std::to_string(cfg.worker_id)
                        : cluster_id.empty() ? cfg.name : cluster_id + "-" + cfg.name;
 
-  // A node with the worker role hosts vnodes: one instance per deployment and owned vnode.
-  caf::actor host;
-  if (worker)
-    host = spawn_vnode_host(sys, vnode_host_config{cfg.name, cfg.data_dir, types});
+  // Every node routes events; a node with the worker role also hosts vnodes: one instance per
+  // deployment and owned vnode, which can send events through the router in turn.
   auto router = spawn_router(
-    sys, router_config{cfg.name, host, caf::actor_cast<caf::actor>(sys.middleman().actor_handle())});
+    sys, router_config{cfg.name, {}, caf::actor_cast<caf::actor>(sys.middleman().actor_handle())});
+  caf::actor host;
+  if (worker) {
+    vnode_host_config hc;
+    hc.node_name = cfg.name;
+    hc.data_dir = cfg.data_dir;
+    hc.types = types;
+    hc.router = router;
+    host = spawn_vnode_host(sys, std::move(hc));
+    caf::anon_send(router, vnode_host_atom::value, host);
+  }
   caf::actor main_actor;
   caf::actor raft_actor;
   if (coordinator) {

@@ -7,6 +7,7 @@
 // plus any message type the user registers with CAF.
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
@@ -33,6 +34,7 @@ struct context {
   uint32_t vnode = 0;
   std::map<std::string, std::string> config;  // `troupe ctl deploy --config k=v`
   std::string data_dir;                       // this worker's data folder
+  caf::actor router;                          // this node's router: see troupe::send
 
   /// Returns config[key], or `fallback` when it is not set.
   std::string get(const std::string& key, const std::string& fallback = {}) const {

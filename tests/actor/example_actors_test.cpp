@@ -45,7 +45,7 @@ struct fixture : test_coordinator_fixture<config> {
   }
 
   caf::actor make(const std::string& type, std::map<std::string, std::string> config = {}) {
-    context ctx{"dep", 3, std::move(config), dir};
+    context ctx{"dep", 3, std::move(config), dir, {}};
     auto a = types.spawn(type, sys, ctx);
     CAF_REQUIRE(a);
     spawned.push_back(a);

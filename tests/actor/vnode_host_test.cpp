@@ -5,6 +5,7 @@
 #define FAIL(msg) CAF_FAIL(msg)
 #include <caf/test/dsl.hpp>
 
+#include "actors/api/send.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
@@ -25,11 +26,26 @@ struct fixture : test_coordinator_fixture<config> {
   st::state_machine sm;
   uint64_t index = 0;
   caf::actor hostw1;
+  caf::actor router;
 
   fixture() {
     auto types = std::make_shared<actor_types>();
     examples::register_examples(*types);
-    hostw1 = spawn_vnode_host(sys, vnode_host_config{"w1", "", types, std::chrono::milliseconds(100)});
+    // Forwards every event to deployment "wc" under the same key, through troupe::send.
+    types->add("relay", [](caf::event_based_actor*, context ctx) -> caf::behavior {
+      return {[ctx](const event& ev) {
+        troupe::send(ctx, "wc", ev.key, ev.payload);
+        return std::string{"relayed"};
+      }};
+    });
+    router = spawn_router(sys, router_config{"w1", {}, {}});
+    vnode_host_config hc;
+    hc.node_name = "w1";
+    hc.types = types;
+    hc.router = router;
+    hc.restart_delay = std::chrono::milliseconds(100);
+    hostw1 = spawn_vnode_host(sys, hc);
+    self->send(router, vnode_host_atom::value, hostw1);
     membership::member c;
     c.name = "c1";
     c.address = "127.0.0.1:1";
@@ -40,6 +56,7 @@ struct fixture : test_coordinator_fixture<config> {
 
   ~fixture() {
     anon_send_exit(hostw1, caf::exit_reason::kill);
+    anon_send_exit(router, caf::exit_reason::kill);
     run();
   }
 
@@ -51,6 +68,7 @@ struct fixture : test_coordinator_fixture<config> {
 
   void push() {
     self->send(hostw1, workload_atom::value, index, st::encode_view(sm));
+    self->send(router, workload_atom::value, index, st::encode_view(sm));
     run();
   }
 
@@ -164,6 +182,25 @@ CAF_TEST(a fenced worker serves nothing until a new workload confirms its vnodes
   push(); // joined again: the coordinator pushes the workload anew
   CAF_CHECK_EQUAL(instances().size(), 2u);
   CAF_CHECK_EQUAL(deliver("e", mine, "k", "hi"), "hi");
+}
+
+CAF_TEST(an actor sends events to another deployment through its context) {
+  // One worker owns every vnode here, so every key lands on w1's instances.
+  apply(st::vnode_moves_cmd{sm.vnodes().version(), placement::rebalance(sm.vnodes().owners(), {"w1"})});
+  st::deployment_spec wc;
+  wc.name = "wc";
+  wc.type = "word-count";
+  apply(st::deploy_cmd{wc});
+  st::deployment_spec relay;
+  relay.name = "relay";
+  relay.type = "relay";
+  apply(st::deploy_cmd{relay});
+  push();
+  auto v = vnode_of("apple", sm.vnodes().size());
+  CAF_CHECK_EQUAL(deliver("relay", v, "apple", "x"), "relayed");
+  CAF_CHECK_EQUAL(deliver("relay", v, "apple", "y"), "relayed");
+  run();
+  CAF_CHECK_EQUAL(deliver("wc", v, "apple", ""), "2");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
