@@ -39,6 +39,10 @@ caf::message_handler event_relay_handler(Self* self, caf::actor router, caf::act
         return missing("this node hosts no vnodes");
       return self->delegate(host, a, std::move(dep), vnode, std::move(ev));
     },
+    [=](handoff_atom a, std::string& dep, uint32_t vnode, std::string& bytes) {
+      if (host)
+        self->send(host, a, std::move(dep), vnode, std::move(bytes));
+    },
     [=](instances_atom a) -> caf::result<caf::message> {
       if (!host)
         return caf::make_message(std::vector<std::string>{}); // hosts no vnodes: no instances

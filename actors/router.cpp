@@ -134,6 +134,37 @@ caf::behavior router(router_actor* self, router_config cfg) {
         [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
       return rp;
     },
+    [self](deliver_atom, const std::string& deployment, uint32_t vnode,
+           event& ev) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto& owners = st.view.vnodes.owners();
+      if (vnode >= owners.size() || owners[vnode].empty() || owners[vnode] == st.cfg.node_name)
+        return failure("vnode " + std::to_string(vnode) + " of " + deployment
+                       + " has no other owner to pass the event on to");
+      auto rp = self->make_response_promise<std::string>();
+      auto timeout = st.cfg.timeout;
+      with_owner(
+        self, owners[vnode],
+        [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
+          self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
+            .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
+                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        },
+        [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
+      return rp;
+    },
+    [self](handoff_atom, const std::string& to, std::string& deployment, uint32_t vnode,
+           std::string& bytes) {
+      with_owner(
+        self, to,
+        [self, deployment, vnode, bytes](caf::actor target) {
+          self->send(target, handoff_atom::value, deployment, vnode, bytes);
+        },
+        [self, to, deployment, vnode](const std::string& why) {
+          self->state.log->warn("could not hand {} on vnode {} over to {}: {}", deployment,
+                                vnode, to, why);
+        });
+    },
     [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
            std::vector<std::string>& payloads) -> caf::result<uint64_t> {
       auto& st = self->state;

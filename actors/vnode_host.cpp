@@ -18,6 +18,7 @@ namespace troupe {
 namespace {
 
 using restart_atom = caf::atom_constant<caf::atom("vh_restart")>;
+using handoff_timeout_atom = caf::atom_constant<caf::atom("vh_hotime")>;
 
 using instance_key = std::pair<std::string, uint32_t>;  // deployment, vnode
 
@@ -25,6 +26,12 @@ struct instance {
   caf::actor handle;
   std::string type;
   uint32_t restarts = 0;
+};
+
+/// An instance whose state is on its way from the old owner, and the events that wait for it.
+struct pending_instance {
+  uint64_t generation = 0;
+  std::vector<std::pair<event, caf::response_promise>> buffered;
 };
 
 struct host_state {
@@ -36,6 +43,12 @@ struct host_state {
   std::set<std::string> unknown_types;  // deployments whose type this node lacks (logged once)
   bool restart_scheduled = false;
   bool fenced = false;
+  std::map<instance_key, pending_instance> pending;   // gained, waiting for the old state
+  std::map<instance_key, std::string> early;          // states that came before the workload
+  uint64_t next_generation = 1;
+  uint64_t handoffs_sent = 0;
+  uint64_t handoffs_received = 0;
+  uint64_t buffer_refused = 0;
   std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
 
   static inline const char* name = "troupe.vnode_host";
@@ -50,8 +63,60 @@ void stop_instance(host_actor* self, std::map<instance_key, instance>::iterator 
   self->state.instances.erase(it);
 }
 
+bool is_live(const state::cluster_view& view, const std::string& name) {
+  namespace ms = troupe::membership;
+  auto* r = view.members.find(name);
+  return r && (r->info.state == ms::member_state::up || r->info.state == ms::member_state::suspect);
+}
+
+/// Starts the instance of `key`, from `snapshot` when it is not empty, then delivers what
+/// waited for it. Returns false when the type is unknown here.
+bool start_instance(host_actor* self, const instance_key& key, const std::string& snapshot) {
+  auto& st = self->state;
+  auto* d = st.view.deployments.find(key.first);
+  if (!d)
+    return false;
+  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router};
+  auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx) : caf::actor{};
+  if (!a) {
+    if (st.unknown_types.insert(d->name).second)
+      st.log->error("deployment {} needs actor type '{}', which this node does not have",
+                    d->name, d->type);
+    return false;
+  }
+  self->monitor(a);
+  st.by_addr[a.address()] = key;
+  st.instances[key] = instance{a, d->type, 0};
+  if (!snapshot.empty())
+    self->send(a, restore_atom::value, snapshot); // before any event: the mailbox keeps order
+  if (auto p = st.pending.find(key); p != st.pending.end()) {
+    for (auto& [ev, rp] : p->second.buffered)
+      rp.delegate(a, std::move(ev));
+    st.pending.erase(p);
+  }
+  return true;
+}
+
+/// The old owner's side of a move: snapshot, stop, ship the state to the new owner.
+void hand_off(host_actor* self, const instance_key& key, caf::actor inst,
+              const std::string& to) {
+  auto& st = self->state;
+  auto router = st.cfg.router;
+  auto send_state = [self, key, inst, to, router](std::string bytes) {
+    self->send_exit(inst, caf::exit_reason::user_shutdown);
+    ++self->state.handoffs_sent;
+    if (router)
+      self->send(router, handoff_atom::value, to, key.first, key.second, std::move(bytes));
+  };
+  self->request(inst, st.cfg.handoff_timeout / 2, snapshot_atom::value)
+    .then([send_state](std::string& bytes) mutable { send_state(std::move(bytes)); },
+          [send_state](const caf::error&) mutable { send_state({}); }); // no snapshot hook
+}
+
 /// Starts and stops instances until they match the view: one per (deployment, owned vnode).
-void reconcile(host_actor* self) {
+/// `before` is the view this one replaces: it tells a move between live workers (hand the
+/// state over) from a move away from a crashed one (start empty).
+void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
   auto& st = self->state;
   std::set<instance_key> want;
   auto& owners = st.view.vnodes.owners();
@@ -60,38 +125,68 @@ void reconcile(host_actor* self) {
       for (auto& [name, d] : st.view.deployments.all())
         want.emplace(name, v);
   size_t stopped = 0;
+  size_t handed = 0;
   for (auto it = st.instances.begin(); it != st.instances.end();) {
     auto d = st.view.deployments.find(it->first.first);
     if (want.count(it->first) == 0 || !d || d->type != it->second.type) {
+      auto key = it->first;
       auto next = std::next(it);
-      stop_instance(self, it);
+      auto to = key.second < owners.size() ? owners[key.second] : std::string{};
+      if (d && d->type == it->second.type && !to.empty() && is_live(st.view, to)) {
+        auto inst = it->second.handle;
+        self->demonitor(inst);
+        st.by_addr.erase(inst.address());
+        st.instances.erase(it);
+        hand_off(self, key, inst, to);
+        ++handed;
+      } else {
+        stop_instance(self, it);
+        ++stopped;
+      }
       it = next;
-      ++stopped;
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = st.pending.begin(); it != st.pending.end();) {
+    if (want.count(it->first) == 0) {
+      for (auto& [ev, rp] : it->second.buffered)
+        rp.deliver(caf::make_error(caf::sec::runtime_error, "the vnode moved on before it started"));
+      it = st.pending.erase(it);
     } else {
       ++it;
     }
   }
   size_t started = 0;
+  size_t waiting = 0;
   for (auto& key : want) {
-    if (st.instances.count(key))
+    if (st.instances.count(key) || st.pending.count(key))
       continue;
-    auto* d = st.view.deployments.find(key.first);
-    context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router};
-    auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx) : caf::actor{};
-    if (!a) {
-      if (st.unknown_types.insert(d->name).second)
-        st.log->error("deployment {} needs actor type '{}', which this node does not have",
-                      d->name, d->type);
+    if (auto e = st.early.find(key); e != st.early.end()) {
+      auto bytes = std::move(e->second);
+      st.early.erase(e);
+      started += start_instance(self, key, bytes);
       continue;
     }
-    self->monitor(a);
-    st.by_addr[a.address()] = key;
-    st.instances[key] = instance{a, d->type, 0};
-    ++started;
+    std::string from;
+    if (before && key.second < before->vnodes.size())
+      from = before->vnodes.owners()[key.second];
+    if (!from.empty() && from != st.cfg.node_name && is_live(st.view, from)
+        && before->deployments.find(key.first)) {
+      // The old owner is alive and hands the state over: wait for it, buffering events.
+      auto gen = st.next_generation++;
+      st.pending[key].generation = gen;
+      self->delayed_send(self, st.cfg.handoff_timeout, handoff_timeout_atom::value, key.first,
+                         key.second, gen);
+      ++waiting;
+      continue;
+    }
+    started += start_instance(self, key, {});
   }
-  if (started + stopped > 0)
-    st.log->info("{} instances started, {} stopped; {} running", started, stopped,
-                 st.instances.size());
+  if (started + stopped + handed + waiting > 0)
+    st.log->info("{} instances started, {} waiting for their state, {} handed over, {} stopped; "
+                 "{} running",
+                 started, waiting, handed, stopped, st.instances.size());
 }
 
 caf::behavior host(host_actor* self, vnode_host_config cfg) {
@@ -134,12 +229,13 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         return;
       }
       st.version = version;
+      auto before = std::move(st.view);
       st.view = std::move(view);
       if (st.fenced) {
         st.fenced = false;
         st.log->info("ownership confirmed by the coordinator: serving vnodes again");
       }
-      reconcile(self);
+      reconcile(self, &before);
     },
     [self](restart_atom) {
       self->state.restart_scheduled = false;
@@ -169,11 +265,56 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       if (st.fenced)
         return caf::make_error(caf::sec::runtime_error,
                                st.cfg.node_name + " is fenced: it lost its coordinator");
-      if (it == st.instances.end())
-        return caf::make_error(caf::sec::runtime_error,
-                               "vnode " + std::to_string(vnode) + " of " + deployment
-                                 + " is not served by " + st.cfg.node_name);
-      return self->delegate(it->second.handle, std::move(ev));
+      if (it != st.instances.end())
+        return self->delegate(it->second.handle, std::move(ev));
+      if (auto p = st.pending.find({deployment, vnode}); p != st.pending.end()) {
+        if (p->second.buffered.size() >= st.cfg.handoff_buffer) {
+          ++st.buffer_refused;
+          return caf::make_error(caf::sec::runtime_error,
+                                 "vnode " + std::to_string(vnode) + " of " + deployment
+                                   + " is moving and its buffer of "
+                                   + std::to_string(st.cfg.handoff_buffer) + " events is full");
+        }
+        auto rp = self->make_response_promise();
+        p->second.buffered.emplace_back(std::move(ev), rp);
+        return rp;
+      }
+      auto& owners = st.view.vnodes.owners();
+      if (vnode < owners.size() && !owners[vnode].empty() && owners[vnode] != st.cfg.node_name
+          && st.cfg.router && ev.headers.count("troupe-passed-on") == 0) {
+        // Sent by a node that has not seen the move yet: pass it on to the new owner, once
+        // (two nodes that disagree about the owner must not pass an event back and forth).
+        ev.headers["troupe-passed-on"] = st.cfg.node_name;
+        return self->delegate(st.cfg.router, deliver_atom::value, deployment, vnode,
+                              std::move(ev));
+      }
+      return caf::make_error(caf::sec::runtime_error,
+                             "vnode " + std::to_string(vnode) + " of " + deployment
+                               + " is not served by " + st.cfg.node_name);
+    },
+    [self](handoff_atom, const std::string& deployment, uint32_t vnode, std::string& bytes) {
+      auto& st = self->state;
+      instance_key key{deployment, vnode};
+      ++st.handoffs_received;
+      if (st.pending.count(key)) {
+        st.log->debug("state of {} on vnode {} arrived ({} bytes)", deployment, vnode,
+                      bytes.size());
+        start_instance(self, key, bytes);
+      } else if (!st.instances.count(key)) {
+        st.early[key] = std::move(bytes); // before the workload that gives us the vnode
+      }
+    },
+    [self](handoff_timeout_atom, const std::string& deployment, uint32_t vnode,
+           uint64_t generation) {
+      auto& st = self->state;
+      instance_key key{deployment, vnode};
+      auto p = st.pending.find(key);
+      if (p == st.pending.end() || p->second.generation != generation)
+        return;
+      st.log->warn("the state of {} on vnode {} did not come within {} ms: starting it empty",
+                   deployment, vnode,
+                   std::chrono::duration_cast<milliseconds>(st.cfg.handoff_timeout).count());
+      start_instance(self, key, {});
     },
     [self](deliver_batch_atom, const std::string& deployment, std::vector<uint32_t>& vnodes,
            std::vector<std::string>& keys, std::vector<std::string>& payloads) {

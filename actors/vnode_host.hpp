@@ -4,6 +4,14 @@
 // or a deployment is added, and stop when the vnode leaves or the deployment is removed. An
 // instance that dies is started again after restart_delay.
 //
+// A vnode that moves between two live workers keeps its state (hinted handoff): the old owner
+// asks each of its instances for a snapshot (troupe::snapshot_atom), stops it and ships the
+// snapshot to the new owner, which starts the instance from it (troupe::restore_atom). Events
+// that reach the new owner meanwhile wait in a buffer (at most handoff_buffer per instance,
+// the rest refused and counted) and are delivered in order once the instance runs; events that
+// still reach the old owner are passed on to the new one. An instance whose vnode comes from a
+// crashed worker, or whose snapshot does not come within handoff_timeout, starts empty.
+//
 // Ownership is fenced: a worker that loses its coordinator (a closed connection, or no
 // heartbeat answer within two thirds of the failure timeout, before the coordinators can
 // declare it down and give its vnodes away) stops every instance until it has joined again
@@ -15,6 +23,7 @@
 //                                                    this worker does not serve that vnode
 //   (deliver_batch_atom, deployment, vnodes, keys, payloads) -> uint64   events handed to
 //                                                    their instances, in order (fire and forget)
+//   (handoff_atom, deployment, vnode, bytes)          an instance's state from its old owner
 //   (fence_atom)                                      this worker lost its coordinator: stop
 //                                                    every instance until the next workload
 //   (instances_atom) -> vector<string>               "deployment/vnode/state" per instance
@@ -37,6 +46,7 @@ using workload_atom = caf::atom_constant<caf::atom("workload")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using instances_atom = caf::atom_constant<caf::atom("instances")>;
 using fence_atom = caf::atom_constant<caf::atom("fence")>;
+using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
 
 struct vnode_host_config {
   std::string node_name;  // this worker's member name: the owner name in the vnode map
@@ -44,6 +54,8 @@ struct vnode_host_config {
   std::shared_ptr<const actor_types> types;
   caf::actor router;  // given to every instance in its context (troupe::send)
   duration restart_delay = milliseconds(500);
+  duration handoff_timeout = std::chrono::seconds(3);  // how long a new owner waits for state
+  size_t handoff_buffer = 10000;  // events buffered per instance while its state is on the way
 };
 
 caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg);
