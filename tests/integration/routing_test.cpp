@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 using namespace troupe::it;
@@ -105,4 +107,58 @@ CAF_TEST(without workers a deployment is accepted and an event says no workers) 
   auto r = run_troupe({"ctl", connect, "request", "e", "k", "hi"});
   CAF_CHECK_EQUAL(r.code, 1);
   CAF_CHECK(r.err.find("no workers") != std::string::npos);
+}
+
+CAF_TEST(counts survive their vnodes moving to a worker that joins) {
+  auto port = free_port_pair();
+  auto dir = temp_dir("handoff");
+  auto coord_at = "127.0.0.1:" + std::to_string(port);
+  process coord{{"run", "--coordinator", "--peers=" + coord_at,
+                 "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=c",
+                 "--data-dir=" + dir + "/c", "--threads=2"},
+                dir + "/c.log"};
+  auto worker = [&](const std::string& name) {
+    return std::make_unique<process>(
+      std::vector<std::string>{"run", "--worker", "--name=" + name, "--coordinators=" + coord_at,
+                               "--cluster-port=0", "--http-port=0",
+                               "--data-dir=" + dir + "/" + name, "--threads=2"},
+      dir + "/" + name + ".log");
+  };
+  auto w1 = worker("w1");
+  auto connect = "--connect=" + coord_at;
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code == 0; }, 10s));
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "request", "wc", "k0"}).code == 0; }, 10s));
+  // 20 keys, counted 3 times each, all on w1.
+  auto input = dir + "/events.txt";
+  {
+    std::ofstream out{input};
+    for (int round = 0; round < 3; ++round)
+      for (int k = 0; k < 20; ++k)
+        out << "k" << k << "\tx\n";
+  }
+  CAF_REQUIRE_EQUAL(run_troupe_input({"ctl", connect, "send", "wc", "--stdin"}, input).code, 0);
+  // w2 joins: half the vnodes move to it, with their counts.
+  auto w2 = worker("w2");
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto l = run_troupe({"ctl", connect, "deployments", "--json"});
+      if (l.code != 0)
+        return false;
+      auto dep = nlohmann::json::parse(l.out).at("deployments")[0];
+      std::set<std::string> workers;
+      for (auto& i : dep.at("instances"))
+        workers.insert(i.at("worker").get<std::string>());
+      return dep.at("running") == 64 && workers.size() == 2;
+    },
+    15s));
+  for (int k = 0; k < 20; ++k) {
+    auto r = run_troupe({"ctl", connect, "request", "wc", "k" + std::to_string(k)});
+    CAF_CHECK_EQUAL(r.code, 0);
+    CAF_CHECK_EQUAL(r.out, "3\n");
+  }
+  CAF_CHECK(w1->log().find("handed over") != std::string::npos);
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << "---- w1 ----\n" << w1->log() << "---- w2 ----\n" << w2->log();
 }
