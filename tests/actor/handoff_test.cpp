@@ -8,6 +8,7 @@
 #include "actors/router.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wire.hpp"
+#include "tests/actor/fake_resolver.hpp"
 #include "examples/actors/examples.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
@@ -23,31 +24,10 @@ struct config : caf::actor_system_config {
   }
 };
 
-/// Plays the middleman: "w1:1" and "w2:2" resolve to the two hosts.
-struct resolver_state {
-  std::map<uint16_t, caf::actor> by_port;
-  static inline const char* name = "fake_resolver";
-};
-
-caf::behavior fake_resolver(caf::stateful_actor<resolver_state>* self) {
-  return {
-    [self](caf::connect_atom, const std::string&, uint16_t port)
-      -> caf::result<caf::node_id, caf::strong_actor_ptr, std::set<std::string>> {
-      auto it = self->state.by_port.find(port);
-      if (it == self->state.by_port.end())
-        return caf::make_error(caf::sec::cannot_connect_to_node);
-      using reply = caf::result<caf::node_id, caf::strong_actor_ptr, std::set<std::string>>;
-      return reply{it->second.node(), caf::actor_cast<caf::strong_actor_ptr>(it->second),
-                   std::set<std::string>{}};
-    },
-    [self](uint16_t port, caf::actor& a) { self->state.by_port[port] = a; },
-  };
-}
-
 struct fixture : test_coordinator_fixture<config> {
   st::state_machine sm;
   uint64_t index = 0;
-  caf::actor resolver = sys.spawn(fake_resolver);
+  caf::actor resolver = sys.spawn(troupe::testing::fake_resolver);
   std::map<std::string, caf::actor> hosts;
   std::map<std::string, caf::actor> routers;
 

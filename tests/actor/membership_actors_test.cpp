@@ -12,6 +12,7 @@
 #include "actors/membership_server.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
+#include "tests/actor/fake_resolver.hpp"
 #include "protocols/membership/codec.hpp"
 
 #include <unistd.h>
@@ -30,31 +31,6 @@ struct config : caf::actor_system_config {
   }
 };
 
-/// Plays CAF's middleman for `connect`: answers with whatever server is current, or fails.
-struct resolver_state {
-  caf::actor target;
-  bool reachable = true;
-  static inline const char* name = "fake_resolver";
-};
-
-caf::behavior fake_resolver(caf::stateful_actor<resolver_state>* self) {
-  return {
-    [self](caf::connect_atom, const std::string&, uint16_t)
-      -> caf::result<caf::node_id, caf::strong_actor_ptr, std::set<std::string>> {
-      if (!self->state.reachable || !self->state.target)
-        return caf::make_error(caf::sec::cannot_connect_to_node);
-      using reply = caf::result<caf::node_id, caf::strong_actor_ptr, std::set<std::string>>;
-      return reply{self->state.target.node(),
-                   caf::actor_cast<caf::strong_actor_ptr>(self->state.target),
-                   std::set<std::string>{}};
-    },
-    [self](caf::actor& target, bool reachable) {
-      self->state.target = std::move(target);
-      self->state.reachable = reachable;
-    },
-  };
-}
-
 ms::member make_member(const std::string& name, uint32_t pid, bool coordinator, bool worker) {
   ms::member m;
   m.name = name;
@@ -66,7 +42,7 @@ ms::member make_member(const std::string& name, uint32_t pid, bool coordinator, 
 }
 
 struct fixture : test_coordinator_fixture<config> {
-  caf::actor resolver = sys.spawn(fake_resolver);
+  caf::actor resolver = sys.spawn(troupe::testing::fake_resolver);
   caf::actor server;
   caf::actor raft;
   std::vector<caf::actor> agents;
