@@ -43,6 +43,14 @@ caf::message_handler event_relay_handler(Self* self, caf::actor router, caf::act
       if (host)
         self->send(host, a, std::move(dep), vnode, std::move(bytes));
     },
+    [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
+        std::vector<std::string>& keys, std::vector<std::string>& payloads, uint64_t sender,
+        std::vector<uint64_t>& seqs) -> caf::result<caf::message> {
+      if (!host)
+        return missing("this node hosts no vnodes");
+      return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(keys),
+                            std::move(payloads), sender, std::move(seqs));
+    },
     [=](instances_atom a) -> caf::result<caf::message> {
       if (!host)
         return caf::make_message(std::vector<std::string>{}); // hosts no vnodes: no instances

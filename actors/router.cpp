@@ -13,8 +13,10 @@
 #include <isa-l/crc.h>
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <random>
 
 namespace troupe {
 
@@ -28,18 +30,39 @@ uint32_t vnode_of(const std::string& key, uint32_t vnodes) {
 
 namespace {
 
+using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
+
+/// At-least-once events in flight: delivered in groups by owner, retried until acknowledged.
+struct reliable_batch {
+  std::string deployment;
+  std::vector<uint32_t> vnodes;
+  std::vector<std::string> keys;
+  std::vector<std::string> payloads;
+  std::vector<uint64_t> seqs;
+  size_t done = 0;
+  std::string last_problem;
+  time_point deadline;
+  caf::response_promise rp;
+  bool single = false;  // a route_atom: answer with the instance's reply
+};
+
 struct router_state {
   router_config cfg;
   state::cluster_view view;
   uint64_t version = 0;
   std::map<std::string, uint32_t> next_vnode;  // round robin, per deployment
   std::map<std::string, caf::actor> nodes;     // owner name -> its published actor
+  uint64_t sender_id = 0;                      // random per process: names this router's events
+  uint64_t next_seq = 1;
+  std::deque<std::pair<std::shared_ptr<reliable_batch>, std::vector<size_t>>> retries;
   std::shared_ptr<spdlog::logger> log = logging::get("router");
 
   static inline const char* name = "troupe.router";
 };
 
 using router_actor = caf::stateful_actor<router_state>;
+
+
 
 caf::error failure(std::string text) {
   return caf::make_error(caf::sec::runtime_error, std::move(text));
@@ -84,8 +107,102 @@ void with_owner(router_actor* self, const std::string& owner, Then then, Fail fa
       });
 }
 
+void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
+                      std::vector<size_t> todo);
+
+/// Tries `todo` again after retry_interval, or gives up past the deadline.
+void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vector<size_t> todo,
+                 std::string problem) {
+  b->last_problem = std::move(problem);
+  if (self->clock().now() >= b->deadline) {
+    b->rp.deliver(failure(std::to_string(todo.size()) + " events of " + b->deployment
+                          + " not delivered within the deadline: " + b->last_problem));
+    return;
+  }
+  self->delayed_send(self, self->state.cfg.retry_interval, retry_atom::value);
+  self->state.retries.emplace_back(std::move(b), std::move(todo));
+}
+
+/// Sends the events `todo` of `b` to their vnodes' current owners, one group per owner.
+void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
+                      std::vector<size_t> todo) {
+  auto& st = self->state;
+  std::map<std::string, std::vector<size_t>> by_owner;
+  std::vector<size_t> unowned;
+  for (auto i : todo) {
+    auto v = b->vnodes[i];
+    auto& owners = st.view.vnodes.owners();
+    if (v < owners.size() && !owners[v].empty())
+      by_owner[owners[v]].push_back(i);
+    else
+      unowned.push_back(i);
+  }
+  if (!unowned.empty())
+    retry_later(self, b, std::move(unowned), "no owner for some vnodes (no live worker)");
+  auto timeout = st.cfg.timeout;
+  auto sender = st.sender_id;
+  for (auto& [owner, idx] : by_owner) {
+    std::vector<uint32_t> vnodes;
+    std::vector<std::string> keys, payloads;
+    std::vector<uint64_t> seqs;
+    for (auto i : idx) {
+      vnodes.push_back(b->vnodes[i]);
+      keys.push_back(b->keys[i]);
+      payloads.push_back(b->payloads[i]);
+      seqs.push_back(b->seqs[i]);
+    }
+    with_owner(
+      self, owner,
+      [self, b, idx, vnodes, keys, payloads, seqs, sender, timeout](caf::actor target) {
+        self
+          ->request(target, timeout, deliver_batch_atom::value, b->deployment, vnodes, keys,
+                    payloads, sender, seqs)
+          .then(
+            [self, b, idx](std::vector<std::string>& replies) {
+              b->done += idx.size();
+              if (b->single && !replies.empty())
+                b->last_problem = replies.front(); // the reply, for route_atom
+              if (b->done == b->seqs.size()) {
+                if (b->single)
+                  b->rp.deliver(b->last_problem);
+                else
+                  b->rp.deliver(static_cast<uint64_t>(b->done));
+              }
+            },
+            [self, b, idx](caf::error& err) { retry_later(self, b, idx, caf::to_string(err)); });
+      },
+      [self, b, idx](const std::string& why) { retry_later(self, b, idx, why); });
+  }
+}
+
+/// Starts delivering at-least-once events (keys[i] to vnodes[i]).
+caf::response_promise start_reliable(router_actor* self, const std::string& deployment,
+                                     std::vector<uint32_t> vnodes, std::vector<std::string> keys,
+                                     std::vector<std::string> payloads, bool single) {
+  auto& st = self->state;
+  auto b = std::make_shared<reliable_batch>();
+  b->deployment = deployment;
+  b->vnodes = std::move(vnodes);
+  b->keys = std::move(keys);
+  b->payloads = std::move(payloads);
+  for (size_t i = 0; i < b->keys.size(); ++i)
+    b->seqs.push_back(st.next_seq++);
+  b->deadline = self->clock().now() + st.cfg.delivery_deadline;
+  b->single = single;
+  b->rp = self->make_response_promise();
+  std::vector<size_t> all(b->keys.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = i;
+  deliver_reliably(self, b, std::move(all));
+  return b->rp;
+}
+
 caf::behavior router(router_actor* self, router_config cfg) {
   self->state.cfg = std::move(cfg);
+  {
+    std::random_device rd;
+    self->state.sender_id = (static_cast<uint64_t>(rd()) << 32) | rd();
+  }
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.nodes.begin(); it != self->state.nodes.end(); ++it)
       if (it->second.address() == dm.source) {
@@ -95,6 +212,14 @@ caf::behavior router(router_actor* self, router_config cfg) {
   });
   return {
     [self](vnode_host_atom, caf::actor& host) { self->state.cfg.local_host = std::move(host); },
+    [self](retry_atom) {
+      auto& st = self->state;
+      if (st.retries.empty())
+        return;
+      auto [b, todo] = std::move(st.retries.front());
+      st.retries.pop_front();
+      deliver_reliably(self, std::move(b), std::move(todo));
+    },
     [self](workload_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
       if (version < st.version)
@@ -108,7 +233,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
       st.view = std::move(view);
     },
     [self](route_atom, const std::string& deployment, std::string& key,
-           std::string& payload) -> caf::result<std::string> {
+           std::string& payload) -> caf::result<caf::message> {
       auto& st = self->state;
       auto* d = st.view.deployments.find(deployment);
       if (!d)
@@ -116,11 +241,14 @@ caf::behavior router(router_actor* self, router_config cfg) {
       auto v = pick(st, *d, key);
       if (!v)
         return failure("the cluster has no vnode map yet");
+      if (d->guarantee == state::delivery::at_least_once)
+        return start_reliable(self, deployment, {*v}, {std::move(key)}, {std::move(payload)},
+                              true);
       auto owner = st.view.vnodes.owners()[*v];
       if (owner.empty())
         return failure("no workers: vnode " + std::to_string(*v) + " of " + deployment
                        + " has no owner (the cluster has no live worker)");
-      auto rp = self->make_response_promise<std::string>();
+      auto rp = self->make_response_promise();
       auto timeout = st.cfg.timeout;
       auto vnode = *v;
       event ev{std::move(key), std::move(payload), {}};
@@ -166,13 +294,24 @@ caf::behavior router(router_actor* self, router_config cfg) {
         });
     },
     [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
-           std::vector<std::string>& payloads) -> caf::result<uint64_t> {
+           std::vector<std::string>& payloads) -> caf::result<caf::message> {
       auto& st = self->state;
       auto* d = st.view.deployments.find(deployment);
       if (!d)
         return failure("no deployment named '" + deployment + "'");
       if (keys.size() != payloads.size())
         return failure("as many keys as payloads, please");
+      if (d->guarantee == state::delivery::at_least_once) {
+        std::vector<uint32_t> vnodes;
+        for (auto& k : keys) {
+          auto v = pick(st, *d, k);
+          if (!v)
+            return failure("the cluster has no vnode map yet");
+          vnodes.push_back(*v);
+        }
+        return start_reliable(self, deployment, std::move(vnodes), std::move(keys),
+                              std::move(payloads), false);
+      }
       // Group by owner, keeping each owner's events in input order.
       struct batch {
         std::vector<uint32_t> vnodes;
@@ -193,7 +332,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
         b.keys.push_back(std::move(keys[i]));
         b.payloads.push_back(std::move(payloads[i]));
       }
-      auto rp = self->make_response_promise<uint64_t>();
+      auto rp = self->make_response_promise();
       struct gather {
         size_t waiting = 0;
         uint64_t accepted = 0;

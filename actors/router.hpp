@@ -15,6 +15,12 @@
 //       fails as a whole, naming the first problem, when some cannot be delivered
 // Errors name the problem: an unknown deployment, a vnode without owner ("no workers"), an
 // owner that cannot be reached.
+//
+// At-least-once deployments: every event gets this router's sender id and the next sequence
+// number, and the router keeps it until its instance has handled it: after a failure (the
+// owner crashed, the vnode moved) it sends it again, to whichever worker owns the vnode by
+// then, every retry_interval until delivery_deadline. Instances skip an event whose (sender,
+// sequence) they already handled.
 #pragma once
 
 #include "protocols/clock.hpp"
@@ -41,7 +47,13 @@ struct router_config {
   caf::actor local_host;  // this node's vnode host (or given later with vnode_host_atom)
   caf::actor resolver;    // answers (connect_atom, host, port) like CAF's middleman actor
   duration timeout = std::chrono::seconds(5);
+  duration retry_interval = milliseconds(200);
+  duration delivery_deadline = std::chrono::seconds(30);
 };
+
+/// The headers that carry an at-least-once event's identity.
+constexpr const char* sender_header = "troupe-sender";
+constexpr const char* sequence_header = "troupe-seq";
 
 caf::actor spawn_router(caf::actor_system& sys, router_config cfg);
 

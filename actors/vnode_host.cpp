@@ -49,6 +49,9 @@ struct host_state {
   uint64_t handoffs_sent = 0;
   uint64_t handoffs_received = 0;
   uint64_t buffer_refused = 0;
+  // At-least-once: the (sender, sequence) numbers each instance has handled, bounded.
+  std::map<instance_key, std::map<uint64_t, std::set<uint64_t>>> seen;
+  uint64_t duplicates = 0;
   std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
 
   static inline const char* name = "troupe.vnode_host";
@@ -330,6 +333,65 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         ++accepted;
       }
       return accepted;
+    },
+    [self](deliver_batch_atom, const std::string& deployment, std::vector<uint32_t>& vnodes,
+           std::vector<std::string>& keys, std::vector<std::string>& payloads, uint64_t sender,
+           std::vector<uint64_t>& seqs) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      auto fail = [](std::string why) {
+        return caf::make_error(caf::sec::runtime_error, std::move(why));
+      };
+      if (st.fenced)
+        return fail(st.cfg.node_name + " is fenced: it lost its coordinator");
+      auto n = vnodes.size();
+      if (keys.size() != n || payloads.size() != n || seqs.size() != n)
+        return fail("malformed batch");
+      for (auto v : vnodes)
+        if (!st.instances.count({deployment, v}))
+          return fail("vnode " + std::to_string(v) + " of " + deployment + " is not running on "
+                      + st.cfg.node_name + " (yet)");
+      struct gather {
+        std::vector<std::string> replies;
+        size_t waiting = 0;
+        bool failed = false;
+        caf::response_promise rp;
+      };
+      auto g = std::make_shared<gather>();
+      g->replies.resize(n);
+      g->rp = self->make_response_promise();
+      for (size_t i = 0; i < n; ++i) {
+        instance_key key{deployment, vnodes[i]};
+        auto& done = st.seen[key][sender];
+        if (done.count(seqs[i])) {
+          ++st.duplicates; // a retry of an event this instance already handled
+          continue;
+        }
+        ++g->waiting;
+        event ev{std::move(keys[i]), std::move(payloads[i]),
+                 {{sender_header, std::to_string(sender)},
+                  {sequence_header, std::to_string(seqs[i])}}};
+        auto seq = seqs[i];
+        self->request(st.instances[key].handle, std::chrono::seconds(10), std::move(ev))
+          .then(
+            [self, g, i, key, sender, seq](std::string& reply) {
+              auto& done = self->state.seen[key][sender];
+              done.insert(seq);
+              if (done.size() > 100000)
+                done.erase(done.begin());
+              g->replies[i] = std::move(reply);
+              if (--g->waiting == 0 && !g->failed)
+                g->rp.deliver(std::move(g->replies));
+            },
+            [g](caf::error& err) {
+              if (!g->failed) {
+                g->failed = true;
+                g->rp.deliver(std::move(err));
+              }
+            });
+      }
+      if (g->waiting == 0)
+        g->rp.deliver(std::move(g->replies));
+      return g->rp;
     },
     [self](instances_atom, const std::string& deployment, uint32_t vnode) {
       auto it = self->state.instances.find({deployment, vnode});

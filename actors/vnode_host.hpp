@@ -23,6 +23,9 @@
 //                                                    this worker does not serve that vnode
 //   (deliver_batch_atom, deployment, vnodes, keys, payloads) -> uint64   events handed to
 //                                                    their instances, in order (fire and forget)
+//   (deliver_batch_atom, deployment, vnodes, keys, payloads, sender, seqs) -> vector<string>
+//       at-least-once: answered once every instance handled its events (their replies, in
+//       order); an event whose (sender, seq) an instance already handled is skipped
 //   (handoff_atom, deployment, vnode, bytes)          an instance's state from its old owner
 //   (fence_atom)                                      this worker lost its coordinator: stop
 //                                                    every instance until the next workload

@@ -136,9 +136,10 @@ void reap_strays() {
   }
 }
 
-process::process(std::vector<std::string> args, std::string log_path, std::string cwd)
+process::process(std::vector<std::string> args, std::string log_path, std::string cwd,
+                 std::string in_path)
   : log_path_(std::move(log_path)) {
-  pid_ = spawn_troupe(args, log_path_, log_path_, cwd);
+  pid_ = spawn_troupe(args, log_path_, log_path_, cwd, in_path);
 }
 
 process::~process() {

@@ -39,7 +39,8 @@ class process {
 public:
   /// Starts the troupe binary with `args` in `cwd` (empty: this process's); stdout and stderr
   /// go to `log_path`.
-  process(std::vector<std::string> args, std::string log_path, std::string cwd = {});
+  process(std::vector<std::string> args, std::string log_path, std::string cwd = {},
+          std::string in_path = "/dev/null");
   ~process();  // SIGKILLs and reaps the process if it is still running
 
   process(const process&) = delete;

@@ -162,3 +162,61 @@ CAF_TEST(counts survive their vnodes moving to a worker that joins) {
   if (caf::test::engine::current_test()->bad() > 0)
     std::cout << "---- w1 ----\n" << w1->log() << "---- w2 ----\n" << w2->log();
 }
+
+CAF_TEST(at least once deployments lose no accepted event when a worker is killed) {
+  local_cluster node{"atleastonce", 3};
+  CAF_REQUIRE(node.wait_up(4));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  CAF_REQUIRE_EQUAL(
+    run_troupe({"ctl", connect, "deploy", "rec", "recorder", "--delivery", "at-least-once"}).code,
+    0);
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "request", "rec", "probe", "p"}).code == 0; },
+    10s));
+  constexpr int total = 20000;
+  auto input = node.dir + "/events.txt";
+  {
+    std::ofstream out{input};
+    for (int i = 0; i < total; ++i)
+      out << "key" << (i % 50) << "\t" << i << "\n";
+  }
+  auto files = [&] {
+    std::vector<std::string> out;
+    for (int k = 1; k <= 3; ++k)
+      out.push_back(node.dir + "/data/worker-" + std::to_string(k) + "/recorder-rec.log");
+    return out;
+  };
+  auto recorded = [&] {
+    size_t n = 0;
+    for (auto& f : files())
+      n += lines_of(f).size();
+    return n;
+  };
+  process sender{{"ctl", connect, "send", "rec", "--stdin", "--timeout=60s"},
+                 node.dir + "/sender.log", {}, input};
+  // Kill a worker while the events flow.
+  CAF_REQUIRE(wait_until([&] { return recorded() > 3000; }, 30s, 5ms));
+  auto victim = node.pid_of(node.worker(2));
+  CAF_REQUIRE_GREATER(victim, 0);
+  ::kill(victim, SIGKILL);
+  auto code = sender.wait_exit(90s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 0);
+  CAF_CHECK(sender.log().find("OK sent 20000 events") != std::string::npos);
+  // Every event is in some recorder file (the killed worker's lines stay in its file).
+  std::vector<int> count(total, 0);
+  size_t lines = 0;
+  for (auto& f : files())
+    for (auto& line : lines_of(f)) {
+      auto tab = line.find('\t');
+      if (line.substr(0, tab) == "probe")
+        continue;
+      ++lines;
+      ++count[static_cast<size_t>(std::stoi(line.substr(tab + 1)))];
+    }
+  auto missing = std::count(count.begin(), count.end(), 0);
+  CAF_CHECK_EQUAL(missing, 0);
+  CAF_MESSAGE(lines - total << " duplicates among " << lines << " recorded lines");
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << sender.log();
+}
