@@ -1,6 +1,7 @@
 #include "actors/vnode_host.hpp"
 
 #include "actors/logging.hpp"
+#include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <map>
 #include <set>
 
@@ -19,6 +21,7 @@ namespace {
 
 using restart_atom = caf::atom_constant<caf::atom("vh_restart")>;
 using handoff_timeout_atom = caf::atom_constant<caf::atom("vh_hotime")>;
+using snapshot_tick_atom = caf::atom_constant<caf::atom("vh_snap")>;
 
 using instance_key = std::pair<std::string, uint32_t>;  // deployment, vnode
 
@@ -26,6 +29,7 @@ struct instance {
   caf::actor handle;
   std::string type;
   uint32_t restarts = 0;
+  caf::actor_clock::time_point last_snapshot{};
 };
 
 /// An instance whose state is on its way from the old owner, and the events that wait for it.
@@ -52,6 +56,10 @@ struct host_state {
   // At-least-once: the (sender, sequence) numbers each instance has handled, bounded.
   std::map<instance_key, std::map<uint64_t, std::set<uint64_t>>> seen;
   uint64_t duplicates = 0;
+  caf::actor kv;              // the node's published actor: relays KV requests
+  uint64_t kv_client = 0;     // this host's client id for KV writes (de-duplicated retries)
+  uint64_t kv_seq = 0;
+  bool snapshot_tick_running = false;
   std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
 
   static inline const char* name = "troupe.vnode_host";
@@ -98,6 +106,86 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
     st.pending.erase(p);
   }
   return true;
+}
+
+/// Where an instance's periodic snapshot is kept. The deployment's creation index is part of
+/// the key, so that a deployment created again under the same name starts afresh.
+std::string snapshot_key(const state::deployment_spec& d, uint32_t vnode) {
+  return std::string{snapshot_prefix} + d.name + "@" + std::to_string(d.created) + "/"
+         + std::to_string(vnode);
+}
+
+/// The deployment's snapshot period (0: none).
+milliseconds snapshot_every(const state::deployment_spec& d) {
+  auto it = d.config.find(snapshot_every_key);
+  if (it == d.config.end())
+    return milliseconds{0};
+  try {
+    return milliseconds{std::stoll(it->second)};
+  } catch (const std::exception&) {
+    return milliseconds{0};
+  }
+}
+
+/// Starts an instance that gets no state handed over: from its last periodic snapshot when
+/// its deployment keeps them, else empty. Returns whether it started (or will, once read).
+bool start_fresh(host_actor* self, const instance_key& key) {
+  auto& st = self->state;
+  auto* d = st.view.deployments.find(key.first);
+  if (!d || !st.kv || snapshot_every(*d).count() <= 0)
+    return start_instance(self, key, {});
+  auto gen = st.next_generation++;
+  st.pending[key].generation = gen;
+  self->request(st.kv, std::chrono::seconds(5), kv_get_atom::value,
+                snapshot_key(*d, key.second))
+    .then(
+      [self, key, gen](bool found, std::string& value, uint64_t, uint64_t) {
+        auto p = self->state.pending.find(key);
+        if (p == self->state.pending.end() || p->second.generation != gen)
+          return;
+        if (found)
+          self->state.log->info("{} on vnode {} starts from its last snapshot ({} bytes)",
+                                key.first, key.second, value.size());
+        start_instance(self, key, found ? value : std::string{});
+      },
+      [self, key, gen](const caf::error& err) {
+        auto p = self->state.pending.find(key);
+        if (p == self->state.pending.end() || p->second.generation != gen)
+          return;
+        self->state.log->warn("cannot read the last snapshot of {} on vnode {} ({}): starting "
+                              "it empty",
+                              key.first, key.second, self->system().render(err));
+        start_instance(self, key, {});
+      });
+  return true;
+}
+
+/// Writes the snapshots that are due to the cluster's KV namespace.
+void take_snapshots(host_actor* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto& [key, inst] : st.instances) {
+    auto* d = st.view.deployments.find(key.first);
+    auto every = d ? snapshot_every(*d) : milliseconds{0};
+    if (every.count() <= 0 || now - inst.last_snapshot < every || !st.kv)
+      continue;
+    inst.last_snapshot = now;
+    auto k = snapshot_key(*d, key.second);
+    self->request(inst.handle, std::chrono::seconds(2), snapshot_atom::value)
+      .then(
+        [self, k](std::string& bytes) {
+          auto& st = self->state;
+          self
+            ->request(st.kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
+                      int64_t{-1}, st.kv_client, ++st.kv_seq)
+            .then([](bool, uint64_t) {},
+                  [self, k](const caf::error& err) {
+                    self->state.log->debug("snapshot {} not written: {}", k,
+                                           self->system().render(err));
+                  });
+        },
+        [](const caf::error&) {}); // a type without snapshots: nothing to keep
+  }
 }
 
 /// The old owner's side of a move: snapshot, stop, ship the state to the new owner.
@@ -184,7 +272,7 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
       ++waiting;
       continue;
     }
-    started += start_instance(self, key, {});
+    started += start_fresh(self, key);
   }
   if (started + stopped + handed + waiting > 0)
     st.log->info("{} instances started, {} waiting for their state, {} handed over, {} stopped; "
@@ -194,6 +282,10 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
 
 caf::behavior host(host_actor* self, vnode_host_config cfg) {
   self->state.cfg = std::move(cfg);
+  {
+    std::random_device rd;
+    self->state.kv_client = (static_cast<uint64_t>(rd()) << 32) | rd();
+  }
   // The instances are not linked to the host (one crashing must not take the others down), so
   // the host stops them itself when it is told to exit: the actor system waits for every actor
   // before a process can end.
@@ -239,6 +331,19 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         st.log->info("ownership confirmed by the coordinator: serving vnodes again");
       }
       reconcile(self, &before);
+    },
+    [self](kv_target_atom, caf::actor& kv) {
+      auto& st = self->state;
+      st.kv = std::move(kv);
+      if (!st.snapshot_tick_running) {
+        st.snapshot_tick_running = true;
+        self->send(self, snapshot_tick_atom::value);
+      }
+    },
+    [self](snapshot_tick_atom) {
+      if (!self->state.fenced)
+        take_snapshots(self);
+      self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
     },
     [self](restart_atom) {
       self->state.restart_scheduled = false;
@@ -317,7 +422,7 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       st.log->warn("the state of {} on vnode {} did not come within {} ms: starting it empty",
                    deployment, vnode,
                    std::chrono::duration_cast<milliseconds>(st.cfg.handoff_timeout).count());
-      start_instance(self, key, {});
+      start_fresh(self, key);
     },
     [self](deliver_batch_atom, const std::string& deployment, std::vector<uint32_t>& vnodes,
            std::vector<std::string>& keys, std::vector<std::string>& payloads) {

@@ -12,6 +12,11 @@
 // still reach the old owner are passed on to the new one. An instance whose vnode comes from a
 // crashed worker, or whose snapshot does not come within handoff_timeout, starts empty.
 //
+// Periodic snapshots: a deployment deployed with `--config snapshot-every-ms=N` has each of
+// its instances' snapshots written every N ms to the cluster's KV namespace (key
+// troupe/snapshots/<deployment>@<created>/<vnode>), and an instance that starts without a handoff (its
+// old owner crashed) starts from the last of them.
+//
 // Ownership is fenced: a worker that loses its coordinator (a closed connection, or no
 // heartbeat answer within two thirds of the failure timeout, before the coordinators can
 // declare it down and give its vnodes away) stops every instance until it has joined again
@@ -27,6 +32,8 @@
 //       at-least-once: answered once every instance handled its events (their replies, in
 //       order); an event whose (sender, seq) an instance already handled is skipped
 //   (handoff_atom, deployment, vnode, bytes)          an instance's state from its old owner
+//   (kv_target_atom, actor)                           where KV requests go (the node's
+//                                                    published actor), for periodic snapshots
 //   (fence_atom)                                      this worker lost its coordinator: stop
 //                                                    every instance until the next workload
 //   (instances_atom) -> vector<string>               "deployment/vnode/state" per instance
@@ -50,6 +57,11 @@ using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using instances_atom = caf::atom_constant<caf::atom("instances")>;
 using fence_atom = caf::atom_constant<caf::atom("fence")>;
 using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
+using kv_target_atom = caf::atom_constant<caf::atom("kv_target")>;
+
+/// The deployment config key that asks for periodic snapshots, and where they are kept.
+constexpr const char* snapshot_every_key = "snapshot-every-ms";
+constexpr const char* snapshot_prefix = "troupe/snapshots/";
 
 struct vnode_host_config {
   std::string node_name;  // this worker's member name: the owner name in the vnode map

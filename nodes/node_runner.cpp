@@ -240,6 +240,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
 
+  if (host)
+    caf::anon_send(host, kv_target_atom::value, main_actor); // periodic snapshots go to the KV
   auto shutdown_actor = [&] {
     caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown);
     if (raft_actor)

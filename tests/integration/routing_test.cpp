@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <thread>
 #include <sstream>
 
 using namespace troupe::it;
@@ -219,4 +220,42 @@ CAF_TEST(at least once deployments lose no accepted event when a worker is kille
   CAF_MESSAGE(lines - total << " duplicates among " << lines << " recorded lines");
   if (caf::test::engine::current_test()->bad() > 0)
     std::cout << sender.log();
+}
+
+CAF_TEST(with periodic snapshots the vnodes of a crashed worker restart from their last state) {
+  local_cluster node{"snapshots", 2};
+  CAF_REQUIRE(node.wait_up(3));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "deploy", "wc", "word-count", "--config",
+                                "snapshot-every-ms=200"})
+                      .code,
+                    0);
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "request", "wc", "k0"}).code == 0; }, 10s));
+  auto input = node.dir + "/events.txt";
+  {
+    std::ofstream out{input};
+    for (int round = 0; round < 3; ++round)
+      for (int k = 0; k < 20; ++k)
+        out << "k" << k << "\tx\n";
+  }
+  CAF_REQUIRE_EQUAL(run_troupe_input({"ctl", connect, "send", "wc", "--stdin"}, input).code, 0);
+  std::this_thread::sleep_for(800ms); // a few snapshot periods
+  auto victim = node.pid_of(node.worker(1));
+  CAF_REQUIRE_GREATER(victim, 0);
+  ::kill(victim, SIGKILL);
+  // Its vnodes restart on worker 2 from their snapshots, and come back when it is restarted.
+  CAF_CHECK(wait_until(
+    [&] {
+      for (int k = 0; k < 20; ++k) {
+        auto r = run_troupe({"ctl", connect, "request", "wc", "k" + std::to_string(k)});
+        if (r.code != 0 || r.out != "3\n")
+          return false;
+      }
+      return true;
+    },
+    20s, 200ms));
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  CAF_CHECK(node.coord->log().find("starts from its last snapshot") != std::string::npos);
 }
