@@ -25,6 +25,8 @@ namespace ms = membership;
 
 namespace {
 
+using drain_poll_atom = caf::atom_constant<caf::atom("ag_drain")>;
+
 enum class link_state : uint8_t { disconnected, connecting, joining, up };
 
 const char* to_string(link_state s) {
@@ -58,6 +60,9 @@ struct agent_state {
   uint64_t bad_frames = 0;
   uint32_t failed_attempts = 0;
   bool started = false;
+  // A graceful stop in progress: leaving, until the vnode host has handed everything over.
+  std::optional<caf::response_promise> leave_rp;
+  time_point drain_deadline{};
 
   static inline const char* name = "troupe.membership_agent";
 };
@@ -252,6 +257,28 @@ void answer_status(agent_actor* self) {
       });
 }
 
+/// Tells the coordinator this worker leaves for good, and drops the link.
+void finish_leave(agent_actor* self, caf::response_promise rp) {
+  auto& st = self->state;
+  auto coordinator = st.coordinator;
+  self->demonitor(coordinator);
+  ++st.generation; // no more heartbeats or rejoins after this
+  st.state = link_state::disconnected;
+  st.coordinator = nullptr;
+  self
+    ->request(coordinator, milliseconds(1000),
+              frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation})})
+    .then(
+      [self, rp](const frame&) mutable {
+        self->state.log->info("left the cluster");
+        rp.deliver(true);
+      },
+      [self, rp](const caf::error& err) mutable {
+        self->state.log->warn("leave not confirmed: {}", self->system().render(err));
+        rp.deliver(false);
+      });
+}
+
 caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
   auto& st = self->state;
   st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
@@ -338,24 +365,63 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (st.state != link_state::up)
         return false;
       auto rp = self->make_response_promise<bool>();
-      auto coordinator = st.coordinator;
-      self->demonitor(coordinator);
-      ++st.generation; // no more heartbeats or rejoins after this
-      st.state = link_state::disconnected;
-      st.coordinator = nullptr;
-      self
-        ->request(coordinator, milliseconds(1000),
-                  frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation})})
-        .then(
-          [self, rp](const frame&) mutable {
-            self->state.log->info("left the cluster");
-            rp.deliver(true);
-          },
-          [self, rp](const caf::error& err) mutable {
-            self->state.log->warn("leave not confirmed: {}", self->system().render(err));
-            rp.deliver(false);
-          });
+      if (st.cfg.host && !st.leave_rp) {
+        // Step one: become `leaving`, so that the vnodes move away (with their state) while
+        // this worker is still linked; step two, below, once they are gone.
+        st.leave_rp = rp;
+        st.drain_deadline = self->clock().now() + st.cfg.drain_timeout;
+        auto gen = st.generation;
+        self
+          ->request(st.coordinator, milliseconds(2000),
+                    frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation, true})})
+          .then(
+            [self, gen](const frame&) {
+              self->state.log->info("leaving: handing this worker's vnodes over");
+              if (gen == self->state.generation)
+                self->send(self, drain_poll_atom::value);
+            },
+            [self](const caf::error& err) {
+              self->state.log->warn("could not start handing over: {}",
+                                    self->system().render(err));
+              self->send(self, leave_atom::value, true);
+            });
+        return rp;
+      }
+      finish_leave(self, rp);
       return rp;
+    },
+    [self](drain_poll_atom) {
+      auto& st = self->state;
+      if (!st.leave_rp)
+        return;
+      self->request(st.cfg.host, milliseconds(500), instances_atom::value)
+        .then(
+          [self](const std::vector<std::string>& running) {
+            auto& st = self->state;
+            if (!st.leave_rp)
+              return;
+            if (running.empty() || self->clock().now() >= st.drain_deadline) {
+              if (!running.empty())
+                st.log->warn("leaving with {} instances not handed over", running.size());
+              self->send(self, leave_atom::value, true);
+            } else {
+              self->delayed_send(self, milliseconds(50), drain_poll_atom::value);
+            }
+          },
+          [self](const caf::error&) { self->send(self, leave_atom::value, true); });
+    },
+    [self](leave_atom, bool) {
+      // Step two of a graceful stop: the vnodes are gone (or the drain timed out).
+      auto& st = self->state;
+      if (!st.leave_rp)
+        return;
+      auto rp = *st.leave_rp;
+      st.leave_rp.reset();
+      if (st.state != link_state::up) {
+        rp.deliver(false);
+        return;
+      }
+      finish_leave(self, rp);
     },
   }
     .or_else(kv_relay_handler(

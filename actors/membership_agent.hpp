@@ -7,7 +7,9 @@
 // Messages:
 //   frame(View)           pushed by the coordinator on every change
 //   frame(StatusRequest)  -> frame(StatusReply)
-//   leave_atom            -> bool: tells the coordinator this member leaves (graceful stop)
+//   leave_atom            -> bool: a graceful stop. With a vnode host, the member first becomes
+//                            `leaving` so that its vnodes move away with their state (at most
+//                            drain_timeout), then it leaves (`left`)
 #pragma once
 
 #include "actors/endpoint.hpp"
@@ -29,6 +31,7 @@ struct membership_agent_config {
   uint32_t vnodes = 64;                     // this node's --vnodes, checked by the cluster
   caf::actor host;                          // the vnode host: gets the pushed workload
   caf::actor router;                        // this node's router: gets it too
+  duration drain_timeout = std::chrono::seconds(5);  // graceful stop: longest hand-over
   // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
   // middleman actor in production, a stand-in in deterministic tests (the transport seam).
   caf::actor resolver;

@@ -52,6 +52,7 @@ struct server_state {
   std::unordered_map<std::string, std::string> causes;
   std::set<std::string> in_flight;                          // proposals awaiting an answer
   std::unordered_map<std::string, time_point> unknown_since;  // held here, not connected
+  std::set<std::string> draining;  // leaving gracefully: their replicated state is `leaving`
   uint64_t self_incarnation = 0;
   bool registering = false;
   time_point last_register{};
@@ -216,6 +217,9 @@ void reconcile(server_actor* self) {
     auto* local = st.table().find(name);
     if (local && local->incarnation == rec.info.incarnation) {
       st.unknown_since.erase(name);
+      // A draining member stays `leaving` while it is alive here; once gone, it is gone.
+      if (st.draining.count(name) && !ms::is_gone(local->state))
+        continue;
       if (local->state != rec.info.state)
         propose_state(self, name, rec.info.incarnation, local->state,
                       st.causes.count(name) ? st.causes[name] : "as its coordinator sees it");
@@ -293,6 +297,7 @@ void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
             }
             auto inc = out.incarnation;
             candidate.incarnation = inc;
+            st.draining.erase(candidate.name);
             auto name = candidate.name;
             note_local(st, st.table().admit(std::move(candidate), self->clock().now(),
                                             wall_clock_ms()));
@@ -316,6 +321,26 @@ void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
 
 void on_leave(server_actor* self, const ms::leave& lv) {
   auto& st = self->state;
+  if (lv.drain) {
+    // Step one of a graceful stop: `leaving` takes the member's vnodes away while it stays
+    // linked (and heartbeating) to hand their state over.
+    auto* local = st.table().find(lv.name);
+    if (!local || local->incarnation != lv.incarnation || ms::is_gone(local->state))
+      return reply(self, frame{ms::encode(ms::heartbeat_ack{true, st.registry.version()})});
+    st.draining.insert(lv.name);
+    auto rp = self->make_response_promise();
+    propose(self,
+            state::command{0, 0,
+                           state::member_state_cmd{lv.name, lv.incarnation,
+                                                   ms::member_state::leaving,
+                                                   "stopping: handing its vnodes over",
+                                                   wall_clock_ms()}},
+            [self, rp](outcome) mutable {
+              rp.deliver(frame{ms::encode(ms::heartbeat_ack{false, self->state.registry.version()})});
+            });
+    return;
+  }
+  st.draining.erase(lv.name);
   auto changes = st.table().leave(lv.name, lv.incarnation, self->clock().now(), wall_clock_ms());
   if (changes.empty())
     return reply(self, frame{ms::encode(ms::heartbeat_ack{false, st.registry.version()})});

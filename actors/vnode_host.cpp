@@ -77,7 +77,9 @@ void stop_instance(host_actor* self, std::map<instance_key, instance>::iterator 
 bool is_live(const state::cluster_view& view, const std::string& name) {
   namespace ms = troupe::membership;
   auto* r = view.members.find(name);
-  return r && (r->info.state == ms::member_state::up || r->info.state == ms::member_state::suspect);
+  // A leaving worker is alive: it hands its vnodes over before it goes.
+  return r && (r->info.state == ms::member_state::up || r->info.state == ms::member_state::suspect
+               || r->info.state == ms::member_state::leaving);
 }
 
 /// Starts the instance of `key`, from `snapshot` when it is not empty, then delivers what

@@ -334,7 +334,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     supervisor->stop(); // workers leave the cluster before their coordinator goes
   if (!coordinator) {
     caf::scoped_actor s{sys};
-    s->request(main_actor, std::chrono::milliseconds(1500), leave_atom::value)
+    // A worker hands its vnodes over first (at most the agent's drain timeout, 5 s).
+    s->request(main_actor, std::chrono::milliseconds(8000), leave_atom::value)
       .receive([](bool) {}, [](const caf::error&) {});
   }
   if (raft_actor) {

@@ -135,7 +135,7 @@ bool decode(const std::string& bytes, command& out) {
     case pb::Command::kMemberState: {
       auto& x = in.member_state();
       if (x.name().empty() || x.state() < static_cast<uint32_t>(ms::member_state::joining)
-          || x.state() > static_cast<uint32_t>(ms::member_state::left))
+          || x.state() > static_cast<uint32_t>(ms::member_state::leaving))
         return false;
       out.body = member_state_cmd{x.name(), x.incarnation(),
                                   static_cast<ms::member_state>(x.state()), x.cause(),

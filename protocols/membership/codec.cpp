@@ -89,6 +89,7 @@ struct encoder {
     auto* p = env.mutable_leave();
     p->set_name(x.name);
     p->set_incarnation(x.incarnation);
+    p->set_drain(x.drain);
   }
   void operator()(const view& x) { to_pb(x, *env.mutable_view()); }
   void operator()(const status_request&) { env.mutable_status_request(); }
@@ -143,7 +144,7 @@ codec_errc from_pb(const pb::Member& in, member& out, bool require_state) {
   if (in.http_port() > 65535)
     return codec_errc::invalid_value;
   auto st = static_cast<int>(in.state());
-  if (st < static_cast<int>(member_state::joining) || st > static_cast<int>(member_state::left)) {
+  if (st < static_cast<int>(member_state::joining) || st > static_cast<int>(member_state::leaving)) {
     if (require_state || st != 0)
       return codec_errc::invalid_value;
     st = static_cast<int>(member_state::joining);
@@ -247,7 +248,7 @@ codec_errc decode(std::string_view bytes, decoded& out) {
       break;
     case pb::Envelope::kLeave:
       TROUPE_TRY(named(env.leave().name()));
-      out.body = leave{env.leave().name(), env.leave().incarnation()};
+      out.body = leave{env.leave().name(), env.leave().incarnation(), env.leave().drain()};
       break;
     case pb::Envelope::kView: {
       view v;

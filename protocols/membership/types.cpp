@@ -23,13 +23,15 @@ const char* to_string(member_state s) {
       return "down";
     case member_state::left:
       return "left";
+    case member_state::leaving:
+      return "leaving";
   }
   return "unknown";
 }
 
 std::optional<member_state> member_state_from_string(std::string_view s) {
   for (auto st : {member_state::joining, member_state::up, member_state::suspect,
-                  member_state::down, member_state::left})
+                  member_state::down, member_state::left, member_state::leaving})
     if (s == to_string(st))
       return st;
   return std::nullopt;

@@ -27,9 +27,9 @@ struct role_set {
 /// Returns the roles as names, coordinator first.
 std::vector<std::string> role_names(const role_set& roles);
 
-enum class member_state : uint8_t { joining = 1, up, suspect, down, left };
+enum class member_state : uint8_t { joining = 1, up, suspect, down, left, leaving };
 
-/// Returns "joining", "up", "suspect", "down" or "left".
+/// Returns "joining", "up", "suspect", "down", "left" or "leaving".
 const char* to_string(member_state s);
 
 /// Parses what to_string returns.
@@ -91,6 +91,7 @@ struct heartbeat_ack {
 struct leave {
   std::string name;
   uint64_t incarnation = 0;
+  bool drain = false;  // step one of a graceful stop: `leaving` while its vnodes move away
 };
 
 struct view {

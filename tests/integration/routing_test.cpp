@@ -259,3 +259,57 @@ CAF_TEST(with periodic snapshots the vnodes of a crashed worker restart from the
   CAF_REQUIRE(st);
   CAF_CHECK(node.coord->log().find("starts from its last snapshot") != std::string::npos);
 }
+
+CAF_TEST(a worker stopped gracefully hands its vnodes over before it leaves) {
+  auto port = free_port_pair();
+  auto dir = temp_dir("leave");
+  auto coord_at = "127.0.0.1:" + std::to_string(port);
+  process coord{{"run", "--coordinator", "--peers=" + coord_at,
+                 "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=c",
+                 "--data-dir=" + dir + "/c", "--threads=2"},
+                dir + "/c.log"};
+  auto worker = [&](const std::string& name) {
+    return std::make_unique<process>(
+      std::vector<std::string>{"run", "--worker", "--name=" + name, "--coordinators=" + coord_at,
+                               "--cluster-port=0", "--http-port=0",
+                               "--data-dir=" + dir + "/" + name, "--threads=2"},
+      dir + "/" + name + ".log");
+  };
+  auto w1 = worker("w1");
+  auto w2 = worker("w2");
+  auto connect = "--connect=" + coord_at;
+  CAF_REQUIRE(wait_until(
+    [&] { return run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code == 0; }, 10s));
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto l = run_troupe({"ctl", connect, "deployments", "--json"});
+      if (l.code != 0)
+        return false;
+      auto dep = nlohmann::json::parse(l.out).at("deployments")[0];
+      std::set<std::string> workers;
+      for (auto& i : dep.at("instances"))
+        workers.insert(i.at("worker").get<std::string>());
+      return dep.at("running") == 64 && workers.size() == 2;
+    },
+    15s));
+  auto input = dir + "/events.txt";
+  {
+    std::ofstream out{input};
+    for (int round = 0; round < 3; ++round)
+      for (int k = 0; k < 20; ++k)
+        out << "k" << k << "\tx\n";
+  }
+  CAF_REQUIRE_EQUAL(run_troupe_input({"ctl", connect, "send", "wc", "--stdin"}, input).code, 0);
+  w2->signal(SIGTERM);
+  auto code = w2->wait_exit(15s);
+  CAF_REQUIRE(code);
+  CAF_CHECK_EQUAL(*code, 0);
+  CAF_CHECK(w2->log().find("32 handed over") != std::string::npos);
+  for (int k = 0; k < 20; ++k) {
+    auto r = run_troupe({"ctl", connect, "request", "wc", "k" + std::to_string(k)});
+    CAF_CHECK_EQUAL(r.code, 0);
+    CAF_CHECK_EQUAL(r.out, "3\n");
+  }
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << "---- w2 ----\n" << w2->log() << "---- c ----\n" << coord.log();
+}
