@@ -465,7 +465,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       st.registry = std::move(view.members);
       st.vnodes = std::move(view.vnodes);
       st.workload = bytes;
-      st.workload_version = st.vnodes.version() + view.deployments.version();
+      // Routers need members' addresses too: any change of the view is pushed.
+      st.workload_version = st.registry.version() + st.vnodes.version() + view.deployments.version();
       if (vnodes_changed)
         st.broadcast_once = false; // push the new counts even if the membership is the same
       reconcile(self);

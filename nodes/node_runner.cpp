@@ -200,6 +200,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     rc.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
     rc.node_name = cfg.name;
     rc.peer_timeout = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout);
+    // Workers fence themselves two thirds of the failure timeout after their last answer.
+    rc.vnode_lease = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout * 2 / 3);
     raft_actor = spawn_raft_actor(sys, rc, std::move(raft_storage), std::move(raft_restored));
     membership_server_config mc;
     mc.raft = raft_actor;

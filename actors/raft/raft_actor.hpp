@@ -117,6 +117,7 @@ struct raft_actor_config {
   milliseconds peer_timeout{1500};         // leader: a coordinator silent this long is lost
   milliseconds peer_status_timeout{800};   // raft_status_all: how long to wait for peers
   milliseconds member_forget_after{3600 * 1000};  // gone members are pruned after this
+  milliseconds vnode_lease{1000};  // a worker's vnodes stay its own this long after it is down
 };
 
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so

@@ -44,15 +44,25 @@ void leader_duties(raft_actor* self) {
                                                               + std::to_string(silent) + " ms",
                                                             wall_clock_ms()}});
   }
-  // Place the vnodes over the live workers (up or suspect: a suspect may recover).
+  // Place the vnodes over the live workers (up or suspect: a suspect may recover). A worker
+  // that went down keeps its vnodes until its lease has run out: it may not have noticed yet
+  // that it lost its coordinator, and two owners must never serve one vnode.
   auto& vm = st.sm.vnodes();
   if (vm.size() > 0) {
     std::vector<std::string> live;
-    for (auto& [name, rec] : st.sm.members().records())
-      if (rec.info.roles.worker
-          && (rec.info.state == ms::member_state::up || rec.info.state == ms::member_state::suspect))
+    bool leased = false;
+    auto wall = wall_clock_ms();
+    for (auto& [name, rec] : st.sm.members().records()) {
+      if (!rec.info.roles.worker)
+        continue;
+      auto s = rec.info.state;
+      if (s == ms::member_state::up || s == ms::member_state::suspect)
         live.push_back(name);
-    auto moves = placement::rebalance(vm.owners(), live);
+      else if (s == ms::member_state::down && wall - rec.info.state_since_ms < st.cfg.vnode_lease.count()
+               && vm.count_of(name) > 0)
+        leased = true;
+    }
+    auto moves = leased ? std::vector<placement::move>{} : placement::rebalance(vm.owners(), live);
     bool waiting = st.moves_based_on == vm.version() && now - st.moves_proposed_at < std::chrono::seconds(1);
     if (!moves.empty() && !waiting) {
       st.moves_based_on = vm.version();

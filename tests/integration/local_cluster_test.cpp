@@ -206,15 +206,16 @@ bool spread_is(const local_cluster& node, std::vector<uint32_t> want) {
 
 } // namespace
 
-CAF_TEST(vnodes spread evenly over the workers and follow a crash) {
+CAF_TEST(vnodes spread evenly over the workers and stay through a quick restart) {
   local_cluster node{"vnodes", 3, {"--vnodes=100"}};
   CAF_REQUIRE(node.wait_up(4));
   CAF_CHECK(wait_until([&] { return spread_is(node, {34, 33, 33}); }, 5s));
   auto victim = node.pid_of(node.worker(2));
   CAF_REQUIRE_GREATER(victim, 0);
   ::kill(victim, SIGKILL);
-  // Its vnodes go to the two others at once, and come back balanced once it is restarted.
-  CAF_CHECK(wait_until([&] { return spread_is(node, {50, 50}); }, 5s, 5ms));
+  // Its vnodes stay its own for its lease (it might still be serving them); its supervisor
+  // restarts it sooner, under the same name, so they never move and the spread holds.
+  CAF_CHECK(wait_until([&] { return node.pid_of(node.worker(2)) != victim; }, 10s));
   CAF_CHECK(wait_until([&] { return spread_is(node, {34, 33, 33}); }, 10s));
   auto st = node.status();
   CAF_REQUIRE(st);
