@@ -148,6 +148,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
 
   caf::actor_system_config sc;
   register_types(sc);
+  if (types)
+    types->configure(sc); // the user's own message types
   sc.load<caf::io::middleman>();
   auto threads = cfg.threads != 0 ? cfg.threads
                                    : std::max(2u, std::thread::hardware_concurrency());

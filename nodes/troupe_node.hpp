@@ -31,6 +31,13 @@ public:
     return *this;
   }
 
+  /// Registers a message type the user's actors exchange, as CAF's add_message_type.
+  template <class T>
+  node& add_message_type(const std::string& name) {
+    types_->add_message_type<T>(name);
+    return *this;
+  }
+
   actor_types& types() { return *types_; }
 
   /// Runs the command line; returns the process exit code.

@@ -8,6 +8,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <caf/actor_system_config.hpp>
+
 #include <functional>
 #include <map>
 #include <string>
@@ -36,8 +38,23 @@ public:
   bool has(const std::string& name) const { return types_.count(name) > 0; }
   std::vector<std::string> names() const;
 
+  /// Registers a message type the user's actors exchange (possibly across nodes), as CAF's
+  /// actor_system_config::add_message_type would; applied to every node's actor system.
+  template <class T>
+  void add_message_type(const std::string& name) {
+    message_types_.push_back(
+      [name](caf::actor_system_config& cfg) { cfg.add_message_type<T>(name); });
+  }
+
+  /// Applies the registered message types to `cfg`.
+  void configure(caf::actor_system_config& cfg) const {
+    for (auto& f : message_types_)
+      f(cfg);
+  }
+
 private:
   std::map<std::string, factory> types_;
+  std::vector<std::function<void(caf::actor_system_config&)>> message_types_;
 };
 
 } // namespace troupe

@@ -74,6 +74,15 @@ CAF_TEST(the registry knows the four examples and refuses a second registration)
   CAF_CHECK(!types.spawn("nope", sys, context{}));
 }
 
+CAF_TEST(message types registered with the actor types reach the actor system config) {
+  actor_types t;
+  t.add_message_type<std::vector<int32_t>>("std::vector<int32_t>");
+  caf::actor_system_config cfg;
+  CAF_CHECK_EQUAL(cfg.value_factories_by_name.count("std::vector<int32_t>"), 0u);
+  t.configure(cfg);
+  CAF_CHECK_EQUAL(cfg.value_factories_by_name.count("std::vector<int32_t>"), 1u);
+}
+
 CAF_TEST(echo replies with the payload) {
   auto a = make("echo");
   CAF_CHECK_EQUAL(ask(a, "k", "hello"), "hello");
