@@ -39,9 +39,10 @@ caf::message_handler event_relay_handler(Self* self, caf::actor router, caf::act
         return missing("this node hosts no vnodes");
       return self->delegate(host, a, std::move(dep), vnode, std::move(ev));
     },
-    [=](handoff_atom a, std::string& dep, uint32_t vnode, std::string& bytes) {
+    [=](handoff_atom a, std::string& dep, uint32_t vnode, std::string& bytes,
+        std::string& seen) {
       if (host)
-        self->send(host, a, std::move(dep), vnode, std::move(bytes));
+        self->send(host, a, std::move(dep), vnode, std::move(bytes), std::move(seen));
     },
     [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
         std::vector<std::string>& keys, std::vector<std::string>& payloads, uint64_t sender,

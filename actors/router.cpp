@@ -282,11 +282,11 @@ caf::behavior router(router_actor* self, router_config cfg) {
       return rp;
     },
     [self](handoff_atom, const std::string& to, std::string& deployment, uint32_t vnode,
-           std::string& bytes) {
+           std::string& bytes, std::string& seen) {
       with_owner(
         self, to,
-        [self, deployment, vnode, bytes](caf::actor target) {
-          self->send(target, handoff_atom::value, deployment, vnode, bytes);
+        [self, deployment, vnode, bytes, seen](caf::actor target) {
+          self->send(target, handoff_atom::value, deployment, vnode, bytes, seen);
         },
         [self, to, deployment, vnode](const std::string& why) {
           self->state.log->warn("could not hand {} on vnode {} over to {}: {}", deployment,

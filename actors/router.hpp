@@ -8,7 +8,8 @@
 //   (workload_atom, version, bytes)                            a new cluster view
 //   (vnode_host_atom, actor)                                   this node's vnode host
 //   (deliver_atom, deployment, vnode, event)         -> string  to that vnode's current owner
-//   (handoff_atom, to, deployment, vnode, bytes)               an instance's state, to its
+//   (handoff_atom, to, deployment, vnode, bytes, seen)         an instance's state and its
+//                                                              de-duplication table, to its
 //                                                              new owner's vnode host
 //   (route_atom, deployment, key, payload)           -> string  the instance's reply
 //   (route_batch_atom, deployment, keys, payloads)   -> uint64  events accepted, in order;

@@ -190,16 +190,58 @@ void take_snapshots(host_actor* self) {
   }
 }
 
+using seen_table = std::map<uint64_t, std::set<uint64_t>>;  // sender -> sequences handled
+
+/// The at-least-once de-duplication table of an instance as text ("sender:seq,seq;..."): it
+/// moves with the instance's state, so a retry that crosses the move is still recognized.
+std::string encode_seen(const seen_table& t) {
+  std::string out;
+  for (auto& [sender, seqs] : t) {
+    out += std::to_string(sender) + ":";
+    for (auto s : seqs)
+      out += std::to_string(s) + ",";
+    out += ";";
+  }
+  return out;
+}
+
+seen_table decode_seen(const std::string& text) {
+  seen_table out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    auto colon = text.find(':', pos);
+    auto end = text.find(';', pos);
+    if (colon == std::string::npos || end == std::string::npos || colon > end)
+      break;
+    auto& seqs = out[std::stoull(text.substr(pos, colon - pos))];
+    for (size_t p = colon + 1; p < end;) {
+      auto comma = text.find(',', p);
+      if (comma == std::string::npos || comma > end)
+        break;
+      seqs.insert(std::stoull(text.substr(p, comma - p)));
+      p = comma + 1;
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
 /// The old owner's side of a move: snapshot, stop, ship the state to the new owner.
 void hand_off(host_actor* self, const instance_key& key, caf::actor inst,
               const std::string& to) {
   auto& st = self->state;
   auto router = st.cfg.router;
-  auto send_state = [self, key, inst, to, router](std::string bytes) {
+  std::string seen;
+  if (auto it = st.seen.find(key); it != st.seen.end()) {
+    seen = encode_seen(it->second);
+    st.seen.erase(it);
+  }
+  auto send_state = [self, key, inst, to, router, seen](std::string bytes) {
     self->send_exit(inst, caf::exit_reason::user_shutdown);
     ++self->state.handoffs_sent;
     if (router)
-      self->send(router, handoff_atom::value, to, key.first, key.second, std::move(bytes));
+      self->send(router, handoff_atom::value, to, key.first, key.second, std::move(bytes),
+                 seen);
   };
   self->request(inst, st.cfg.handoff_timeout / 2, snapshot_atom::value)
     .then([send_state](std::string& bytes) mutable { send_state(std::move(bytes)); },
@@ -402,10 +444,14 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
                              "vnode " + std::to_string(vnode) + " of " + deployment
                                + " is not served by " + st.cfg.node_name);
     },
-    [self](handoff_atom, const std::string& deployment, uint32_t vnode, std::string& bytes) {
+    [self](handoff_atom, const std::string& deployment, uint32_t vnode, std::string& bytes,
+           const std::string& seen) {
       auto& st = self->state;
       instance_key key{deployment, vnode};
       ++st.handoffs_received;
+      if (!seen.empty())
+        for (auto& [sender, seqs] : decode_seen(seen))
+          st.seen[key][sender].insert(seqs.begin(), seqs.end());
       if (st.pending.count(key)) {
         st.log->debug("state of {} on vnode {} arrived ({} bytes)", deployment, vnode,
                       bytes.size());

@@ -31,7 +31,8 @@
 //   (deliver_batch_atom, deployment, vnodes, keys, payloads, sender, seqs) -> vector<string>
 //       at-least-once: answered once every instance handled its events (their replies, in
 //       order); an event whose (sender, seq) an instance already handled is skipped
-//   (handoff_atom, deployment, vnode, bytes)          an instance's state from its old owner
+//   (handoff_atom, deployment, vnode, bytes, seen)    an instance's state from its old owner,
+//                                                    with its at-least-once (sender, seq) table
 //   (kv_target_atom, actor)                           where KV requests go (the node's
 //                                                    published actor), for periodic snapshots
 //   (fence_atom)                                      this worker lost its coordinator: stop

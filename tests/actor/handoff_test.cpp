@@ -163,4 +163,33 @@ CAF_TEST(events that arrive before the state wait and keep their order) {
   CAF_CHECK_EQUAL(replies, (std::vector<std::string>{"2", "3"}));
 }
 
+CAF_TEST(a retried at least once event is still recognized after its vnode moved) {
+  auto batch = [&](const std::string& w, uint32_t v, uint64_t seq) {
+    auto hdl = self->request(hosts[w], caf::infinite, deliver_batch_atom::value, std::string{"wc"},
+                             std::vector<uint32_t>{v}, std::vector<std::string>{"k"},
+                             std::vector<std::string>{"x"}, uint64_t{77},
+                             std::vector<uint64_t>{seq});
+    run();
+    bool ok = false;
+    hdl.receive([&](const std::vector<std::string>&) { ok = true; },
+                [&](const caf::error& e) { CAF_MESSAGE(sys.render(e)); });
+    return ok;
+  };
+  join("w2", 2);
+  apply(st::vnode_moves_cmd{sm.vnodes().version(),
+                            placement::rebalance(sm.vnodes().owners(), {"w1", "w2"})});
+  uint32_t v = 0;
+  while (sm.vnodes().owners()[v] != "w2")
+    ++v;
+  // Before w1 hears of the move, the event (sender 77, seq 1) is handled on w1 ...
+  CAF_REQUIRE(batch("w1", v, 1));
+  CAF_CHECK_EQUAL(deliver("w1", v, "k", ""), "1");
+  push({"w1", "w2"});
+  // ... and its retry, sent to the new owner, is recognized there: counted once.
+  CAF_REQUIRE(batch("w2", v, 1));
+  CAF_CHECK_EQUAL(deliver("w2", v, "k", ""), "1");
+  CAF_REQUIRE(batch("w2", v, 2));
+  CAF_CHECK_EQUAL(deliver("w2", v, "k", ""), "2");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
