@@ -108,28 +108,28 @@ void with_owner(router_actor* self, const std::string& owner, Then then, Fail fa
 }
 
 void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
-                      std::vector<size_t> todo);
+                      std::vector<size_t> remaining);
 
-/// Tries `todo` again after retry_interval, or gives up past the deadline.
-void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vector<size_t> todo,
+/// Tries `remaining` again after retry_interval, or gives up past the deadline.
+void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vector<size_t> remaining,
                  std::string problem) {
   b->last_problem = std::move(problem);
   if (self->clock().now() >= b->deadline) {
-    b->rp.deliver(failure(std::to_string(todo.size()) + " events of " + b->deployment
+    b->rp.deliver(failure(std::to_string(remaining.size()) + " events of " + b->deployment
                           + " not delivered within the deadline: " + b->last_problem));
     return;
   }
   self->delayed_send(self, self->state.cfg.retry_interval, retry_atom::value);
-  self->state.retries.emplace_back(std::move(b), std::move(todo));
+  self->state.retries.emplace_back(std::move(b), std::move(remaining));
 }
 
-/// Sends the events `todo` of `b` to their vnodes' current owners, one group per owner.
+/// Sends the events `remaining` of `b` to their vnodes' current owners, one group per owner.
 void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
-                      std::vector<size_t> todo) {
+                      std::vector<size_t> remaining) {
   auto& st = self->state;
   std::map<std::string, std::vector<size_t>> by_owner;
   std::vector<size_t> unowned;
-  for (auto i : todo) {
+  for (auto i : remaining) {
     auto v = b->vnodes[i];
     auto& owners = st.view.vnodes.owners();
     if (v < owners.size() && !owners[v].empty())
@@ -216,9 +216,9 @@ caf::behavior router(router_actor* self, router_config cfg) {
       auto& st = self->state;
       if (st.retries.empty())
         return;
-      auto [b, todo] = std::move(st.retries.front());
+      auto [b, remaining] = std::move(st.retries.front());
       st.retries.pop_front();
-      deliver_reliably(self, std::move(b), std::move(todo));
+      deliver_reliably(self, std::move(b), std::move(remaining));
     },
     [self](workload_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
