@@ -3,6 +3,7 @@
 #include "actors/api/event.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/logging.hpp"
+#include "actors/wire.hpp"
 #include "actors/vnode_host.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
@@ -55,6 +56,9 @@ struct router_state {
   uint64_t sender_id = 0;                      // random per process: names this router's events
   uint64_t next_seq = 1;
   std::deque<std::pair<std::shared_ptr<reliable_batch>, std::vector<size_t>>> retries;
+  uint64_t routed = 0;        // events taken from clients and actors
+  uint64_t retried = 0;       // at-least-once groups sent again
+  uint64_t rejected = 0;      // events refused (unknown deployment, no workers, ...)
   std::shared_ptr<spdlog::logger> log = logging::get("router");
 
   static inline const char* name = "troupe.router";
@@ -120,6 +124,7 @@ void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vec
     return;
   }
   self->delayed_send(self, self->state.cfg.retry_interval, retry_atom::value);
+  ++self->state.retried;
   self->state.retries.emplace_back(std::move(b), std::move(remaining));
 }
 
@@ -212,6 +217,14 @@ caf::behavior router(router_actor* self, router_config cfg) {
   });
   return {
     [self](vnode_host_atom, caf::actor& host) { self->state.cfg.local_host = std::move(host); },
+    [self](metrics_atom) {
+      auto& st = self->state;
+      return caf::make_message(
+        std::vector<std::string>{"troupe_events_routed_total", "troupe_events_rejected_total",
+                                 "troupe_delivery_retries_total", "troupe_delivery_retry_queue"},
+        std::vector<uint64_t>{st.routed, st.rejected, st.retried,
+                              static_cast<uint64_t>(st.retries.size())});
+    },
     [self](retry_atom) {
       auto& st = self->state;
       if (st.retries.empty())
@@ -236,8 +249,11 @@ caf::behavior router(router_actor* self, router_config cfg) {
            std::string& payload) -> caf::result<caf::message> {
       auto& st = self->state;
       auto* d = st.view.deployments.find(deployment);
-      if (!d)
+      ++st.routed;
+      if (!d) {
+        ++st.rejected;
         return failure("no deployment named '" + deployment + "'");
+      }
       auto v = pick(st, *d, key);
       if (!v)
         return failure("the cluster has no vnode map yet");
@@ -297,8 +313,11 @@ caf::behavior router(router_actor* self, router_config cfg) {
            std::vector<std::string>& payloads) -> caf::result<caf::message> {
       auto& st = self->state;
       auto* d = st.view.deployments.find(deployment);
-      if (!d)
+      st.routed += keys.size();
+      if (!d) {
+        st.rejected += keys.size();
         return failure("no deployment named '" + deployment + "'");
+      }
       if (keys.size() != payloads.size())
         return failure("as many keys as payloads, please");
       if (d->guarantee == state::delivery::at_least_once) {

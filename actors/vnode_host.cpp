@@ -1,6 +1,7 @@
 #include "actors/vnode_host.hpp"
 
 #include "actors/logging.hpp"
+#include "actors/wire.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -56,6 +57,7 @@ struct host_state {
   // At-least-once: the (sender, sequence) numbers each instance has handled, bounded.
   std::map<instance_key, std::map<uint64_t, std::set<uint64_t>>> seen;
   uint64_t duplicates = 0;
+  uint64_t delivered = 0;     // events handed to instances
   caf::actor kv;              // the node's published actor: relays KV requests
   uint64_t kv_client = 0;     // this host's client id for KV writes (de-duplicated retries)
   uint64_t kv_seq = 0;
@@ -417,8 +419,10 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       if (st.fenced)
         return caf::make_error(caf::sec::runtime_error,
                                st.cfg.node_name + " is fenced: it lost its coordinator");
-      if (it != st.instances.end())
+      if (it != st.instances.end()) {
+        ++st.delivered;
         return self->delegate(it->second.handle, std::move(ev));
+      }
       if (auto p = st.pending.find({deployment, vnode}); p != st.pending.end()) {
         if (p->second.buffered.size() >= st.cfg.handoff_buffer) {
           ++st.buffer_refused;
@@ -484,6 +488,7 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         // Anonymous: the instance's reply has nowhere to go, as the sender asked.
         caf::anon_send(it->second.handle, event{std::move(keys[i]), std::move(payloads[i]), {}});
         ++accepted;
+        ++st.delivered;
       }
       return accepted;
     },
@@ -524,6 +529,7 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
                  {{sender_header, std::to_string(sender)},
                   {sequence_header, std::to_string(seqs[i])}}};
         auto seq = seqs[i];
+        ++st.delivered;
         self->request(st.instances[key].handle, std::chrono::seconds(10), std::move(ev))
           .then(
             [self, g, i, key, sender, seq](std::string& reply) {
@@ -549,6 +555,31 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
     [self](instances_atom, const std::string& deployment, uint32_t vnode) {
       auto it = self->state.instances.find({deployment, vnode});
       return it == self->state.instances.end() ? caf::actor{} : it->second.handle;
+    },
+    [self](metrics_atom) {
+      auto& st = self->state;
+      std::vector<std::string> names;
+      std::vector<uint64_t> values;
+      auto add = [&](std::string n, uint64_t v) {
+        names.push_back(std::move(n));
+        values.push_back(v);
+      };
+      std::map<std::string, uint64_t> per_deployment;
+      for (auto& [key, inst] : st.instances)
+        ++per_deployment[key.first];
+      for (auto& [name, d] : st.view.deployments.all())
+        add("troupe_instances;deployment;" + name, per_deployment[name]);
+      uint64_t buffered = 0;
+      for (auto& [key, p] : st.pending)
+        buffered += p.buffered.size();
+      add("troupe_events_delivered_total", st.delivered);
+      add("troupe_handoff_buffered_events", buffered);
+      add("troupe_handoff_buffer_refused_total", st.buffer_refused);
+      add("troupe_vnode_handoffs_sent_total", st.handoffs_sent);
+      add("troupe_vnode_handoffs_received_total", st.handoffs_received);
+      add("troupe_duplicates_skipped_total", st.duplicates);
+      add("troupe_fenced", st.fenced ? 1 : 0);
+      return caf::make_message(std::move(names), std::move(values));
     },
     [self](instances_atom) {
       std::vector<std::string> out;

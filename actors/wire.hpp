@@ -25,6 +25,9 @@ using tick_atom = caf::atom_constant<caf::atom("t_tick")>;
 using leave_atom = caf::atom_constant<caf::atom("t_leave")>;
 using start_atom = caf::atom_constant<caf::atom("t_start")>;
 using retry_atom = caf::atom_constant<caf::atom("t_retry")>;
+/// (metrics_atom) -> (vector<string> names, vector<uint64_t> values): an actor's counters and
+/// gauges for GET /metrics. A name is "metric" or "metric;label;value".
+using metrics_atom = caf::atom_constant<caf::atom("t_metrics")>;
 
 /// Registers every message type Troupe sends, in one place: every node, client and test
 /// system calls it (a missing registration in CAF fails only at run time, and quietly).

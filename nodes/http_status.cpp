@@ -3,6 +3,7 @@
 #include "actors/logging.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
+#include "nodes/metrics_text.hpp"
 #include "nodes/status_render.hpp"
 #include "protocols/membership/codec.hpp"
 
@@ -14,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <map>
 #include <cstring>
 #include <thread>
 
@@ -24,6 +26,7 @@ namespace ms = membership;
 struct http_status::impl {
   caf::actor_system& sys;
   caf::actor membership;
+  std::vector<caf::actor> metric_sources;
   httplib::Server server;
   std::thread thread;
   uint16_t port = 0;
@@ -53,10 +56,106 @@ struct http_status::impl {
     res.status = code;
     res.set_content(body, "application/json");
   }
+
+  void serve_metrics(httplib::Response& res) {
+    using metrics::family;
+    std::vector<family> out;
+    caf::scoped_actor self{sys};
+    self->request(membership, std::chrono::seconds(2), frame{ms::encode(ms::status_request{})})
+      .receive(
+        [&](const frame& f) {
+          ms::decoded msg;
+          if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
+            return;
+          auto* r = std::get_if<ms::status_reply>(&msg.body);
+          if (!r)
+            return;
+          family members{"troupe_members", "Members of the cluster by state, as this node sees them.",
+                         "gauge", {}};
+          for (auto s : {ms::member_state::joining, ms::member_state::up, ms::member_state::suspect,
+                         ms::member_state::leaving, ms::member_state::down, ms::member_state::left}) {
+            double n = 0;
+            for (auto& m : r->members.members)
+              n += m.state == s;
+            members.samples.push_back({{{"state", ms::to_string(s)}}, n});
+          }
+          out.push_back(std::move(members));
+          out.push_back({"troupe_bad_frames_total", "Frames this node rejected (malformed, too large).",
+                         "counter", {{{}, static_cast<double>(r->bad_frames)}}});
+          for (auto& m : r->members.members)
+            if (m.name == r->answered_by && m.raft && !m.raft->role.empty()) {
+              family role{"troupe_raft_role", "This coordinator's Raft role (1 for the current one).",
+                          "gauge", {}};
+              for (auto name : {"follower", "pre-candidate", "candidate", "leader"})
+                role.samples.push_back({{{"role", name}}, m.raft->role == name ? 1.0 : 0.0});
+              out.push_back(std::move(role));
+              out.push_back({"troupe_raft_term", "This coordinator's Raft term.", "gauge",
+                             {{{}, static_cast<double>(m.raft->term)}}});
+              out.push_back({"troupe_raft_commit_index", "This coordinator's Raft commit index.",
+                             "gauge", {{{}, static_cast<double>(m.raft->commit_index)}}});
+            }
+        },
+        [](const caf::error&) {});
+    // Each source's counters and gauges; a name may carry one label ("metric;label;value").
+    std::map<std::string, family> by_name;
+    for (auto& src : metric_sources)
+      self->request(src, std::chrono::seconds(2), metrics_atom::value)
+        .receive(
+          [&](const std::vector<std::string>& names, const std::vector<uint64_t>& values) {
+            for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+              auto name = names[i];
+              std::map<std::string, std::string> labels;
+              if (auto a = name.find(';'); a != std::string::npos) {
+                auto b = name.find(';', a + 1);
+                labels[name.substr(a + 1, b - a - 1)] = name.substr(b + 1);
+                name = name.substr(0, a);
+              }
+              auto& f = by_name[name];
+              f.name = name;
+              bool counter = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
+              f.type = counter ? "counter" : "gauge";
+              f.help = help_of(name);
+              f.samples.push_back({labels, static_cast<double>(values[i])});
+            }
+          },
+          [](const caf::error&) {});
+    for (auto& [name, f] : by_name)
+      out.push_back(std::move(f));
+    auto proc = metrics::read_process_stats();
+    out.push_back({"troupe_process_resident_memory_bytes", "Resident memory of this process.",
+                   "gauge", {{{}, static_cast<double>(proc.rss_bytes)}}});
+    out.push_back({"troupe_process_threads", "Threads of this process.", "gauge",
+                   {{{}, static_cast<double>(proc.threads)}}});
+    res.status = 200;
+    res.set_content(metrics::render(out), "text/plain; version=0.0.4; charset=utf-8");
+  }
+
+  static std::string help_of(const std::string& name) {
+    static const std::map<std::string, std::string> help{
+      {"troupe_instances", "Running instances of each deployment on this node."},
+      {"troupe_events_delivered_total", "Events handed to instances on this node."},
+      {"troupe_handoff_buffered_events", "Events waiting for a vnode's state to arrive."},
+      {"troupe_handoff_buffer_refused_total", "Events refused because a handoff buffer was full."},
+      {"troupe_vnode_handoffs_sent_total", "Instance states handed to a vnode's new owner."},
+      {"troupe_vnode_handoffs_received_total", "Instance states received from a vnode's old owner."},
+      {"troupe_duplicates_skipped_total", "At-least-once events skipped as already handled."},
+      {"troupe_fenced", "1 while this worker has fenced its vnodes (lost its coordinator)."},
+      {"troupe_events_routed_total", "Events routed by this node."},
+      {"troupe_events_rejected_total", "Events this node refused to route."},
+      {"troupe_delivery_retries_total", "At-least-once event groups sent again after a failure."},
+      {"troupe_delivery_retry_queue", "At-least-once event groups waiting to be sent again."},
+    };
+    auto it = help.find(name);
+    return it == help.end() ? name : it->second;
+  }
 };
 
 http_status::http_status(caf::actor_system& sys, caf::actor membership)
   : impl_(std::make_unique<impl>(sys, std::move(membership))) {
+}
+
+void http_status::add_metrics_source(caf::actor source) {
+  impl_->metric_sources.push_back(std::move(source));
 }
 
 http_status::~http_status() {
@@ -67,6 +166,8 @@ std::string http_status::start(const std::string& host, uint16_t port) {
   auto* p = impl_.get();
   p->server.Get("/api/status",
                 [p](const httplib::Request&, httplib::Response& res) { p->serve_status(res); });
+  p->server.Get("/metrics",
+                [p](const httplib::Request&, httplib::Response& res) { p->serve_metrics(res); });
   // httplib's default options add SO_REUSEPORT, which lets a second node bind a port that is
   // in use and silently share it. SO_REUSEADDR alone allows a quick restart and nothing more.
   p->server.set_socket_options([](socket_t sock) {
@@ -87,7 +188,7 @@ std::string http_status::start(const std::string& host, uint16_t port) {
     p->port = port;
   }
   p->thread = std::thread{[p] { p->server.listen_after_bind(); }};
-  logging::get("http")->info("serving /api/status on http://{}:{}", host, p->port);
+  logging::get("http")->info("serving /api/status and /metrics on http://{}:{}", host, p->port);
   return {};
 }
 

@@ -1,6 +1,10 @@
 // The node's HTTP endpoint: GET /api/status answers the cluster status as JSON (the same
-// object as `troupe status --json`). It runs on its own thread and asks the membership actor
-// with a bounded request, so a slow actor gives a 503, never a hung client.
+// object as `troupe status --json`); GET /metrics answers Prometheus text: members by state,
+// this coordinator's Raft role, term and commit index, the counters and gauges of the node's
+// router and vnode host (events, instances per deployment, handoffs, buffers, retries,
+// duplicates), rejected frames, and the process's resident memory and threads. It runs on its
+// own thread and asks the actors with bounded requests, so a slow actor gives a 503 (status)
+// or a missing family (metrics), never a hung client.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -14,6 +18,9 @@ namespace troupe {
 class http_status {
 public:
   http_status(caf::actor_system& sys, caf::actor membership);
+
+  /// Adds an actor answering metrics_atom (actors/wire.hpp) to what /metrics reports.
+  void add_metrics_source(caf::actor source);
   ~http_status();
 
   /// Binds `host:port` (port 0: any free port) and starts serving. Returns the problem, or "".

@@ -270,6 +270,9 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
                       : cfg.cluster_port == 0 ? 0
                                               : static_cast<uint16_t>(cluster_port + 1);
     http = std::make_unique<http_status>(sys, main_actor);
+    http->add_metrics_source(router);
+    if (host)
+      http->add_metrics_source(host);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {
       sys.middleman().unpublish(main_actor, cluster_port);
       shutdown_actor();
