@@ -81,6 +81,13 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
         return fail();
       return relay<bool, uint64_t, std::string>(self, t, timeout, a, std::move(bytes));
     },
+    [=](vnodes_atom a) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(self, t, timeout,
+                                                                             a);
+    },
     [=](deployments_atom a) -> caf::response_promise {
       auto t = target();
       if (!t)

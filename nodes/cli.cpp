@@ -429,7 +429,8 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     sub->fallthrough(); // --connect, --json and --timeout may follow the operation
 
   auto* ctl = app.add_subcommand("ctl", "operate the cluster: deployments (one command per call)");
-  ctl->require_subcommand(1);
+  ctl->require_subcommand(0, 1);
+  ctl->allow_extras(); // an unknown command is reported below, by name
   ctl_command cc;
   std::string ctl_connect;
   std::string ctl_timeout = "5s";
@@ -465,7 +466,21 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   ctl_request->add_option("name", cc.name, "the deployment")->required();
   ctl_request->add_option("key", cc.key, "the event's key")->required();
   ctl_request->add_option("payload", cc.payload, "the event's payload [default: empty]");
-  for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request})
+  auto* ctl_members = ctl->add_subcommand("members", "list the members of the cluster");
+  auto* ctl_status = ctl->add_subcommand("status", "the cluster's status (as troupe status)");
+  auto* ctl_vnodes = ctl->add_subcommand("vnodes", "which worker owns each vnode");
+  auto* ctl_kv = ctl->add_subcommand("kv", "the KV namespace, as troupe kv (put, get, del, list, watch)");
+  ctl_kv->allow_extras();
+  ctl_kv->prefix_command();
+  // The console's inspection commands come with the console (issue 5): say so, clearly.
+  std::vector<CLI::App*> not_yet;
+  for (auto name : {"actors", "inspect", "tree", "spawn", "tell", "ask", "kill", "logs"}) {
+    auto* sub = ctl->add_subcommand(name, std::string{"(not available yet) "} + name);
+    sub->allow_extras();
+    not_yet.push_back(sub);
+  }
+  for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request, ctl_members,
+                    ctl_status, ctl_vnodes})
     sub->fallthrough();
 
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
@@ -532,6 +547,14 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     return kc;
   }
 
+  if (ctl->parsed() && ctl->get_subcommands().empty()) {
+    auto extra = ctl->remaining();
+    if (extra.empty())
+      err << "troupe ctl: give a command (see troupe ctl --help)\n";
+    else
+      err << "troupe ctl: unknown command '" << extra.front() << "' (see troupe ctl --help)\n";
+    return exit_now{exit_code::usage};
+  }
   if (ctl->parsed()) {
     node_config scratch;
     if (auto problem = endpoints_setter(&node_config::coordinators)(scratch, ctl_connect);
@@ -548,7 +571,26 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_undeploy->parsed()  ? ctl_command::undeploy
             : ctl_send->parsed()      ? ctl_command::send
             : ctl_request->parsed()   ? ctl_command::request
+            : ctl_members->parsed()   ? ctl_command::members
+            : ctl_status->parsed()    ? ctl_command::status
+            : ctl_vnodes->parsed()    ? ctl_command::vnodes
+            : ctl_kv->parsed()        ? ctl_command::kv
                                       : ctl_command::deployments;
+    for (auto* sub : not_yet)
+      if (sub->parsed()) {
+        cc.op = ctl_command::not_yet;
+        cc.name = sub->get_name();
+      }
+    if (cc.op == ctl_command::kv) {
+      // Run it as `troupe kv ARGS --connect ...`, with this command's --json and --timeout.
+      cc.kv_args = {"troupe", "kv"};
+      for (auto& a : ctl_kv->remaining())
+        cc.kv_args.push_back(a);
+      cc.kv_args.push_back("--connect=" + ctl_connect);
+      cc.kv_args.push_back("--timeout=" + ctl_timeout);
+      if (cc.json)
+        cc.kv_args.push_back("--json");
+    }
     if (cc.op == ctl_command::send && cc.from_stdin == !cc.key.empty()) {
       err << "troupe ctl send: give either KEY [PAYLOAD] or --stdin\n";
       return exit_now{exit_code::usage};

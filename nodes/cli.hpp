@@ -37,7 +37,18 @@ struct kv_command {
 
 /// `troupe ctl --connect HOST:PORT,... <command>`: operate the cluster, one command per call.
 struct ctl_command {
-  enum op_t : uint8_t { deploy, undeploy, deployments, send, request } op = deployments;
+  enum op_t : uint8_t {
+    deploy,
+    undeploy,
+    deployments,
+    send,
+    request,
+    members,
+    status,
+    vnodes,
+    kv,         // `ctl kv ...`: the arguments in kv_args, run as `troupe kv ...`
+    not_yet,    // a console command whose issue has not landed: `name` says which
+  } op = deployments;
   std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
   duration timeout = std::chrono::seconds(5);
@@ -49,6 +60,7 @@ struct ctl_command {
   std::string key;                  // send, request
   std::string payload;
   bool from_stdin = false;          // send: one event per input line "<key>\t<payload>"
+  std::vector<std::string> kv_args;
 };
 
 /// The process should exit now with `code` (help was printed, or an error line was).

@@ -7,6 +7,9 @@
 #include "protocols/membership/codec.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
+#include "nodes/kv_client.hpp"
+#include "nodes/status_render.hpp"
+#include "actors/wall_clock.hpp"
 #include "nodes/remote_node.hpp"
 #include "protocols/cluster_state/commands.hpp"
 
@@ -15,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <map>
 
 namespace troupe {
@@ -33,6 +38,16 @@ const char* op_name(ctl_command::op_t op) {
       return "send";
     case ctl_command::request:
       return "request";
+    case ctl_command::members:
+      return "members";
+    case ctl_command::status:
+      return "status";
+    case ctl_command::vnodes:
+      return "vnodes";
+    case ctl_command::kv:
+      return "kv";
+    case ctl_command::not_yet:
+      return "?";
   }
   return "?";
 }
@@ -179,7 +194,109 @@ int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
 
 } // namespace
 
+/// Prints `rows` as aligned columns, the first row being the header.
+void print_rows(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
+  for (auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i)
+      line += r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 2, ' ') : "");
+    std::cout << line << "\n";
+  }
+}
+
+/// members and status: the status reply of the node, as a table or JSON.
+int show_status(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                const ctl_command& cmd, const std::string& prefix) {
+  namespace ms = troupe::membership;
+  std::optional<ms::status_reply> reply;
+  std::string problem = "no answer";
+  self->request(node, cmd.timeout, frame{ms::encode(ms::status_request{})})
+    .receive(
+      [&](const frame& f) {
+        ms::decoded msg;
+        if (ms::decode(f.bytes, msg) == ms::codec_errc::none)
+          if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+            reply = std::move(*r);
+      },
+      [&](const caf::error& err) { problem = error_text(sys, err); });
+  if (!reply) {
+    std::cerr << prefix << problem << "\n";
+    return exit_code::unavailable;
+  }
+  auto now = wall_clock_ms();
+  if (cmd.op == ctl_command::status) {
+    if (cmd.json)
+      std::cout << status_json(*reply, now).dump() << "\n";
+    else
+      std::cout << status_table(*reply, now);
+    return exit_code::ok;
+  }
+  if (cmd.json) {
+    std::cout << nlohmann::json{{"members", status_json(*reply, now).at("members")}}.dump()
+              << "\n";
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{
+    {"NAME", "ROLES", "STATE", "VNODES", "ADDRESS", "INCARNATION"}};
+  for (auto& m : reply->members.members) {
+    std::string roles;
+    for (auto& r : ms::role_names(m.roles))
+      roles += (roles.empty() ? "" : ",") + r;
+    rows.push_back({m.name, roles, ms::to_string(m.state),
+                    m.roles.worker ? std::to_string(m.vnodes) : "-", m.address,
+                    std::to_string(m.incarnation)});
+  }
+  print_rows(rows);
+  return exit_code::ok;
+}
+
+int show_vnodes(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                const ctl_command& cmd, const std::string& prefix) {
+  int code = exit_code::ok;
+  self->request(node, cmd.timeout, vnodes_atom::value)
+    .receive(
+      [&](const std::vector<std::string>& owners, const std::vector<uint64_t>& epochs,
+          uint64_t version) {
+        if (cmd.json) {
+          auto items = nlohmann::json::array();
+          for (size_t v = 0; v < owners.size(); ++v)
+            items.push_back({{"vnode", v},
+                             {"owner", owners[v]},
+                             {"epoch", v < epochs.size() ? epochs[v] : 0}});
+          std::cout << nlohmann::json{{"version", version}, {"vnodes", items}}.dump() << "\n";
+          return;
+        }
+        std::vector<std::vector<std::string>> rows{{"VNODE", "OWNER", "SINCE"}};
+        for (size_t v = 0; v < owners.size(); ++v)
+          rows.push_back({std::to_string(v), owners[v].empty() ? "-" : owners[v],
+                          v < epochs.size() ? std::to_string(epochs[v]) : "0"});
+        print_rows(rows);
+      },
+      [&](const caf::error& err) {
+        std::cerr << prefix << error_text(sys, err) << "\n";
+        code = exit_code::unavailable;
+      });
+  return code;
+}
+
 int run_ctl(const ctl_command& cmd) {
+  if (cmd.op == ctl_command::not_yet) {
+    std::cerr << "troupe ctl " << cmd.name
+              << ": not available yet: the actor inspection commands come with the console "
+                 "(issue 5)\n";
+    return exit_code::unavailable;
+  }
+  if (cmd.op == ctl_command::kv) {
+    std::ostringstream out, err;
+    auto parsed = parse_command_line(cmd.kv_args, std::cout, std::cerr);
+    if (auto* k = std::get_if<kv_command>(&parsed))
+      return run_kv(*k);
+    return std::get<exit_now>(parsed).code;
+  }
   client_config sc;
   caf::actor_system sys{sc};
   auto prefix = std::string{"troupe ctl "} + op_name(cmd.op) + ": ";
@@ -191,6 +308,10 @@ int run_ctl(const ctl_command& cmd) {
     std::cerr << prefix << "cannot reach the cluster: " << problem << "\n";
     return exit_code::unavailable;
   }
+  if (cmd.op == ctl_command::members || cmd.op == ctl_command::status)
+    return show_status(sys, self, node, cmd, prefix);
+  if (cmd.op == ctl_command::vnodes)
+    return show_vnodes(sys, self, node, cmd, prefix);
   int code = exit_code::ok;
   auto on_error = [&](const caf::error& err) {
     std::cerr << prefix << error_text(sys, err) << "\n";

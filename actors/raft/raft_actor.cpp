@@ -428,6 +428,14 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
           return caf::make_error(caf::sec::invalid_argument, "KV writes go through kv_put/kv_del");
         return propose(self, bytes, true);
       },
+      [self](vnodes_atom a) -> caf::result<caf::message> {
+        if (self->state.node->current_role() != r::role::leader)
+          return forward_to_leader<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
+            self, a);
+        pending_read rd;
+        rd.vnodes = true;
+        return read(self, std::move(rd));
+      },
       [self](deployments_atom a) -> caf::result<caf::message> {
         if (self->state.node->current_role() != r::role::leader)
           return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);

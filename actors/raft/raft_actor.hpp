@@ -24,6 +24,8 @@
 //       answers once applied
 //   (deployments_atom)             -> (vector<string> encoded deployments, version):
 //       linearizable
+//   (vnodes_atom)                  -> (vector<string> owners, vector<uint64_t> epochs,
+//       version): the vnode map, linearizable
 //   (leave_atom)                   -> bool: before a graceful stop; a leader hands leadership
 //       to its most up-to-date connected follower and answers once it is no longer leader
 //       (true) or after two election timeouts (false)
@@ -93,6 +95,7 @@ using peer_hello_atom = caf::atom_constant<caf::atom("raft_helo")>;
 using raft_status_all_atom = caf::atom_constant<caf::atom("raft_all")>;
 using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;
 using deployments_atom = caf::atom_constant<caf::atom("deploymts")>;
+using vnodes_atom = caf::atom_constant<caf::atom("vnodes")>;
 using member_listen_atom = caf::atom_constant<caf::atom("mem_lstn")>;
 using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
 

@@ -40,6 +40,7 @@ struct peer_link {
 
 struct pending_read {
   bool deployments = false;
+  bool vnodes = false;
   bool list = false;
   bool watch = false;
   uint64_t after = 0;  // watch: events after this revision

@@ -51,6 +51,9 @@ void serve_reads(raft_actor* self) {
         self->delayed_send(self, st.cfg.watch_wait, watch_timeout_atom::value, id);
         st.watches.emplace(id, std::move(rd));
       }
+    } else if (rd.vnodes) {
+      auto& vm = st.sm.vnodes();
+      rd.promise.deliver(vm.owners(), vm.epochs(), vm.version());
     } else if (rd.deployments) {
       std::vector<std::string> specs;
       for (auto& [name, d] : st.sm.deployments().all())

@@ -266,3 +266,42 @@ CAF_TEST(ctl deploys lists and undeploys through any node) {
   CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "bad name", "echo"}).code, 64);
   CAF_CHECK_EQUAL(run_troupe({"ctl", "--connect=127.0.0.1:1", "deployments"}).code, 69);
 }
+
+CAF_TEST(ctl members status vnodes and kv answer in JSON and errors are clear) {
+  local_cluster node{"ctl2", 2, {"--vnodes=8"}};
+  CAF_REQUIRE(node.wait_up(3));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  auto members = run_troupe({"ctl", connect, "members", "--json"});
+  CAF_REQUIRE_EQUAL(members.code, 0);
+  auto mj = nlohmann::json::parse(members.out);
+  CAF_CHECK_EQUAL(mj.at("members").size(), 3u);
+  auto status = run_troupe({"ctl", connect, "status", "--json"});
+  CAF_REQUIRE_EQUAL(status.code, 0);
+  CAF_CHECK_EQUAL(nlohmann::json::parse(status.out).at("answered_by").get<std::string>(), node.name);
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto v = run_troupe({"ctl", connect, "vnodes", "--json"});
+      if (v.code != 0)
+        return false;
+      auto vj = nlohmann::json::parse(v.out);
+      std::map<std::string, int> owners;
+      for (auto& x : vj.at("vnodes"))
+        ++owners[x.at("owner").get<std::string>()];
+      return vj.at("vnodes").size() == 8 && owners[node.worker(1)] == 4
+             && owners[node.worker(2)] == 4;
+    },
+    10s));
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "kv", "put", "k", "v"}).code, 0);
+  auto got = run_troupe({"ctl", connect, "--json", "kv", "get", "k"});
+  CAF_REQUIRE_EQUAL(got.code, 0);
+  CAF_CHECK_EQUAL(nlohmann::json::parse(got.out).at("value").get<std::string>(), "v");
+  auto unknown = run_troupe({"ctl", connect, "frobnicate"});
+  CAF_CHECK_EQUAL(unknown.code, 64);
+  CAF_CHECK(unknown.err.find("unknown command 'frobnicate'") != std::string::npos);
+  auto later = run_troupe({"ctl", connect, "actors"});
+  CAF_CHECK_NOT_EQUAL(later.code, 0);
+  CAF_CHECK(later.err.find("not available yet") != std::string::npos);
+  auto away = run_troupe({"ctl", "--connect=127.0.0.1:1", "members"});
+  CAF_CHECK_EQUAL(away.code, 69);
+  CAF_CHECK_EQUAL(std::count(away.err.begin(), away.err.end(), '\n'), 1);
+}
