@@ -9,6 +9,7 @@
 #include "nodes/exit_codes.hpp"
 #include "nodes/kv_client.hpp"
 #include "nodes/status_render.hpp"
+#include "nodes/text_table.hpp"
 #include "actors/wall_clock.hpp"
 #include "nodes/remote_node.hpp"
 #include "protocols/cluster_state/commands.hpp"
@@ -123,16 +124,7 @@ void print_table(const std::vector<state::deployment_spec>& specs, const instanc
                     std::to_string(running) + "/" + std::to_string(vnodes),
                     config.empty() ? "-" : config});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i)
-      width[i] = std::max(width[i], r[i].size());
-  for (auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i)
-      line += r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 2, ' ') : "");
-    std::cout << line << "\n";
-  }
+  std::cout << format_table(rows);
 }
 
 /// `ctl send NAME --stdin`: one event per line, sent in batches (one batch in flight, so the
@@ -194,20 +186,6 @@ int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
 
 } // namespace
 
-/// Prints `rows` as aligned columns, the first row being the header.
-void print_rows(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i)
-      width[i] = std::max(width[i], r[i].size());
-  for (auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i)
-      line += r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 2, ' ') : "");
-    std::cout << line << "\n";
-  }
-}
-
 /// members and status: the status reply of the node, as a table or JSON.
 int show_status(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                 const ctl_command& cmd, const std::string& prefix) {
@@ -250,7 +228,7 @@ int show_status(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
                     m.roles.worker ? std::to_string(m.vnodes) : "-", m.address,
                     std::to_string(m.incarnation)});
   }
-  print_rows(rows);
+  std::cout << format_table(rows);
   return exit_code::ok;
 }
 
@@ -274,7 +252,7 @@ int show_vnodes(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
         for (size_t v = 0; v < owners.size(); ++v)
           rows.push_back({std::to_string(v), owners[v].empty() ? "-" : owners[v],
                           v < epochs.size() ? std::to_string(epochs[v]) : "0"});
-        print_rows(rows);
+        std::cout << format_table(rows);
       },
       [&](const caf::error& err) {
         std::cerr << prefix << error_text(sys, err) << "\n";

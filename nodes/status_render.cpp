@@ -1,5 +1,7 @@
 #include "nodes/status_render.hpp"
 
+#include "nodes/text_table.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -96,25 +98,13 @@ std::string status_table(const ms::status_reply& st, int64_t now_ms) {
                     std::to_string(m.incarnation),
                     m.roles.worker ? std::to_string(m.vnodes) : std::string{"-"}, raft_cell(m)});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i)
-      width[i] = std::max(width[i], r[i].size());
   std::ostringstream out;
   out << "cluster " << (st.members.cluster_id.empty() ? "(not joined)" : st.members.cluster_id)
       << " - view " << st.members.version << " - answered by " << st.answered_by << " ("
       << st.node_health.level;
   for (auto& r : st.node_health.reasons)
     out << ": " << r;
-  out << ")\n";
-  for (auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      out << r[i];
-      if (i + 1 < r.size())
-        out << std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    out << "\n";
-  }
+  out << ")\n" << format_table(rows);
   return out.str();
 }
 

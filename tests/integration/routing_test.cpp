@@ -26,6 +26,48 @@ std::vector<std::string> lines_of(const std::string& path) {
   return out;
 }
 
+/// A coordinator and workers that join it over the cluster port, as on separate hosts.
+struct hosts {
+  uint16_t port = free_port_pair();
+  std::string dir;
+  std::string coord_at = "127.0.0.1:" + std::to_string(port);
+  std::string connect = "--connect=" + coord_at;
+  process coord;
+
+  explicit hosts(const std::string& test)
+    : dir(temp_dir(test)),
+      coord({"run", "--coordinator", "--peers=" + coord_at,
+             "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=c",
+             "--data-dir=" + dir + "/c", "--threads=2"},
+            dir + "/c.log") {
+  }
+
+  std::unique_ptr<process> worker(const std::string& name) const {
+    return std::make_unique<process>(
+      std::vector<std::string>{"run", "--worker", "--name=" + name, "--coordinators=" + coord_at,
+                               "--cluster-port=0", "--http-port=0",
+                               "--data-dir=" + dir + "/" + name, "--threads=2"},
+      dir + "/" + name + ".log");
+  }
+
+  /// True when deployment `dep` runs one instance per vnode, spread over `workers` workers.
+  bool running_on(const std::string& dep, size_t workers) const {
+    auto l = run_troupe({"ctl", connect, "deployments", "--json"});
+    if (l.code != 0)
+      return false;
+    auto listing = nlohmann::json::parse(l.out); // kept: a range over a temporary dangles
+    for (auto& d : listing.at("deployments")) {
+      if (d.at("name") != dep)
+        continue;
+      std::set<std::string> on;
+      for (auto& i : d.at("instances"))
+        on.insert(i.at("worker").get<std::string>());
+      return d.at("running") == 64 && on.size() == workers;
+    }
+    return false;
+  }
+};
+
 } // namespace
 
 CAF_TEST(events reach the instance of their key and requests get its reply) {
@@ -111,22 +153,11 @@ CAF_TEST(without workers a deployment is accepted and an event says no workers) 
 }
 
 CAF_TEST(counts survive their vnodes moving to a worker that joins) {
-  auto port = free_port_pair();
-  auto dir = temp_dir("handoff");
-  auto coord_at = "127.0.0.1:" + std::to_string(port);
-  process coord{{"run", "--coordinator", "--peers=" + coord_at,
-                 "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=c",
-                 "--data-dir=" + dir + "/c", "--threads=2"},
-                dir + "/c.log"};
-  auto worker = [&](const std::string& name) {
-    return std::make_unique<process>(
-      std::vector<std::string>{"run", "--worker", "--name=" + name, "--coordinators=" + coord_at,
-                               "--cluster-port=0", "--http-port=0",
-                               "--data-dir=" + dir + "/" + name, "--threads=2"},
-      dir + "/" + name + ".log");
-  };
+  hosts h{"handoff"};
+  auto& dir = h.dir;
+  auto worker = [&](const std::string& name) { return h.worker(name); };
   auto w1 = worker("w1");
-  auto connect = "--connect=" + coord_at;
+  auto& connect = h.connect;
   CAF_REQUIRE(wait_until(
     [&] { return run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code == 0; }, 10s));
   CAF_REQUIRE(wait_until(
@@ -142,18 +173,7 @@ CAF_TEST(counts survive their vnodes moving to a worker that joins) {
   CAF_REQUIRE_EQUAL(run_troupe_input({"ctl", connect, "send", "wc", "--stdin"}, input).code, 0);
   // w2 joins: half the vnodes move to it, with their counts.
   auto w2 = worker("w2");
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto l = run_troupe({"ctl", connect, "deployments", "--json"});
-      if (l.code != 0)
-        return false;
-      auto dep = nlohmann::json::parse(l.out).at("deployments")[0];
-      std::set<std::string> workers;
-      for (auto& i : dep.at("instances"))
-        workers.insert(i.at("worker").get<std::string>());
-      return dep.at("running") == 64 && workers.size() == 2;
-    },
-    15s));
+  CAF_REQUIRE(wait_until([&] { return h.running_on("wc", 2); }, 15s));
   for (int k = 0; k < 20; ++k) {
     auto r = run_troupe({"ctl", connect, "request", "wc", "k" + std::to_string(k)});
     CAF_CHECK_EQUAL(r.code, 0);
@@ -261,37 +281,16 @@ CAF_TEST(with periodic snapshots the vnodes of a crashed worker restart from the
 }
 
 CAF_TEST(a worker stopped gracefully hands its vnodes over before it leaves) {
-  auto port = free_port_pair();
-  auto dir = temp_dir("leave");
-  auto coord_at = "127.0.0.1:" + std::to_string(port);
-  process coord{{"run", "--coordinator", "--peers=" + coord_at,
-                 "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=c",
-                 "--data-dir=" + dir + "/c", "--threads=2"},
-                dir + "/c.log"};
-  auto worker = [&](const std::string& name) {
-    return std::make_unique<process>(
-      std::vector<std::string>{"run", "--worker", "--name=" + name, "--coordinators=" + coord_at,
-                               "--cluster-port=0", "--http-port=0",
-                               "--data-dir=" + dir + "/" + name, "--threads=2"},
-      dir + "/" + name + ".log");
-  };
+  hosts h{"leave"};
+  auto& dir = h.dir;
+  auto& coord = h.coord;
+  auto worker = [&](const std::string& name) { return h.worker(name); };
   auto w1 = worker("w1");
   auto w2 = worker("w2");
-  auto connect = "--connect=" + coord_at;
+  auto& connect = h.connect;
   CAF_REQUIRE(wait_until(
     [&] { return run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code == 0; }, 10s));
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto l = run_troupe({"ctl", connect, "deployments", "--json"});
-      if (l.code != 0)
-        return false;
-      auto dep = nlohmann::json::parse(l.out).at("deployments")[0];
-      std::set<std::string> workers;
-      for (auto& i : dep.at("instances"))
-        workers.insert(i.at("worker").get<std::string>());
-      return dep.at("running") == 64 && workers.size() == 2;
-    },
-    15s));
+  CAF_REQUIRE(wait_until([&] { return h.running_on("wc", 2); }, 15s));
   auto input = dir + "/events.txt";
   {
     std::ofstream out{input};
@@ -315,23 +314,11 @@ CAF_TEST(a worker stopped gracefully hands its vnodes over before it leaves) {
 }
 
 CAF_TEST(the vnodes of a dead worker move only after its lease ran out) {
-  auto port = free_port_pair();
-  auto dir = temp_dir("lease");
-  auto coord_at = "127.0.0.1:" + std::to_string(port);
-  process coord{{"run", "--coordinator", "--peers=" + coord_at,
-                 "--cluster-port=" + std::to_string(port), "--http-port=0", "--name=c",
-                 "--data-dir=" + dir + "/c", "--threads=2"},
-                dir + "/c.log"};
-  auto worker = [&](const std::string& name) {
-    return std::make_unique<process>(
-      std::vector<std::string>{"run", "--worker", "--name=" + name, "--coordinators=" + coord_at,
-                               "--cluster-port=0", "--http-port=0",
-                               "--data-dir=" + dir + "/" + name, "--threads=2"},
-      dir + "/" + name + ".log");
-  };
+  hosts h{"lease"};
+  auto worker = [&](const std::string& name) { return h.worker(name); };
   auto w1 = worker("w1");
   auto w2 = worker("w2");
-  auto connect = "--connect=" + coord_at;
+  auto& connect = h.connect;
   auto owners = [&]() -> std::map<std::string, int> {
     auto r = run_troupe({"status", "--json", connect});
     std::map<std::string, int> out;
