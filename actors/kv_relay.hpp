@@ -4,6 +4,7 @@
 // actor's behavior.
 #pragma once
 
+#include "actors/inspect/console_handler.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/relay.hpp"
 #include "protocols/cluster_state/commands.hpp"
@@ -19,10 +20,11 @@ namespace troupe {
 
 /// Returns handlers relaying KV requests to `target()`. When it returns no actor, requests
 /// fail at once with `unavailable`.
+/// Writes to another node carry `token` (when not empty): see console_handler.hpp.
 template <class Self>
 caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> target,
                                       std::chrono::milliseconds timeout,
-                                      std::string unavailable) {
+                                      std::string unavailable, std::string token = {}) {
   auto fail = [self, unavailable] {
     auto rp = self->make_response_promise();
     rp.deliver(caf::make_error(caf::sec::runtime_error, unavailable));
@@ -34,6 +36,10 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
+      if (!token.empty())
+        return relay<bool, uint64_t>(self, t, timeout, auth_atom::value, token,
+                                     caf::make_message(a, std::move(key), std::move(value),
+                                                       expected, client, seq));
       return relay<bool, uint64_t>(self, t, timeout, a, std::move(key), std::move(value),
                                    expected, client, seq);
     },
@@ -42,6 +48,9 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
+      if (!token.empty())
+        return relay<bool, uint64_t>(self, t, timeout, auth_atom::value, token,
+                                     caf::make_message(a, std::move(key), expected, client, seq));
       return relay<bool, uint64_t>(self, t, timeout, a, std::move(key), expected, client, seq);
     },
     [=](kv_get_atom a, std::string& key) -> caf::response_promise {
@@ -79,6 +88,9 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
+      if (!token.empty())
+        return relay<bool, uint64_t, std::string>(self, t, timeout, auth_atom::value, token,
+                                                  caf::make_message(a, std::move(bytes)));
       return relay<bool, uint64_t, std::string>(self, t, timeout, a, std::move(bytes));
     },
     [=](vnodes_atom a) -> caf::response_promise {

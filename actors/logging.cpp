@@ -1,5 +1,8 @@
 #include "actors/logging.hpp"
 
+#include "actors/inspect/log_ring.hpp"
+
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -13,13 +16,28 @@ std::mutex mtx;
 std::string pattern = "[%Y-%m-%dT%H:%M:%S.%e%z][%l][-][%n] %v";
 spdlog::level::level_enum current_level = spdlog::level::info;
 
+std::shared_ptr<log_ring> ring_sink() {
+  static auto r = std::make_shared<log_ring>(5000);
+  return r;
+}
+
 spdlog::sink_ptr sink() {
-  // stderr: stdout belongs to commands whose output is data (status --json).
-  static auto s = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  // stderr: stdout belongs to commands whose output is data (status --json). The ring keeps
+  // the recent lines for `troupe ctl logs`.
+  static auto s = [] {
+    auto d = std::make_shared<spdlog::sinks::dist_sink_mt>();
+    d->add_sink(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    d->add_sink(ring_sink());
+    return d;
+  }();
   return s;
 }
 
 } // namespace
+
+std::shared_ptr<log_ring> recent() {
+  return ring_sink();
+}
 
 bool init(const std::string& node_name, const std::string& level) {
   auto lvl = spdlog::level::from_str(level);

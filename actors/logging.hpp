@@ -8,6 +8,10 @@
 #include <memory>
 #include <string>
 
+namespace troupe {
+class log_ring;
+}
+
 namespace troupe::logging {
 
 /// Sets the node name and level for every logger, existing and future. Call once at start.
@@ -16,5 +20,8 @@ bool init(const std::string& node_name, const std::string& level);
 
 /// Returns the logger of `module`, creating it on first use.
 std::shared_ptr<spdlog::logger> get(const std::string& module);
+
+/// The node's recent log lines (every logger writes them there too).
+std::shared_ptr<log_ring> recent();
 
 } // namespace troupe::logging

@@ -1,6 +1,7 @@
 #include "actors/membership_agent.hpp"
 
 #include "actors/kv_relay.hpp"
+#include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
 #include "actors/event_relay.hpp"
 #include "actors/reply.hpp"
@@ -292,7 +293,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
     if (st.coordinator && dm.source == st.coordinator.address())
       lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
   });
-  return caf::message_handler{
+  return guard_writes(self, st.cfg.console_token, caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -430,8 +431,10 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
         auto& st = self->state;
         return st.state == link_state::up ? st.coordinator : caf::actor{};
       },
-      std::chrono::milliseconds(10000), "this worker is not connected to a coordinator"))
-    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.host));
+      std::chrono::milliseconds(10000), "this worker is not connected to a coordinator",
+      st.cfg.console_token))
+    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.host))
+    .or_else(console_handler(self, st.cfg.inspector)));
 }
 
 } // namespace

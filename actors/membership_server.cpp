@@ -3,6 +3,7 @@
 #include "actors/endpoint.hpp"
 #include "actors/event_relay.hpp"
 #include "actors/kv_relay.hpp"
+#include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/reply.hpp"
@@ -423,7 +424,7 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     note_local(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
     reconcile(self);
   });
-  return caf::message_handler{
+  return guard_writes(self, st.cfg.console_token, caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -499,7 +500,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     .or_else(kv_relay_handler(
       self, [self] { return self->state.cfg.raft; }, std::chrono::milliseconds(10000),
       "this coordinator runs no Raft replica"))
-    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.local_host));
+    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.local_host))
+    .or_else(console_handler(self, st.cfg.inspector)));
 }
 
 } // namespace

@@ -44,6 +44,8 @@ struct membership_server_config {
   uint64_t raft_id = 0; // its replica id
   caf::actor local_host;  // a node that is also a worker: its vnode host gets the workload
   caf::actor router;      // this node's router: gets the cluster view, routes client events
+  caf::actor inspector;                     // answers the console's inspection commands
+  std::string console_token;                // commands that change anything need it ("": none)
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
   uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
   // Called when the cluster state refuses this coordinator (its configuration does not match

@@ -2,6 +2,7 @@
 
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
+#include "actors/wall_clock.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -62,6 +63,7 @@ struct host_state {
   uint64_t kv_client = 0;     // this host's client id for KV writes (de-duplicated retries)
   uint64_t kv_seq = 0;
   bool snapshot_tick_running = false;
+  std::map<instance_key, uint64_t> reg_seq;  // each instance's id in the node's actor registry
   std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
 
   static inline const char* name = "troupe.vnode_host";
@@ -69,7 +71,22 @@ struct host_state {
 
 using host_actor = caf::stateful_actor<host_state>;
 
+/// Takes an instance out of the node's actor registry (it stopped, or its vnode moved).
+void forget_instance(host_state& st, const instance_key& key) {
+  if (auto it = st.reg_seq.find(key); it != st.reg_seq.end()) {
+    st.cfg.registry->remove(it->second);
+    st.reg_seq.erase(it);
+  }
+}
+
+void forget_all_instances(host_state& st) {
+  for (auto& [key, seq] : st.reg_seq)
+    st.cfg.registry->remove(seq);
+  st.reg_seq.clear();
+}
+
 void stop_instance(host_actor* self, std::map<instance_key, instance>::iterator it) {
+  forget_instance(self->state, it->first);
   self->demonitor(it->second.handle);
   self->state.by_addr.erase(it->second.handle.address());
   self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
@@ -91,8 +108,10 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
   auto* d = st.view.deployments.find(key.first);
   if (!d)
     return false;
-  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router};
-  auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx) : caf::actor{};
+  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router, {}};
+  auto stats = std::make_shared<actor_stats>();
+  auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx, stats)
+                        : caf::actor{};
   if (!a) {
     if (st.unknown_types.insert(d->name).second)
       st.log->error("deployment {} needs actor type '{}', which this node does not have",
@@ -102,6 +121,19 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
   self->monitor(a);
   st.by_addr[a.address()] = key;
   st.instances[key] = instance{a, d->type, 0};
+  if (auto r = st.reg_seq.find(key); r != st.reg_seq.end()) {
+    st.cfg.registry->restarted(r->second, a, stats, wall_clock_ms());
+  } else {
+    actor_row row;
+    row.name = key.first + ":" + std::to_string(key.second);
+    row.type = d->type;
+    row.kind = "instance";
+    row.supervisor = "vnode-host";
+    row.state = "running";
+    row.started_ms = wall_clock_ms();
+    row.handle = a;
+    st.reg_seq[key] = st.cfg.registry->add(std::move(row), stats);
+  }
   if (!snapshot.empty())
     self->send(a, restore_atom::value, snapshot); // before any event: the mailbox keeps order
   if (auto p = st.pending.find(key); p != st.pending.end()) {
@@ -274,6 +306,7 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
         self->demonitor(inst);
         st.by_addr.erase(inst.address());
         st.instances.erase(it);
+        forget_instance(st, key);
         hand_off(self, key, inst, to);
         ++handed;
       } else {
@@ -290,6 +323,14 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
       for (auto& [ev, rp] : it->second.buffered)
         rp.deliver(caf::make_error(caf::sec::runtime_error, "the vnode moved on before it started"));
       it = st.pending.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = st.reg_seq.begin(); it != st.reg_seq.end();) {
+    if (want.count(it->first) == 0) { // died, and its vnode or deployment went meanwhile
+      st.cfg.registry->remove(it->second);
+      it = st.reg_seq.erase(it);
     } else {
       ++it;
     }
@@ -342,6 +383,7 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
     }
     self->state.instances.clear();
     self->state.by_addr.clear();
+    forget_all_instances(self->state);
     self->quit(em.reason);
   });
   self->set_down_handler([self](const caf::down_msg& dm) {
@@ -352,6 +394,8 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
     auto key = it->second;
     st.by_addr.erase(it);
     st.instances.erase(key);
+    if (auto r = st.reg_seq.find(key); r != st.reg_seq.end())
+      st.cfg.registry->exited(r->second, self->system().render(dm.reason), "restarting");
     st.log->warn("instance of {} on vnode {} died ({}): starting it again", key.first,
                  key.second, self->system().render(dm.reason));
     if (!st.restart_scheduled) {
@@ -408,6 +452,7 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       }
       st.instances.clear();
       st.by_addr.clear();
+      forget_all_instances(st);
       st.log->warn("fenced: stopped {} instances until the coordinator confirms this worker's "
                    "vnodes",
                    n);
@@ -593,6 +638,8 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
 } // namespace
 
 caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg) {
+  if (!cfg.registry)
+    cfg.registry = std::make_shared<actor_registry>(cfg.node_name);
   return sys.spawn(host, std::move(cfg));
 }
 

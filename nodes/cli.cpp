@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -186,6 +187,18 @@ const std::vector<option_spec>& option_table() {
      uint_setter(&node_config::election_ticks, 4, 100)},
     {"vnodes", "N", "vnodes of the cluster, fixed when it is created; every node must give the same", "64",
      uint_setter(&node_config::vnodes, 1, 65536)},
+    {"console-token", "TOKEN",
+     "console and ctl commands that change anything need this token (also read from "
+     "$TROUPE_CONSOLE_TOKEN; local workers inherit it)", "none",
+     [](node_config& c, const std::string& v) -> std::string {
+       if (v.empty() || v.size() > 256)
+         return "must be 1-256 characters";
+       for (char ch : v)
+         if (std::isspace(static_cast<unsigned char>(ch)) || !std::isprint(static_cast<unsigned char>(ch)))
+           return "must be printable, without spaces";
+       c.console_token = v;
+       return {};
+     }},
     {"worker-id", "K", "internal: local worker number", "0",
      uint_setter(&node_config::worker_id, 1, 64), true},
     {"supervisor-pid", "PID", "internal: exit when this process is gone", "0",
@@ -305,6 +318,11 @@ std::optional<config_error> apply_config_file(const std::string& path,
 }
 
 std::optional<config_error> finish(node_config& c) {
+  if (c.console_token.empty())
+    if (auto* env = std::getenv("TROUPE_CONSOLE_TOKEN"); env && *env) {
+      if (auto problem = find_option("console-token")->set(c, env); !problem.empty())
+        return config_error{"$TROUPE_CONSOLE_TOKEN", problem};
+    }
   if (c.name.empty())
     c.name = hostname() + "-"
              + (c.cluster_port != 0 ? std::to_string(c.cluster_port) : std::to_string(getpid()));
@@ -399,6 +417,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     ->type_name("HOST:PORT,...")
     ->required();
   kv->add_flag("--json", kc.json, "print JSON");
+  kv->add_option("--token", kc.token,
+                 "the cluster's console token, for put and del [default: $TROUPE_CONSOLE_TOKEN]")
+    ->type_name("TOKEN");
   kv->add_option("--timeout", kv_timeout, "give up after this long [default: 5s]")
     ->type_name("DURATION");
   auto* kv_put = kv->add_subcommand("put", "set KEY to VALUE");
@@ -428,18 +449,21 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   for (auto* sub : {kv_put, kv_get, kv_del, kv_list, kv_watch})
     sub->fallthrough(); // --connect, --json and --timeout may follow the operation
 
-  auto* ctl = app.add_subcommand("ctl", "operate the cluster: deployments (one command per call)");
+  auto* ctl = app.add_subcommand("ctl", "operate and inspect the cluster, one command per call");
   ctl->require_subcommand(0, 1);
   ctl->allow_extras(); // an unknown command is reported below, by name
   ctl_command cc;
   std::string ctl_connect;
   std::string ctl_timeout = "5s";
-  ctl->add_option("--connect", ctl_connect, "nodes of the cluster, tried in turn")
-    ->type_name("HOST:PORT,...")
-    ->required();
+  auto* connect_opt = ctl->add_option("--connect", ctl_connect, "nodes of the cluster, tried in turn")
+    ->type_name("HOST:PORT,...");
   ctl->add_flag("--json", cc.json, "print JSON");
   ctl->add_option("--timeout", ctl_timeout, "give up after this long [default: 5s]")
     ->type_name("DURATION");
+  ctl->add_option("--token", cc.token,
+                  "the cluster's console token, for commands that change anything "
+                  "[default: $TROUPE_CONSOLE_TOKEN]")
+    ->type_name("TOKEN");
   auto* ctl_deploy = ctl->add_subcommand("deploy", "run actor TYPE once per vnode as NAME");
   ctl_deploy->add_option("name", cc.name, "the deployment's name")->required();
   ctl_deploy->add_option("type", cc.type, "a registered actor type (e.g. echo, word-count)")
@@ -472,15 +496,69 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* ctl_kv = ctl->add_subcommand("kv", "the KV namespace, as troupe kv (put, get, del, list, watch)");
   ctl_kv->allow_extras();
   ctl_kv->prefix_command();
-  // The console's inspection commands come with the console (issue 5): say so, clearly.
+  auto node_opt = [&](CLI::App* sub, const char* what) {
+    sub->add_option("--node", cc.node, what)->type_name("NODE");
+  };
+  auto* ctl_actors = ctl->add_subcommand(
+    "actors", "list actors: id, name, type, node, mailbox, handled, restarts, supervisor, state");
+  node_opt(ctl_actors, "only this member's actors [default: every member]");
+  ctl_actors->add_option("--offset", cc.offset, "skip this many per node [default: 0]")
+    ->type_name("N");
+  ctl_actors->add_option("--limit", cc.limit, "at most this many per node, 1-10000 [default: 1000]")
+    ->type_name("N")
+    ->check(CLI::Range(uint64_t{1}, uint64_t{10000}));
+  ctl_actors->add_flag("--all", cc.all, "every actor, fetched page by page");
+  auto* ctl_inspect = ctl->add_subcommand(
+    "inspect", "everything about one actor, with its own state dump when it gives one");
+  ctl_inspect->add_option("actor", cc.actor, "an actor id (node/n) or name")->required();
+  node_opt(ctl_inspect, "look only on this member");
+  auto* ctl_tree = ctl->add_subcommand("tree", "the supervision tree of each node");
+  node_opt(ctl_tree, "only this member [default: every member]");
+  auto* ctl_spawn = ctl->add_subcommand(
+    "spawn", "start a registered actor TYPE under a node's user supervisor; prints its id");
+  ctl_spawn->add_option("type", cc.type, "a registered actor type")->required();
+  ctl_spawn->add_option("args", cc.args, "arguments given to the actor (context.args)");
+  node_opt(ctl_spawn, "the member to run it on [default: the node connected to]");
+  ctl_spawn->add_option("--name", cc.name, "its name, unique on the node (with --count: NAME-k)")
+    ->type_name("NAME");
+  ctl_spawn->add_option("--count", cc.count, "start this many [default: 1]")
+    ->type_name("N")
+    ->check(CLI::Range(1u, 1000000u));
+  auto* ctl_tell = ctl->add_subcommand("tell", "send an event with PAYLOAD to ACTOR (fire and forget)");
+  ctl_tell->add_option("actor", cc.actor, "an actor id (node/n) or name")->required();
+  ctl_tell->add_option("payload", cc.payload, "the event's payload")->required();
+  node_opt(ctl_tell, "look only on this member");
+  auto* ctl_ask = ctl->add_subcommand("ask", "send an event with PAYLOAD to ACTOR and print its reply");
+  ctl_ask->add_option("actor", cc.actor, "an actor id (node/n) or name")->required();
+  ctl_ask->add_option("payload", cc.payload, "the event's payload [default: empty]");
+  node_opt(ctl_ask, "look only on this member");
+  auto* ctl_kill = ctl->add_subcommand(
+    "kill", "kill ACTOR; its supervisor restarts it (unless --stop)");
+  ctl_kill->add_option("actor", cc.actor, "an actor id (node/n) or name")->required();
+  ctl_kill->add_option("--reason", cc.reason, "the exit reason it gets [default: kill]")
+    ->type_name("TEXT");
+  ctl_kill->add_flag("--stop", cc.stop, "stop a spawned actor for good: no restart");
+  node_opt(ctl_kill, "look only on this member");
+  auto* ctl_logs = ctl->add_subcommand("logs", "recent log lines of a node");
+  node_opt(ctl_logs, "the member [default: the node connected to]");
+  ctl_logs->add_flag("--follow", cc.follow, "keep printing new lines until interrupted");
+  ctl_logs->add_option("--level", cc.level, "the lowest level shown [default: trace]")
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
+  ctl_logs->add_option("--lines", cc.lines, "how many recent lines, 1-5000 [default: 100]")
+    ->type_name("N")
+    ->check(CLI::Range(uint64_t{1}, uint64_t{5000}));
+  auto* ctl_help = ctl->add_subcommand("help", "explain the commands, or COMMAND");
+  ctl_help->add_option("command", cc.name, "a command");
+  // Commands whose issue has not landed yet: say so, clearly.
   std::vector<CLI::App*> not_yet;
-  for (auto name : {"actors", "inspect", "tree", "spawn", "tell", "ask", "kill", "logs"}) {
+  for (auto name : {"publish", "subscribe", "migrations"}) {
     auto* sub = ctl->add_subcommand(name, std::string{"(not available yet) "} + name);
     sub->allow_extras();
     not_yet.push_back(sub);
   }
   for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request, ctl_members,
-                    ctl_status, ctl_vnodes})
+                    ctl_status, ctl_vnodes, ctl_actors, ctl_inspect, ctl_tree, ctl_spawn,
+                    ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help})
     sub->fallthrough();
 
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
@@ -531,6 +609,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
       return exit_now{exit_code::usage};
     }
     kc.targets = scratch.coordinators;
+    if (kc.token.empty())
+      if (auto* env = std::getenv("TROUPE_CONSOLE_TOKEN"))
+        kc.token = env;
     kc.op = kv_put->parsed()   ? kv_command::put
             : kv_get->parsed() ? kv_command::get
             : kv_del->parsed() ? kv_command::del
@@ -556,6 +637,24 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     return exit_now{exit_code::usage};
   }
   if (ctl->parsed()) {
+    if (ctl_help->parsed()) {
+      cc.op = ctl_command::help;
+      if (cc.name.empty()) {
+        out << ctl->help();
+        return exit_now{exit_code::ok};
+      }
+      for (auto* sub : ctl->get_subcommands([](CLI::App*) { return true; }))
+        if (sub->get_name() == cc.name) {
+          out << sub->help();
+          return exit_now{exit_code::ok};
+        }
+      err << "troupe ctl help: unknown command '" << cc.name << "' (see troupe ctl help)\n";
+      return exit_now{exit_code::usage};
+    }
+    if (connect_opt->count() == 0) {
+      err << "troupe ctl: --connect is required (see troupe ctl --help)\n";
+      return exit_now{exit_code::usage};
+    }
     node_config scratch;
     if (auto problem = endpoints_setter(&node_config::coordinators)(scratch, ctl_connect);
         !problem.empty()) {
@@ -566,6 +665,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
       err << "troupe ctl: --timeout: '" << ctl_timeout << "' is not a duration (e.g. 5s)\n";
       return exit_now{exit_code::usage};
     }
+    if (cc.token.empty())
+      if (auto* env = std::getenv("TROUPE_CONSOLE_TOKEN"))
+        cc.token = env;
     cc.targets = scratch.coordinators;
     cc.op = ctl_deploy->parsed()      ? ctl_command::deploy
             : ctl_undeploy->parsed()  ? ctl_command::undeploy
@@ -575,12 +677,25 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_status->parsed()    ? ctl_command::status
             : ctl_vnodes->parsed()    ? ctl_command::vnodes
             : ctl_kv->parsed()        ? ctl_command::kv
+            : ctl_actors->parsed()    ? ctl_command::actors
+            : ctl_inspect->parsed()   ? ctl_command::inspect
+            : ctl_tree->parsed()      ? ctl_command::tree
+            : ctl_spawn->parsed()     ? ctl_command::spawn
+            : ctl_tell->parsed()      ? ctl_command::tell
+            : ctl_ask->parsed()       ? ctl_command::ask
+            : ctl_kill->parsed()      ? ctl_command::kill
+            : ctl_logs->parsed()      ? ctl_command::logs
                                       : ctl_command::deployments;
     for (auto* sub : not_yet)
       if (sub->parsed()) {
         cc.op = ctl_command::not_yet;
         cc.name = sub->get_name();
       }
+    if (cc.op == ctl_command::spawn && !cc.name.empty() && !valid_name(cc.name)) {
+      err << "troupe ctl spawn: --name: '" << cc.name
+          << "' is not an actor name (1-64 letters, digits, '-', '_', '.')\n";
+      return exit_now{exit_code::usage};
+    }
     if (cc.op == ctl_command::kv) {
       // Run it as `troupe kv ARGS --connect ...`, with this command's --json and --timeout.
       cc.kv_args = {"troupe", "kv"};
@@ -588,6 +703,8 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
         cc.kv_args.push_back(a);
       cc.kv_args.push_back("--connect=" + ctl_connect);
       cc.kv_args.push_back("--timeout=" + ctl_timeout);
+      if (!cc.token.empty())
+        cc.kv_args.push_back("--token=" + cc.token);
       if (cc.json)
         cc.kv_args.push_back("--json");
     }

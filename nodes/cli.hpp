@@ -33,6 +33,7 @@ struct kv_command {
   uint64_t limit = 1000;
   std::optional<uint64_t> after;    // watch: events after this revision (default: from now)
   uint64_t count = 0;               // watch: stop after this many events (0: never)
+  std::string token;                // the console token, for put and del
 };
 
 /// `troupe ctl --connect HOST:PORT,... <command>`: operate the cluster, one command per call.
@@ -47,7 +48,16 @@ struct ctl_command {
     status,
     vnodes,
     kv,         // `ctl kv ...`: the arguments in kv_args, run as `troupe kv ...`
-    not_yet,    // a console command whose issue has not landed: `name` says which
+    actors,     // the console's inspection commands (see nodes/inspect_client.hpp)
+    inspect,
+    tree,
+    spawn,
+    tell,
+    ask,
+    kill,
+    logs,
+    help,       // `name`: the command to explain ("" for all)
+    not_yet,    // a command whose issue has not landed: `name` says which
   } op = deployments;
   std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
@@ -61,6 +71,20 @@ struct ctl_command {
   std::string payload;
   bool from_stdin = false;          // send: one event per input line "<key>\t<payload>"
   std::vector<std::string> kv_args;
+  std::string token;                // the console token ($TROUPE_CONSOLE_TOKEN by default)
+  std::string node;                 // --node: the member to ask ("" : every member, or the
+                                    // one the actor id names)
+  std::string actor;                // inspect, tell, ask, kill: an id or a name
+  uint64_t offset = 0;              // actors: paging
+  uint64_t limit = 1000;
+  bool all = false;                 // actors: every page
+  std::string reason;               // kill --reason
+  bool stop = false;                // kill --stop: not restarted
+  uint32_t count = 1;               // spawn --count
+  std::vector<std::string> args;    // spawn TYPE ARGS...
+  bool follow = false;              // logs --follow
+  std::string level = "trace";      // logs --level: the lowest level shown
+  uint64_t lines = 100;             // logs --lines
 };
 
 /// The process should exit now with `code` (help was printed, or an error line was).

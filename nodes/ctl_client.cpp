@@ -8,6 +8,8 @@
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/kv_client.hpp"
+#include "nodes/inspect_client.hpp"
+#include "actors/inspect/console_handler.hpp"
 #include "nodes/status_render.hpp"
 #include "nodes/text_table.hpp"
 #include "actors/wall_clock.hpp"
@@ -47,6 +49,24 @@ const char* op_name(ctl_command::op_t op) {
       return "vnodes";
     case ctl_command::kv:
       return "kv";
+    case ctl_command::actors:
+      return "actors";
+    case ctl_command::inspect:
+      return "inspect";
+    case ctl_command::tree:
+      return "tree";
+    case ctl_command::spawn:
+      return "spawn";
+    case ctl_command::tell:
+      return "tell";
+    case ctl_command::ask:
+      return "ask";
+    case ctl_command::kill:
+      return "kill";
+    case ctl_command::logs:
+      return "logs";
+    case ctl_command::help:
+      return "help";
     case ctl_command::not_yet:
       return "?";
   }
@@ -141,7 +161,8 @@ int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
       return exit_code::ok;
     auto want = keys.size();
     int code = exit_code::ok;
-    self->request(node, cmd.timeout, route_batch_atom::value, cmd.name, keys, payloads)
+    self->request(node, cmd.timeout,
+                  write_message(cmd.token, route_batch_atom::value, cmd.name, keys, payloads))
       .receive(
         [&](uint64_t accepted) {
           sent += accepted;
@@ -153,8 +174,9 @@ int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
           }
         },
         [&](const caf::error& err) {
-          std::cerr << prefix << error_text(sys, err) << " (" << sent << " accepted before)\n";
-          code = exit_code::unavailable;
+          auto text = error_text(sys, err);
+          std::cerr << prefix << text << " (" << sent << " accepted before)\n";
+          code = text.rfind("refused", 0) == 0 ? exit_code::refused : exit_code::unavailable;
         });
     keys.clear();
     payloads.clear();
@@ -264,8 +286,8 @@ int show_vnodes(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
 int run_ctl(const ctl_command& cmd) {
   if (cmd.op == ctl_command::not_yet) {
     std::cerr << "troupe ctl " << cmd.name
-              << ": not available yet: the actor inspection commands come with the console "
-                 "(issue 5)\n";
+              << ": not available yet: the bus, singletons and migrations come with the "
+                 "cluster services (issue 6)\n";
     return exit_code::unavailable;
   }
   if (cmd.op == ctl_command::kv) {
@@ -290,10 +312,24 @@ int run_ctl(const ctl_command& cmd) {
     return show_status(sys, self, node, cmd, prefix);
   if (cmd.op == ctl_command::vnodes)
     return show_vnodes(sys, self, node, cmd, prefix);
+  switch (cmd.op) {
+    case ctl_command::actors:
+    case ctl_command::inspect:
+    case ctl_command::tree:
+    case ctl_command::spawn:
+    case ctl_command::tell:
+    case ctl_command::ask:
+    case ctl_command::kill:
+    case ctl_command::logs:
+      return run_inspect(sys, self, node, cmd, prefix);
+    default:
+      break;
+  }
   int code = exit_code::ok;
   auto on_error = [&](const caf::error& err) {
-    std::cerr << prefix << error_text(sys, err) << "\n";
-    code = exit_code::unavailable;
+    auto text = error_text(sys, err);
+    std::cerr << prefix << text << "\n";
+    code = text.rfind("refused", 0) == 0 ? exit_code::refused : exit_code::unavailable;
   };
   if (cmd.op == ctl_command::deployments) {
     self->request(node, cmd.timeout, deployments_atom::value)
@@ -332,7 +368,8 @@ int run_ctl(const ctl_command& cmd) {
   if (cmd.op == ctl_command::send && cmd.from_stdin)
     return send_stdin(sys, self, node, cmd, prefix);
   if (cmd.op == ctl_command::send || cmd.op == ctl_command::request) {
-    self->request(node, cmd.timeout, route_atom::value, cmd.name, cmd.key, cmd.payload)
+    self->request(node, cmd.timeout,
+                  write_message(cmd.token, route_atom::value, cmd.name, cmd.key, cmd.payload))
       .receive(
         [&](const std::string& reply) {
           if (cmd.json)
@@ -346,7 +383,8 @@ int run_ctl(const ctl_command& cmd) {
           std::cerr << prefix << error_text(sys, err) << "\n";
           auto text = error_text(sys, err);
           // Refusals name the problem; only an unreachable cluster is "unavailable".
-          code = text.find("no deployment") != std::string::npos
+          code = text.rfind("refused", 0) == 0 ? exit_code::refused
+                 : text.find("no deployment") != std::string::npos
                      || text.find("no workers") != std::string::npos
                    ? exit_code::failure
                    : exit_code::unavailable;
@@ -372,7 +410,7 @@ int run_ctl(const ctl_command& cmd) {
   } else {
     c.body = state::undeploy_cmd{cmd.name};
   }
-  self->request(node, cmd.timeout, state_cmd_atom::value, state::encode(c))
+  self->request(node, cmd.timeout, write_message(cmd.token, state_cmd_atom::value, state::encode(c)))
     .receive(
       [&](bool ok, uint64_t, const std::string& reason) {
         if (cmd.json)

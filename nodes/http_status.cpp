@@ -133,6 +133,10 @@ struct http_status::impl {
   static std::string help_of(const std::string& name) {
     static const std::map<std::string, std::string> help{
       {"troupe_instances", "Running instances of each deployment on this node."},
+      {"troupe_actor_messages_handled_total",
+       "Messages handled by the user actors of this node (instances and spawned), by type."},
+      {"troupe_actor_mailbox_size", "Messages waiting in the mailboxes of this node's user actors, by type."},
+      {"troupe_actor_restarts_total", "Restarts of this node's user actors by their supervisor, by type."},
       {"troupe_events_delivered_total", "Events handed to instances on this node."},
       {"troupe_handoff_buffered_events", "Events waiting for a vnode's state to arrive."},
       {"troupe_handoff_buffer_refused_total", "Events refused because a handoff buffer was full."},

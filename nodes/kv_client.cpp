@@ -1,5 +1,7 @@
 #include "nodes/kv_client.hpp"
 
+#include "actors/inspect/console_handler.hpp"
+
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
 #include "nodes/exit_codes.hpp"
@@ -156,12 +158,14 @@ int run_kv(const kv_command& cmd) {
       case kv_command::watch:
         break;
       case kv_command::put:
-        self->request(node, cmd.timeout, kv_put_atom::value, cmd.key, cmd.value, expected, client,
-                      uint64_t{1})
+        self->request(node, cmd.timeout, write_message(cmd.token, kv_put_atom::value, cmd.key,
+                                                       cmd.value, expected, client, uint64_t{1}))
           .receive(written, on_error);
         break;
       case kv_command::del:
-        self->request(node, cmd.timeout, kv_del_atom::value, cmd.key, expected, client, uint64_t{1})
+        self->request(node, cmd.timeout,
+                      write_message(cmd.token, kv_del_atom::value, cmd.key, expected, client,
+                                    uint64_t{1}))
           .receive(written, on_error);
         break;
       case kv_command::get:

@@ -38,6 +38,7 @@ struct node_config {
   duration raft_tick = milliseconds(25);  // Raft's logical tick: heartbeat period of the leader
   uint32_t election_ticks = 10;  // election timeout: random in [e, 2e) ticks
   uint32_t vnodes = 64;          // fixed when the cluster is created; every node must agree
+  std::string console_token;     // console commands that change anything need it ("": none)
   std::string config_file;
 
   // Set by a coordinator for the worker processes it starts (not for users).

@@ -1,6 +1,7 @@
 #include "nodes/node_runner.hpp"
 
 #include "actors/endpoint.hpp"
+#include "actors/inspect/inspector.hpp"
 #include "actors/logging.hpp"
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
@@ -175,6 +176,20 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   // deployment and owned vnode, which can send events through the router in turn.
   auto router = spawn_router(
     sys, router_config{cfg.name, {}, caf::actor_cast<caf::actor>(sys.middleman().actor_handle())});
+  // Every node lists its actors for the console, and supervises the actors spawned from it.
+  auto registry = std::make_shared<actor_registry>(cfg.name);
+  inspector_config ic;
+  ic.node_name = cfg.name;
+  ic.registry = registry;
+  ic.types = types;
+  ic.router = router;
+  ic.data_dir = cfg.data_dir;
+  ic.restart.max_restarts = cfg.restart_max;
+  ic.restart.period = cfg.restart_period;
+  ic.restart.initial_backoff = cfg.restart_backoff;
+  ic.restart.max_backoff = cfg.restart_backoff_max;
+  auto inspector = spawn_inspector(sys, std::move(ic));
+  caf::anon_send(inspector, register_atom::value, std::string{"router"}, router);
   caf::actor host;
   if (worker) {
     vnode_host_config hc;
@@ -182,9 +197,13 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     hc.data_dir = cfg.data_dir;
     hc.types = types;
     hc.router = router;
+    hc.registry = registry;
     host = spawn_vnode_host(sys, std::move(hc));
     caf::anon_send(router, vnode_host_atom::value, host);
+    caf::anon_send(inspector, register_atom::value, std::string{"vnode-host"}, host);
   }
+  if (!cfg.console_token.empty())
+    ::setenv("TROUPE_CONSOLE_TOKEN", cfg.console_token.c_str(), 1); // local workers inherit it
   caf::actor main_actor;
   caf::actor raft_actor;
   if (coordinator) {
@@ -205,12 +224,15 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     // Workers fence themselves two thirds of the failure timeout after their last answer.
     rc.vnode_lease = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout * 2 / 3);
     raft_actor = spawn_raft_actor(sys, rc, std::move(raft_storage), std::move(raft_restored));
+    caf::anon_send(inspector, register_atom::value, std::string{"raft"}, raft_actor);
     membership_server_config mc;
     mc.raft = raft_actor;
     mc.raft_id = rc.raft.id;
     mc.local_host = host;
     mc.router = router;
     mc.vnodes = cfg.vnodes;
+    mc.inspector = inspector;
+    mc.console_token = cfg.console_token;
     mc.on_fatal = [&stop](const std::string& reason) {
       stop.request(exit_code::config, "refused by the cluster: " + reason);
     };
@@ -241,8 +263,12 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     }
     ac.host = host;
     ac.router = router;
+    ac.inspector = inspector;
+    ac.console_token = cfg.console_token;
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
+  caf::anon_send(inspector, register_atom::value,
+                 std::string{coordinator ? "membership-server" : "membership-agent"}, main_actor);
 
   if (host)
     caf::anon_send(host, kv_target_atom::value, main_actor); // periodic snapshots go to the KV
@@ -253,6 +279,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     if (host)
       caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
   };
 
   auto published = sys.middleman().publish(main_actor, cfg.cluster_port, cfg.bind.c_str(), true);
@@ -271,6 +298,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
                                               : static_cast<uint16_t>(cluster_port + 1);
     http = std::make_unique<http_status>(sys, main_actor);
     http->add_metrics_source(router);
+    http->add_metrics_source(inspector);
     if (host)
       http->add_metrics_source(host);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {

@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libedit-dev libisal-dev
-  iproute2 procps
+  iproute2 procps tmux
 )
 
 missing=()

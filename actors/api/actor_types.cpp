@@ -14,9 +14,13 @@ bool actor_types::add_factory(const std::string& name, factory f) {
 }
 
 caf::actor actor_types::spawn(const std::string& name, caf::actor_system& sys,
-                              const context& ctx) const {
+                              const context& ctx, std::shared_ptr<actor_stats> stats) const {
   auto it = types_.find(name);
-  return it == types_.end() ? caf::actor{} : it->second(sys, ctx);
+  if (it == types_.end())
+    return caf::actor{};
+  if (!stats)
+    stats = std::make_shared<actor_stats>();
+  return it->second(sys, ctx, std::move(stats));
 }
 
 std::vector<std::string> actor_types::names() const {

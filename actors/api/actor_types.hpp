@@ -3,6 +3,7 @@
 //   caf::behavior word_count(caf::stateful_actor<wc_state>* self, troupe::context ctx);
 #pragma once
 
+#include "actors/api/counted_actor.hpp"
 #include "actors/api/event.hpp"
 
 #include <caf/actor.hpp>
@@ -19,21 +20,25 @@ namespace troupe {
 
 class actor_types {
 public:
-  using factory = std::function<caf::actor(caf::actor_system&, const context&)>;
+  using factory = std::function<caf::actor(caf::actor_system&, const context&,
+                                          std::shared_ptr<actor_stats>)>;
 
   /// Registers `fn` (a function-based CAF actor taking a context) under `name`; false when the
   /// name is taken or not a valid name.
   template <class F>
   bool add(const std::string& name, F fn) {
-    return add_factory(name, [fn](caf::actor_system& sys, const context& ctx) {
-      return sys.spawn(fn, ctx);
+    return add_factory(name, [fn](caf::actor_system& sys, const context& ctx,
+                                  std::shared_ptr<actor_stats> stats) {
+      return spawn_counted(sys, fn, ctx, std::move(stats));
     });
   }
 
   bool add_factory(const std::string& name, factory f);
 
-  /// Spawns an instance of `name`; an invalid handle when no such type is registered.
-  caf::actor spawn(const std::string& name, caf::actor_system& sys, const context& ctx) const;
+  /// Spawns an instance of `name`, counting its messages in `stats` (when given); an invalid
+  /// handle when no such type is registered.
+  caf::actor spawn(const std::string& name, caf::actor_system& sys, const context& ctx,
+                   std::shared_ptr<actor_stats> stats = nullptr) const;
 
   bool has(const std::string& name) const { return types_.count(name) > 0; }
   std::vector<std::string> names() const;

@@ -4,6 +4,8 @@
 // and may handle, to keep its state when its vnode moves to another worker,
 //   (troupe::snapshot_atom)        -> std::string   its state as bytes
 //   (troupe::restore_atom, bytes)                   the state a snapshot returned
+// and, to show its state in the console (`troupe ctl inspect`),
+//   (troupe::dump_atom)            -> std::string   its state, readable by people
 // plus any message type the user registers with CAF.
 #pragma once
 
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -35,6 +38,7 @@ struct context {
   std::map<std::string, std::string> config;  // `troupe ctl deploy --config k=v`
   std::string data_dir;                       // this worker's data folder
   caf::actor router;                          // this node's router: see troupe::send
+  std::vector<std::string> args;              // `troupe ctl spawn TYPE ARGS...`
 
   /// Returns config[key], or `fallback` when it is not set.
   std::string get(const std::string& key, const std::string& fallback = {}) const {
@@ -45,5 +49,6 @@ struct context {
 
 using snapshot_atom = caf::atom_constant<caf::atom("t_snapsht")>;
 using restore_atom = caf::atom_constant<caf::atom("t_restore")>;
+using dump_atom = caf::atom_constant<caf::atom("t_dump")>;
 
 } // namespace troupe

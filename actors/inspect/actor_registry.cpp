@@ -1,0 +1,109 @@
+#include "actors/inspect/actor_registry.hpp"
+
+#include <charconv>
+
+namespace troupe {
+
+uint64_t actor_registry::add(actor_row row, std::shared_ptr<actor_stats> stats) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!row.name.empty() && names_.count(row.name) > 0)
+    return 0;
+  auto seq = next_++;
+  row.seq = seq;
+  if (!row.name.empty())
+    names_[row.name] = seq;
+  entries_[seq] = entry{std::move(row), std::move(stats), 0};
+  return seq;
+}
+
+void actor_registry::restarted(uint64_t seq, caf::actor handle, std::shared_ptr<actor_stats> stats,
+                               int64_t started_ms) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = entries_.find(seq);
+  if (it == entries_.end())
+    return;
+  auto& e = it->second;
+  if (e.stats)
+    e.handled_before += e.stats->handled.load(std::memory_order_relaxed);
+  e.stats = std::move(stats);
+  e.row.handle = std::move(handle);
+  e.row.restarts += 1;
+  e.row.state = "running";
+  e.row.started_ms = started_ms;
+}
+
+void actor_registry::exited(uint64_t seq, const std::string& why, const std::string& state) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = entries_.find(seq);
+  if (it == entries_.end())
+    return;
+  it->second.row.last_exit = why;
+  it->second.row.state = state;
+  it->second.row.handle = nullptr;
+}
+
+void actor_registry::remove(uint64_t seq) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = entries_.find(seq);
+  if (it == entries_.end())
+    return;
+  if (!it->second.row.name.empty())
+    names_.erase(it->second.row.name);
+  entries_.erase(it);
+}
+
+actor_row actor_registry::snapshot(const entry& e) const {
+  auto row = e.row;
+  if (e.stats) {
+    row.counted = true;
+    row.handled = e.handled_before + e.stats->handled.load(std::memory_order_relaxed);
+    row.mailbox = row.handle ? e.stats->mailbox() : 0;
+  }
+  return row;
+}
+
+std::optional<uint64_t> actor_registry::parse_id(const std::string& text) const {
+  std::string_view digits = text;
+  if (auto slash = text.rfind('/'); slash != std::string::npos) {
+    if (text.compare(0, slash, node_) != 0 || slash != node_.size())
+      return std::nullopt;
+    digits = std::string_view{text}.substr(slash + 1);
+  }
+  uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || ptr != digits.data() + digits.size() || digits.empty())
+    return std::nullopt;
+  return n;
+}
+
+std::optional<actor_row> actor_registry::find(const std::string& id_or_name) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto n = names_.find(id_or_name); n != names_.end())
+    return snapshot(entries_.at(n->second));
+  if (auto seq = parse_id(id_or_name))
+    if (auto it = entries_.find(*seq); it != entries_.end())
+      return snapshot(it->second);
+  return std::nullopt;
+}
+
+std::vector<actor_row> actor_registry::page(uint64_t offset, uint64_t limit,
+                                            uint64_t& total) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  total = entries_.size();
+  std::vector<actor_row> out;
+  if (offset >= entries_.size())
+    return out;
+  auto it = entries_.begin();
+  std::advance(it, static_cast<std::ptrdiff_t>(offset));
+  out.reserve(std::min<uint64_t>(limit, entries_.size() - offset));
+  for (; it != entries_.end() && out.size() < limit; ++it)
+    out.push_back(snapshot(it->second));
+  return out;
+}
+
+std::vector<actor_row> actor_registry::all() const {
+  uint64_t total = 0;
+  return page(0, UINT64_MAX, total);
+}
+
+} // namespace troupe

@@ -1,0 +1,153 @@
+// What the published actor of every node adds for the console and `troupe ctl`:
+//
+// console_handler: the inspection commands (actors, inspect, tree, spawn, tell, ask, kill,
+// logs), handed to the node's inspector.
+//
+// guard_writes: the console token. With a token configured on the node (--console-token), a
+// command that changes anything (spawn, tell, ask, kill, send, request, deploy, undeploy, KV
+// writes) is accepted only as (auth_atom, token, command) with the right token, or from this
+// node's own actors; reading needs nothing. Without a token every command is accepted.
+// Forwarding nodes (a worker relaying a KV write to its coordinator) wrap the command with
+// their own token.
+#pragma once
+
+#include "actors/inspect/inspector.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "actors/router.hpp"
+
+#include <caf/behavior.hpp>
+#include <caf/detail/default_invoke_result_visitor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_handler.hpp>
+#include <caf/sec.hpp>
+
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+using auth_atom = caf::atom_constant<caf::atom("t_auth")>;
+
+template <class Self>
+caf::message_handler console_handler(Self* self, caf::actor inspector) {
+  auto missing = [] {
+    return caf::make_error(caf::sec::runtime_error, std::string{"this node has no inspector"});
+  };
+  return {
+    [=](actors_atom a, uint64_t offset, uint64_t limit) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, offset, limit);
+    },
+    [=](inspect_atom a, std::string& who) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, std::move(who));
+    },
+    [=](tree_atom a) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a);
+    },
+    [=](spawn_atom a, std::string& type, std::string& name, std::vector<std::string>& args,
+        uint32_t count) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, std::move(type), std::move(name), std::move(args),
+                            count);
+    },
+    [=](tell_atom a, std::string& who, std::string& payload) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, std::move(who), std::move(payload));
+    },
+    [=](ask_atom a, std::string& who, std::string& payload,
+        uint64_t timeout_ms) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, std::move(who), std::move(payload), timeout_ms);
+    },
+    [=](kill_atom a, std::string& who, std::string& reason,
+        bool for_good) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, std::move(who), std::move(reason), for_good);
+    },
+    [=](logs_atom a, uint64_t after, int32_t level, uint64_t limit) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a, after, level, limit);
+    },
+  };
+}
+
+/// Returns the published actor's behavior: `open` (its handlers), with writes guarded by
+/// `token` (see above).
+template <class Self>
+caf::behavior guard_writes(Self* self, std::string token, caf::message_handler open) {
+  // Runs `inner` through the open handlers as if it were the current message: its reply (or
+  // the reply of whoever it is delegated to) goes to the current sender.
+  auto run = [self, open](caf::message inner) mutable -> caf::result<caf::message> {
+    caf::detail::default_invoke_result_visitor<Self> v{self};
+    if (open(v, inner) == caf::match_case::no_match)
+      return caf::make_error(caf::sec::unexpected_message,
+                             std::string{"not a command this node knows"});
+    return caf::delegated<caf::message>{};
+  };
+  caf::message_handler auth{
+    [=](auth_atom, const std::string& given, caf::message& inner) mutable
+    -> caf::result<caf::message> {
+      if (!token.empty() && given != token)
+        return caf::make_error(caf::sec::runtime_error,
+                               std::string{"refused: wrong console token"});
+      return run(std::move(inner));
+    },
+  };
+  if (token.empty())
+    return caf::behavior{auth.or_else(open)};
+  // A write without the token: from this node's own actors it is fine (a vnode host writing
+  // snapshots), from anywhere else it is refused.
+  auto check = [self, run]() mutable -> caf::result<caf::message> {
+    auto* e = self->current_mailbox_element();
+    if (e && e->sender && e->sender->node() == self->node())
+      return run(e->copy_content_to_message());
+    return caf::make_error(caf::sec::runtime_error,
+                           std::string{"refused: this cluster needs the console token for "
+                                       "commands that change anything (give --token)"});
+  };
+  caf::message_handler guards{
+    [=](kv_put_atom, const std::string&, const std::string&, int64_t, uint64_t,
+        uint64_t) mutable { return check(); },
+    [=](kv_del_atom, const std::string&, int64_t, uint64_t, uint64_t) mutable {
+      return check();
+    },
+    [=](state_cmd_atom, const std::string&) mutable { return check(); },
+    [=](route_atom, const std::string&, const std::string&, const std::string&) mutable {
+      return check();
+    },
+    [=](route_batch_atom, const std::string&, const std::vector<std::string>&,
+        const std::vector<std::string>&) mutable { return check(); },
+    [=](spawn_atom, const std::string&, const std::string&, const std::vector<std::string>&,
+        uint32_t) mutable { return check(); },
+    [=](tell_atom, const std::string&, const std::string&) mutable { return check(); },
+    [=](ask_atom, const std::string&, const std::string&, uint64_t) mutable { return check(); },
+    [=](kill_atom, const std::string&, const std::string&, bool) mutable { return check(); },
+  };
+  return caf::behavior{auth.or_else(guards).or_else(open)};
+}
+
+} // namespace troupe
+
+namespace troupe {
+
+/// The message a client sends for a command that may need the console token: the command
+/// itself, or (auth_atom, token, command) when the client has a token.
+template <class... Ts>
+caf::message write_message(const std::string& token, Ts&&... xs) {
+  auto inner = caf::make_message(std::forward<Ts>(xs)...);
+  if (token.empty())
+    return inner;
+  return caf::make_message(auth_atom::value, token, std::move(inner));
+}
+
+} // namespace troupe
