@@ -561,6 +561,20 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
                     ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help})
     sub->fallthrough();
 
+  auto* console = app.add_subcommand(
+    "console", "an interactive prompt over the ctl commands (history, tab completion)");
+  console_command con;
+  console->add_option("--connect", con.connect, "nodes of the cluster, tried in turn")
+    ->type_name("HOST:PORT,...")
+    ->required();
+  console->add_option("--token", con.token,
+                      "the cluster's console token, for commands that change anything "
+                      "[default: $TROUPE_CONSOLE_TOKEN]")
+    ->type_name("TOKEN");
+  console->add_flag("--json", con.json, "every command prints JSON");
+  console->add_option("--timeout", con.timeout_text, "each command gives up after this long [default: 5s]")
+    ->type_name("DURATION");
+
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
     app.parse(rev);
@@ -577,6 +591,7 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : status->parsed() ? " status"
             : kv->parsed()     ? " kv"
             : ctl->parsed()    ? " ctl"
+            : console->parsed() ? " console"
                                : "")
         << ": " << e.what()
         << (is_run ? "" : " (see troupe --help)") << "\n";
@@ -626,6 +641,24 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
       return exit_now{exit_code::usage};
     }
     return kc;
+  }
+
+  if (console->parsed()) {
+    node_config scratch;
+    if (auto problem = endpoints_setter(&node_config::coordinators)(scratch, con.connect);
+        !problem.empty()) {
+      err << "troupe console: --connect: " << problem << "\n";
+      return exit_now{exit_code::usage};
+    }
+    if (!parse_duration(con.timeout_text, con.timeout) || con.timeout.count() <= 0) {
+      err << "troupe console: --timeout: '" << con.timeout_text << "' is not a duration (e.g. 5s)\n";
+      return exit_now{exit_code::usage};
+    }
+    con.targets = scratch.coordinators;
+    if (con.token.empty())
+      if (auto* env = std::getenv("TROUPE_CONSOLE_TOKEN"))
+        con.token = env;
+    return con;
   }
 
   if (ctl->parsed() && ctl->get_subcommands().empty()) {

@@ -87,12 +87,23 @@ struct ctl_command {
   uint64_t lines = 100;             // logs --lines
 };
 
+/// `troupe console --connect HOST:PORT,...`: the interactive prompt over the ctl commands.
+struct console_command {
+  std::string connect;            // as given, handed to every command
+  std::vector<endpoint> targets;
+  std::string token;
+  bool json = false;              // every command prints JSON
+  duration timeout = std::chrono::seconds(5);
+  std::string timeout_text = "5s";
+};
+
 /// The process should exit now with `code` (help was printed, or an error line was).
 struct exit_now {
   int code = 0;
 };
 
-using command = std::variant<run_command, status_command, kv_command, ctl_command, exit_now>;
+using command = std::variant<run_command, status_command, kv_command, ctl_command,
+                             console_command, exit_now>;
 
 /// Parses the command line (args[0] is the program), reads the config file when one is named,
 /// validates everything, and returns what to run. Help goes to `out`; an error is one line on

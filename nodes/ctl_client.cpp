@@ -299,6 +299,12 @@ int run_ctl(const ctl_command& cmd) {
   }
   client_config sc;
   caf::actor_system sys{sc};
+  return run_ctl(cmd, sys);
+}
+
+int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
+  if (cmd.op == ctl_command::not_yet || cmd.op == ctl_command::kv)
+    return run_ctl(cmd);
   auto prefix = std::string{"troupe ctl "} + op_name(cmd.op) + ": ";
   caf::scoped_actor self{sys};
   std::string problem;

@@ -4,6 +4,7 @@
 
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
+#include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/remote_node.hpp"
 
@@ -130,8 +131,9 @@ int run_kv(const kv_command& cmd) {
       return exit_code::unavailable;
     }
     auto on_error = [&](const caf::error& err) {
-      std::cerr << prefix << sys.render(err) << "\n";
-      code = exit_code::unavailable;
+      auto text = error_text(sys, err);
+      std::cerr << prefix << text << "\n";
+      code = text.rfind("refused", 0) == 0 ? exit_code::refused : exit_code::unavailable;
     };
     // A random client id per invocation: the cluster de-duplicates retries of this write.
     std::random_device rd;

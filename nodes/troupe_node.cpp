@@ -1,6 +1,7 @@
 #include "nodes/troupe_node.hpp"
 
 #include "nodes/cli.hpp"
+#include "nodes/console.hpp"
 #include "nodes/ctl_client.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/kv_client.hpp"
@@ -27,6 +28,8 @@ int node::run() {
       return run_kv(*k);
     if (auto* c = std::get_if<ctl_command>(&cmd))
       return run_ctl(*c);
+    if (auto* c = std::get_if<console_command>(&cmd))
+      return run_console(*c);
     return std::get<exit_now>(cmd).code;
   } catch (const std::exception& e) {
     std::cerr << "troupe: fatal: " << e.what() << "\n";

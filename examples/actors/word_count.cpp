@@ -19,6 +19,8 @@ caf::behavior word_count(caf::event_based_actor* self, context) {
       return std::to_string(n);
     },
     [counts](snapshot_atom) { return nlohmann::json(*counts).dump(); },
+    // What `troupe ctl inspect` shows of its state.
+    [counts](dump_atom) { return std::to_string(counts->size()) + " keys: " + nlohmann::json(*counts).dump(); },
     [self, counts](restore_atom, const std::string& bytes) {
       auto j = nlohmann::json::parse(bytes, nullptr, false);
       if (j.is_discarded() || !j.is_object()) {

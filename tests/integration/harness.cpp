@@ -46,11 +46,9 @@ int decode_status(int status) {
   return -1;
 }
 
-pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_path,
-                   const std::string& err_path, const std::string& cwd = {},
-                   const std::string& in_path = "/dev/null") {
-  std::vector<std::string> argv_s{TROUPE_BIN};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+pid_t spawn_argv(std::vector<std::string> argv_s, const std::string& out_path,
+                 const std::string& err_path, const std::string& cwd = {},
+                 const std::string& in_path = "/dev/null") {
   std::vector<char*> argv;
   for (auto& a : argv_s)
     argv.push_back(a.data());
@@ -74,10 +72,18 @@ pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_
       _exit(127);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0)
       _exit(127);
-    execv(argv_s[0].c_str(), argv.data());
+    execvp(argv_s[0].c_str(), argv.data());
     _exit(127);
   }
   return pid;
+}
+
+pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_path,
+                   const std::string& err_path, const std::string& cwd = {},
+                   const std::string& in_path = "/dev/null") {
+  std::vector<std::string> argv_s{TROUPE_BIN};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  return spawn_argv(std::move(argv_s), out_path, err_path, cwd, in_path);
 }
 
 std::string slurp(const std::string& path) {
@@ -184,15 +190,16 @@ run_result run_troupe(const std::vector<std::string>& args, ms timeout) {
   return run_troupe_input(args, "/dev/null", timeout);
 }
 
-run_result run_troupe_input(const std::vector<std::string>& args, const std::string& in_path,
-                            ms timeout) {
+namespace {
+
+run_result run_argv(std::vector<std::string> argv, const std::string& in_path, ms timeout) {
   static int counter = 0;
   auto base = std::string{TROUPE_TEST_TMP} + "/run-" + std::to_string(getpid()) + "-"
               + std::to_string(++counter);
   std::filesystem::create_directories(TROUPE_TEST_TMP);
   auto out_path = base + ".out";
   auto err_path = base + ".err";
-  auto pid = spawn_troupe(args, out_path, err_path, {}, in_path);
+  auto pid = spawn_argv(std::move(argv), out_path, err_path, {}, in_path);
   run_result r;
   auto deadline = clock::now() + timeout;
   for (;;) {
@@ -214,6 +221,19 @@ run_result run_troupe_input(const std::vector<std::string>& args, const std::str
   std::filesystem::remove(out_path);
   std::filesystem::remove(err_path);
   return r;
+}
+
+} // namespace
+
+run_result run_troupe_input(const std::vector<std::string>& args, const std::string& in_path,
+                            ms timeout) {
+  std::vector<std::string> argv{TROUPE_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_argv(std::move(argv), in_path, timeout);
+}
+
+run_result run_program(const std::vector<std::string>& argv, ms timeout) {
+  return run_argv(argv, "/dev/null", timeout);
 }
 
 std::optional<nlohmann::json> http_status(uint16_t http_port) {

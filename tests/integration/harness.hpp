@@ -73,6 +73,9 @@ run_result run_troupe(const std::vector<std::string>& args, ms timeout = 10s);
 run_result run_troupe_input(const std::vector<std::string>& args, const std::string& in_path,
                             ms timeout = 10s);
 
+/// Runs another program (argv[0] looked up in PATH) to completion with a bound.
+run_result run_program(const std::vector<std::string>& argv, ms timeout = 10s);
+
 /// GET /api/status from 127.0.0.1:`http_port`; nullopt when there is no valid answer.
 std::optional<nlohmann::json> http_status(uint16_t http_port);
 
