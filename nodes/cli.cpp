@@ -504,7 +504,7 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   node_opt(ctl_actors, "only this member's actors [default: every member]");
   ctl_actors->add_option("--offset", cc.offset, "skip this many per node [default: 0]")
     ->type_name("N");
-  ctl_actors->add_option("--limit", cc.limit, "at most this many per node, 1-10000 [default: 1000]")
+  ctl_actors->add_option("--limit", cc.limit, "at most this many per node (with --all: per page), 1-10000 [default: 1000; 10000 with --all]")
     ->type_name("N")
     ->check(CLI::Range(uint64_t{1}, uint64_t{10000}));
   ctl_actors->add_flag("--all", cc.all, "every actor, fetched page by page");

@@ -76,7 +76,7 @@ struct ctl_command {
                                     // one the actor id names)
   std::string actor;                // inspect, tell, ask, kill: an id or a name
   uint64_t offset = 0;              // actors: paging
-  uint64_t limit = 1000;
+  uint64_t limit = 0;               // 0: 1,000 (10,000 per page with --all)
   bool all = false;                 // actors: every page
   std::string reason;               // kill --reason
   bool stop = false;                // kill --stop: not restarted

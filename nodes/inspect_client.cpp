@@ -180,12 +180,13 @@ int do_actors(cluster_link& link, const ctl_command& cmd, const std::string& pre
   json per_node = json::object();
   std::vector<std::string> unreachable;
   std::optional<failure> first_fail;
+  auto limit = cmd.limit != 0 ? cmd.limit : cmd.all ? uint64_t{10000} : uint64_t{1000};
   for (auto& name : link.targets(cmd.node)) {
     uint64_t offset = cmd.offset;
     uint64_t total = 0;
     for (size_t pages = 0; pages < 10000; ++pages) {
       std::optional<failure> fail;
-      auto text = link.ask(name, caf::make_message(actors_atom::value, offset, cmd.limit),
+      auto text = link.ask(name, caf::make_message(actors_atom::value, offset, limit),
                            link.timeout(), fail);
       if (!text) {
         if (!cmd.node.empty())

@@ -4,7 +4,9 @@
 # SIGKILLs a worker so you can watch the coordinator see it down and restart it. Ctrl-C stops
 # the coordinator, which stops its workers gracefully; nothing is left running. On the second
 # round it writes and reads the cluster's replicated KV namespace with `troupe kv`, deploys the
-# word-count example over the vnodes and sends it events with `troupe ctl`.
+# word-count example over the vnodes and sends it events with `troupe ctl`. On the fourth it
+# inspects actors as the console does: spawns one on a worker, asks it, kills it and watches its
+# supervisor restart it (`troupe console --connect 127.0.0.1:PORT` does the same interactively).
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +62,22 @@ while kill -0 "$coord" 2>/dev/null; do
     echo -n "apple was seen this many times: "
     "$bin" ctl --connect "127.0.0.1:$port" request words apple || true
     "$bin" ctl --connect "127.0.0.1:$port" deployments || true
+  fi
+  if [ "$round" = 4 ]; then
+    c=(--connect "127.0.0.1:$port")
+    echo "== demo: actor inspection (interactive: $bin console --connect 127.0.0.1:$port)"
+    echo -n "spawned on demo-worker-1 as: "
+    "$bin" ctl "${c[@]}" spawn word-count --node demo-worker-1 --name counter || true
+    echo -n "ask counter hello -> "
+    "$bin" ctl "${c[@]}" ask counter hello || true
+    "$bin" ctl "${c[@]}" actors --node demo-worker-1 --limit 8 || true
+    "$bin" ctl "${c[@]}" kill counter --reason "demo" || true
+    sleep 0.5
+    echo "== after the kill its supervisor restarted it (restarts 1):"
+    "$bin" ctl "${c[@]}" inspect counter || true
+    "$bin" ctl "${c[@]}" tree --node demo-worker-1 | grep -v "^.*words:" | head -n 12 || true
+    echo "== the worker's recent warnings:"
+    "$bin" ctl "${c[@]}" logs --node demo-worker-1 --level warn --lines 3 || true
   fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')

@@ -118,6 +118,7 @@ CAF_TEST(every node serves valid metrics that follow the cluster) {
   auto st = node.status();
   CAF_REQUIRE(st);
   double instances = 0;
+  double handled = 0;
   for (auto& m : st->at("members")) {
     if (m.at("name") == node.name)
       continue;
@@ -126,6 +127,10 @@ CAF_TEST(every node serves valid metrics that follow the cluster) {
     auto w = parse_exposition(get_metrics(port));
     CAF_CHECK(w.problem.empty());
     instances += w.samples["troupe_instances{deployment=\"e\"}"];
+    // Per actor type: what the echo instances handled, and their mailboxes (empty by now).
+    handled += w.samples["troupe_actor_messages_handled_total{type=\"echo\"}"];
+    CAF_CHECK(w.samples.count("troupe_actor_mailbox_size{type=\"echo\"}") == 1);
   }
   CAF_CHECK_EQUAL(instances, 64);
+  CAF_CHECK_GREATER_OR_EQUAL(handled, 1);
 }
