@@ -5,6 +5,8 @@
 #define CAF_SUITE inspect_ctl
 #include <caf/test/unit_test.hpp>
 
+#include <csignal>
+
 using namespace troupe::it;
 using json = nlohmann::json;
 
@@ -163,6 +165,19 @@ CAF_TEST(ctl inspects in JSON and the console token guards every write) {
   auto warn = ctl({"--json", "logs", "--node", w1, "--level", "warn"});
   CAF_CHECK(warn.out.find("spawned e1 (echo)") == std::string::npos);
   CAF_CHECK(warn.out.find("killed from the console") != std::string::npos);
+
+  // logs --follow prints new lines as they come, until interrupted (then exit 0).
+  {
+    process follow{{"ctl", connect, "logs", "--node", w1, "--follow", "--lines", "1"},
+                   node.dir + "/follow.log"};
+    CAF_CHECK(wait_until([&] { return !follow.log().empty(); }, 5s));
+    CAF_CHECK_EQUAL(ctl({"spawn", "echo", "--node", w1, "--name", "late"}, true).code, 0);
+    CAF_CHECK(wait_until(
+      [&] { return follow.log().find("spawned late (echo)") != std::string::npos; }, 5s));
+    follow.signal(SIGINT);
+    auto code = follow.wait_exit(5s);
+    CAF_CHECK(code && *code == 0);
+  }
 
   // The other commands answer in JSON too.
   for (auto cmd : {"members", "status", "vnodes", "deployments"}) {
