@@ -1,11 +1,17 @@
 #include "actors/logging.hpp"
 
 #include "actors/inspect/log_ring.hpp"
+#include "actors/log_roller.hpp"
 
+#include <caf/actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstdio>
 #include <mutex>
 
 namespace troupe::logging {
@@ -15,6 +21,47 @@ namespace {
 std::mutex mtx;
 std::string pattern = "[%Y-%m-%dT%H:%M:%S.%e%z][%l][-][%n] %v";
 spdlog::level::level_enum current_level = spdlog::level::info;
+
+/// Where a node's lines go: stderr, or once logging::ship_to named one, the log-roller. While
+/// the roller is unreachable (a worker between coordinators) lines go to stderr, counted.
+class output_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  void ship_to(caf::actor roller, bool shipping) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    roller_ = std::move(roller);
+    shipping_ = shipping;
+  }
+
+  uint64_t stderr_lines() const { return stderr_lines_.load(std::memory_order_relaxed); }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    if (roller_) {
+      std::string line{buf.data(), buf.size()};
+      while (!line.empty() && line.back() == '\n')
+        line.pop_back();
+      caf::anon_send(roller_, log_lines_atom::value, std::vector<std::string>{std::move(line)});
+      return;
+    }
+    if (shipping_)
+      stderr_lines_.fetch_add(1, std::memory_order_relaxed);
+    std::fwrite(buf.data(), 1, buf.size(), stderr);
+  }
+
+  void flush_() override { std::fflush(stderr); }
+
+private:
+  caf::actor roller_;
+  bool shipping_ = false;
+  std::atomic<uint64_t> stderr_lines_{0};
+};
+
+std::shared_ptr<output_sink> out_sink() {
+  static auto s = std::make_shared<output_sink>();
+  return s;
+}
 
 std::shared_ptr<log_ring> ring_sink() {
   static auto r = std::make_shared<log_ring>(5000);
@@ -26,7 +73,7 @@ spdlog::sink_ptr sink() {
   // the recent lines for `troupe ctl logs`.
   static auto s = [] {
     auto d = std::make_shared<spdlog::sinks::dist_sink_mt>();
-    d->add_sink(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    d->add_sink(out_sink());
     d->add_sink(ring_sink());
     return d;
   }();
@@ -37,6 +84,18 @@ spdlog::sink_ptr sink() {
 
 std::shared_ptr<log_ring> recent() {
   return ring_sink();
+}
+
+void ship_to(const caf::actor& roller) {
+  out_sink()->ship_to(roller, true);
+}
+
+void stop_shipping() {
+  out_sink()->ship_to(nullptr, false);
+}
+
+uint64_t stderr_lines() {
+  return out_sink()->stderr_lines();
 }
 
 bool init(const std::string& node_name, const std::string& level) {

@@ -3,7 +3,10 @@
 //   [2026-11-21T08:30:00.123+0000][info][node-a-worker-2][membership] joined ...
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <spdlog/fwd.h>
+
+#include <cstdint>
 
 #include <memory>
 #include <string>
@@ -23,5 +26,15 @@ std::shared_ptr<spdlog::logger> get(const std::string& module);
 
 /// The node's recent log lines (every logger writes them there too).
 std::shared_ptr<log_ring> recent();
+
+/// Sends every line to the log-roller `roller` (see log_roller.hpp) instead of stderr. An
+/// invalid handle means the roller is unreachable for now: lines go to stderr, counted.
+void ship_to(const caf::actor& roller);
+
+/// Lines go to stderr again, uncounted (the roller is gone for good: the node stops).
+void stop_shipping();
+
+/// How many lines went to stderr because the roller was unreachable.
+uint64_t stderr_lines();
 
 } // namespace troupe::logging

@@ -1,6 +1,7 @@
 #include "actors/membership_agent.hpp"
 
 #include "actors/kv_relay.hpp"
+#include "actors/log_roller.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
 #include "actors/event_relay.hpp"
@@ -85,6 +86,8 @@ void disconnect(agent_actor* self, duration delay) {
     self->demonitor(st.coordinator);
   st.state = link_state::disconnected;
   st.coordinator = nullptr;
+  if (st.cfg.ship_logs)
+    logging::ship_to(caf::actor{}); // to stderr, counted, until the roller is back
   auto gen = ++st.generation;
   self->delayed_send(self, delay, retry_atom::value, gen);
 }
@@ -145,6 +148,19 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   self->monitor(st.coordinator);
   st.log->info("joined cluster {} via {} as incarnation {}", st.cluster_id,
                st.coordinator_ep.to_string(), st.incarnation);
+  if (st.cfg.ship_logs) {
+    // Lines go to the coordinator's log-roller, the one writer of the host's log file.
+    self->request(st.coordinator, std::chrono::seconds(5), log_roller_atom::value)
+      .then(
+        [self, gen](const caf::actor& roller) {
+          if (gen == self->state.generation && self->state.state == link_state::up && roller)
+            logging::ship_to(roller);
+        },
+        [self](const caf::error& err) {
+          self->state.log->warn("no log-roller at the coordinator ({}): logging to stderr",
+                                self->system().render(err));
+        });
+  }
   send_heartbeat(self);
 }
 
@@ -434,7 +450,20 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       std::chrono::milliseconds(10000), "this worker is not connected to a coordinator",
       st.cfg.console_token))
     .or_else(event_relay_handler(self, st.cfg.router, st.cfg.host))
-    .or_else(console_handler(self, st.cfg.inspector)));
+    .or_else(console_handler(self, st.cfg.inspector))
+    .or_else(caf::message_handler{
+      [self](log_rotate_atom a) -> caf::result<caf::message> {
+        // The log file is the coordinator's: the request goes there.
+        auto& st = self->state;
+        if (st.state != link_state::up)
+          return caf::make_error(caf::sec::runtime_error,
+                                 std::string{"this worker is not connected to a coordinator"});
+        if (!st.cfg.console_token.empty())
+          return self->delegate(st.coordinator, auth_atom::value, st.cfg.console_token,
+                                caf::make_message(a));
+        return self->delegate(st.coordinator, a);
+      },
+    }));
 }
 
 } // namespace

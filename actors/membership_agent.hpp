@@ -33,6 +33,7 @@ struct membership_agent_config {
   caf::actor router;                        // this node's router: gets it too
   caf::actor inspector;                     // answers the console's inspection commands
   std::string console_token;                // commands that change anything need it ("": none)
+  bool ship_logs = false;                   // log lines go to the coordinator's log-roller
   duration drain_timeout = std::chrono::seconds(5);  // graceful stop: longest hand-over
   // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
   // middleman actor in production, a stand-in in deterministic tests (the transport seam).

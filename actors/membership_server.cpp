@@ -3,6 +3,7 @@
 #include "actors/endpoint.hpp"
 #include "actors/event_relay.hpp"
 #include "actors/kv_relay.hpp"
+#include "actors/log_roller.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -501,7 +502,18 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       self, [self] { return self->state.cfg.raft; }, std::chrono::milliseconds(10000),
       "this coordinator runs no Raft replica"))
     .or_else(event_relay_handler(self, st.cfg.router, st.cfg.local_host))
-    .or_else(console_handler(self, st.cfg.inspector)));
+    .or_else(console_handler(self, st.cfg.inspector))
+    .or_else(caf::message_handler{
+      [self](log_roller_atom) { return self->state.cfg.log_roller; },
+      [self](log_rotate_atom a) -> caf::result<caf::message> {
+        auto& st = self->state;
+        if (!st.cfg.log_roller)
+          return caf::make_error(caf::sec::runtime_error,
+                                 std::string{"this node writes no log file (start it with "
+                                             "--log-file)"});
+        return self->delegate(st.cfg.log_roller, a);
+      },
+    }));
 }
 
 } // namespace

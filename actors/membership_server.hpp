@@ -46,6 +46,7 @@ struct membership_server_config {
   caf::actor router;      // this node's router: gets the cluster view, routes client events
   caf::actor inspector;                     // answers the console's inspection commands
   std::string console_token;                // commands that change anything need it ("": none)
+  caf::actor log_roller;                    // writes this host's log file (--log-file), if any
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
   uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
   // Called when the cluster state refuses this coordinator (its configuration does not match

@@ -199,6 +199,27 @@ const std::vector<option_spec>& option_table() {
        c.console_token = v;
        return {};
      }},
+    {"log-file", "FILE",
+     "write the log here, through one log-roller that local workers ship their lines to; "
+     "rotated by size (FILE.1, FILE.2, ...) and on `troupe ctl logs rotate`", "none: stderr",
+     [](node_config& c, const std::string& v) -> std::string {
+       if (v.empty())
+         return "must not be empty";
+       c.log_file = v;
+       return {};
+     }},
+    {"log-max-bytes", "N", "rotate the log file when it reaches this size", "10485760",
+     [](node_config& c, const std::string& v) {
+       return parse_uint<uint64_t>(v, 4096, uint64_t{1} << 40, c.log_max_bytes);
+     }},
+    {"log-max-files", "N", "rotated log files kept (0: truncate instead)", "5",
+     uint_setter(&node_config::log_max_files, 0, 1000)},
+    {"ship-logs", "", "internal: ship log lines to the coordinator's log-roller", "off",
+     [](node_config& c, const std::string&) -> std::string {
+       c.ship_logs = true;
+       return {};
+     },
+     true},
     {"worker-id", "K", "internal: local worker number", "0",
      uint_setter(&node_config::worker_id, 1, 64), true},
     {"supervisor-pid", "PID", "internal: exit when this process is gone", "0",
@@ -539,7 +560,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     ->type_name("TEXT");
   ctl_kill->add_flag("--stop", cc.stop, "stop a spawned actor for good: no restart");
   node_opt(ctl_kill, "look only on this member");
-  auto* ctl_logs = ctl->add_subcommand("logs", "recent log lines of a node");
+  auto* ctl_logs = ctl->add_subcommand(
+    "logs", "recent log lines of a node; `logs rotate`: rotate the log file (--log-file) now");
+  ctl_logs->add_option("action", cc.type, "rotate")->check(CLI::IsMember({"rotate"}));
   node_opt(ctl_logs, "the member [default: the node connected to]");
   ctl_logs->add_flag("--follow", cc.follow, "keep printing new lines until interrupted");
   ctl_logs->add_option("--level", cc.level, "the lowest level shown [default: trace]")
@@ -807,6 +830,8 @@ std::vector<std::string> local_worker_args(const node_config& parent, uint16_t p
   };
   if (parent.http_port == 0) // no HTTP on the coordinator: none on its workers either
     out.emplace_back("--http-port=0");
+  if (!parent.log_file.empty()) // one writer per log file: the coordinator's log-roller
+    out.emplace_back("--ship-logs");
   return out;
 }
 

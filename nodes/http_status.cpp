@@ -124,6 +124,9 @@ struct http_status::impl {
     auto proc = metrics::read_process_stats();
     out.push_back({"troupe_process_resident_memory_bytes", "Resident memory of this process.",
                    "gauge", {{{}, static_cast<double>(proc.rss_bytes)}}});
+    out.push_back({"troupe_log_lines_stderr_total",
+                   "Log lines written to stderr because the log-roller was unreachable.", "counter",
+                   {{{}, static_cast<double>(logging::stderr_lines())}}});
     out.push_back({"troupe_process_threads", "Threads of this process.", "gauge",
                    {{{}, static_cast<double>(proc.threads)}}});
     res.status = 200;
@@ -133,6 +136,10 @@ struct http_status::impl {
   static std::string help_of(const std::string& name) {
     static const std::map<std::string, std::string> help{
       {"troupe_instances", "Running instances of each deployment on this node."},
+      {"troupe_log_lines_written_total", "Lines the log-roller wrote to the log file."},
+      {"troupe_log_bytes_written_total", "Bytes the log-roller wrote to the log file."},
+      {"troupe_log_rotations_total", "Rotations of the log file."},
+      {"troupe_log_write_errors_total", "Failed writes or rotations of the log file."},
       {"troupe_actor_messages_handled_total",
        "Messages handled by the user actors of this node (instances and spawned), by type."},
       {"troupe_actor_mailbox_size", "Messages waiting in the mailboxes of this node's user actors, by type."},

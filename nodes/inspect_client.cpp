@@ -1,6 +1,7 @@
 #include "nodes/inspect_client.hpp"
 
 #include "actors/inspect/console_handler.hpp"
+#include "actors/log_roller.hpp"
 #include "actors/wire.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
@@ -333,6 +334,19 @@ extern "C" void on_interrupt(int) {
 }
 
 int do_logs(cluster_link& link, const ctl_command& cmd, const std::string& prefix) {
+  if (cmd.type == "rotate") {
+    std::optional<failure> fail;
+    auto text = link.ask(cmd.node, write_message(cmd.token, log_rotate_atom::value), link.timeout(),
+                         fail);
+    if (!text)
+      return report(*fail, prefix);
+    auto j = json::parse(*text);
+    if (cmd.json)
+      std::cout << j.dump() << "\n";
+    else
+      std::cout << "OK rotated " << j.at("file").get<std::string>() << "\n";
+    return exit_code::ok;
+  }
   auto level = static_cast<int32_t>(spdlog::level::from_str(cmd.level));
   uint64_t after = 0;
   auto print = [&](const json& page) {

@@ -39,6 +39,10 @@ struct node_config {
   uint32_t election_ticks = 10;  // election timeout: random in [e, 2e) ticks
   uint32_t vnodes = 64;          // fixed when the cluster is created; every node must agree
   std::string console_token;     // console commands that change anything need it ("": none)
+  std::string log_file;          // the log-roller writes this host's lines here ("": stderr)
+  uint64_t log_max_bytes = 10 * 1024 * 1024;  // rotate at this size
+  uint32_t log_max_files = 5;    // rotated files kept (FILE.1 ... FILE.N)
+  bool ship_logs = false;        // internal: a local worker ships its lines to the coordinator
   std::string config_file;
 
   // Set by a coordinator for the worker processes it starts (not for users).

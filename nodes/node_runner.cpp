@@ -3,6 +3,7 @@
 #include "actors/endpoint.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/logging.hpp"
+#include "actors/log_roller.hpp"
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
 #include "actors/router.hpp"
@@ -31,6 +32,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -160,6 +162,37 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   sc.set("middleman.enable-automatic-connections", false);
   caf::actor_system sys{sc};
 
+  // The log-roller: from here on this process's lines go to the log file, through one writer.
+  caf::actor log_roller;
+  if (!cfg.log_file.empty()) {
+    std::string problem;
+    log_roller = spawn_log_roller(sys, log_roller_config{cfg.log_file, cfg.log_max_bytes,
+                                                         cfg.log_max_files},
+                                  problem);
+    if (!log_roller)
+      return config_failure("--log-file: " + problem);
+    logging::ship_to(log_roller);
+  } else if (cfg.ship_logs) {
+    // A local worker: its coordinator's roller is reachable once it has joined; until then
+    // its lines go to stderr, counted (troupe_log_lines_stderr_total).
+    logging::ship_to(caf::actor{});
+  }
+  // Lines leave through the roller until run_node returns (this guard goes before the actor
+  // system does); then the roller is stopped, after the last line.
+  struct logging_guard {
+    std::function<void()> done;
+    ~logging_guard() { done(); }
+  } stop_logging{[&] {
+    logging::stop_shipping();
+    if (log_roller) {
+      caf::scoped_actor s{sys};
+      s->request(log_roller, std::chrono::seconds(2), metrics_atom::value)
+        .receive([](const std::vector<std::string>&, const std::vector<uint64_t>&) {},
+                 [](const caf::error&) {});
+      caf::anon_send_exit(log_roller, caf::exit_reason::user_shutdown);
+    }
+  }};
+
   stop_request stop;
   ms::member self;
   self.name = cfg.name;
@@ -233,6 +266,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     mc.vnodes = cfg.vnodes;
     mc.inspector = inspector;
     mc.console_token = cfg.console_token;
+    mc.log_roller = log_roller;
     mc.on_fatal = [&stop](const std::string& reason) {
       stop.request(exit_code::config, "refused by the cluster: " + reason);
     };
@@ -265,6 +299,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     ac.router = router;
     ac.inspector = inspector;
     ac.console_token = cfg.console_token;
+    ac.ship_logs = cfg.ship_logs;
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
   caf::anon_send(inspector, register_atom::value,
@@ -299,6 +334,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     http = std::make_unique<http_status>(sys, main_actor);
     http->add_metrics_source(router);
     http->add_metrics_source(inspector);
+    if (log_roller)
+      http->add_metrics_source(log_roller);
     if (host)
       http->add_metrics_source(host);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "actors/inspect/inspector.hpp"
+#include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
 
@@ -132,6 +133,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
     [=](tell_atom, const std::string&, const std::string&) mutable { return check(); },
     [=](ask_atom, const std::string&, const std::string&, uint64_t) mutable { return check(); },
     [=](kill_atom, const std::string&, const std::string&, bool) mutable { return check(); },
+    [=](log_rotate_atom) mutable { return check(); },
   };
   return caf::behavior{auth.or_else(guards).or_else(open)};
 }

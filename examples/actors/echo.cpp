@@ -15,6 +15,7 @@ void register_examples(actor_types& types) {
   types.add("word-count", word_count);
   types.add("recorder", recorder);
   types.add("rate-limiter", rate_limiter);
+  types.add("chatter", chatter);
 }
 
 } // namespace troupe::examples

@@ -1,5 +1,5 @@
-// The example actor types the stock `troupe` binary registers: echo, word-count, recorder and
-// rate-limiter. Each is an ordinary CAF actor written against actors/api/event.hpp.
+// The example actor types the stock `troupe` binary registers: echo, word-count, recorder,
+// rate-limiter and chatter. Each is an ordinary CAF actor written against actors/api/event.hpp.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
@@ -21,7 +21,11 @@ caf::behavior recorder(caf::event_based_actor* self, context ctx);
 /// `window-ms` (config; 10 per 1000 ms by default); replies "allowed" or "throttled".
 caf::behavior rate_limiter(caf::event_based_actor* self, context ctx);
 
-/// Registers the four under their names.
+/// Logs `args[0]` lines (default 1000) at `args[1]` lines a second (default 1000), then
+/// "done"; replies with how many it logged. A load for the log-roller.
+caf::behavior chatter(caf::event_based_actor* self, context ctx);
+
+/// Registers the five under their names.
 void register_examples(actor_types& types);
 
 } // namespace troupe::examples
