@@ -34,6 +34,11 @@ public:
 
   uint64_t stderr_lines() const { return stderr_lines_.load(std::memory_order_relaxed); }
 
+  bool unreachable() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return shipping_ && !roller_;
+  }
+
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t buf;
@@ -96,6 +101,10 @@ void stop_shipping() {
 
 uint64_t stderr_lines() {
   return out_sink()->stderr_lines();
+}
+
+bool roller_unreachable() {
+  return out_sink()->unreachable();
 }
 
 bool init(const std::string& node_name, const std::string& level) {

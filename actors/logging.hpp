@@ -37,4 +37,7 @@ void stop_shipping();
 /// How many lines went to stderr because the roller was unreachable.
 uint64_t stderr_lines();
 
+/// True while lines should go to a log-roller that cannot be reached.
+bool roller_unreachable();
+
 } // namespace troupe::logging

@@ -393,7 +393,7 @@ void on_status(server_actor* self) {
         }
         // The first answer is this replica's own.
         if (all.empty() || all.front().leader == 0) {
-          status.node_health.level = "yellow";
+          status.node_health.level = "red";
           status.node_health.reasons.push_back("no Raft leader: the coordinators have no quorum");
         }
         rp.deliver(frame{ms::encode(status)});

@@ -229,10 +229,15 @@ int show_status(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
   }
   auto now = wall_clock_ms();
   if (cmd.op == ctl_command::status) {
-    if (cmd.json)
-      std::cout << status_json(*reply, now).dump() << "\n";
-    else
-      std::cout << status_table(*reply, now);
+    auto health = gather_health(sys, self, node, *reply,
+                                std::min<duration>(cmd.timeout, std::chrono::seconds(1)));
+    if (cmd.json) {
+      auto j = status_json(*reply, now);
+      add_health(j, health);
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << status_table(*reply, now, &health);
+    }
     return exit_code::ok;
   }
   if (cmd.json) {

@@ -3,6 +3,7 @@
 #include "actors/logging.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
+#include "nodes/cluster_health.hpp"
 #include "nodes/metrics_text.hpp"
 #include "nodes/status_render.hpp"
 #include "protocols/membership/codec.hpp"
@@ -15,7 +16,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <cstring>
 #include <thread>
 
@@ -31,30 +35,92 @@ struct http_status::impl {
   std::thread thread;
   uint16_t port = 0;
 
+  // The cluster's health: gathered from every node in the background, on demand, so that
+  // GET /api/status stays fast when a member hangs (asking it costs up to the timeout).
+  std::mutex health_mtx;
+  std::condition_variable health_cv;
+  std::optional<cluster_health> health;
+  int64_t health_at_ms = 0;
+  bool health_wanted = false;
+  bool stopping = false;
+  std::thread health_thread;
+
   impl(caf::actor_system& s, caf::actor m) : sys(s), membership(std::move(m)) {
   }
 
-  void serve_status(httplib::Response& res) {
-    caf::scoped_actor self{sys};
-    std::string body;
-    int code = 503;
+  std::optional<ms::status_reply> fetch_status(caf::scoped_actor& self, std::string* problem) {
+    std::optional<ms::status_reply> reply;
     self->request(membership, std::chrono::seconds(2), frame{ms::encode(ms::status_request{})})
       .receive(
         [&](const frame& f) {
           ms::decoded msg;
           if (ms::decode(f.bytes, msg) == ms::codec_errc::none)
-            if (auto* r = std::get_if<ms::status_reply>(&msg.body)) {
-              body = status_json(*r, wall_clock_ms()).dump(2) + "\n";
-              code = 200;
-            }
+            if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+              reply = std::move(*r);
         },
         [&](const caf::error& err) {
-          body = nlohmann::json{{"error", sys.render(err)}}.dump() + "\n";
+          if (problem)
+            *problem = sys.render(err);
         });
-    if (body.empty())
-      body = R"({"error": "bad status reply"})" "\n";
-    res.status = code;
-    res.set_content(body, "application/json");
+    return reply;
+  }
+
+  void health_loop() {
+    std::unique_lock<std::mutex> lk{health_mtx};
+    while (!stopping) {
+      health_cv.wait_for(lk, std::chrono::seconds(1), [&] { return health_wanted || stopping; });
+      if (stopping)
+        break;
+      if (!health_wanted)
+        continue;
+      health_wanted = false;
+      lk.unlock();
+      std::optional<cluster_health> fresh;
+      {
+        caf::scoped_actor self{sys};
+        if (auto reply = fetch_status(self, nullptr))
+          fresh = gather_health(sys, self, membership, *reply, std::chrono::milliseconds(500));
+      }
+      lk.lock();
+      if (fresh) {
+        health = std::move(fresh);
+        health_at_ms = wall_clock_ms();
+      }
+    }
+  }
+
+  /// The last health gathered (and its age), asking for a fresh one when it is over 1 s old.
+  std::optional<cluster_health> cached_health(int64_t& age_ms) {
+    std::lock_guard<std::mutex> guard{health_mtx};
+    age_ms = wall_clock_ms() - health_at_ms;
+    if (!health || age_ms > 1000) {
+      health_wanted = true;
+      health_cv.notify_one();
+    }
+    return health;
+  }
+
+  void serve_status(httplib::Response& res) {
+    caf::scoped_actor self{sys};
+    std::string problem = "bad status reply";
+    auto reply = fetch_status(self, &problem);
+    if (!reply) {
+      res.status = 503;
+      res.set_content(nlohmann::json{{"error", problem}}.dump() + "\n", "application/json");
+      return;
+    }
+    auto j = status_json(*reply, wall_clock_ms());
+    int64_t age = 0;
+    if (auto h = cached_health(age)) {
+      add_health(j, *h);
+      j["cluster_health"]["age_ms"] = age;
+    } else {
+      j["cluster_health"] = {{"level", "unknown"},
+                             {"reasons", {"being gathered from every node: ask again"}},
+                             {"age_ms", nullptr}};
+    }
+    res.status = 200;
+    res.set_content(j.dump(2) + "\n", "application/json");
   }
 
   void serve_metrics(httplib::Response& res) {
@@ -175,6 +241,7 @@ http_status::~http_status() {
 
 std::string http_status::start(const std::string& host, uint16_t port) {
   auto* p = impl_.get();
+  p->health_thread = std::thread{[p] { p->health_loop(); }};
   p->server.Get("/api/status",
                 [p](const httplib::Request&, httplib::Response& res) { p->serve_status(res); });
   p->server.Get("/metrics",
@@ -208,7 +275,16 @@ uint16_t http_status::port() const {
 }
 
 void http_status::stop() {
-  if (!impl_ || !impl_->thread.joinable())
+  if (!impl_)
+    return;
+  {
+    std::lock_guard<std::mutex> guard{impl_->health_mtx};
+    impl_->stopping = true;
+  }
+  impl_->health_cv.notify_all();
+  if (impl_->health_thread.joinable())
+    impl_->health_thread.join();
+  if (!impl_->thread.joinable())
     return;
   impl_->server.stop();
   impl_->thread.join();

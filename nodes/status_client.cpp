@@ -2,6 +2,7 @@
 
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
+#include "nodes/cluster_health.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/remote_node.hpp"
 #include "nodes/status_render.hpp"
@@ -48,10 +49,16 @@ int run_status(const status_command& cmd) {
       std::cerr << "troupe status: cannot get the status from " << target_name << ": "
                 << problem << "\n";
       code = exit_code::unavailable;
-    } else if (cmd.json) {
-      std::cout << status_json(*reply, wall_clock_ms()).dump(2) << "\n";
     } else {
-      std::cout << status_table(*reply, wall_clock_ms());
+      auto health = gather_health(sys, self, target, *reply,
+                                  std::min<duration>(cmd.timeout, std::chrono::seconds(1)));
+      if (cmd.json) {
+        auto j = status_json(*reply, wall_clock_ms());
+        add_health(j, health);
+        std::cout << j.dump(2) << "\n";
+      } else {
+        std::cout << status_table(*reply, wall_clock_ms(), &health);
+      }
     }
   }
   return code;

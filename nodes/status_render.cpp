@@ -84,10 +84,13 @@ nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
   };
 }
 
-std::string status_table(const ms::status_reply& st, int64_t now_ms) {
+std::string status_table(const ms::status_reply& st, int64_t now_ms,
+                         const cluster_health* health) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back(
     {"NAME", "ADDRESS", "ROLES", "STATE", "PID", "UPTIME", "INCARNATION", "VNODES", "RAFT"});
+  if (health)
+    rows.front().push_back("HEALTH");
   for (auto& m : st.members.members) {
     std::string roles;
     for (auto& r : ms::role_names(m.roles))
@@ -97,14 +100,34 @@ std::string status_table(const ms::status_reply& st, int64_t now_ms) {
                     gone ? "-" : format_uptime(now_ms - m.started_at_ms),
                     std::to_string(m.incarnation),
                     m.roles.worker ? std::to_string(m.vnodes) : std::string{"-"}, raft_cell(m)});
+    if (health) {
+      std::string cell = "-";
+      for (auto& n : health->nodes)
+        if (n.name == m.name)
+          cell = health_text(n.level, n.reasons);
+      rows.back().push_back(cell);
+    }
   }
   std::ostringstream out;
   out << "cluster " << (st.members.cluster_id.empty() ? "(not joined)" : st.members.cluster_id)
-      << " - view " << st.members.version << " - answered by " << st.answered_by << " ("
-      << st.node_health.level;
-  for (auto& r : st.node_health.reasons)
-    out << ": " << r;
-  out << ")\n" << format_table(rows);
+      << " - view " << st.members.version;
+  if (health) {
+    out << " - health " << health->level << " - answered by " << st.answered_by << "\n";
+    // The cluster's own reasons (the nodes' are in their HEALTH cells).
+    for (auto& r : health->reasons) {
+      bool of_node = false;
+      for (auto& n : health->nodes)
+        of_node = of_node || r.rfind(n.name + ": ", 0) == 0;
+      if (!of_node)
+        out << "  " << r << "\n";
+    }
+  } else {
+    out << " - answered by " << st.answered_by << " (" << st.node_health.level;
+    for (auto& r : st.node_health.reasons)
+      out << ": " << r;
+    out << ")\n";
+  }
+  out << format_table(rows);
   return out.str();
 }
 

@@ -1,5 +1,6 @@
 #include "actors/inspect/actor_registry.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace troupe {
@@ -30,6 +31,15 @@ void actor_registry::restarted(uint64_t seq, caf::actor handle, std::shared_ptr<
   e.row.restarts += 1;
   e.row.state = "running";
   e.row.started_ms = started_ms;
+  restart_times_.push_back(started_ms);
+  if (restart_times_.size() > 1000)
+    restart_times_.pop_front();
+}
+
+size_t actor_registry::restarts_since(int64_t since_ms) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return static_cast<size_t>(std::count_if(restart_times_.begin(), restart_times_.end(),
+                                           [&](int64_t t) { return t >= since_ms; }));
 }
 
 void actor_registry::exited(uint64_t seq, const std::string& why, const std::string& state) {

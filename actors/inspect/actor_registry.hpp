@@ -12,6 +12,7 @@
 #include <caf/actor.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,9 @@ public:
   /// Every entry (for the tree, and the per-type metrics).
   std::vector<actor_row> all() const;
 
+  /// Restarts (of any entry) at or after wall-clock time `since_ms`.
+  size_t restarts_since(int64_t since_ms) const;
+
   /// "<node>/<seq>".
   std::string id_of(uint64_t seq) const { return node_ + "/" + std::to_string(seq); }
 
@@ -82,6 +86,7 @@ private:
   mutable std::mutex mtx_;
   std::map<uint64_t, entry> entries_;
   std::map<std::string, uint64_t> names_;
+  std::deque<int64_t> restart_times_;  // the last 1,000 restarts, for the node's health
   uint64_t next_ = 1;
 };
 

@@ -45,6 +45,11 @@ caf::message_handler console_handler(Self* self, caf::actor inspector) {
         return missing();
       return self->delegate(inspector, a, std::move(who));
     },
+    [=](health_atom a) -> caf::result<caf::message> {
+      if (!inspector)
+        return missing();
+      return self->delegate(inspector, a);
+    },
     [=](tree_atom a) -> caf::result<caf::message> {
       if (!inspector)
         return missing();

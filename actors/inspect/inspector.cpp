@@ -352,6 +352,22 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
                             {"lines", std::move(items)}}
         .dump();
     },
+    [self](health_atom) {
+      auto& st = self->state;
+      std::string level = "green";
+      auto reasons = nlohmann::json::array();
+      auto recent = st.cfg.registry->restarts_since(wall_clock_ms() - 60000);
+      if (recent >= st.cfg.restart_alarm) {
+        level = "yellow";
+        reasons.push_back(std::to_string(recent) + " actor restarts in the last minute");
+      }
+      if (logging::roller_unreachable()) {
+        level = "yellow";
+        reasons.push_back("log-roller unreachable: " + std::to_string(logging::stderr_lines())
+                          + " lines went to stderr");
+      }
+      return nlohmann::json{{"level", level}, {"reasons", reasons}}.dump();
+    },
     [self](metrics_atom) {
       std::map<std::string, uint64_t> handled, mailbox, restarts;
       for (auto& r : self->state.cfg.registry->all()) {

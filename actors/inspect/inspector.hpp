@@ -16,6 +16,10 @@
 //   (logs_atom, after, min_level, limit) -> string   {node, next, lines: [{seq, level, text}]}
 //   (register_atom, name, actor)                 lists a service of the node (kind system)
 //   (metrics_atom) -> (names, values)            messages handled and mailbox sizes by type
+//   (health_atom) -> string                      {level, reasons}: this node's health as its
+//                                                actors and log shipping see it (restarts
+//                                                past restart_alarm a minute: yellow; the
+//                                                log-roller unreachable: yellow)
 // `who` is an id ("<node>/<n>" or "<n>") or a name. Unknown actors are errors that say so.
 #pragma once
 
@@ -41,6 +45,7 @@ using ask_atom = caf::atom_constant<caf::atom("i_ask")>;
 using kill_atom = caf::atom_constant<caf::atom("i_kill")>;
 using logs_atom = caf::atom_constant<caf::atom("i_logs")>;
 using register_atom = caf::atom_constant<caf::atom("i_register")>;
+using health_atom = caf::atom_constant<caf::atom("i_health")>;
 
 struct inspector_config {
   std::string node_name;
@@ -50,6 +55,7 @@ struct inspector_config {
   std::string data_dir;
   supervision::restart_settings restart;       // for spawned actors
   uint32_t max_spawn = 1000000;                // one spawn command starts at most this many
+  uint32_t restart_alarm = 5;                  // actor restarts in a minute that turn health yellow
 };
 
 caf::actor spawn_inspector(caf::actor_system& sys, inspector_config cfg);

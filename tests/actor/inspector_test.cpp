@@ -148,6 +148,21 @@ CAF_TEST(the user supervisor spawns restarts after a kill and stops for good) {
   CAF_CHECK(!ask(kill_atom::value, std::string{"user-supervisor"}, std::string{}, false));
 }
 
+CAF_TEST(restarts past the alarm turn the node yellow) {
+  auto healthy = json::parse(*ask(health_atom::value));
+  CAF_CHECK_EQUAL(healthy.at("level"), "green");
+  CAF_REQUIRE(ask(spawn_atom::value, std::string{"echo"}, std::string{"flappy"},
+                  std::vector<std::string>{}, uint32_t{1}));
+  for (int i = 0; i < 5; ++i) {
+    CAF_CHECK(ask(kill_atom::value, std::string{"flappy"}, std::string{"again"}, false));
+    trigger_timeouts();
+    run();
+  }
+  auto h = json::parse(*ask(health_atom::value));
+  CAF_CHECK_EQUAL(h.at("level"), "yellow");
+  CAF_CHECK_EQUAL(h.at("reasons").at(0), "5 actor restarts in the last minute");
+}
+
 CAF_TEST(spawn with a count names each and the page lists them all) {
   auto r = ask(spawn_atom::value, std::string{"echo"}, std::string{"e"},
                std::vector<std::string>{}, uint32_t{500});
