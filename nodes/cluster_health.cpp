@@ -73,17 +73,12 @@ cluster_health gather_health(caf::actor_system& sys, caf::scoped_actor& self,
       continue;
     }
     // Its own view: quorum for a coordinator, its coordinator link for a worker.
-    self->request(target, timeout, frame{ms::encode(ms::status_request{})})
-      .receive(
-        [&](const frame& f) {
-          ms::decoded msg;
-          if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
-            return;
-          if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-            for (auto& reason : r->node_health.reasons)
-              add(row, r->node_health.level, reason);
-        },
-        [&](const caf::error& err) { add(row, "red", "does not answer: " + error_text(sys, err)); });
+    if (auto r = request_status(sys, self, target, timeout, &problem)) {
+      for (auto& reason : r->node_health.reasons)
+        add(row, r->node_health.level, reason);
+    } else {
+      add(row, "red", "does not answer: " + problem);
+    }
     // Its actors and its log shipping.
     self->request(target, timeout, health_atom::value)
       .receive(

@@ -90,22 +90,14 @@ void refresh_cache() {
   if (!node)
     return;
   std::vector<std::pair<std::string, std::string>> live; // name, address
-  self->request(node, timeout, frame{ms::encode(ms::status_request{})})
-    .receive(
-      [&](const frame& f) {
-        ms::decoded msg;
-        if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
-          return;
-        if (auto* r = std::get_if<ms::status_reply>(&msg.body)) {
-          cache.members.clear();
-          for (auto& m : r->members.members) {
-            cache.members.push_back(m.name);
-            if (m.state == ms::member_state::up || m.state == ms::member_state::suspect)
-              live.emplace_back(m.name, m.address);
-          }
-        }
-      },
-      [](const caf::error&) {});
+  if (auto r = request_status(sys, self, node, timeout)) {
+    cache.members.clear();
+    for (auto& m : r->members.members) {
+      cache.members.push_back(m.name);
+      if (m.state == ms::member_state::up || m.state == ms::member_state::suspect)
+        live.emplace_back(m.name, m.address);
+    }
+  }
   self->request(node, timeout, deployments_atom::value)
     .receive(
       [&](const std::vector<std::string>& encoded, uint64_t) {

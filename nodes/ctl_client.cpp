@@ -82,18 +82,10 @@ instance_map gather_instances(caf::actor_system& sys, caf::scoped_actor& self,
   namespace ms = troupe::membership;
   instance_map out;
   std::vector<ms::member> workers;
-  self->request(node, timeout, frame{ms::encode(ms::status_request{})})
-    .receive(
-      [&](const frame& f) {
-        ms::decoded msg;
-        if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
-          return;
-        if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-          for (auto& m : r->members.members)
-            if (m.roles.worker && m.state == ms::member_state::up)
-              workers.push_back(m);
-      },
-      [](const caf::error&) {});
+  if (auto r = request_status(sys, self, node, timeout))
+    for (auto& m : r->members.members)
+      if (m.roles.worker && m.state == ms::member_state::up)
+        workers.push_back(m);
   vnodes = 0;
   for (auto& w : workers) {
     vnodes += w.vnodes;
@@ -212,17 +204,8 @@ int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
 int show_status(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                 const ctl_command& cmd, const std::string& prefix) {
   namespace ms = troupe::membership;
-  std::optional<ms::status_reply> reply;
-  std::string problem = "no answer";
-  self->request(node, cmd.timeout, frame{ms::encode(ms::status_request{})})
-    .receive(
-      [&](const frame& f) {
-        ms::decoded msg;
-        if (ms::decode(f.bytes, msg) == ms::codec_errc::none)
-          if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-            reply = std::move(*r);
-      },
-      [&](const caf::error& err) { problem = error_text(sys, err); });
+  std::string problem;
+  auto reply = request_status(sys, self, node, cmd.timeout, &problem);
   if (!reply) {
     std::cerr << prefix << problem << "\n";
     return exit_code::unavailable;

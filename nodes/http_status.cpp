@@ -5,6 +5,7 @@
 #include "actors/wire.hpp"
 #include "nodes/cluster_health.hpp"
 #include "nodes/metrics_text.hpp"
+#include "nodes/remote_node.hpp"
 #include "nodes/status_render.hpp"
 #include "protocols/membership/codec.hpp"
 
@@ -49,20 +50,7 @@ struct http_status::impl {
   }
 
   std::optional<ms::status_reply> fetch_status(caf::scoped_actor& self, std::string* problem) {
-    std::optional<ms::status_reply> reply;
-    self->request(membership, std::chrono::seconds(2), frame{ms::encode(ms::status_request{})})
-      .receive(
-        [&](const frame& f) {
-          ms::decoded msg;
-          if (ms::decode(f.bytes, msg) == ms::codec_errc::none)
-            if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-              reply = std::move(*r);
-        },
-        [&](const caf::error& err) {
-          if (problem)
-            *problem = sys.render(err);
-        });
-    return reply;
+    return request_status(sys, self, membership, std::chrono::seconds(2), problem);
   }
 
   void health_loop() {
@@ -127,41 +115,32 @@ struct http_status::impl {
     using metrics::family;
     std::vector<family> out;
     caf::scoped_actor self{sys};
-    self->request(membership, std::chrono::seconds(2), frame{ms::encode(ms::status_request{})})
-      .receive(
-        [&](const frame& f) {
-          ms::decoded msg;
-          if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
-            return;
-          auto* r = std::get_if<ms::status_reply>(&msg.body);
-          if (!r)
-            return;
-          family members{"troupe_members", "Members of the cluster by state, as this node sees them.",
-                         "gauge", {}};
-          for (auto s : {ms::member_state::joining, ms::member_state::up, ms::member_state::suspect,
-                         ms::member_state::leaving, ms::member_state::down, ms::member_state::left}) {
-            double n = 0;
-            for (auto& m : r->members.members)
-              n += m.state == s;
-            members.samples.push_back({{{"state", ms::to_string(s)}}, n});
-          }
-          out.push_back(std::move(members));
-          out.push_back({"troupe_bad_frames_total", "Frames this node rejected (malformed, too large).",
-                         "counter", {{{}, static_cast<double>(r->bad_frames)}}});
-          for (auto& m : r->members.members)
-            if (m.name == r->answered_by && m.raft && !m.raft->role.empty()) {
-              family role{"troupe_raft_role", "This coordinator's Raft role (1 for the current one).",
-                          "gauge", {}};
-              for (auto name : {"follower", "pre-candidate", "candidate", "leader"})
-                role.samples.push_back({{{"role", name}}, m.raft->role == name ? 1.0 : 0.0});
-              out.push_back(std::move(role));
-              out.push_back({"troupe_raft_term", "This coordinator's Raft term.", "gauge",
-                             {{{}, static_cast<double>(m.raft->term)}}});
-              out.push_back({"troupe_raft_commit_index", "This coordinator's Raft commit index.",
-                             "gauge", {{{}, static_cast<double>(m.raft->commit_index)}}});
-            }
-        },
-        [](const caf::error&) {});
+    if (auto r = request_status(sys, self, membership, std::chrono::seconds(2))) {
+      family members{"troupe_members", "Members of the cluster by state, as this node sees them.",
+                     "gauge", {}};
+      for (auto s : {ms::member_state::joining, ms::member_state::up, ms::member_state::suspect,
+                     ms::member_state::leaving, ms::member_state::down, ms::member_state::left}) {
+        double n = 0;
+        for (auto& m : r->members.members)
+          n += m.state == s;
+        members.samples.push_back({{{"state", ms::to_string(s)}}, n});
+      }
+      out.push_back(std::move(members));
+      out.push_back({"troupe_bad_frames_total", "Frames this node rejected (malformed, too large).",
+                     "counter", {{{}, static_cast<double>(r->bad_frames)}}});
+      for (auto& m : r->members.members)
+        if (m.name == r->answered_by && m.raft && !m.raft->role.empty()) {
+          family role{"troupe_raft_role", "This coordinator's Raft role (1 for the current one).",
+                      "gauge", {}};
+          for (auto name : {"follower", "pre-candidate", "candidate", "leader"})
+            role.samples.push_back({{{"role", name}}, m.raft->role == name ? 1.0 : 0.0});
+          out.push_back(std::move(role));
+          out.push_back({"troupe_raft_term", "This coordinator's Raft term.", "gauge",
+                         {{{}, static_cast<double>(m.raft->term)}}});
+          out.push_back({"troupe_raft_commit_index", "This coordinator's Raft commit index.",
+                         "gauge", {{{}, static_cast<double>(m.raft->commit_index)}}});
+        }
+    }
     // Each source's counters and gauges; a name may carry one label ("metric;label;value").
     std::map<std::string, family> by_name;
     for (auto& src : metric_sources)

@@ -43,19 +43,14 @@ std::vector<member_ref> fetch_members(caf::scoped_actor& self, const caf::actor&
                                       duration timeout, std::optional<failure>& fail,
                                       caf::actor_system& sys) {
   std::vector<member_ref> out;
-  self->request(node, timeout, frame{ms::encode(ms::status_request{})})
-    .receive(
-      [&](const frame& f) {
-        ms::decoded msg;
-        if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
-          return;
-        if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-          for (auto& m : r->members.members)
-            out.push_back({m.name, m.address, ms::to_string(m.state)});
-      },
-      [&](const caf::error& err) {
-        fail = failure{"cannot list the members: " + error_text(sys, err), exit_code::unavailable};
-      });
+  std::string problem;
+  auto r = request_status(sys, self, node, timeout, &problem);
+  if (!r) {
+    fail = failure{"cannot list the members: " + problem, exit_code::unavailable};
+    return out;
+  }
+  for (auto& m : r->members.members)
+    out.push_back({m.name, m.address, ms::to_string(m.state)});
   return out;
 }
 

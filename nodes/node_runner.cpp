@@ -15,6 +15,7 @@
 #include "nodes/http_status.hpp"
 #include "nodes/local_supervisor.hpp"
 #include "nodes/pid_file.hpp"
+#include "nodes/remote_node.hpp"
 #include "nodes/stop_request.hpp"
 #include "protocols/membership/codec.hpp"
 
@@ -371,18 +372,10 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     lc.down_pids = [&sys, main_actor] {
       std::vector<uint32_t> pids;
       caf::scoped_actor s{sys};
-      s->request(main_actor, std::chrono::seconds(1), frame{ms::encode(ms::status_request{})})
-        .receive(
-          [&](const frame& f) {
-            ms::decoded msg;
-            if (ms::decode(f.bytes, msg) != ms::codec_errc::none)
-              return;
-            if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-              for (auto& m : r->members.members)
-                if (m.state == ms::member_state::down)
-                  pids.push_back(m.pid);
-          },
-          [](const caf::error&) {});
+      if (auto r = request_status(sys, s, main_actor, std::chrono::seconds(1)))
+        for (auto& m : r->members.members)
+          if (m.state == ms::member_state::down)
+            pids.push_back(m.pid);
       return pids;
     };
     supervisor = std::make_unique<local_supervisor>(std::move(lc));

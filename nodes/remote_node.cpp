@@ -1,6 +1,7 @@
 #include "nodes/remote_node.hpp"
 
 #include "actors/wire.hpp"
+#include "protocols/membership/codec.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -45,6 +46,31 @@ caf::actor connect_any(caf::actor_system& sys, caf::scoped_actor& self,
     problem += (problem.empty() ? "" : "; ") + targets[i].to_string() + ": " + why;
   }
   return nullptr;
+}
+
+std::optional<membership::status_reply> request_status(caf::actor_system& sys,
+                                                       caf::scoped_actor& self,
+                                                       const caf::actor& node, duration timeout,
+                                                       std::string* problem) {
+  namespace ms = membership;
+  std::optional<ms::status_reply> out;
+  std::string why = "no answer";
+  self->request(node, timeout, frame{ms::encode(ms::status_request{})})
+    .receive(
+      [&](const frame& f) {
+        ms::decoded msg;
+        auto err = ms::decode(f.bytes, msg);
+        if (err != ms::codec_errc::none)
+          why = std::string{"bad reply: "} + ms::to_string(err);
+        else if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+          out = std::move(*r);
+        else
+          why = "unexpected reply";
+      },
+      [&](const caf::error& err) { why = sys.render(err); });
+  if (!out && problem)
+    *problem = why;
+  return out;
 }
 
 } // namespace troupe

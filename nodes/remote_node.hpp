@@ -4,11 +4,13 @@
 
 #include "actors/endpoint.hpp"
 #include "protocols/clock.hpp"
+#include "protocols/membership/types.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/fwd.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,5 +32,13 @@ caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const e
 caf::actor connect_any(caf::actor_system& sys, caf::scoped_actor& self,
                        const std::vector<endpoint>& targets, duration timeout, size_t* next,
                        std::string& problem);
+
+/// Asks `node` (any node's published actor) for its status. Returns nullopt, with the reason
+/// in `problem` when given, when it does not answer within `timeout` or the answer is not a
+/// status.
+std::optional<membership::status_reply> request_status(caf::actor_system& sys,
+                                                       caf::scoped_actor& self,
+                                                       const caf::actor& node, duration timeout,
+                                                       std::string* problem = nullptr);
 
 } // namespace troupe

@@ -30,21 +30,8 @@ int run_status(const status_command& cmd) {
     std::string problem;
     auto target = connect_node(sys, self, cmd.target, cmd.timeout, problem);
     std::optional<ms::status_reply> reply;
-    if (target) {
-      self->request(target, cmd.timeout, frame{ms::encode(ms::status_request{})})
-        .receive(
-          [&](const frame& f) {
-            ms::decoded msg;
-            auto err = ms::decode(f.bytes, msg);
-            if (err != ms::codec_errc::none)
-              problem = std::string{"bad reply: "} + ms::to_string(err);
-            else if (auto* r = std::get_if<ms::status_reply>(&msg.body))
-              reply = std::move(*r);
-            else
-              problem = "unexpected reply";
-          },
-          [&](const caf::error& err) { problem = sys.render(err); });
-    }
+    if (target)
+      reply = request_status(sys, self, target, cmd.timeout, &problem);
     if (!reply) {
       std::cerr << "troupe status: cannot get the status from " << target_name << ": "
                 << problem << "\n";
