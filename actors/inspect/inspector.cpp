@@ -2,6 +2,7 @@
 
 #include "actors/inspect/log_ring.hpp"
 #include "actors/logging.hpp"
+#include "actors/names.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "actors/relay.hpp"
@@ -71,14 +72,6 @@ nlohmann::json row_json(const actor_registry& reg, const actor_row& r) {
   return j;
 }
 
-bool valid_actor_name(const std::string& v) {
-  if (v.empty() || v.size() > 64)
-    return false;
-  for (char ch : v)
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.')
-      return false;
-  return true;
-}
 
 /// Starts (or starts again) child `seq`; false when its type cannot be spawned here.
 caf::actor start_child(inspector_actor* self, uint64_t seq, child& c,
@@ -106,7 +99,7 @@ caf::result<std::string> do_spawn(inspector_actor* self, const std::string& type
   }
   if (count == 0 || count > st.cfg.max_spawn)
     return refuse("--count must be 1-" + std::to_string(st.cfg.max_spawn));
-  if (!name.empty() && !valid_actor_name(name))
+  if (!name.empty() && !valid_name(name))
     return refuse("'" + name + "' is not an actor name (1-64 letters, digits, '-', '_', '.')");
   auto ids = nlohmann::json::array();
   auto names = nlohmann::json::array();
