@@ -8,5 +8,6 @@
 
 #include "actors/api/actor_types.hpp"
 #include "actors/api/event.hpp"
+#include "actors/api/main_worker.hpp"
 #include "actors/api/send.hpp"
 #include "nodes/troupe_node.hpp"

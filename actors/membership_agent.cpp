@@ -265,8 +265,10 @@ void answer_status(agent_actor* self) {
         auto own = status_of(self->state);
         ms::decoded msg;
         if (ms::decode(f.bytes, msg) == ms::codec_errc::none)
-          if (auto* r = std::get_if<ms::status_reply>(&msg.body))
+          if (auto* r = std::get_if<ms::status_reply>(&msg.body)) {
             own.members = std::move(r->members);
+            own.main_worker = std::move(r->main_worker);
+          }
         rp.deliver(frame{ms::encode(own)});
       },
       [self, rp](const caf::error&) mutable {

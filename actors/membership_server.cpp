@@ -46,6 +46,7 @@ struct server_state {
   state::member_registry registry;
   state::vnode_map vnodes;
   std::string workload;             // the last cluster view as bytes, pushed to workers
+  std::string main_worker;          // as the last cluster view has it
   uint64_t workload_pushed = 0;     // vnode and deployment versions last pushed, combined
   uint64_t workload_version = 0;
   uint64_t broadcast_version = 0;
@@ -368,6 +369,7 @@ void on_status(server_actor* self) {
   status.members = current_view(st);
   status.answered_by = st.cfg.self.name;
   status.bad_frames = st.bad_frames;
+  status.main_worker = st.main_worker;
   if (!st.registry.find(st.cfg.self.name)) {
     // Not registered yet (no quorum so far): show this coordinator as it sees itself.
     if (auto* me = st.table().find(st.cfg.self.name)) {
@@ -467,8 +469,10 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       st.registry = std::move(view.members);
       st.vnodes = std::move(view.vnodes);
       st.workload = bytes;
+      st.main_worker = view.main.name();
       // Routers need members' addresses too: any change of the view is pushed.
-      st.workload_version = st.registry.version() + st.vnodes.version() + view.deployments.version();
+      st.workload_version = st.registry.version() + st.vnodes.version()
+                            + view.deployments.version() + view.main.epoch();
       if (vnodes_changed)
         st.broadcast_once = false; // push the new counts even if the membership is the same
       reconcile(self);

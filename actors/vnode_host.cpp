@@ -1,5 +1,6 @@
 #include "actors/vnode_host.hpp"
 
+#include "actors/api/main_worker.hpp"
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
 #include "actors/wall_clock.hpp"
@@ -416,6 +417,13 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       st.version = version;
       auto before = std::move(st.view);
       st.view = std::move(view);
+      auto main = st.view.main.name() == st.cfg.node_name ? st.view.main.epoch() : 0;
+      if (main != main_worker_epoch()) {
+        detail::set_main_worker(main);
+        st.log->info(main != 0 ? "this node is the main worker (epoch {})"
+                               : "this node is no longer the main worker{}",
+                     main != 0 ? std::to_string(main) : std::string{});
+      }
       if (st.fenced) {
         st.fenced = false;
         st.log->info("ownership confirmed by the coordinator: serving vnodes again");
@@ -445,6 +453,7 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       if (st.fenced)
         return;
       st.fenced = true;
+      detail::set_main_worker(0); // no longer main either, until confirmed again
       auto n = st.instances.size();
       for (auto& [key, inst] : st.instances) {
         self->demonitor(inst.handle);

@@ -1,5 +1,6 @@
 #include "nodes/http_status.hpp"
 
+#include "actors/api/main_worker.hpp"
 #include "actors/logging.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
@@ -172,6 +173,8 @@ struct http_status::impl {
     out.push_back({"troupe_log_lines_stderr_total",
                    "Log lines written to stderr because the log-roller was unreachable.", "counter",
                    {{{}, static_cast<double>(logging::stderr_lines())}}});
+    out.push_back({"troupe_main_worker", "1 on the cluster's main worker, 0 elsewhere.", "gauge",
+                   {{{}, is_main_worker() ? 1.0 : 0.0}}});
     out.push_back({"troupe_process_threads", "Threads of this process.", "gauge",
                    {{{}, static_cast<double>(proc.threads)}}});
     res.status = 200;

@@ -76,6 +76,7 @@ nlohmann::json status_json(const ms::status_reply& st, int64_t now_ms) {
     {"cluster_id", st.members.cluster_id},
     {"view_version", st.members.version},
     {"answered_by", st.answered_by},
+    {"main_worker", st.main_worker},
     {"node",
      {{"name", st.answered_by},
       {"health", {{"level", st.node_health.level}, {"reasons", st.node_health.reasons}}},
@@ -111,6 +112,8 @@ std::string status_table(const ms::status_reply& st, int64_t now_ms,
   std::ostringstream out;
   out << "cluster " << (st.members.cluster_id.empty() ? "(not joined)" : st.members.cluster_id)
       << " - view " << st.members.version;
+  if (!st.main_worker.empty())
+    out << " - main worker " << st.main_worker;
   if (health) {
     out << " - health " << health->level << " - answered by " << st.answered_by << "\n";
     // The cluster's own reasons (the nodes' are in their HEALTH cells).

@@ -70,6 +70,8 @@ struct raft_actor_state {
   uint64_t deployments_version_sent = 0;
   uint64_t moves_based_on = 0;                     // leader: last rebalance proposed against
   time_point moves_proposed_at{};
+  uint64_t main_based_on = UINT64_MAX;             // leader: last main worker change proposed
+  time_point main_proposed_at{};
   bool member_view_sent = false;
   std::map<r::node_id, time_point> last_heard;    // leader: the last message from each peer
   std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since

@@ -14,6 +14,38 @@ void propose_own(raft_actor* self, const state::command& cmd) {
     schedule_flush(self);
 }
 
+/// Leader: keeps a main worker. The current one stays while it is up or suspect; one that
+/// leaves is replaced at once, one that went down only once its lease has run out (it may not
+/// know yet that it lost its coordinator, and there must never be two). The new one is the
+/// first worker that is up, by name.
+void pick_main_worker(raft_actor* self, time_point now) {
+  namespace ms = troupe::membership;
+  auto& st = self->state;
+  auto& mw = st.sm.main();
+  auto* cur = mw.name().empty() ? nullptr : st.sm.members().find(mw.name());
+  if (cur && (cur->info.state == ms::member_state::up
+              || cur->info.state == ms::member_state::suspect))
+    return;
+  if (cur && cur->info.state == ms::member_state::down
+      && wall_clock_ms() - cur->info.state_since_ms < st.cfg.vnode_lease.count())
+    return; // still within its lease
+  std::string next;
+  for (auto& [name, rec] : st.sm.members().records())
+    if (rec.info.roles.worker && rec.info.state == ms::member_state::up && name != mw.name()) {
+      next = name;
+      break;
+    }
+  if (next.empty() && mw.name().empty())
+    return; // no main worker, and none to pick
+  if (st.main_based_on == mw.epoch() && now - st.main_proposed_at < std::chrono::seconds(1))
+    return; // proposed already; wait for it to apply
+  st.main_based_on = mw.epoch();
+  st.main_proposed_at = now;
+  st.log->info("main worker: {} -> {}", mw.name().empty() ? "(none)" : mw.name(),
+               next.empty() ? "(none: no live worker)" : next);
+  propose_own(self, state::command{0, 0, state::main_worker_cmd{mw.epoch(), next}});
+}
+
 /// Leader, on every tick: declares lost the coordinators it has not heard from for
 /// peer_timeout, places the vnodes over the live workers, and prunes members gone for
 /// member_forget_after.
@@ -70,6 +102,7 @@ void leader_duties(raft_actor* self) {
       propose_own(self, state::command{0, 0, state::vnode_moves_cmd{vm.version(), std::move(moves)}});
     }
   }
+  pick_main_worker(self, now);
   if (now - st.last_prune_check >= std::chrono::seconds(10)) {
     st.last_prune_check = now;
     auto before = wall_clock_ms() - st.cfg.member_forget_after.count();

@@ -76,6 +76,11 @@ struct encoder {
   }
   void operator()(const deploy_cmd& c) { to_pb(c.spec, *out.mutable_deploy()->mutable_spec()); }
   void operator()(const undeploy_cmd& c) { out.mutable_undeploy()->set_name(c.name); }
+  void operator()(const main_worker_cmd& c) {
+    auto* x = out.mutable_main_worker();
+    x->set_based_on(c.based_on);
+    x->set_name(c.name);
+  }
   void operator()(const vnode_moves_cmd& c) {
     auto* x = out.mutable_vnode_moves();
     x->set_based_on(c.based_on);
@@ -167,6 +172,9 @@ bool decode(const std::string& bytes, command& out) {
     case pb::Command::kUndeploy:
       out.body = undeploy_cmd{in.undeploy().name()};
       return !in.undeploy().name().empty();
+    case pb::Command::kMainWorker:
+      out.body = main_worker_cmd{in.main_worker().based_on(), in.main_worker().name()};
+      return true;
     case pb::Command::kMemberPrune:
       out.body = member_prune_cmd{in.member_prune().before_ms()};
       return true;

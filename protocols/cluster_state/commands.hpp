@@ -3,6 +3,7 @@
 #pragma once
 
 #include "protocols/cluster_state/deployments.hpp"
+#include "protocols/cluster_state/main_worker.hpp"
 #include "protocols/cluster_state/member_registry.hpp"
 #include "protocols/cluster_state/vnode_map.hpp"
 
@@ -28,7 +29,7 @@ struct command {
   uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
-               member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd>
+               member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd, main_worker_cmd>
     body;
 };
 

@@ -112,6 +112,8 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     auto res = deployments_.deploy(*d, index);
     out.ok = res.ok;
     out.reason = std::move(res.reason);
+  } else if (auto* m = std::get_if<main_worker_cmd>(&c.body)) {
+    out.ok = main_.apply(*m, index);
   } else if (auto* u = std::get_if<undeploy_cmd>(&c.body)) {
     auto res = deployments_.undeploy(*u, index);
     out.ok = res.ok;
@@ -126,6 +128,8 @@ std::string state_machine::snapshot() const {
   put_members(members_, s);
   put_vnodes(vnodes_, s);
   put_deployments(deployments_, s);
+  s.set_main_worker(main_.name());
+  s.set_main_worker_epoch(main_.epoch());
   return s.SerializeAsString();
 }
 
@@ -138,6 +142,7 @@ bool state_machine::restore(const std::string& bytes) {
       || !kv_.restore(s.kv()))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
+  main_.restore(s.main_worker(), s.main_worker_epoch());
   return true;
 }
 
@@ -146,6 +151,8 @@ std::string encode_view(const state_machine& sm) {
   put_members(sm.members(), s);
   put_vnodes(sm.vnodes(), s);
   put_deployments(sm.deployments(), s);
+  s.set_main_worker(sm.main().name());
+  s.set_main_worker_epoch(sm.main().epoch());
   return s.SerializeAsString();
 }
 
@@ -156,6 +163,7 @@ bool decode_view(const std::string& bytes, cluster_view& out) {
       || !get_deployments(s, out.deployments))
     return false;
   out.members.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
+  out.main.restore(s.main_worker(), s.main_worker_epoch());
   return true;
 }
 

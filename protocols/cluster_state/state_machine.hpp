@@ -24,6 +24,7 @@ public:
   const member_registry& members() const { return members_; }
   const vnode_map& vnodes() const { return vnodes_; }
   const deployment_table& deployments() const { return deployments_; }
+  const main_worker& main() const { return main_; }
 
   /// Returns the whole state, for a Raft snapshot.
   std::string snapshot() const;
@@ -36,6 +37,7 @@ private:
   member_registry members_;
   vnode_map vnodes_;
   deployment_table deployments_;
+  main_worker main_;
 };
 
 /// What nodes need of the cluster state beyond the KV namespace: the membership, the vnode
@@ -45,6 +47,7 @@ struct cluster_view {
   member_registry members;
   vnode_map vnodes;
   deployment_table deployments;
+  main_worker main;
 };
 
 /// Returns the cluster view of `sm` as bytes.

@@ -105,6 +105,7 @@ struct encoder {
     for (auto& r : x.node_health.reasons)
       p->mutable_health()->add_reasons(r);
     p->set_bad_frames(x.bad_frames);
+    p->set_main_worker(x.main_worker);
   }
 };
 
@@ -276,6 +277,9 @@ codec_errc decode(std::string_view bytes, decoded& out) {
         x.node_health.reasons.push_back(r);
       }
       x.bad_frames = in.bad_frames();
+      if (!in.main_worker().empty())
+        TROUPE_TRY(named(in.main_worker()));
+      x.main_worker = in.main_worker();
       out.body = std::move(x);
       break;
     }

@@ -112,6 +112,7 @@ struct status_reply {
   std::string answered_by;
   health node_health;
   uint64_t bad_frames = 0;
+  std::string main_worker;  // "" : none, or unknown to the answering node
 };
 
 struct workload {

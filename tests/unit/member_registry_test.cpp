@@ -249,4 +249,25 @@ CAF_TEST(vnode moves apply only against the version they were computed from) {
   CAF_CHECK_EQUAL(copy.vnodes().version(), sm.vnodes().version());
 }
 
+CAF_TEST(the main worker changes only against the assignment it replaces) {
+  CAF_CHECK_EQUAL(sm.main().name(), "");
+  CAF_CHECK(apply(command{0, 0, main_worker_cmd{0, "w1"}}).ok);
+  auto first = index;
+  CAF_CHECK_EQUAL(sm.main().name(), "w1");
+  CAF_CHECK_EQUAL(sm.main().epoch(), first);
+  CAF_CHECK(!apply(command{0, 0, main_worker_cmd{0, "w2"}}).ok); // stale: computed before w1
+  CAF_CHECK_EQUAL(sm.main().name(), "w1");
+  CAF_CHECK(apply(command{0, 0, main_worker_cmd{first, "w2"}}).ok);
+  CAF_CHECK_EQUAL(sm.main().name(), "w2");
+  CAF_CHECK_GREATER(sm.main().epoch(), first);
+  state_machine copy;
+  CAF_REQUIRE(copy.restore(sm.snapshot()));
+  CAF_CHECK_EQUAL(copy.main().name(), "w2");
+  CAF_CHECK_EQUAL(copy.main().epoch(), sm.main().epoch());
+  cluster_view view;
+  CAF_REQUIRE(decode_view(encode_view(sm), view));
+  CAF_CHECK_EQUAL(view.main.name(), "w2");
+  CAF_CHECK_EQUAL(view.main.epoch(), sm.main().epoch());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

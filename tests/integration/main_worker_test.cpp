@@ -1,0 +1,107 @@
+// The main worker: the leader picks one worker, every node knows which, exactly one node says
+// it is main (troupe_main_worker in its /metrics, from is_main_worker()), and when it dies
+// another is picked once its lease has run out.
+#include "tests/integration/harness.hpp"
+
+#define CAF_SUITE main_worker
+#include <caf/test/unit_test.hpp>
+
+#include <httplib.h>
+
+#include <csignal>
+#include <regex>
+
+using namespace troupe::it;
+using json = nlohmann::json;
+
+namespace {
+
+/// troupe_main_worker of the node serving HTTP on `port` (-1: no answer).
+int main_gauge(uint16_t port) {
+  httplib::Client cli{"127.0.0.1", port};
+  cli.set_connection_timeout(0, 300'000);
+  auto res = cli.Get("/metrics");
+  if (!res || res->status != 200)
+    return -1;
+  std::smatch m;
+  if (!std::regex_search(res->body, m, std::regex{"\ntroupe_main_worker ([01])\n"}))
+    return -1;
+  return std::stoi(m[1].str());
+}
+
+std::string main_of(uint16_t http) {
+  auto st = http_status(http);
+  return st ? st->value("main_worker", "") : "?";
+}
+
+} // namespace
+
+CAF_TEST(a cluster of one is its own main worker) {
+  auto dir = temp_dir("main-one");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  process node{{"run", "--name=solo", "--cluster-port=" + std::to_string(port),
+                "--data-dir=" + dir + "/d"},
+               dir + "/solo.log"};
+  CAF_CHECK(wait_until([&] { return main_of(http) == "solo"; }, 10s));
+  CAF_CHECK(wait_until([&] { return main_gauge(http) == 1; }, 5s));
+}
+
+CAF_TEST(one main worker at a time and another once the first died) {
+  auto dir = temp_dir("main-worker");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  auto ep = "127.0.0.1:" + std::to_string(port);
+  std::vector<std::string> timing{"--failure-timeout=600ms", "--heartbeat-interval=100ms"};
+  auto args = [&](std::vector<std::string> a) {
+    a.insert(a.end(), timing.begin(), timing.end());
+    return a;
+  };
+  process coord{args({"run", "--coordinator", "--name=c", "--peers=" + ep,
+                      "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/c"}),
+                dir + "/c.log"};
+  CAF_REQUIRE(wait_until([&] { return http_status(http).has_value(); }, 10s));
+  process wa{args({"run", "--worker", "--name=wa", "--coordinators=" + ep, "--cluster-port=0",
+                   "--data-dir=" + dir + "/wa"}),
+             dir + "/wa.log"};
+  process wb{args({"run", "--worker", "--name=wb", "--coordinators=" + ep, "--cluster-port=0",
+                   "--data-dir=" + dir + "/wb"}),
+             dir + "/wb.log"};
+  std::string first;
+  CAF_CHECK(wait_until(
+    [&] {
+      first = main_of(http);
+      auto st = http_status(http);
+      return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
+    },
+    10s));
+  CAF_MESSAGE("main worker: " << first);
+  auto st = http_status(http);
+  CAF_REQUIRE(st);
+  std::map<std::string, uint16_t> ports;
+  for (auto n : {"wa", "wb"}) {
+    auto m = member(*st, n);
+    CAF_REQUIRE(m);
+    ports[n] = m->at("http_port").get<uint16_t>();
+  }
+  auto other = first == "wa" ? std::string{"wb"} : std::string{"wa"};
+  // Exactly one node says it is main: the one every node names.
+  CAF_CHECK(wait_until([&] { return main_gauge(ports[first]) == 1; }, 5s));
+  CAF_CHECK_EQUAL(main_gauge(ports[other]), 0);
+  CAF_CHECK_EQUAL(main_gauge(http), 0); // a coordinator-only node is never main
+  auto from_worker = http_status(ports[other]);
+  CAF_CHECK(from_worker && from_worker->value("main_worker", "") == first);
+
+  // The main worker dies: the other becomes main once the dead one's lease ran out.
+  auto& victim = first == "wa" ? wa : wb;
+  auto t0 = clock::now();
+  victim.signal(SIGKILL);
+  CAF_CHECK(wait_until([&] { return main_of(http) == other; }, 10s, 10ms));
+  auto took = std::chrono::duration_cast<ms>(clock::now() - t0);
+  CAF_MESSAGE("new main worker after " << took.count()
+                                       << " ms (failure timeout 600 ms, lease 400 ms after it)");
+  CAF_CHECK(wait_until([&] { return main_gauge(ports[other]) == 1; }, 5s));
+  CAF_CHECK(wait_until(
+    [&] { return coord.log().find("main worker: " + first + " -> " + other) != std::string::npos; },
+    2s));
+}
