@@ -72,9 +72,20 @@ caf::error failure(std::string text) {
   return caf::make_error(caf::sec::runtime_error, std::move(text));
 }
 
+/// Why an event of `d` for vnode `v` has nowhere to go.
+std::string no_owner(const state::deployment_spec& d, uint32_t v) {
+  if (d.route == state::routing::singleton)
+    return "no workers: singleton " + d.name + " has no main worker to run on (the cluster has "
+           "no live worker)";
+  return "no workers: vnode " + std::to_string(v) + " of " + d.name
+         + " has no owner (the cluster has no live worker)";
+}
+
 /// Picks the vnode of an event, or explains why there is none.
 std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
                              const std::string& key) {
+  if (d.route == state::routing::singleton)
+    return 0; // one instance, on the main worker
   auto n = st.view.vnodes.size();
   if (n == 0)
     return std::nullopt;
@@ -134,11 +145,11 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
   auto& st = self->state;
   std::map<std::string, std::vector<size_t>> by_owner;
   std::vector<size_t> unowned;
+  auto* d = st.view.deployments.find(b->deployment);
   for (auto i : remaining) {
-    auto v = b->vnodes[i];
-    auto& owners = st.view.vnodes.owners();
-    if (v < owners.size() && !owners[v].empty())
-      by_owner[owners[v]].push_back(i);
+    std::string owner = d ? state::owner_of(st.view, *d, b->vnodes[i]) : std::string{};
+    if (!owner.empty())
+      by_owner[owner].push_back(i);
     else
       unowned.push_back(i);
   }
@@ -260,10 +271,9 @@ caf::behavior router(router_actor* self, router_config cfg) {
       if (d->guarantee == state::delivery::at_least_once)
         return start_reliable(self, deployment, {*v}, {std::move(key)}, {std::move(payload)},
                               true);
-      auto owner = st.view.vnodes.owners()[*v];
+      auto owner = state::owner_of(st.view, *d, *v);
       if (owner.empty())
-        return failure("no workers: vnode " + std::to_string(*v) + " of " + deployment
-                       + " has no owner (the cluster has no live worker)");
+        return failure(no_owner(*d, *v));
       auto rp = self->make_response_promise();
       auto timeout = st.cfg.timeout;
       auto vnode = *v;
@@ -281,14 +291,15 @@ caf::behavior router(router_actor* self, router_config cfg) {
     [self](deliver_atom, const std::string& deployment, uint32_t vnode,
            event& ev) -> caf::result<std::string> {
       auto& st = self->state;
-      auto& owners = st.view.vnodes.owners();
-      if (vnode >= owners.size() || owners[vnode].empty() || owners[vnode] == st.cfg.node_name)
+      auto* d = st.view.deployments.find(deployment);
+      auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
+      if (owner.empty() || owner == st.cfg.node_name)
         return failure("vnode " + std::to_string(vnode) + " of " + deployment
                        + " has no other owner to pass the event on to");
       auto rp = self->make_response_promise<std::string>();
       auto timeout = st.cfg.timeout;
       with_owner(
-        self, owners[vnode],
+        self, owner,
         [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
           self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
             .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
@@ -342,10 +353,9 @@ caf::behavior router(router_actor* self, router_config cfg) {
         auto v = pick(st, *d, keys[i]);
         if (!v)
           return failure("the cluster has no vnode map yet");
-        auto& owner = st.view.vnodes.owners()[*v];
+        auto& owner = state::owner_of(st.view, *d, *v);
         if (owner.empty())
-          return failure("no workers: vnode " + std::to_string(*v) + " of " + deployment
-                         + " has no owner (the cluster has no live worker)");
+          return failure(no_owner(*d, *v));
         auto& b = by_owner[owner];
         b.vnodes.push_back(*v);
         b.keys.push_back(std::move(keys[i]));

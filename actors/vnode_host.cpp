@@ -290,10 +290,16 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
   auto& st = self->state;
   std::set<instance_key> want;
   auto& owners = st.view.vnodes.owners();
-  for (uint32_t v = 0; v < owners.size(); ++v)
-    if (owners[v] == st.cfg.node_name)
-      for (auto& [name, d] : st.view.deployments.all())
+  for (auto& [name, d] : st.view.deployments.all()) {
+    if (d.route == state::routing::singleton) {
+      if (st.view.main.name() == st.cfg.node_name) // one instance, on the main worker
+        want.emplace(name, 0);
+      continue;
+    }
+    for (uint32_t v = 0; v < owners.size(); ++v)
+      if (owners[v] == st.cfg.node_name)
         want.emplace(name, v);
+  }
   size_t stopped = 0;
   size_t handed = 0;
   for (auto it = st.instances.begin(); it != st.instances.end();) {
@@ -301,7 +307,7 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
     if (want.count(it->first) == 0 || !d || d->type != it->second.type) {
       auto key = it->first;
       auto next = std::next(it);
-      auto to = key.second < owners.size() ? owners[key.second] : std::string{};
+      auto to = d ? state::owner_of(st.view, *d, key.second) : std::string{};
       if (d && d->type == it->second.type && !to.empty() && is_live(st.view, to)) {
         auto inst = it->second.handle;
         self->demonitor(inst);
@@ -348,8 +354,9 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
       continue;
     }
     std::string from;
-    if (before && key.second < before->vnodes.size())
-      from = before->vnodes.owners()[key.second];
+    if (before)
+      if (auto* bd = before->deployments.find(key.first))
+        from = state::owner_of(*before, *bd, key.second);
     if (!from.empty() && from != st.cfg.node_name && is_live(st.view, from)
         && before->deployments.find(key.first)) {
       // The old owner is alive and hands the state over: wait for it, buffering events.
@@ -489,9 +496,10 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         p->second.buffered.emplace_back(std::move(ev), rp);
         return rp;
       }
-      auto& owners = st.view.vnodes.owners();
-      if (vnode < owners.size() && !owners[vnode].empty() && owners[vnode] != st.cfg.node_name
-          && st.cfg.router && ev.headers.count("troupe-passed-on") == 0) {
+      auto* d = st.view.deployments.find(deployment);
+      auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
+      if (!owner.empty() && owner != st.cfg.node_name && st.cfg.router
+          && ev.headers.count("troupe-passed-on") == 0) {
         // Sent by a node that has not seen the move yet: pass it on to the new owner, once
         // (two nodes that disagree about the owner must not pass an event back and forth).
         ev.headers["troupe-passed-on"] = st.cfg.node_name;

@@ -113,8 +113,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   ctl_deploy->add_option("name", cc.name, "the deployment's name")->required();
   ctl_deploy->add_option("type", cc.type, "a registered actor type (e.g. echo, word-count)")
     ->required();
-  ctl_deploy->add_option("--routing", cc.routing, "hash (by key) or round-robin [default: hash]")
-    ->check(CLI::IsMember({"hash", "round-robin"}));
+  ctl_deploy->add_option("--routing", cc.routing,
+                         "hash (by key), round-robin, or singleton (one instance in the cluster, "
+                         "on the main worker) [default: hash]")
+    ->check(CLI::IsMember({"hash", "round-robin", "singleton"}));
   ctl_deploy->add_option("--delivery", cc.delivery,
                          "at-most-once or at-least-once [default: at-most-once]")
     ->check(CLI::IsMember({"at-most-once", "at-least-once"}));

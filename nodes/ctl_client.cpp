@@ -132,8 +132,9 @@ void print_table(const std::vector<state::deployment_spec>& specs, const instanc
       config += (config.empty() ? "" : ",") + k + "=" + v;
     auto it = inst.find(d.name);
     size_t running = it == inst.end() ? 0 : it->second.size();
+    auto slots = d.route == state::routing::singleton ? 1u : vnodes;
     rows.push_back({d.name, d.type, state::to_string(d.route), state::to_string(d.guarantee),
-                    std::to_string(running) + "/" + std::to_string(vnodes),
+                    std::to_string(running) + "/" + std::to_string(slots),
                     config.empty() ? "-" : config});
   }
   std::cout << format_table(rows);
@@ -346,7 +347,7 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
                 for (auto& [v, ws] : it->second)
                   per_vnode.push_back({{"vnode", v}, {"worker", ws.first}, {"state", ws.second}});
               j["running"] = per_vnode.size();
-              j["vnodes"] = vnodes;
+              j["vnodes"] = d.route == state::routing::singleton ? 1u : vnodes;
               j["instances"] = per_vnode;
               items.push_back(std::move(j));
             }

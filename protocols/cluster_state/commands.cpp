@@ -21,7 +21,7 @@ void to_pb(const deployment_spec& d, pb::Deployment& x) {
 }
 
 bool from_pb(const pb::Deployment& x, deployment_spec& d) {
-  if (x.routing() > 1 || x.delivery() > 1)
+  if (x.routing() > 2 || x.delivery() > 1)
     return false;
   d.name = x.name();
   d.type = x.type();

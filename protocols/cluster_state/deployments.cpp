@@ -5,7 +5,7 @@
 namespace troupe::state {
 
 const char* to_string(routing r) {
-  return r == routing::round_robin ? "round-robin" : "hash";
+  return r == routing::round_robin ? "round-robin" : r == routing::singleton ? "singleton" : "hash";
 }
 
 const char* to_string(delivery d) {
@@ -17,6 +17,8 @@ std::optional<routing> routing_from_string(const std::string& s) {
     return routing::hash;
   if (s == "round-robin")
     return routing::round_robin;
+  if (s == "singleton")
+    return routing::singleton;
   return std::nullopt;
 }
 

@@ -12,7 +12,9 @@
 
 namespace troupe::state {
 
-enum class routing : uint8_t { hash = 0, round_robin = 1 };
+/// hash: by key over the vnodes; round_robin: the next vnode; singleton: one instance in the
+/// cluster, on the main worker (as vnode 0).
+enum class routing : uint8_t { hash = 0, round_robin = 1, singleton = 2 };
 enum class delivery : uint8_t { at_most_once = 0, at_least_once = 1 };
 
 /// Returns "hash" / "round-robin", "at-most-once" / "at-least-once".

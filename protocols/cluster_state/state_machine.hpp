@@ -50,6 +50,17 @@ struct cluster_view {
   main_worker main;
 };
 
+/// The worker that runs vnode `vnode` of deployment `d` ("" : none): the vnode's owner, or
+/// for a singleton (vnode 0) the main worker.
+inline const std::string& owner_of(const cluster_view& view, const deployment_spec& d,
+                                   uint32_t vnode) {
+  static const std::string none;
+  if (d.route == routing::singleton)
+    return vnode == 0 ? view.main.name() : none;
+  auto& owners = view.vnodes.owners();
+  return vnode < owners.size() ? owners[vnode] : none;
+}
+
 /// Returns the cluster view of `sm` as bytes.
 std::string encode_view(const state_machine& sm);
 

@@ -105,3 +105,71 @@ CAF_TEST(one main worker at a time and another once the first died) {
     [&] { return coord.log().find("main worker: " + first + " -> " + other) != std::string::npos; },
     2s));
 }
+
+CAF_TEST(a singleton runs once on the main worker and moves with it) {
+  auto dir = temp_dir("singleton");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  auto ep = "127.0.0.1:" + std::to_string(port);
+  auto connect = "--connect=" + ep;
+  std::vector<std::string> timing{"--failure-timeout=600ms", "--heartbeat-interval=100ms"};
+  auto args = [&](std::vector<std::string> a) {
+    a.insert(a.end(), timing.begin(), timing.end());
+    return a;
+  };
+  process coord{args({"run", "--coordinator", "--name=c", "--peers=" + ep,
+                      "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/c"}),
+                dir + "/c.log"};
+  CAF_REQUIRE(wait_until([&] { return http_status(http).has_value(); }, 10s));
+  process wa{args({"run", "--worker", "--name=wa", "--coordinators=" + ep, "--cluster-port=0",
+                   "--data-dir=" + dir + "/wa"}),
+             dir + "/wa.log"};
+  process wb{args({"run", "--worker", "--name=wb", "--coordinators=" + ep, "--cluster-port=0",
+                   "--data-dir=" + dir + "/wb"}),
+             dir + "/wb.log"};
+  std::string first;
+  CAF_REQUIRE(wait_until(
+    [&] {
+      first = main_of(http);
+      auto st = http_status(http);
+      return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
+    },
+    10s));
+  // Deployed as a singleton, with its state snapshotted to the KV every 100 ms.
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "deploy", "solo", "word-count", "--routing",
+                                "singleton", "--config", "snapshot-every-ms=100"})
+                      .code,
+                    0);
+  auto instances = [&] {
+    auto r = run_troupe({"ctl", connect, "--json", "deployments"});
+    auto j = json::parse(r.out, nullptr, false);
+    std::vector<std::string> where;
+    if (!j.is_discarded())
+      for (auto& d : j.at("deployments"))
+        for (auto& i : d.at("instances"))
+          where.push_back(i.at("worker").get<std::string>());
+    return where;
+  };
+  CAF_CHECK(wait_until([&] { return instances() == std::vector<std::string>{first}; }, 5s));
+  for (int i = 0; i < 3; ++i)
+    CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "send", "solo", "k", "x"}).code, 0);
+  auto count = run_troupe({"ctl", connect, "request", "solo", "k"});
+  CAF_CHECK_EQUAL(count.out, "3\n");
+  std::this_thread::sleep_for(300ms); // a snapshot with the count of 3 is in the KV
+
+  auto other = first == "wa" ? std::string{"wb"} : std::string{"wa"};
+  (first == "wa" ? wa : wb).signal(SIGKILL);
+  // While the main worker changes, never two instances.
+  size_t most = 0;
+  CAF_CHECK(wait_until(
+    [&] {
+      auto where = instances();
+      most = std::max(most, where.size());
+      return where == std::vector<std::string>{other};
+    },
+    10s, 20ms));
+  CAF_CHECK_LESS_OR_EQUAL(most, 1u);
+  // It started on the new main worker from its last snapshot.
+  auto again = run_troupe({"ctl", connect, "request", "solo", "k"});
+  CAF_CHECK_EQUAL(again.out, "3\n");
+}
