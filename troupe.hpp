@@ -10,4 +10,5 @@
 #include "actors/api/event.hpp"
 #include "actors/api/main_worker.hpp"
 #include "actors/api/send.hpp"
+#include "actors/api/singleton.hpp"
 #include "nodes/troupe_node.hpp"

@@ -109,7 +109,7 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
   auto* d = st.view.deployments.find(key.first);
   if (!d)
     return false;
-  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router, {}};
+  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router, {}, st.kv};
   auto stats = std::make_shared<actor_stats>();
   auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx, stats)
                         : caf::actor{};

@@ -308,6 +308,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
 
   if (host)
     caf::anon_send(host, kv_target_atom::value, main_actor); // periodic snapshots go to the KV
+  caf::anon_send(inspector, kv_target_atom::value, main_actor); // in spawned actors' contexts
   auto shutdown_actor = [&] {
     caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown);
     if (raft_actor)

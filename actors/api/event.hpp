@@ -39,6 +39,7 @@ struct context {
   std::string data_dir;                       // this worker's data folder
   caf::actor router;                          // this node's router: see troupe::send
   std::vector<std::string> args;              // `troupe ctl spawn TYPE ARGS...`
+  caf::actor node;                            // this node: cluster commands (spawn_singleton)
 
   /// Returns config[key], or `fallback` when it is not set.
   std::string get(const std::string& key, const std::string& fallback = {}) const {

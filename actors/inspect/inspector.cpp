@@ -6,6 +6,7 @@
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "actors/relay.hpp"
+#include "actors/vnode_host.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -39,6 +40,7 @@ struct inspector_state {
   inspector_config cfg;
   std::map<uint64_t, child> children;
   std::map<caf::actor_addr, uint64_t> by_addr;
+  caf::actor node;  // the node's published actor, in spawned actors' contexts
   std::mt19937 rng{std::random_device{}()};
   std::shared_ptr<spdlog::logger> log = logging::get("inspect");
 
@@ -109,6 +111,7 @@ caf::result<std::string> do_spawn(inspector_actor* self, const std::string& type
     c.ctx.data_dir = st.cfg.data_dir;
     c.ctx.router = st.cfg.router;
     c.ctx.args = args;
+    c.ctx.node = st.node;
     actor_row row;
     row.name = n;
     row.type = type;
@@ -222,6 +225,7 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
       }
       st.cfg.registry->restarted(seq, a, stats, wall_clock_ms());
     },
+    [self](kv_target_atom, caf::actor& node) { self->state.node = std::move(node); },
     [self](register_atom, const std::string& name, caf::actor& a) {
       actor_row row;
       row.name = name;

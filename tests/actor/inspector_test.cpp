@@ -7,6 +7,7 @@
 
 #include "actors/inspect/actor_registry.hpp"
 #include "actors/inspect/inspector.hpp"
+#include "actors/api/singleton.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
 
@@ -175,6 +176,34 @@ CAF_TEST(spawn with a count names each and the page lists them all) {
   auto j = json::parse(*page);
   CAF_CHECK_EQUAL(j.at("total"), 501);
   CAF_CHECK_EQUAL(j.at("actors").size(), 101u);
+}
+
+CAF_TEST(spawn_singleton asks the node to deploy a singleton) {
+  state::command got;
+  auto node = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [&](state_cmd_atom, const std::string& bytes) {
+        CAF_CHECK(state::decode(bytes, got));
+        return caf::make_message(true, uint64_t{7}, std::string{});
+      },
+    };
+  });
+  context ctx;
+  ctx.node = node;
+  auto hdl = spawn_singleton(self.ptr(), ctx, "scheduler", "echo", {{"k", "v"}}, caf::infinite);
+  run();
+  bool ok = false;
+  hdl.receive([&](bool accepted, uint64_t, const std::string&) { ok = accepted; },
+              [&](const caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK(ok);
+  auto* d = std::get_if<state::deploy_cmd>(&got.body);
+  CAF_REQUIRE(d);
+  CAF_CHECK_EQUAL(d->spec.name, "scheduler");
+  CAF_CHECK_EQUAL(d->spec.type, "echo");
+  CAF_CHECK(d->spec.route == state::routing::singleton);
+  CAF_CHECK_EQUAL(d->spec.config.at("k"), "v");
+  anon_send_exit(node, caf::exit_reason::kill);
+  run();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
