@@ -16,6 +16,7 @@ void register_examples(actor_types& types) {
   types.add("recorder", recorder);
   types.add("rate-limiter", rate_limiter);
   types.add("chatter", chatter);
+  types.add("fenced-counter", fenced_counter);
 }
 
 } // namespace troupe::examples

@@ -1,5 +1,5 @@
 // The example actor types the stock `troupe` binary registers: echo, word-count, recorder,
-// rate-limiter and chatter. Each is an ordinary CAF actor written against actors/api/event.hpp.
+// rate-limiter, chatter and fenced-counter. Each is an ordinary CAF actor written against actors/api/event.hpp.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
@@ -25,7 +25,14 @@ caf::behavior rate_limiter(caf::event_based_actor* self, context ctx);
 /// "done"; replies with how many it logged. A load for the log-roller.
 caf::behavior chatter(caf::event_based_actor* self, context ctx);
 
-/// Registers the five under their names.
+/// A singleton that checks it never runs twice: every 50 ms it increments "<epoch> <count>" in
+/// the KV (key `config key`, default troupe/examples/fenced-counter/<deployment>) by
+/// compare-and-set, under the main worker epoch it started with; it logs "RUNNING TWICE" (and
+/// stops) when a write of a later epoch or a concurrent write shows another instance. Replies
+/// with "<epoch> <count>".
+caf::behavior fenced_counter(caf::event_based_actor* self, context ctx);
+
+/// Registers the six under their names.
 void register_examples(actor_types& types);
 
 } // namespace troupe::examples

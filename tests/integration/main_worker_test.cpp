@@ -10,6 +10,7 @@
 
 #include <csignal>
 #include <regex>
+#include <sstream>
 
 using namespace troupe::it;
 using json = nlohmann::json;
@@ -172,4 +173,54 @@ CAF_TEST(a singleton runs once on the main worker and moves with it) {
   // It started on the new main worker from its last snapshot.
   auto again = run_troupe({"ctl", connect, "request", "solo", "k"});
   CAF_CHECK_EQUAL(again.out, "3\n");
+}
+
+CAF_TEST(a fenced counter singleton survives its host and never runs twice) {
+  auto dir = temp_dir("fenced-counter");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  auto ep = "127.0.0.1:" + std::to_string(port);
+  auto connect = "--connect=" + ep;
+  std::vector<std::string> timing{"--failure-timeout=600ms", "--heartbeat-interval=100ms"};
+  auto args = [&](std::vector<std::string> a) {
+    a.insert(a.end(), timing.begin(), timing.end());
+    return a;
+  };
+  process coord{args({"run", "--coordinator", "--name=c", "--peers=" + ep,
+                      "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/c"}),
+                dir + "/c.log"};
+  CAF_REQUIRE(wait_until([&] { return http_status(http).has_value(); }, 10s));
+  process wa{args({"run", "--worker", "--name=wa", "--coordinators=" + ep, "--cluster-port=0",
+                   "--data-dir=" + dir + "/wa"}),
+             dir + "/wa.log"};
+  process wb{args({"run", "--worker", "--name=wb", "--coordinators=" + ep, "--cluster-port=0",
+                   "--data-dir=" + dir + "/wb"}),
+             dir + "/wb.log"};
+  std::string first;
+  CAF_REQUIRE(wait_until(
+    [&] {
+      first = main_of(http);
+      auto st = http_status(http);
+      return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
+    },
+    10s));
+  CAF_REQUIRE_EQUAL(
+    run_troupe({"ctl", connect, "deploy", "fc", "fenced-counter", "--routing", "singleton"}).code,
+    0);
+  // The counter's own view: "<epoch> <count>".
+  auto counter = [&](uint64_t& epoch, uint64_t& count) {
+    auto r = run_troupe({"ctl", connect, "request", "fc", "k"});
+    std::istringstream in{r.out};
+    return r.code == 0 && static_cast<bool>(in >> epoch >> count);
+  };
+  uint64_t e1 = 0, c1 = 0;
+  CAF_CHECK(wait_until([&] { return counter(e1, c1) && c1 >= 5; }, 10s, 50ms));
+  CAF_MESSAGE("epoch " << e1 << ", count " << c1 << " on " << first);
+  (first == "wa" ? wa : wb).signal(SIGKILL);
+  uint64_t e2 = 0, c2 = 0;
+  CAF_CHECK(wait_until([&] { return counter(e2, c2) && e2 > e1 && c2 > c1 + 5; }, 10s, 50ms));
+  CAF_MESSAGE("then epoch " << e2 << ", count " << c2);
+  // Neither instance saw another one writing.
+  CAF_CHECK_EQUAL(wa.log().find("RUNNING TWICE"), std::string::npos);
+  CAF_CHECK_EQUAL(wb.log().find("RUNNING TWICE"), std::string::npos);
 }
