@@ -162,19 +162,24 @@ nlohmann::json tree_of(const actor_registry& reg, const std::vector<actor_row>& 
   return j;
 }
 
+/// Lists one of the node's own actors (kind system: no counters, no supervisor).
+void add_system(actor_registry& reg, std::string name, std::string type, caf::actor handle) {
+  actor_row row;
+  row.name = std::move(name);
+  row.type = std::move(type);
+  row.kind = "system";
+  row.state = "running";
+  row.started_ms = wall_clock_ms();
+  row.handle = std::move(handle);
+  reg.add(std::move(row), nullptr);
+}
+
 caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
   self->state.cfg = std::move(cfg);
   auto& st = self->state;
   if (!st.cfg.registry)
     st.cfg.registry = std::make_shared<actor_registry>(st.cfg.node_name);
-  actor_row me;
-  me.name = supervisor_name;
-  me.type = "supervisor";
-  me.kind = "system";
-  me.state = "running";
-  me.started_ms = wall_clock_ms();
-  me.handle = caf::actor_cast<caf::actor>(self);
-  st.cfg.registry->add(std::move(me), nullptr);
+  add_system(*st.cfg.registry, supervisor_name, "supervisor", caf::actor_cast<caf::actor>(self));
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.by_addr.find(dm.source);
@@ -227,14 +232,7 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
     },
     [self](kv_target_atom, caf::actor& node) { self->state.node = std::move(node); },
     [self](register_atom, const std::string& name, caf::actor& a) {
-      actor_row row;
-      row.name = name;
-      row.type = "service";
-      row.kind = "system";
-      row.state = "running";
-      row.started_ms = wall_clock_ms();
-      row.handle = std::move(a);
-      self->state.cfg.registry->add(std::move(row), nullptr);
+      add_system(*self->state.cfg.registry, name, "service", std::move(a));
     },
     [self](actors_atom, uint64_t offset, uint64_t limit) {
       auto& reg = *self->state.cfg.registry;

@@ -35,6 +35,49 @@ std::string main_of(uint16_t http) {
   return st ? st->value("main_worker", "") : "?";
 }
 
+/// A coordinator and two workers, wa and wb, as separate processes with a 600 ms failure
+/// timeout; `ready` once all three are up and one worker is main (`first`).
+struct coordinator_and_two_workers {
+  std::string dir;
+  uint16_t port = free_port_pair();
+  uint16_t http = static_cast<uint16_t>(port + 1);
+  std::string ep = "127.0.0.1:" + std::to_string(port);
+  std::string connect = "--connect=" + ep;
+  std::unique_ptr<process> coord, wa, wb;
+  std::string first;
+  bool ready = false;
+
+  explicit coordinator_and_two_workers(const std::string& test) : dir(temp_dir(test)) {
+    coord = start({"--coordinator", "--name=c", "--peers=" + ep,
+                   "--cluster-port=" + std::to_string(port)},
+                  "c");
+    if (!wait_until([&] { return http_status(http).has_value(); }, 10s))
+      return;
+    for (auto* w : {&wa, &wb}) {
+      auto name = w == &wa ? std::string{"wa"} : std::string{"wb"};
+      *w = start({"--worker", "--name=" + name, "--coordinators=" + ep, "--cluster-port=0"}, name);
+    }
+    ready = wait_until(
+      [&] {
+        first = main_of(http);
+        auto st = http_status(http);
+        return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
+      },
+      10s);
+  }
+
+  std::unique_ptr<process> start(std::vector<std::string> args, const std::string& name) {
+    args.insert(args.begin(), "run");
+    for (auto a : {"--failure-timeout=600ms", "--heartbeat-interval=100ms"})
+      args.emplace_back(a);
+    args.push_back("--data-dir=" + dir + "/" + name);
+    return std::make_unique<process>(args, dir + "/" + name + ".log");
+  }
+
+  process& main_process() { return first == "wa" ? *wa : *wb; }
+  std::string other() const { return first == "wa" ? "wb" : "wa"; }
+};
+
 } // namespace
 
 CAF_TEST(a cluster of one is its own main worker) {
@@ -49,33 +92,12 @@ CAF_TEST(a cluster of one is its own main worker) {
 }
 
 CAF_TEST(one main worker at a time and another once the first died) {
-  auto dir = temp_dir("main-worker");
-  auto port = free_port_pair();
-  auto http = static_cast<uint16_t>(port + 1);
-  auto ep = "127.0.0.1:" + std::to_string(port);
-  std::vector<std::string> timing{"--failure-timeout=600ms", "--heartbeat-interval=100ms"};
-  auto args = [&](std::vector<std::string> a) {
-    a.insert(a.end(), timing.begin(), timing.end());
-    return a;
-  };
-  process coord{args({"run", "--coordinator", "--name=c", "--peers=" + ep,
-                      "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/c"}),
-                dir + "/c.log"};
-  CAF_REQUIRE(wait_until([&] { return http_status(http).has_value(); }, 10s));
-  process wa{args({"run", "--worker", "--name=wa", "--coordinators=" + ep, "--cluster-port=0",
-                   "--data-dir=" + dir + "/wa"}),
-             dir + "/wa.log"};
-  process wb{args({"run", "--worker", "--name=wb", "--coordinators=" + ep, "--cluster-port=0",
-                   "--data-dir=" + dir + "/wb"}),
-             dir + "/wb.log"};
-  std::string first;
-  CAF_CHECK(wait_until(
-    [&] {
-      first = main_of(http);
-      auto st = http_status(http);
-      return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
-    },
-    10s));
+  coordinator_and_two_workers c{"main-worker"};
+  CAF_REQUIRE(c.wa); // the coordinator came up
+  CAF_CHECK(c.ready);
+  auto http = c.http;
+  auto& first = c.first;
+  auto& coord = *c.coord;
   CAF_MESSAGE("main worker: " << first);
   auto st = http_status(http);
   CAF_REQUIRE(st);
@@ -85,7 +107,7 @@ CAF_TEST(one main worker at a time and another once the first died) {
     CAF_REQUIRE(m);
     ports[n] = m->at("http_port").get<uint16_t>();
   }
-  auto other = first == "wa" ? std::string{"wb"} : std::string{"wa"};
+  auto other = c.other();
   // Exactly one node says it is main: the one every node names.
   CAF_CHECK(wait_until([&] { return main_gauge(ports[first]) == 1; }, 5s));
   CAF_CHECK_EQUAL(main_gauge(ports[other]), 0);
@@ -94,7 +116,7 @@ CAF_TEST(one main worker at a time and another once the first died) {
   CAF_CHECK(from_worker && from_worker->value("main_worker", "") == first);
 
   // The main worker dies: the other becomes main once the dead one's lease ran out.
-  auto& victim = first == "wa" ? wa : wb;
+  auto& victim = c.main_process();
   auto t0 = clock::now();
   victim.signal(SIGKILL);
   CAF_CHECK(wait_until([&] { return main_of(http) == other; }, 10s, 10ms));
@@ -108,34 +130,10 @@ CAF_TEST(one main worker at a time and another once the first died) {
 }
 
 CAF_TEST(a singleton runs once on the main worker and moves with it) {
-  auto dir = temp_dir("singleton");
-  auto port = free_port_pair();
-  auto http = static_cast<uint16_t>(port + 1);
-  auto ep = "127.0.0.1:" + std::to_string(port);
-  auto connect = "--connect=" + ep;
-  std::vector<std::string> timing{"--failure-timeout=600ms", "--heartbeat-interval=100ms"};
-  auto args = [&](std::vector<std::string> a) {
-    a.insert(a.end(), timing.begin(), timing.end());
-    return a;
-  };
-  process coord{args({"run", "--coordinator", "--name=c", "--peers=" + ep,
-                      "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/c"}),
-                dir + "/c.log"};
-  CAF_REQUIRE(wait_until([&] { return http_status(http).has_value(); }, 10s));
-  process wa{args({"run", "--worker", "--name=wa", "--coordinators=" + ep, "--cluster-port=0",
-                   "--data-dir=" + dir + "/wa"}),
-             dir + "/wa.log"};
-  process wb{args({"run", "--worker", "--name=wb", "--coordinators=" + ep, "--cluster-port=0",
-                   "--data-dir=" + dir + "/wb"}),
-             dir + "/wb.log"};
-  std::string first;
-  CAF_REQUIRE(wait_until(
-    [&] {
-      first = main_of(http);
-      auto st = http_status(http);
-      return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
-    },
-    10s));
+  coordinator_and_two_workers c{"singleton"};
+  CAF_REQUIRE(c.ready);
+  auto& connect = c.connect;
+  auto& first = c.first;
   // Deployed as a singleton, with its state snapshotted to the KV every 100 ms.
   CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "deploy", "solo", "word-count", "--routing",
                                 "singleton", "--config", "snapshot-every-ms=100"})
@@ -158,8 +156,8 @@ CAF_TEST(a singleton runs once on the main worker and moves with it) {
   CAF_CHECK_EQUAL(count.out, "3\n");
   std::this_thread::sleep_for(300ms); // a snapshot with the count of 3 is in the KV
 
-  auto other = first == "wa" ? std::string{"wb"} : std::string{"wa"};
-  (first == "wa" ? wa : wb).signal(SIGKILL);
+  auto other = c.other();
+  c.main_process().signal(SIGKILL);
   // While the main worker changes, never two instances.
   size_t most = 0;
   CAF_CHECK(wait_until(
@@ -176,34 +174,10 @@ CAF_TEST(a singleton runs once on the main worker and moves with it) {
 }
 
 CAF_TEST(a fenced counter singleton survives its host and never runs twice) {
-  auto dir = temp_dir("fenced-counter");
-  auto port = free_port_pair();
-  auto http = static_cast<uint16_t>(port + 1);
-  auto ep = "127.0.0.1:" + std::to_string(port);
-  auto connect = "--connect=" + ep;
-  std::vector<std::string> timing{"--failure-timeout=600ms", "--heartbeat-interval=100ms"};
-  auto args = [&](std::vector<std::string> a) {
-    a.insert(a.end(), timing.begin(), timing.end());
-    return a;
-  };
-  process coord{args({"run", "--coordinator", "--name=c", "--peers=" + ep,
-                      "--cluster-port=" + std::to_string(port), "--data-dir=" + dir + "/c"}),
-                dir + "/c.log"};
-  CAF_REQUIRE(wait_until([&] { return http_status(http).has_value(); }, 10s));
-  process wa{args({"run", "--worker", "--name=wa", "--coordinators=" + ep, "--cluster-port=0",
-                   "--data-dir=" + dir + "/wa"}),
-             dir + "/wa.log"};
-  process wb{args({"run", "--worker", "--name=wb", "--coordinators=" + ep, "--cluster-port=0",
-                   "--data-dir=" + dir + "/wb"}),
-             dir + "/wb.log"};
-  std::string first;
-  CAF_REQUIRE(wait_until(
-    [&] {
-      first = main_of(http);
-      auto st = http_status(http);
-      return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
-    },
-    10s));
+  coordinator_and_two_workers c{"fenced-counter"};
+  CAF_REQUIRE(c.ready);
+  auto& connect = c.connect;
+  auto& first = c.first;
   CAF_REQUIRE_EQUAL(
     run_troupe({"ctl", connect, "deploy", "fc", "fenced-counter", "--routing", "singleton"}).code,
     0);
@@ -216,11 +190,11 @@ CAF_TEST(a fenced counter singleton survives its host and never runs twice) {
   uint64_t e1 = 0, c1 = 0;
   CAF_CHECK(wait_until([&] { return counter(e1, c1) && c1 >= 5; }, 10s, 50ms));
   CAF_MESSAGE("epoch " << e1 << ", count " << c1 << " on " << first);
-  (first == "wa" ? wa : wb).signal(SIGKILL);
+  c.main_process().signal(SIGKILL);
   uint64_t e2 = 0, c2 = 0;
   CAF_CHECK(wait_until([&] { return counter(e2, c2) && e2 > e1 && c2 > c1 + 5; }, 10s, 50ms));
   CAF_MESSAGE("then epoch " << e2 << ", count " << c2);
   // Neither instance saw another one writing.
-  CAF_CHECK_EQUAL(wa.log().find("RUNNING TWICE"), std::string::npos);
-  CAF_CHECK_EQUAL(wb.log().find("RUNNING TWICE"), std::string::npos);
+  CAF_CHECK_EQUAL(c.wa->log().find("RUNNING TWICE"), std::string::npos);
+  CAF_CHECK_EQUAL(c.wb->log().find("RUNNING TWICE"), std::string::npos);
 }
