@@ -75,7 +75,9 @@ void publish_members(raft_actor* self) {
     return;
   auto v = st.sm.members().version();
   auto vv = st.sm.vnodes().version();
-  auto dv = st.sm.deployments().version();
+  // The rest only grows (log indices), so their sum changes exactly when one of them does.
+  auto dv = st.sm.deployments().version() + st.sm.main().epoch()
+            + st.sm.migrations().version() + st.sm.bus().head();
   if (st.member_view_sent && v == st.member_version_sent && vv == st.vnode_version_sent
       && dv == st.deployments_version_sent)
     return;

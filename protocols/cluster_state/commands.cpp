@@ -81,6 +81,23 @@ struct encoder {
     x->set_based_on(c.based_on);
     x->set_name(c.name);
   }
+  void operator()(const bus_publish_cmd& c) {
+    auto* x = out.mutable_bus_publish();
+    x->set_topic(c.topic);
+    x->set_payload(c.payload);
+    x->set_origin(c.origin);
+    x->set_send_to_self(c.send_to_self);
+    x->set_keep(c.keep);
+  }
+  void operator()(const migration_cmd& c) {
+    auto* x = out.mutable_migration();
+    x->set_op(static_cast<uint32_t>(c.kind));
+    x->set_id(c.id);
+    x->set_epoch(c.epoch);
+    x->set_node(c.node);
+    x->set_data(c.data);
+    x->set_wall_ms(c.wall_ms);
+  }
   void operator()(const vnode_moves_cmd& c) {
     auto* x = out.mutable_vnode_moves();
     x->set_based_on(c.based_on);
@@ -175,6 +192,19 @@ bool decode(const std::string& bytes, command& out) {
     case pb::Command::kMainWorker:
       out.body = main_worker_cmd{in.main_worker().based_on(), in.main_worker().name()};
       return true;
+    case pb::Command::kBusPublish: {
+      auto& x = in.bus_publish();
+      out.body = bus_publish_cmd{x.topic(), x.payload(), x.origin(), x.send_to_self(), x.keep()};
+      return !x.topic().empty();
+    }
+    case pb::Command::kMigration: {
+      auto& x = in.migration();
+      if (x.op() > static_cast<uint32_t>(migration_cmd::op::retry))
+        return false;
+      out.body = migration_cmd{static_cast<migration_cmd::op>(x.op()), x.id(), x.epoch(),
+                               x.node(), x.data(), x.wall_ms()};
+      return true;
+    }
     case pb::Command::kMemberPrune:
       out.body = member_prune_cmd{in.member_prune().before_ms()};
       return true;

@@ -2,9 +2,11 @@
 // membership changes. One encoding for all, so one log orders them all.
 #pragma once
 
+#include "protocols/cluster_state/bus_log.hpp"
 #include "protocols/cluster_state/deployments.hpp"
 #include "protocols/cluster_state/main_worker.hpp"
 #include "protocols/cluster_state/member_registry.hpp"
+#include "protocols/cluster_state/migration_table.hpp"
 #include "protocols/cluster_state/vnode_map.hpp"
 
 #include <cstdint>
@@ -29,7 +31,8 @@ struct command {
   uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
-               member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd, main_worker_cmd>
+               member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd, main_worker_cmd,
+               bus_publish_cmd, migration_cmd>
     body;
 };
 
@@ -38,7 +41,7 @@ struct apply_result {
                               // state change was refused
   uint64_t revision = 0;      // the KV store's revision after the command
   bool duplicate = false;     // a retry of a command already applied
-  uint64_t incarnation = 0;   // a join: the member's incarnation
+  uint64_t incarnation = 0;   // a join: the member's incarnation; a broadcast: its log index
   std::string reason;         // a refused join: why
 };
 

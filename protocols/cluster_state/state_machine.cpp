@@ -3,6 +3,7 @@
 #include "cluster_state.pb.h"
 #include "protocols/membership/codec.hpp"
 
+#include <deque>
 #include <map>
 
 namespace troupe::state {
@@ -86,6 +87,60 @@ bool get_deployments(const pb::StateSnapshot& s, deployment_table& t) {
   return true;
 }
 
+void put_migrations(const migration_table& t, pb::StateSnapshot& s) {
+  for (auto& [id, r] : t.all()) {
+    auto* x = s.add_migrations();
+    x->set_id(r.id);
+    x->set_state(static_cast<uint32_t>(r.state));
+    x->set_epoch(r.epoch);
+    x->set_node(r.node);
+    x->set_checkpoint(r.checkpoint);
+    x->set_error(r.error);
+    x->set_attempts(r.attempts);
+    x->set_started_ms(r.started_ms);
+    x->set_finished_ms(r.finished_ms);
+  }
+  s.set_migrations_version(t.version());
+}
+
+bool get_migrations(const pb::StateSnapshot& s, migration_table& t) {
+  std::map<std::string, migration_record> out;
+  for (auto& x : s.migrations()) {
+    if (x.id().empty() || x.state() > static_cast<uint32_t>(migration_state::failed))
+      return false;
+    out[x.id()] = migration_record{x.id(), static_cast<migration_state>(x.state()), x.epoch(),
+                                   x.node(), x.checkpoint(), x.error(), x.attempts(),
+                                   x.started_ms(), x.finished_ms()};
+  }
+  t.restore(std::move(out), s.migrations_version());
+  return true;
+}
+
+void put_bus(const bus_log& b, pb::StateSnapshot& s) {
+  for (auto& [topic, q] : b.topics())
+    for (auto& e : q) {
+      auto* x = s.add_bus();
+      x->set_topic(topic);
+      x->set_index(e.index);
+      x->set_origin(e.origin);
+      x->set_payload(e.payload);
+      x->set_send_to_self(e.send_to_self);
+    }
+  s.set_bus_head(b.head());
+}
+
+bool get_bus(const pb::StateSnapshot& s, bus_log& b) {
+  std::map<std::string, std::deque<bus_entry>> topics;
+  for (auto& x : s.bus()) {
+    auto& q = topics[x.topic()];
+    if (x.topic().empty() || (!q.empty() && q.back().index >= x.index()))
+      return false; // each topic's entries are stored oldest first
+    q.push_back(bus_entry{x.index(), x.origin(), x.payload(), x.send_to_self()});
+  }
+  b.restore(std::move(topics), s.bus_head());
+  return true;
+}
+
 } // namespace
 
 apply_result state_machine::apply(const command& c, uint64_t index,
@@ -114,6 +169,15 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     out.reason = std::move(res.reason);
   } else if (auto* m = std::get_if<main_worker_cmd>(&c.body)) {
     out.ok = main_.apply(*m, index);
+  } else if (auto* b = std::get_if<bus_publish_cmd>(&c.body)) {
+    auto res = bus_.apply(*b, index);
+    out.ok = res.ok;
+    out.reason = std::move(res.reason);
+    out.incarnation = index;
+  } else if (auto* g = std::get_if<migration_cmd>(&c.body)) {
+    auto res = migrations_.apply(*g, index, main_.name(), main_.epoch());
+    out.ok = res.ok;
+    out.reason = std::move(res.reason);
   } else if (auto* u = std::get_if<undeploy_cmd>(&c.body)) {
     auto res = deployments_.undeploy(*u, index);
     out.ok = res.ok;
@@ -130,6 +194,8 @@ std::string state_machine::snapshot() const {
   put_deployments(deployments_, s);
   s.set_main_worker(main_.name());
   s.set_main_worker_epoch(main_.epoch());
+  put_bus(bus_, s);
+  put_migrations(migrations_, s);
   return s.SerializeAsString();
 }
 
@@ -139,7 +205,7 @@ bool state_machine::restore(const std::string& bytes) {
     return false;
   std::vector<member_record> records;
   if (!get_members(s, records) || !get_vnodes(s, vnodes_) || !get_deployments(s, deployments_)
-      || !kv_.restore(s.kv()))
+      || !kv_.restore(s.kv()) || !get_bus(s, bus_) || !get_migrations(s, migrations_))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   main_.restore(s.main_worker(), s.main_worker_epoch());
@@ -153,6 +219,8 @@ std::string encode_view(const state_machine& sm) {
   put_deployments(sm.deployments(), s);
   s.set_main_worker(sm.main().name());
   s.set_main_worker_epoch(sm.main().epoch());
+  put_migrations(sm.migrations(), s);
+  s.set_bus_head(sm.bus().head());
   return s.SerializeAsString();
 }
 
@@ -160,8 +228,9 @@ bool decode_view(const std::string& bytes, cluster_view& out) {
   pb::StateSnapshot s;
   std::vector<member_record> records;
   if (!s.ParseFromString(bytes) || !get_members(s, records) || !get_vnodes(s, out.vnodes)
-      || !get_deployments(s, out.deployments))
+      || !get_deployments(s, out.deployments) || !get_migrations(s, out.migrations))
     return false;
+  out.bus_head = s.bus_head();
   out.members.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   out.main.restore(s.main_worker(), s.main_worker_epoch());
   return true;

@@ -25,6 +25,8 @@ public:
   const vnode_map& vnodes() const { return vnodes_; }
   const deployment_table& deployments() const { return deployments_; }
   const main_worker& main() const { return main_; }
+  const bus_log& bus() const { return bus_; }
+  const migration_table& migrations() const { return migrations_; }
 
   /// Returns the whole state, for a Raft snapshot.
   std::string snapshot() const;
@@ -38,16 +40,21 @@ private:
   vnode_map vnodes_;
   deployment_table deployments_;
   main_worker main_;
+  bus_log bus_;
+  migration_table migrations_;
 };
 
 /// What nodes need of the cluster state beyond the KV namespace: the membership, the vnode
-/// map and the deployments. A coordinator's Raft replica hands it to the node's membership
+/// map, the deployments, the main worker, the migrations and the last persisted broadcast's
+/// index (the broadcasts themselves are fetched by the nodes that subscribe). A coordinator's Raft replica hands it to the node's membership
 /// server, which pushes it on to the workers.
 struct cluster_view {
   member_registry members;
   vnode_map vnodes;
   deployment_table deployments;
   main_worker main;
+  migration_table migrations;
+  uint64_t bus_head = 0;
 };
 
 /// The worker that runs vnode `vnode` of deployment `d` ("" : none): the vnode's owner, or

@@ -1,0 +1,72 @@
+// Run-once migrations, as part of the replicated cluster state (the Kibana RFC's saved-object
+// migrations): which migration ran, is running, failed or is done, cluster-wide. The ids and
+// their order come from the binary that registers them; this table records what happened.
+//
+// Only the current main worker may start, checkpoint, finish or fail a migration, and only
+// under its own epoch: the table checks the epoch against the main worker's when the command
+// is applied, so a main worker that lost its lease cannot record anything, whatever it still
+// believes. A new main worker takes over a migration left running by an older epoch and
+// resumes it from its last checkpoint. A failed migration stays failed until a retry.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace troupe::state {
+
+enum class migration_state : uint8_t { pending = 0, running = 1, done = 2, failed = 3 };
+
+const char* to_string(migration_state s);
+
+struct migration_record {
+  std::string id;
+  migration_state state = migration_state::pending;
+  uint64_t epoch = 0;        // the main worker epoch that last started it
+  std::string node;          // the worker that ran it last
+  std::string checkpoint;    // saved by the migration as it goes: where a resume starts
+  std::string error;         // the last failure
+  uint32_t attempts = 0;     // starts, including resumes
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+};
+
+struct migration_cmd {
+  enum class op : uint8_t { start = 0, checkpoint = 1, done = 2, fail = 3, retry = 4 };
+  op kind = op::start;
+  std::string id;          // retry: "" retries every failed migration
+  uint64_t epoch = 0;      // the runner's main worker epoch (not for retry)
+  std::string node;        // the runner
+  std::string data;        // checkpoint: the checkpoint; fail: the error
+  int64_t wall_ms = 0;
+};
+
+class migration_table {
+public:
+  struct result {
+    bool ok = false;
+    std::string reason;
+  };
+
+  /// Applies `c` at log index `index`; `main` and `main_epoch` are the main worker now.
+  result apply(const migration_cmd& c, uint64_t index, const std::string& main,
+               uint64_t main_epoch);
+
+  const std::map<std::string, migration_record>& all() const { return by_id_; }
+  const migration_record* find(const std::string& id) const;
+
+  /// The log index of the last change.
+  uint64_t version() const { return version_; }
+
+  void restore(std::map<std::string, migration_record> records, uint64_t version) {
+    by_id_ = std::move(records);
+    version_ = version;
+  }
+
+private:
+  std::map<std::string, migration_record> by_id_;
+  uint64_t version_ = 0;
+};
+
+} // namespace troupe::state

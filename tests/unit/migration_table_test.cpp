@@ -1,0 +1,112 @@
+// Run-once migrations in the replicated state: commands go through the state machine and its
+// encoding, as the Raft actor applies them. The table fences every step by the main worker's
+// epoch, so a main worker that lost its lease records nothing.
+#define CAF_SUITE migration_table
+#include <caf/test/unit_test.hpp>
+
+#include "protocols/cluster_state/state_machine.hpp"
+
+using namespace troupe::state;
+using op = migration_cmd::op;
+
+namespace {
+
+struct fixture {
+  state_machine sm;
+  uint64_t index = 0;
+
+  apply_result run(command c) {
+    command back;
+    if (!decode(encode(c), back))
+      CAF_FAIL("a command does not survive its encoding");
+    std::vector<member_change> changes;
+    return sm.apply(back, ++index, changes);
+  }
+
+  /// Makes `name` the main worker; returns its epoch.
+  uint64_t make_main(const std::string& name) {
+    command c;
+    c.body = main_worker_cmd{sm.main().epoch(), name};
+    if (!run(c).ok)
+      CAF_FAIL("the main worker assignment was refused");
+    return sm.main().epoch();
+  }
+
+  apply_result step(op kind, const std::string& id, uint64_t epoch, const std::string& node,
+                    const std::string& data = {}) {
+    command c;
+    c.body = migration_cmd{kind, id, epoch, node, data, 1000};
+    return run(c);
+  }
+
+  migration_state state_of(const std::string& id) const {
+    auto* r = sm.migrations().find(id);
+    return r ? r->state : migration_state::pending;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(migration_table_tests, fixture)
+
+CAF_TEST(the main worker starts checkpoints and finishes a migration once) {
+  auto e = make_main("w1");
+  CAF_CHECK(step(op::start, "001", e, "w1").ok);
+  CAF_CHECK(!step(op::start, "001", e, "w1").ok); // not twice in one epoch
+  CAF_CHECK(step(op::checkpoint, "001", e, "w1", "3").ok);
+  CAF_CHECK(step(op::done, "001", e, "w1").ok);
+  CAF_CHECK(state_of("001") == migration_state::done);
+  auto r = step(op::start, "001", e, "w1");
+  CAF_CHECK(!r.ok);
+  CAF_CHECK_EQUAL(r.reason, "migration 001 is already done");
+  auto* rec = sm.migrations().find("001");
+  CAF_REQUIRE(rec != nullptr);
+  CAF_CHECK_EQUAL(rec->checkpoint, "3");
+  CAF_CHECK_EQUAL(rec->attempts, 1u);
+}
+
+CAF_TEST(a worker that is not main or holds an old epoch is fenced) {
+  auto e1 = make_main("w1");
+  CAF_CHECK(!step(op::start, "001", e1, "w2").ok); // not the main worker
+  CAF_CHECK(step(op::start, "001", e1, "w1").ok);
+  auto e2 = make_main("w2");
+  // The old main worker may still be running its function: nothing it says is recorded.
+  auto r = step(op::checkpoint, "001", e1, "w1", "5");
+  CAF_CHECK(!r.ok);
+  CAF_CHECK(r.reason.find("fenced") == 0);
+  CAF_CHECK(!step(op::done, "001", e1, "w1").ok);
+  // The new one takes it over and resumes from the last checkpoint it can see.
+  CAF_CHECK(step(op::start, "001", e2, "w2").ok);
+  auto* rec = sm.migrations().find("001");
+  CAF_REQUIRE(rec != nullptr);
+  CAF_CHECK_EQUAL(rec->node, "w2");
+  CAF_CHECK_EQUAL(rec->attempts, 2u);
+  CAF_CHECK(rec->checkpoint.empty());
+  CAF_CHECK(step(op::done, "001", e2, "w2").ok);
+}
+
+CAF_TEST(a failed migration waits for a retry and the table survives a snapshot) {
+  auto e = make_main("w1");
+  CAF_CHECK(step(op::start, "002", e, "w1").ok);
+  CAF_CHECK(step(op::fail, "002", e, "w1", "disk full").ok);
+  CAF_CHECK(state_of("002") == migration_state::failed);
+  CAF_CHECK(!step(op::start, "002", e, "w1").ok);
+  state_machine copy;
+  CAF_REQUIRE(copy.restore(sm.snapshot()));
+  auto* rec = copy.migrations().find("002");
+  CAF_REQUIRE(rec != nullptr);
+  CAF_CHECK_EQUAL(rec->error, "disk full");
+  CAF_CHECK(rec->state == migration_state::failed);
+  cluster_view view;
+  CAF_REQUIRE(decode_view(encode_view(sm), view));
+  CAF_CHECK(view.migrations.find("002") != nullptr);
+  CAF_CHECK(!step(op::retry, "001", 0, "").ok); // never failed
+  CAF_CHECK(step(op::retry, "", 0, "").ok);
+  CAF_CHECK(state_of("002") == migration_state::pending);
+  CAF_CHECK_EQUAL(sm.migrations().find("002")->error, "disk full"); // kept until it succeeds
+  CAF_CHECK(step(op::start, "002", e, "w1").ok);
+  CAF_CHECK(step(op::done, "002", e, "w1").ok);
+  CAF_CHECK(sm.migrations().find("002")->error.empty());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
