@@ -4,6 +4,7 @@
 // actor's behavior.
 #pragma once
 
+#include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/relay.hpp"
@@ -75,14 +76,18 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
                                                     after);
     },
     [=](state_cmd_atom a, std::string& bytes) -> caf::response_promise {
-      // Clients may deploy and undeploy; membership is the coordinators' own business.
+      // Clients may deploy and undeploy, publish persisted broadcasts and record migration
+      // steps (fenced by the main worker epoch); membership is the coordinators' own business.
       state::command cmd;
       if (!state::decode(bytes, cmd)
           || !(std::holds_alternative<state::deploy_cmd>(cmd.body)
-               || std::holds_alternative<state::undeploy_cmd>(cmd.body))) {
+               || std::holds_alternative<state::undeploy_cmd>(cmd.body)
+               || std::holds_alternative<state::bus_publish_cmd>(cmd.body)
+               || std::holds_alternative<state::migration_cmd>(cmd.body))) {
         auto rp = self->make_response_promise();
         rp.deliver(caf::make_error(caf::sec::invalid_argument,
-                                   "only deploy and undeploy are accepted from clients"));
+                                   "only deploy, undeploy, broadcasts and migration steps are "
+                                   "accepted from clients"));
         return rp;
       }
       auto t = target();
@@ -92,6 +97,13 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
         return relay<bool, uint64_t, std::string>(self, t, timeout, auth_atom::value, token,
                                                   caf::make_message(a, std::move(bytes)));
       return relay<bool, uint64_t, std::string>(self, t, timeout, a, std::move(bytes));
+    },
+    [=](bus_fetch_atom a, std::vector<std::string>& topics,
+        std::vector<uint64_t>& after) -> caf::response_promise {
+      auto t = target();
+      if (!t)
+        return fail();
+      return relay<std::string>(self, t, timeout, a, std::move(topics), std::move(after));
     },
     [=](vnodes_atom a) -> caf::response_promise {
       auto t = target();

@@ -1,6 +1,7 @@
 #include "actors/router.hpp"
 
 #include "actors/api/event.hpp"
+#include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
@@ -228,6 +229,50 @@ caf::behavior router(router_actor* self, router_config cfg) {
   });
   return {
     [self](vnode_host_atom, caf::actor& host) { self->state.cfg.local_host = std::move(host); },
+    [self](bus_fanout_atom, const std::string& topic, const std::string& payload,
+           const std::string& origin) {
+      // A broadcast that is not persisted, to every other member that is not gone: answers
+      // (sent, dropped) once each was sent or found unreachable. Down members count as drops.
+      auto& st = self->state;
+      struct tally {
+        size_t left = 0;
+        uint64_t sent = 0;
+        uint64_t dropped = 0;
+        caf::response_promise rp;
+        void one_done() {
+          if (--left == 0)
+            rp.deliver(sent, dropped);
+        }
+      };
+      auto t = std::make_shared<tally>();
+      t->rp = self->make_response_promise();
+      std::vector<std::string> targets;
+      for (auto& rec : st.view.members.dump()) {
+        if (rec.info.name == st.cfg.node_name || rec.info.state == membership::member_state::left)
+          continue;
+        if (rec.info.state == membership::member_state::down)
+          ++t->dropped;
+        else
+          targets.push_back(rec.info.name);
+      }
+      t->left = targets.size();
+      if (targets.empty())
+        t->rp.deliver(t->sent, t->dropped);
+      for (auto& name : targets)
+        with_owner(
+          self, name,
+          [self, t, topic, payload, origin](caf::actor a) {
+            self->send(a, bus_deliver_atom::value, topic, payload, origin);
+            ++t->sent;
+            t->one_done();
+          },
+          [self, t, name](const std::string& why) {
+            self->state.log->debug("broadcast not sent to {}: {}", name, why);
+            ++t->dropped;
+            t->one_done();
+          });
+      return t->rp;
+    },
     [self](metrics_atom) {
       auto& st = self->state;
       return caf::make_message(

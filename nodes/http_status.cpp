@@ -184,6 +184,13 @@ struct http_status::impl {
   static std::string help_of(const std::string& name) {
     static const std::map<std::string, std::string> help{
       {"troupe_instances", "Running instances of each deployment on this node."},
+      {"troupe_bus_published_total", "Broadcasts published on this node."},
+      {"troupe_bus_persisted_total", "Broadcasts published on this node and committed through Raft."},
+      {"troupe_bus_delivered_total", "Broadcasts handed to subscribers on this node."},
+      {"troupe_bus_dropped_total",
+       "Broadcasts (not persisted) from this node that did not reach a member: down or unreachable."},
+      {"troupe_bus_persist_failed_total", "Persisted broadcasts that could not be committed."},
+      {"troupe_bus_subscriptions", "Subscriptions on this node's bus."},
       {"troupe_log_lines_written_total", "Lines the log-roller wrote to the log file."},
       {"troupe_log_bytes_written_total", "Bytes the log-roller wrote to the log file."},
       {"troupe_log_rotations_total", "Rotations of the log file."},

@@ -11,6 +11,7 @@
 // their own token.
 #pragma once
 
+#include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -139,6 +140,8 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
     [=](ask_atom, const std::string&, const std::string&, uint64_t) mutable { return check(); },
     [=](kill_atom, const std::string&, const std::string&, bool) mutable { return check(); },
     [=](log_rotate_atom) mutable { return check(); },
+    [=](bus_publish_atom, const std::string&, const std::string&, const std::string&, bool,
+        bool) mutable { return check(); },
   };
   return caf::behavior{auth.or_else(guards).or_else(open)};
 }

@@ -1,6 +1,7 @@
 #include "actors/raft/raft_actor.hpp"
 #include "actors/raft/raft_actor_state.hpp"
 
+#include "actors/bus/bus_actor.hpp"
 #include "actors/logging.hpp"
 #include "actors/relay.hpp"
 #include "actors/wire.hpp"
@@ -429,6 +430,13 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
             || std::holds_alternative<state::del_cmd>(cmd.body))
           return caf::make_error(caf::sec::invalid_argument, "KV writes go through kv_put/kv_del");
         return propose(self, bytes, true);
+      },
+      [self](bus_fetch_atom, const std::vector<std::string>& topics,
+             const std::vector<uint64_t>& after) -> caf::result<std::string> {
+        // A local read: the node asking learned the head from this replica's own view.
+        if (topics.size() != after.size() || topics.size() > 10000)
+          return caf::make_error(caf::sec::invalid_argument, "malformed bus fetch");
+        return state::encode_bus_fetch(self->state.sm.bus(), topics, after);
       },
       [self](vnodes_atom a) -> caf::result<caf::message> {
         if (self->state.node->current_role() != r::role::leader)

@@ -1,5 +1,7 @@
 #include "protocols/cluster_state/bus_log.hpp"
 
+#include "cluster_state.pb.h"
+
 #include <algorithm>
 
 namespace troupe::state {
@@ -43,6 +45,34 @@ std::vector<bus_entry> bus_log::since(const std::string& topic, uint64_t after) 
                                 [](uint64_t a, const bus_entry& e) { return a < e.index; });
   out.assign(first, q.end());
   return out;
+}
+
+std::string encode_bus_fetch(const bus_log& log, const std::vector<std::string>& topics,
+                             const std::vector<uint64_t>& after) {
+  cluster_state::wire::StateSnapshot s; // its bus fields: the entries and the head
+  for (size_t k = 0; k < topics.size() && k < after.size(); ++k)
+    for (auto& e : log.since(topics[k], after[k])) {
+      auto* x = s.add_bus();
+      x->set_topic(topics[k]);
+      x->set_index(e.index);
+      x->set_origin(e.origin);
+      x->set_payload(e.payload);
+      x->set_send_to_self(e.send_to_self);
+    }
+  s.set_bus_head(log.head());
+  return s.SerializeAsString();
+}
+
+bool decode_bus_fetch(const std::string& bytes,
+                      std::vector<std::pair<std::string, bus_entry>>& out, uint64_t& head) {
+  cluster_state::wire::StateSnapshot s;
+  if (!s.ParseFromString(bytes))
+    return false;
+  out.clear();
+  for (auto& x : s.bus())
+    out.emplace_back(x.topic(), bus_entry{x.index(), x.origin(), x.payload(), x.send_to_self()});
+  head = s.bus_head();
+  return true;
 }
 
 } // namespace troupe::state

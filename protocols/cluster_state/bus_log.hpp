@@ -63,4 +63,13 @@ private:
   uint64_t head_ = 0;
 };
 
+/// A replica's answer to a fetch: for each topic of `topics`, what it keeps after the index
+/// at the same position of `after`; with the log's head.
+std::string encode_bus_fetch(const bus_log& log, const std::vector<std::string>& topics,
+                             const std::vector<uint64_t>& after);
+
+/// Decodes what encode_bus_fetch returns into (topic, entry) pairs; false when malformed.
+bool decode_bus_fetch(const std::string& bytes,
+                      std::vector<std::pair<std::string, bus_entry>>& out, uint64_t& head);
+
 } // namespace troupe::state

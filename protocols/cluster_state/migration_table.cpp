@@ -52,12 +52,13 @@ migration_table::result migration_table::apply(const migration_cmd& c, uint64_t 
       return {false, "migration " + c.id + " is already done"};
     if (r.state == migration_state::failed)
       return {false, "migration " + c.id + " failed: retry it first"};
-    if (r.state == migration_state::running && r.epoch == c.epoch)
+    if (r.state == migration_state::running && r.epoch == c.epoch && r.runner == c.data)
       return {false, "migration " + c.id + " is already running at epoch "
                        + std::to_string(c.epoch)};
     r.state = migration_state::running; // a running one of an older epoch: taken over
     r.epoch = c.epoch;
     r.node = c.node;
+    r.runner = c.data;
     ++r.attempts;
     r.started_ms = c.wall_ms;
     r.finished_ms = 0;
@@ -88,6 +89,42 @@ migration_table::result migration_table::apply(const migration_cmd& c, uint64_t 
   }
   version_ = index;
   return {true, {}};
+}
+
+migration_plan plan_migrations(const std::vector<registered_migration>& list,
+                               const migration_table& table, uint64_t epoch,
+                               const std::string& runner) {
+  using action = migration_plan::action;
+  for (auto& m : list) {
+    auto* r = table.find(m.id);
+    if (r && r->state == migration_state::done)
+      continue;
+    if (r && r->state == migration_state::failed)
+      return {action::blocked, m.id, r->error};
+    if (epoch == 0)
+      return {action::wait, m.id, {}};
+    if (r && r->state == migration_state::running) {
+      if (r->epoch == epoch && r->runner == runner)
+        return {action::wait, m.id, {}}; // running here
+      if (!m.idempotent)
+        return {action::refuse, m.id,
+                "interrupted on " + r->node + " (epoch " + std::to_string(r->epoch)
+                  + ") and not idempotent: check what it did, then run `troupe ctl migrations "
+                    "retry`"};
+    }
+    return {action::run, m.id, {}};
+  }
+  return {action::all_done, {}, {}};
+}
+
+std::string first_pending(const std::vector<registered_migration>& list,
+                          const migration_table& table) {
+  for (auto& m : list) {
+    auto* r = table.find(m.id);
+    if (!r || r->state != migration_state::done)
+      return m.id;
+  }
+  return {};
 }
 
 } // namespace troupe::state

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace troupe::state {
 
@@ -25,6 +26,8 @@ struct migration_record {
   migration_state state = migration_state::pending;
   uint64_t epoch = 0;        // the main worker epoch that last started it
   std::string node;          // the worker that ran it last
+  std::string runner;        // the process that ran it last (a worker restarted under the
+                             // same main worker epoch is another runner)
   std::string checkpoint;    // saved by the migration as it goes: where a resume starts
   std::string error;         // the last failure
   uint32_t attempts = 0;     // starts, including resumes
@@ -38,7 +41,7 @@ struct migration_cmd {
   std::string id;          // retry: "" retries every failed migration
   uint64_t epoch = 0;      // the runner's main worker epoch (not for retry)
   std::string node;        // the runner
-  std::string data;        // checkpoint: the checkpoint; fail: the error
+  std::string data;        // start: the runner; checkpoint: the checkpoint; fail: the error
   int64_t wall_ms = 0;
 };
 
@@ -68,5 +71,34 @@ private:
   std::map<std::string, migration_record> by_id_;
   uint64_t version_ = 0;
 };
+
+/// A migration as the binary registers it.
+struct registered_migration {
+  std::string id;
+  bool idempotent = false;
+};
+
+/// What the main worker does next about the registered migrations, in their order.
+struct migration_plan {
+  enum class action {
+    wait,       // not the main worker, or the next one is already running in this process
+    run,        // start `id` (or resume it: the record says where it got to)
+    refuse,     // `id` was interrupted and is not idempotent: record it failed with `reason`
+    blocked,    // `id` failed: nothing runs until `troupe ctl migrations retry`
+    all_done,
+  };
+  action what = action::wait;
+  std::string id;
+  std::string reason;
+};
+
+/// `epoch` is this node's main worker epoch (0: not main); `runner` names this process.
+migration_plan plan_migrations(const std::vector<registered_migration>& list,
+                               const migration_table& table, uint64_t epoch,
+                               const std::string& runner);
+
+/// The first registered migration that is not done ("" : all are).
+std::string first_pending(const std::vector<registered_migration>& list,
+                          const migration_table& table);
 
 } // namespace troupe::state

@@ -99,6 +99,7 @@ void put_migrations(const migration_table& t, pb::StateSnapshot& s) {
     x->set_attempts(r.attempts);
     x->set_started_ms(r.started_ms);
     x->set_finished_ms(r.finished_ms);
+    x->set_runner(r.runner);
   }
   s.set_migrations_version(t.version());
 }
@@ -109,8 +110,9 @@ bool get_migrations(const pb::StateSnapshot& s, migration_table& t) {
     if (x.id().empty() || x.state() > static_cast<uint32_t>(migration_state::failed))
       return false;
     out[x.id()] = migration_record{x.id(), static_cast<migration_state>(x.state()), x.epoch(),
-                                   x.node(), x.checkpoint(), x.error(), x.attempts(),
-                                   x.started_ms(), x.finished_ms()};
+                                   x.node(),   x.runner(),     x.checkpoint(),
+                                   x.error(),  x.attempts(),   x.started_ms(),
+                                   x.finished_ms()};
   }
   t.restore(std::move(out), s.migrations_version());
   return true;

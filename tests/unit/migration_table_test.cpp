@@ -109,4 +109,42 @@ CAF_TEST(a failed migration waits for a retry and the table survives a snapshot)
   CAF_CHECK(sm.migrations().find("002")->error.empty());
 }
 
+CAF_TEST(the plan runs migrations in order resumes idempotent ones and stops at a failure) {
+  using action = migration_plan::action;
+  std::vector<registered_migration> list{{"001", true}, {"002", false}, {"003", true}};
+  CAF_CHECK(plan_migrations(list, sm.migrations(), 0, "p1").what == action::wait); // not main
+  auto e1 = make_main("w1");
+  auto p = plan_migrations(list, sm.migrations(), e1, "p1");
+  CAF_CHECK(p.what == action::run);
+  CAF_CHECK_EQUAL(p.id, "001");
+  CAF_CHECK(step(op::start, "001", e1, "w1", "p1").ok);
+  CAF_CHECK(plan_migrations(list, sm.migrations(), e1, "p1").what == action::wait); // running here
+  // The same worker restarted under the same epoch: another process takes it over.
+  CAF_CHECK(plan_migrations(list, sm.migrations(), e1, "p2").what == action::run);
+  CAF_CHECK(!step(op::start, "001", e1, "w1", "p1").ok);
+  CAF_CHECK(step(op::start, "001", e1, "w1", "p2").ok);
+  CAF_CHECK(step(op::done, "001", e1, "w1").ok);
+  CAF_CHECK_EQUAL(first_pending(list, sm.migrations()), "002");
+  CAF_CHECK(step(op::start, "002", e1, "w1", "p2").ok);
+  // The main worker dies in the middle of 002, which is not idempotent: the next one refuses.
+  auto e2 = make_main("w2");
+  p = plan_migrations(list, sm.migrations(), e2, "p3");
+  CAF_CHECK(p.what == action::refuse);
+  CAF_CHECK_EQUAL(p.id, "002");
+  CAF_CHECK(step(op::start, "002", e2, "w2", "p3").ok);
+  CAF_CHECK(step(op::fail, "002", e2, "w2", p.reason).ok);
+  p = plan_migrations(list, sm.migrations(), e2, "p3");
+  CAF_CHECK(p.what == action::blocked);
+  CAF_CHECK_EQUAL(p.id, "002");
+  CAF_CHECK(plan_migrations(list, sm.migrations(), 0, "p9").what == action::blocked);
+  CAF_CHECK(step(op::retry, "002", 0, "").ok);
+  CAF_CHECK(plan_migrations(list, sm.migrations(), e2, "p3").what == action::run);
+  CAF_CHECK(step(op::start, "002", e2, "w2", "p3").ok);
+  CAF_CHECK(step(op::done, "002", e2, "w2").ok);
+  CAF_CHECK(step(op::start, "003", e2, "w2", "p3").ok);
+  CAF_CHECK(step(op::done, "003", e2, "w2").ok);
+  CAF_CHECK(plan_migrations(list, sm.migrations(), e2, "p3").what == action::all_done);
+  CAF_CHECK(first_pending(list, sm.migrations()).empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

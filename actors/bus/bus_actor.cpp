@@ -1,0 +1,255 @@
+#include "actors/bus/bus_actor.hpp"
+
+#include "actors/logging.hpp"
+#include "actors/names.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "actors/vnode_host.hpp"
+#include "actors/wire.hpp"
+#include "protocols/bus/delivery.hpp"
+#include "protocols/cluster_state/commands.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace troupe {
+
+std::string check_topic(const std::string& ns, const std::string& topic) {
+  if (!valid_name(ns))
+    return "a namespace is 1 to 64 letters, digits, '-', '_' or '.' (got '" + ns + "')";
+  if (topic.empty() || topic.size() > 256)
+    return "a topic has 1 to 256 characters";
+  for (unsigned char c : topic)
+    if (c < 0x21 || c == 0x7f)
+      return "a topic has no spaces or control characters";
+  return {};
+}
+
+namespace {
+
+using bus_retry_atom = caf::atom_constant<caf::atom("bus_retry")>;
+
+struct subscriber {
+  caf::actor who;
+  std::string ns;
+  std::string topic;
+};
+
+struct bus_state {
+  bus_config cfg;
+  caf::actor node;  // the node's published actor
+  std::unique_ptr<bus::delivery_state> ds;
+  std::map<uint64_t, subscriber> subs;
+  bool retry_scheduled = false;
+  uint64_t published = 0;      // broadcasts published on this node
+  uint64_t persisted = 0;      // of those, committed through Raft
+  uint64_t delivered = 0;      // messages handed to subscribers on this node
+  uint64_t dropped = 0;        // broadcasts that did not reach a member (best effort)
+  uint64_t failed = 0;         // persisted broadcasts that were not committed
+  std::shared_ptr<spdlog::logger> log = logging::get("bus");
+
+  static inline const char* name = "troupe.bus";
+};
+
+using bus_actor = caf::stateful_actor<bus_state>;
+
+caf::error failure(std::string text) {
+  return caf::make_error(caf::sec::runtime_error, std::move(text));
+}
+
+void deliver(bus_actor* self, const std::vector<bus::delivery>& ds) {
+  auto& st = self->state;
+  for (auto& d : ds) {
+    auto it = st.subs.find(d.subscription);
+    if (it == st.subs.end())
+      continue;
+    self->send(it->second.who, bus_message_atom::value, it->second.ns, it->second.topic,
+               d.msg.payload, d.msg.index, d.msg.origin);
+    ++st.delivered;
+  }
+}
+
+void retry_later(bus_actor* self) {
+  auto& st = self->state;
+  if (st.retry_scheduled)
+    return;
+  st.retry_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds(200), bus_retry_atom::value);
+}
+
+/// Fetches what the subscribers have not seen of the persisted broadcasts, if anything.
+void maybe_fetch(bus_actor* self) {
+  auto& st = self->state;
+  if (!st.node)
+    return;
+  auto req = st.ds->next_fetch();
+  if (!req)
+    return;
+  self->request(st.node, st.cfg.timeout, bus_fetch_atom::value, req->topics, req->after)
+    .then(
+      [self, topics = req->topics](const std::string& bytes) {
+        auto& st = self->state;
+        std::vector<std::pair<std::string, state::bus_entry>> entries;
+        uint64_t head = 0;
+        if (!state::decode_bus_fetch(bytes, entries, head)) {
+          st.log->error("a coordinator answered a bus fetch with bytes that do not decode");
+          st.ds->fetch_failed();
+          return retry_later(self);
+        }
+        std::map<std::string, uint32_t> index;
+        for (uint32_t k = 0; k < topics.size(); ++k)
+          index.emplace(topics[k], k);
+        std::vector<bus::fetched_entry> got;
+        for (auto& [topic, e] : entries)
+          if (auto it = index.find(topic); it != index.end())
+            got.push_back(bus::fetched_entry{it->second, std::move(e)});
+        deliver(self, st.ds->fetched(got, head));
+        if (head < st.ds->head())
+          return retry_later(self); // a replica behind the view: ask again shortly
+        maybe_fetch(self);
+      },
+      [self](const caf::error& err) {
+        auto& st = self->state;
+        st.log->warn("cannot fetch persisted broadcasts: {}", self->system().render(err));
+        st.ds->fetch_failed();
+        retry_later(self);
+      });
+}
+
+void unsubscribe_all(bus_actor* self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  for (auto it = st.subs.begin(); it != st.subs.end();) {
+    if (it->second.who.address() == who) {
+      st.ds->unsubscribe(it->first);
+      it = st.subs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.ds = std::make_unique<bus::delivery_state>(st.cfg.node_name);
+  st.log = logging::get("bus");
+  self->set_down_handler([self](caf::down_msg& m) { unsubscribe_all(self, m.source); });
+  return {
+    [self](kv_target_atom, caf::actor& node) {
+      self->state.node = std::move(node);
+      maybe_fetch(self);
+    },
+    [self](bus_subscribe_atom, const std::string& ns, const std::string& topic,
+           caf::actor who) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (auto why = check_topic(ns, topic); !why.empty())
+        return failure(why);
+      if (!who)
+        who = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!who)
+        return failure("a subscription needs an actor to deliver to");
+      auto id = st.ds->subscribe(ns + "/" + topic);
+      st.subs[id] = subscriber{who, ns, topic};
+      self->monitor(who);
+      st.log->debug("subscription {} to {}/{}", id, ns, topic);
+      maybe_fetch(self);
+      return id;
+    },
+    [self](bus_unsubscribe_atom, uint64_t id) {
+      auto& st = self->state;
+      st.ds->unsubscribe(id);
+      st.subs.erase(id);
+    },
+    [self](bus_publish_atom, const std::string& ns, const std::string& topic,
+           std::string& payload, bool persist, bool send_to_self) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (auto why = check_topic(ns, topic); !why.empty())
+        return failure(why);
+      auto full = ns + "/" + topic;
+      ++st.published;
+      if (persist) {
+        state::bus_publish_cmd p{full, std::move(payload), st.cfg.node_name, send_to_self,
+                                 st.cfg.keep};
+        if (auto why = state::check_publish(p); !why.empty())
+          return failure(why);
+        if (!st.node)
+          return failure("this node has not joined a cluster yet: nothing can be persisted");
+        state::command c;
+        c.body = std::move(p);
+        auto rp = self->make_response_promise<uint64_t>();
+        self->request(st.node, st.cfg.timeout, state_cmd_atom::value, state::encode(c))
+          .then(
+            [self, rp](bool ok, uint64_t index, const std::string& reason) mutable {
+              auto& st = self->state;
+              if (!ok) {
+                ++st.failed;
+                return rp.deliver(failure("not persisted: " + reason));
+              }
+              ++st.persisted;
+              rp.deliver(index);
+            },
+            [self, rp](const caf::error& err) mutable {
+              ++self->state.failed;
+              rp.deliver(failure("not persisted: " + self->system().render(err)));
+            });
+        return rp;
+      }
+      if (send_to_self)
+        deliver(self, st.ds->live(full, payload, st.cfg.node_name));
+      if (!st.cfg.router)
+        return uint64_t{0};
+      auto rp = self->make_response_promise<uint64_t>();
+      self->request(st.cfg.router, st.cfg.timeout, bus_fanout_atom::value, full,
+                    std::move(payload), st.cfg.node_name)
+        .then(
+          [self, rp](uint64_t, uint64_t dropped) mutable {
+            self->state.dropped += dropped;
+            rp.deliver(uint64_t{0});
+          },
+          [self, rp](const caf::error& err) mutable {
+            self->state.log->warn("a broadcast did not leave this node: {}",
+                                  self->system().render(err));
+            ++self->state.dropped;
+            rp.deliver(uint64_t{0});
+          });
+      return rp;
+    },
+    [self](bus_deliver_atom, const std::string& full, const std::string& payload,
+           const std::string& origin) {
+      deliver(self, self->state.ds->live(full, payload, origin));
+    },
+    [self](workload_atom, uint64_t, const std::string& bytes) {
+      auto& st = self->state;
+      state::cluster_view view;
+      if (!state::decode_view(bytes, view))
+        return;
+      st.ds->set_head(view.bus_head);
+      maybe_fetch(self);
+    },
+    [self](bus_retry_atom) {
+      self->state.retry_scheduled = false;
+      maybe_fetch(self);
+    },
+    [self](metrics_atom) {
+      auto& st = self->state;
+      return caf::make_message(
+        std::vector<std::string>{"troupe_bus_published_total", "troupe_bus_persisted_total",
+                                 "troupe_bus_delivered_total", "troupe_bus_dropped_total",
+                                 "troupe_bus_persist_failed_total", "troupe_bus_subscriptions"},
+        std::vector<uint64_t>{st.published, st.persisted, st.delivered, st.dropped, st.failed,
+                              st.subs.size()});
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg) {
+  return sys.spawn(bus_behavior, std::move(cfg));
+}
+
+} // namespace troupe
