@@ -4,7 +4,9 @@
 #include "actors/log_roller.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
+#include "actors/bus/bus_relay.hpp"
 #include "actors/event_relay.hpp"
+#include "actors/migrations/migrator.hpp"
 #include "actors/reply.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
@@ -370,6 +372,9 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (auto* w = std::get_if<ms::workload>(&msg.body)) {
         if (st.cfg.router)
           self->send(st.cfg.router, workload_atom::value, w->version, w->state);
+        for (auto& a : {st.cfg.bus, st.cfg.migrator})
+          if (a)
+            self->send(a, workload_atom::value, w->version, w->state);
         if (st.cfg.host)
           self->send(st.cfg.host, workload_atom::value, w->version, std::move(w->state));
         return;
@@ -453,7 +458,13 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       st.cfg.console_token))
     .or_else(event_relay_handler(self, st.cfg.router, st.cfg.host))
     .or_else(console_handler(self, st.cfg.inspector))
+    .or_else(bus_relay_handler(self, st.cfg.bus))
     .or_else(caf::message_handler{
+      [self](migrations_atom a) -> caf::result<caf::message> {
+        if (!self->state.cfg.migrator)
+          return caf::make_error(caf::sec::runtime_error, std::string{"this node runs no migrations"});
+        return self->delegate(self->state.cfg.migrator, a);
+      },
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         // The log file is the coordinator's: the request goes there.
         auto& st = self->state;

@@ -32,6 +32,8 @@ struct membership_agent_config {
   caf::actor host;                          // the vnode host: gets the pushed workload
   caf::actor router;                        // this node's router: gets it too
   caf::actor inspector;                     // answers the console's inspection commands
+  caf::actor bus;                           // the node's bus: gets the view, publishes
+  caf::actor migrator;                      // the node's migration actor: gets the view
   std::string console_token;                // commands that change anything need it ("": none)
   bool ship_logs = false;                   // log lines go to the coordinator's log-roller
   duration drain_timeout = std::chrono::seconds(5);  // graceful stop: longest hand-over

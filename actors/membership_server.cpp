@@ -1,7 +1,9 @@
 #include "actors/membership_server.hpp"
 
 #include "actors/endpoint.hpp"
+#include "actors/bus/bus_relay.hpp"
 #include "actors/event_relay.hpp"
+#include "actors/migrations/migrator.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/inspect/console_handler.hpp"
@@ -110,6 +112,9 @@ void push_workload_if_changed(server_actor* self) {
     self->send(st.cfg.local_host, workload_atom::value, st.workload_version, st.workload);
   if (st.cfg.router)
     self->send(st.cfg.router, workload_atom::value, st.workload_version, st.workload);
+  for (auto& a : {st.cfg.bus, st.cfg.migrator})
+    if (a)
+      self->send(a, workload_atom::value, st.workload_version, st.workload);
   frame f{ms::encode(ms::workload{st.workload_version, st.workload})};
   for (auto& kv : st.links)
     self->send(kv.second.handle, f);
@@ -472,7 +477,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       st.main_worker = view.main.name();
       // Routers need members' addresses too: any change of the view is pushed.
       st.workload_version = st.registry.version() + st.vnodes.version()
-                            + view.deployments.version() + view.main.epoch();
+                            + view.deployments.version() + view.main.epoch()
+                            + view.migrations.version() + view.bus_head;
       if (vnodes_changed)
         st.broadcast_once = false; // push the new counts even if the membership is the same
       reconcile(self);
@@ -507,7 +513,13 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       "this coordinator runs no Raft replica"))
     .or_else(event_relay_handler(self, st.cfg.router, st.cfg.local_host))
     .or_else(console_handler(self, st.cfg.inspector))
+    .or_else(bus_relay_handler(self, st.cfg.bus))
     .or_else(caf::message_handler{
+      [self](migrations_atom a) -> caf::result<caf::message> {
+        if (!self->state.cfg.migrator)
+          return caf::make_error(caf::sec::runtime_error, std::string{"this node runs no migrations"});
+        return self->delegate(self->state.cfg.migrator, a);
+      },
       [self](log_roller_atom) { return self->state.cfg.log_roller; },
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         auto& st = self->state;

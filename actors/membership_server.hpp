@@ -45,6 +45,8 @@ struct membership_server_config {
   caf::actor local_host;  // a node that is also a worker: its vnode host gets the workload
   caf::actor router;      // this node's router: gets the cluster view, routes client events
   caf::actor inspector;                     // answers the console's inspection commands
+  caf::actor bus;                           // the node's bus: gets the view, publishes
+  caf::actor migrator;                      // the node's migration actor: gets the view
   std::string console_token;                // commands that change anything need it ("": none)
   caf::actor log_roller;                    // writes this host's log file (--log-file), if any
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft

@@ -50,6 +50,7 @@ struct host_state {
   std::set<std::string> unknown_types;  // deployments whose type this node lacks (logged once)
   bool restart_scheduled = false;
   bool fenced = false;
+  std::string waiting_for;  // the migration deployments wait for ("" : none)
   std::map<instance_key, pending_instance> pending;   // gained, waiting for the old state
   std::map<instance_key, std::string> early;          // states that came before the workload
   uint64_t next_generation = 1;
@@ -109,7 +110,8 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
   auto* d = st.view.deployments.find(key.first);
   if (!d)
     return false;
-  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router, {}, st.kv};
+  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router, {}, st.kv,
+              st.cfg.bus};
   auto stats = std::make_shared<actor_stats>();
   auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx, stats)
                         : caf::actor{};
@@ -344,6 +346,26 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
   }
   size_t started = 0;
   size_t waiting = 0;
+  // Deployments start once the registered migrations are done (the Kibana RFC's workers
+  // waiting for the saved-object migration); instances already running keep running.
+  if (st.cfg.migrations && !want.empty()) {
+    std::vector<state::registered_migration> list;
+    for (auto& m : st.cfg.migrations->all())
+      list.push_back({m.id, m.idempotent});
+    auto next = state::first_pending(list, st.view.migrations);
+    if (!next.empty()) {
+      if (st.waiting_for != next)
+        st.log->info("deployments wait for migration {} ({})", next,
+                     st.view.migrations.find(next)
+                       ? state::to_string(st.view.migrations.find(next)->state)
+                       : "pending");
+      st.waiting_for = next;
+      return;
+    }
+    if (!st.waiting_for.empty())
+      st.log->info("migrations done: starting deployments");
+    st.waiting_for.clear();
+  }
   for (auto& key : want) {
     if (st.instances.count(key) || st.pending.count(key))
       continue;

@@ -42,6 +42,7 @@
 #pragma once
 
 #include "actors/api/actor_types.hpp"
+#include "actors/api/migrations.hpp"
 #include "actors/inspect/actor_registry.hpp"
 #include "protocols/clock.hpp"
 
@@ -71,6 +72,8 @@ struct vnode_host_config {
   std::shared_ptr<const actor_types> types;
   caf::actor router;  // given to every instance in its context (troupe::send)
   std::shared_ptr<actor_registry> registry;  // where instances are listed for the console
+  caf::actor bus;                              // in every instance's context
+  std::shared_ptr<const migration_list> migrations;  // no instance starts before they are done
   duration restart_delay = milliseconds(500);
   duration handoff_timeout = std::chrono::seconds(3);  // how long a new owner waits for state
   size_t handoff_buffer = 10000;  // events buffered per instance while its state is on the way

@@ -198,16 +198,39 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     ->check(CLI::Range(uint64_t{1}, uint64_t{5000}));
   auto* ctl_help = ctl->add_subcommand("help", "explain the commands, or COMMAND");
   ctl_help->add_option("command", cc.name, "a command");
-  // Commands whose issue has not landed yet: say so, clearly.
-  std::vector<CLI::App*> not_yet;
-  for (auto name : {"publish", "subscribe", "migrations"}) {
-    auto* sub = ctl->add_subcommand(name, std::string{"(not available yet) "} + name);
-    sub->allow_extras();
-    not_yet.push_back(sub);
-  }
+  auto* ctl_publish = ctl->add_subcommand(
+    "publish", "broadcast PAYLOAD on TOPIC to the subscribers on every other node");
+  ctl_publish->add_option("topic", cc.key, "the topic")->required();
+  ctl_publish->add_option("payload", cc.payload, "the message")->required();
+  ctl_publish->add_option("--namespace", cc.bus_namespace,
+                          "the topic's namespace: only its subscribers see it [default: default]")
+    ->type_name("NS");
+  ctl_publish->add_flag("--persist", cc.persist,
+                        "commit it through Raft: later subscribers get it too, even after a "
+                        "restart of the whole cluster (the last --bus-keep per topic)");
+  ctl_publish->add_flag("--send-to-self", cc.send_to_self,
+                        "also deliver it to the subscribers on the node connected to");
+  auto* ctl_subscribe = ctl->add_subcommand(
+    "subscribe", "print the broadcasts on TOPIC (kept persisted ones first) until interrupted");
+  ctl_subscribe->add_option("topic", cc.key, "the topic")->required();
+  ctl_subscribe->add_option("--namespace", cc.bus_namespace, "the topic's namespace [default: default]")
+    ->type_name("NS");
+  ctl_subscribe->add_option("--count", cc.messages, "exit after this many broadcasts")
+    ->type_name("N")
+    ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  std::string subscribe_wait;
+  ctl_subscribe->add_option("--wait", subscribe_wait,
+                            "stop after this long (with --count: exit 1 if fewer arrived)")
+    ->type_name("DURATION");
+  auto* ctl_migrations = ctl->add_subcommand(
+    "migrations", "the registered migrations and their state; `migrations retry [ID]`: run a "
+                  "failed one again");
+  ctl_migrations->add_option("action", cc.type, "retry")->check(CLI::IsMember({"retry"}));
+  ctl_migrations->add_option("id", cc.name, "the migration to retry [default: every failed one]");
   for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request, ctl_members,
                     ctl_status, ctl_vnodes, ctl_actors, ctl_inspect, ctl_tree, ctl_spawn,
-                    ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help})
+                    ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help, ctl_publish, ctl_subscribe,
+                    ctl_migrations})
     sub->fallthrough();
 
   auto* console = app.add_subcommand(
@@ -367,12 +390,20 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_ask->parsed()       ? ctl_command::ask
             : ctl_kill->parsed()      ? ctl_command::kill
             : ctl_logs->parsed()      ? ctl_command::logs
+            : ctl_publish->parsed()   ? ctl_command::publish
+            : ctl_subscribe->parsed() ? ctl_command::subscribe
+            : ctl_migrations->parsed() ? ctl_command::migrations
                                       : ctl_command::deployments;
-    for (auto* sub : not_yet)
-      if (sub->parsed()) {
-        cc.op = ctl_command::not_yet;
-        cc.name = sub->get_name();
-      }
+    if (!subscribe_wait.empty()
+        && (!parse_duration(subscribe_wait, cc.wait) || cc.wait.count() <= 0)) {
+      err << "troupe ctl subscribe: --wait: '" << subscribe_wait
+          << "' is not a duration (e.g. 10s)\n";
+      return exit_now{exit_code::usage};
+    }
+    if (cc.op == ctl_command::migrations && cc.type.empty() && !cc.name.empty()) {
+      err << "troupe ctl migrations: '" << cc.name << "' is not a command (retry [ID])\n";
+      return exit_now{exit_code::usage};
+    }
     if (cc.op == ctl_command::spawn && !cc.name.empty() && !valid_name(cc.name)) {
       err << "troupe ctl spawn: --name: '" << cc.name
           << "' is not an actor name (1-64 letters, digits, '-', '_', '.')\n";
@@ -450,6 +481,7 @@ std::vector<std::string> local_worker_args(const node_config& parent, uint16_t p
     "--failure-timeout=" + format_duration(parent.failure_timeout),
     "--threads=" + std::to_string(parent.threads),
     "--vnodes=" + std::to_string(parent.vnodes),
+    "--bus-keep=" + std::to_string(parent.bus_keep),
     "--worker-id=" + std::to_string(k),
     "--supervisor-pid=" + std::to_string(parent_pid),
     "--instance-prefix=" + cluster_id,

@@ -57,7 +57,9 @@ struct ctl_command {
     kill,
     logs,
     help,       // `name`: the command to explain ("" for all)
-    not_yet,    // a command whose issue has not landed: `name` says which
+    publish,    // the bus: key is the topic
+    subscribe,
+    migrations, // type "retry": retry `name` ("" : every failed one)
   } op = deployments;
   std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
@@ -85,6 +87,11 @@ struct ctl_command {
   bool follow = false;              // logs --follow
   std::string level = "trace";      // logs --level: the lowest level shown
   uint64_t lines = 100;             // logs --lines
+  std::string bus_namespace = "default";  // publish, subscribe --namespace
+  bool persist = false;             // publish --persist
+  bool send_to_self = false;        // publish --send-to-self
+  uint64_t messages = 0;            // subscribe --count (0: until interrupted)
+  duration wait{0};                 // subscribe --wait (0: no bound)
 };
 
 /// `troupe console --connect HOST:PORT,...`: the interactive prompt over the ctl commands.

@@ -33,9 +33,10 @@ namespace ms = troupe::membership;
 
 const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {
-    "actors", "ask",     "deploy",  "deployments", "help", "inspect", "kill",   "kv",
-    "logs",   "members", "quit",    "request",     "send", "spawn",   "status", "tell",
-    "tree",   "undeploy", "vnodes",
+    "actors",  "ask",     "deploy",  "deployments", "help",      "inspect", "kill",
+    "kv",      "logs",    "members", "migrations",  "publish",   "quit",    "request",
+    "send",    "spawn",   "status",  "subscribe",   "tell",      "tree",    "undeploy",
+    "vnodes",
   };
   return names;
 }
@@ -57,6 +58,9 @@ const std::map<std::string, std::vector<std::string>>& command_options() {
     {"status", {"--json"}},
     {"vnodes", {"--json"}},
     {"deployments", {"--json"}},
+    {"publish", {"--namespace", "--persist", "--send-to-self", "--json"}},
+    {"subscribe", {"--namespace", "--count", "--wait", "--json"}},
+    {"migrations", {"--json"}},
   };
   return opts;
 }

@@ -1,5 +1,6 @@
 #include "nodes/ctl_client.hpp"
 
+#include "nodes/bus_client.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
 #include "actors/vnode_host.hpp"
@@ -67,8 +68,12 @@ const char* op_name(ctl_command::op_t op) {
       return "logs";
     case ctl_command::help:
       return "help";
-    case ctl_command::not_yet:
-      return "?";
+    case ctl_command::publish:
+      return "publish";
+    case ctl_command::subscribe:
+      return "subscribe";
+    case ctl_command::migrations:
+      return "migrations";
   }
   return "?";
 }
@@ -273,12 +278,6 @@ int show_vnodes(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
 }
 
 int run_ctl(const ctl_command& cmd) {
-  if (cmd.op == ctl_command::not_yet) {
-    std::cerr << "troupe ctl " << cmd.name
-              << ": not available yet: the bus, singletons and migrations come with the "
-                 "cluster services (issue 6)\n";
-    return exit_code::unavailable;
-  }
   if (cmd.op == ctl_command::kv) {
     std::ostringstream out, err;
     auto parsed = parse_command_line(cmd.kv_args, std::cout, std::cerr);
@@ -292,7 +291,7 @@ int run_ctl(const ctl_command& cmd) {
 }
 
 int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
-  if (cmd.op == ctl_command::not_yet || cmd.op == ctl_command::kv)
+  if (cmd.op == ctl_command::kv)
     return run_ctl(cmd);
   auto prefix = std::string{"troupe ctl "} + op_name(cmd.op) + ": ";
   caf::scoped_actor self{sys};
@@ -317,6 +316,10 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     case ctl_command::kill:
     case ctl_command::logs:
       return run_inspect(sys, self, node, cmd, prefix);
+    case ctl_command::publish:
+    case ctl_command::subscribe:
+    case ctl_command::migrations:
+      return run_bus_command(sys, self, node, cmd, prefix);
     default:
       break;
   }

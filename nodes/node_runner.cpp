@@ -1,11 +1,13 @@
 #include "nodes/node_runner.hpp"
 
+#include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/logging.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/membership_agent.hpp"
 #include "actors/membership_server.hpp"
+#include "actors/migrations/migrator.hpp"
 #include "actors/router.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -91,7 +93,8 @@ std::string self_exe() {
 
 } // namespace
 
-int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
+int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
+             std::shared_ptr<const migration_list> migrations) {
   // Block the stop signals before any thread exists so that every thread inherits the mask and
   // the main thread alone receives them, synchronously, in sigtimedwait below.
   sigset_t stop_signals;
@@ -210,6 +213,14 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   // deployment and owned vnode, which can send events through the router in turn.
   auto router = spawn_router(
     sys, router_config{cfg.name, {}, caf::actor_cast<caf::actor>(sys.middleman().actor_handle())});
+  // Every node has a bus and a migration actor (which runs migrations on the main worker).
+  auto bus = spawn_bus(sys, bus_config{cfg.name, router, cfg.bus_keep});
+  migrator_config gc;
+  gc.node_name = cfg.name;
+  gc.data_dir = cfg.data_dir;
+  gc.migrations = migrations;
+  gc.bus = bus;
+  auto migrator = spawn_migrator(sys, std::move(gc));
   // Every node lists its actors for the console, and supervises the actors spawned from it.
   auto registry = std::make_shared<actor_registry>(cfg.name);
   inspector_config ic;
@@ -217,6 +228,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   ic.registry = registry;
   ic.types = types;
   ic.router = router;
+  ic.bus = bus;
   ic.data_dir = cfg.data_dir;
   ic.restart.max_restarts = cfg.restart_max;
   ic.restart.period = cfg.restart_period;
@@ -224,6 +236,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   ic.restart.max_backoff = cfg.restart_backoff_max;
   auto inspector = spawn_inspector(sys, std::move(ic));
   caf::anon_send(inspector, register_atom::value, std::string{"router"}, router);
+  caf::anon_send(inspector, register_atom::value, std::string{"bus"}, bus);
+  caf::anon_send(inspector, register_atom::value, std::string{"migrator"}, migrator);
   caf::actor host;
   if (worker) {
     vnode_host_config hc;
@@ -232,6 +246,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     hc.types = types;
     hc.router = router;
     hc.registry = registry;
+    hc.bus = bus;
+    hc.migrations = migrations;
     host = spawn_vnode_host(sys, std::move(hc));
     caf::anon_send(router, vnode_host_atom::value, host);
     caf::anon_send(inspector, register_atom::value, std::string{"vnode-host"}, host);
@@ -268,6 +284,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     mc.inspector = inspector;
     mc.console_token = cfg.console_token;
     mc.log_roller = log_roller;
+    mc.bus = bus;
+    mc.migrator = migrator;
     mc.on_fatal = [&stop](const std::string& reason) {
       stop.request(exit_code::config, "refused by the cluster: " + reason);
     };
@@ -301,6 +319,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     ac.inspector = inspector;
     ac.console_token = cfg.console_token;
     ac.ship_logs = cfg.ship_logs;
+    ac.bus = bus;
+    ac.migrator = migrator;
     main_actor = spawn_membership_agent(sys, std::move(ac));
   }
   caf::anon_send(inspector, register_atom::value,
@@ -309,6 +329,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
   if (host)
     caf::anon_send(host, kv_target_atom::value, main_actor); // periodic snapshots go to the KV
   caf::anon_send(inspector, kv_target_atom::value, main_actor); // in spawned actors' contexts
+  caf::anon_send(bus, kv_target_atom::value, main_actor);
+  caf::anon_send(migrator, kv_target_atom::value, main_actor);
   auto shutdown_actor = [&] {
     caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown);
     if (raft_actor)
@@ -316,6 +338,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     if (host)
       caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(migrator, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
   };
 
@@ -336,6 +360,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types) {
     http = std::make_unique<http_status>(sys, main_actor);
     http->add_metrics_source(router);
     http->add_metrics_source(inspector);
+    http->add_metrics_source(bus);
     if (log_roller)
       http->add_metrics_source(log_roller);
     if (host)

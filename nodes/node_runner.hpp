@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/api/actor_types.hpp"
+#include "actors/api/migrations.hpp"
 #include "nodes/node_config.hpp"
 
 #include <memory>
@@ -11,6 +12,7 @@
 namespace troupe {
 
 /// Runs a node; a node with the worker role runs deployments of the actor types in `types`.
-int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types);
+int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
+             std::shared_ptr<const migration_list> migrations = nullptr);
 
 } // namespace troupe

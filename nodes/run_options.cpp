@@ -241,6 +241,10 @@ const std::vector<option_spec>& option_table() {
      }},
     {"log-max-files", "N", "rotated log files kept (0: truncate instead)", "5",
      uint_setter(&node_config::log_max_files, 0, 1000)},
+    {"bus-keep", "N",
+     "persisted broadcasts kept per topic: the last N published from this node's actors and "
+     "clients (`troupe ctl publish --persist`)", "100",
+     uint_setter(&node_config::bus_keep, 1, 100000)},
     {"ship-logs", "", "internal: ship log lines to the coordinator's log-roller", "off",
      [](node_config& c, const std::string&) -> std::string {
        c.ship_logs = true;

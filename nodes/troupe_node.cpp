@@ -14,14 +14,16 @@
 namespace troupe {
 
 node::node(int argc, char** argv)
-  : args_(argv, argv + argc), types_(std::make_shared<actor_types>()) {
+  : args_(argv, argv + argc),
+    types_(std::make_shared<actor_types>()),
+    migrations_(std::make_shared<migration_list>()) {
 }
 
 int node::run() {
   try {
     auto cmd = parse_command_line(args_, std::cout, std::cerr);
     if (auto* r = std::get_if<run_command>(&cmd))
-      return run_node(r->cfg, types_);
+      return run_node(r->cfg, types_, migrations_);
     if (auto* s = std::get_if<status_command>(&cmd))
       return run_status(*s);
     if (auto* k = std::get_if<kv_command>(&cmd))

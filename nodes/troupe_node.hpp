@@ -9,6 +9,7 @@
 #pragma once
 
 #include "actors/api/actor_types.hpp"
+#include "actors/api/migrations.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -38,7 +39,18 @@ public:
     return *this;
   }
 
+  /// Registers a run-once migration (see <troupe/troupe.hpp>: troupe::migration_context);
+  /// migrations run in the order they are registered. Throws std::invalid_argument when the
+  /// id is taken or not a valid name.
+  node& add_migration(const std::string& id, migration_fn fn, bool idempotent) {
+    if (!migrations_->add(migration{id, std::move(fn), idempotent}))
+      throw std::invalid_argument("troupe: migration '" + id
+                                  + "' is already registered or not a valid name");
+    return *this;
+  }
+
   actor_types& types() { return *types_; }
+  migration_list& migrations() { return *migrations_; }
 
   /// Runs the command line; returns the process exit code.
   int run();
@@ -46,6 +58,7 @@ public:
 private:
   std::vector<std::string> args_;
   std::shared_ptr<actor_types> types_;
+  std::shared_ptr<migration_list> migrations_;
 };
 
 } // namespace troupe

@@ -40,6 +40,7 @@ struct context {
   caf::actor router;                          // this node's router: see troupe::send
   std::vector<std::string> args;              // `troupe ctl spawn TYPE ARGS...`
   caf::actor node;                            // this node: cluster commands (spawn_singleton)
+  caf::actor bus;                             // this node's bus: see troupe::bus
 
   /// Returns config[key], or `fallback` when it is not set.
   std::string get(const std::string& key, const std::string& fallback = {}) const {

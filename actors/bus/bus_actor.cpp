@@ -187,7 +187,8 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
               auto& st = self->state;
               if (!ok) {
                 ++st.failed;
-                return rp.deliver(failure("not persisted: " + reason));
+                rp.deliver(failure("not persisted: " + reason));
+                return;
               }
               ++st.persisted;
               rp.deliver(index);

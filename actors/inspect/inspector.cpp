@@ -110,6 +110,7 @@ caf::result<std::string> do_spawn(inspector_actor* self, const std::string& type
     child c{type, context{}, supervision::restart_policy{st.cfg.restart}, {}, {}, false};
     c.ctx.data_dir = st.cfg.data_dir;
     c.ctx.router = st.cfg.router;
+    c.ctx.bus = st.cfg.bus;
     c.ctx.args = args;
     c.ctx.node = st.node;
     actor_row row;

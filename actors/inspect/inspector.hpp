@@ -52,6 +52,7 @@ struct inspector_config {
   std::shared_ptr<actor_registry> registry;   // shared with the vnode host
   std::shared_ptr<const actor_types> types;   // what `spawn` can start
   caf::actor router;                           // in every spawned actor's context
+  caf::actor bus;                              // this too
   std::string data_dir;
   supervision::restart_settings restart;       // for spawned actors
   uint32_t max_spawn = 1000000;                // one spawn command starts at most this many

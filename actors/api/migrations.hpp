@@ -1,0 +1,111 @@
+// Run-once migrations (the Kibana RFC's saved-object migrations): register them, in order,
+// with the node; at start the main worker runs the pending ones, exactly once per cluster,
+// and the other workers start no deployment until all are done.
+//
+//   node.add_migration("001-seed-accounts", [](troupe::migration_context& ctx) {
+//     for (int i = std::stoi(ctx.checkpoint().empty() ? "0" : ctx.checkpoint()); i < 10; ++i) {
+//       if (!ctx.still_main())
+//         return troupe::migration_result::interrupted();
+//       ... one step, idempotent ...
+//       if (!ctx.save(std::to_string(i + 1)))     // progress, through Raft
+//         return troupe::migration_result::interrupted();
+//     }
+//     return troupe::migration_result::ok();
+//   }, /*idempotent=*/true);
+//
+// A migration runs on a thread of its own and may block. If the main worker dies in the
+// middle, the next one runs it again from its last checkpoint, but only if it is idempotent;
+// an interrupted migration that is not is marked failed, for an operator to check and retry.
+// A failed migration stops the sequence and turns the cluster status red until
+// `troupe ctl migrations retry`.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+struct migration_result {
+  enum class kind { ok, failed, interrupted };
+  kind what = kind::ok;
+  std::string error;
+
+  static migration_result ok() { return {kind::ok, {}}; }
+  static migration_result failed(std::string error) { return {kind::failed, std::move(error)}; }
+  /// This worker lost its lease (still_main() or save() said so): the next main worker
+  /// resumes.
+  static migration_result interrupted() { return {kind::interrupted, {}}; }
+};
+
+class migration_context {
+public:
+  const std::string& id() const { return id_; }
+  /// The main worker epoch this run holds: the fencing token of everything it does.
+  uint64_t epoch() const { return epoch_; }
+  /// The worker it runs on.
+  const std::string& node() const { return node_; }
+  /// The last checkpoint saved by an earlier run ("" : none; start from the beginning).
+  const std::string& checkpoint() const { return checkpoint_; }
+  /// 1 on the first run, more when resumed or retried.
+  uint32_t attempt() const { return attempt_; }
+  const std::string& data_dir() const { return data_dir_; }
+  caf::actor_system& system() const { return *system_; }
+  /// The node's published actor: KV requests (kv_get_atom, kv_put_atom, ...) go here.
+  const caf::actor& cluster() const { return node_actor_; }
+
+  /// Records progress through Raft, under this run's epoch. False when the cluster refused it
+  /// (this worker is no longer the main worker) or could not commit it: stop and return
+  /// interrupted().
+  bool save(const std::string& checkpoint) {
+    if (!save_(checkpoint))
+      return false;
+    checkpoint_ = checkpoint;
+    return true;
+  }
+
+  /// True while this worker still holds the main worker lease of this run's epoch. Check it
+  /// before each step that has an effect outside the cluster state.
+  bool still_main() const { return still_main_(); }
+
+private:
+  friend struct migration_context_access;
+  std::string id_;
+  uint64_t epoch_ = 0;
+  std::string node_;
+  std::string checkpoint_;
+  uint32_t attempt_ = 0;
+  std::string data_dir_;
+  caf::actor_system* system_ = nullptr;
+  caf::actor node_actor_;
+  std::function<bool(const std::string&)> save_;
+  std::function<bool()> still_main_;
+};
+
+using migration_fn = std::function<migration_result(migration_context&)>;
+
+struct migration {
+  std::string id;
+  migration_fn run;
+  bool idempotent = false;
+};
+
+/// The migrations a binary registers, in the order they run.
+class migration_list {
+public:
+  /// False when the id is not a valid name (letters, digits, '-', '_', '.') or is taken.
+  bool add(migration m);
+
+  const std::vector<migration>& all() const { return list_; }
+  const migration* find(const std::string& id) const;
+  bool empty() const { return list_.empty(); }
+
+private:
+  std::vector<migration> list_;
+};
+
+} // namespace troupe

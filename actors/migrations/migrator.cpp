@@ -1,0 +1,336 @@
+#include "actors/migrations/migrator.hpp"
+
+#include "actors/api/main_worker.hpp"
+#include "actors/bus/bus_actor.hpp"
+#include "actors/logging.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "actors/vnode_host.hpp"
+#include "actors/wall_clock.hpp"
+#include "protocols/cluster_state/commands.hpp"
+#include "protocols/cluster_state/state_machine.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/blocking_actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <optional>
+
+namespace troupe {
+
+/// Fills a context's private fields (the migration sees accessors only).
+struct migration_context_access {
+  static migration_context make(const std::string& id, uint64_t epoch, const std::string& node,
+                                const state::migration_record* rec, const std::string& data_dir,
+                                caf::actor_system& sys, caf::actor cluster,
+                                std::function<bool(const std::string&)> save,
+                                std::function<bool()> still_main) {
+    migration_context c;
+    c.id_ = id;
+    c.epoch_ = epoch;
+    c.node_ = node;
+    c.checkpoint_ = rec ? rec->checkpoint : std::string{};
+    c.attempt_ = rec ? rec->attempts : 1;
+    c.data_dir_ = data_dir;
+    c.system_ = &sys;
+    c.node_actor_ = std::move(cluster);
+    c.save_ = std::move(save);
+    c.still_main_ = std::move(still_main);
+    return c;
+  }
+};
+
+namespace {
+
+using mig_result_atom = caf::atom_constant<caf::atom("mig_res")>;
+using mig_tick_atom = caf::atom_constant<caf::atom("mig_tick")>;
+namespace st_ = state;
+using op = state::migration_cmd::op;
+
+/// A run's outcome, kept until Raft has recorded it.
+struct outcome {
+  std::string id;
+  uint64_t epoch = 0;
+  migration_result result;
+};
+
+struct migrator_state {
+  migrator_config cfg;
+  caf::actor node;
+  std::string main;             // the main worker, as the view has it
+  uint64_t main_epoch = 0;
+  state::migration_table table;
+  std::vector<state::registered_migration> list;
+  std::string runner;           // names this process in the table
+  bool busy = false;            // a command in flight or a migration running
+  std::optional<outcome> unrecorded;
+  std::string last_said;        // the last plan logged, so each is logged once
+  std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<spdlog::logger> log = logging::get("migrations");
+
+  static inline const char* name = "troupe.migrator";
+};
+
+using migrator_actor = caf::stateful_actor<migrator_state>;
+
+void step(migrator_actor* self);
+
+/// Proposes a migration step; `then(ok, reason)` once applied, or (false, error) on failure.
+template <class Then>
+void propose(migrator_actor* self, state::migration_cmd c, Then then) {
+  auto& st = self->state;
+  state::command cmd;
+  c.wall_ms = wall_clock_ms();
+  cmd.body = std::move(c);
+  self->request(st.node, st.cfg.timeout, state_cmd_atom::value, state::encode(cmd))
+    .then([then](bool ok, uint64_t, const std::string& reason) mutable { then(ok, reason); },
+          [self, then](const caf::error& err) mutable {
+            then(false, self->system().render(err));
+          });
+}
+
+void say_once(migrator_actor* self, const std::string& what, bool warn = false) {
+  auto& st = self->state;
+  if (st.last_said == what)
+    return;
+  st.last_said = what;
+  if (warn)
+    st.log->warn("{}", what);
+  else
+    st.log->info("{}", what);
+}
+
+/// Runs migration `id` on a blocking actor (a thread of its own); its outcome comes back as
+/// (mig_result_atom, id, epoch, kind, error).
+void launch(migrator_actor* self, const std::string& id, uint64_t epoch) {
+  auto& st = self->state;
+  auto* m = st.cfg.migrations->find(id);
+  auto* rec = st.table.find(id);
+  auto stopping = st.stopping;
+  auto node = st.node;
+  auto timeout = st.cfg.timeout;
+  auto name = st.cfg.node_name;
+  auto runner = st.runner;
+  auto ctx_rec = rec ? std::optional<state::migration_record>{*rec} : std::nullopt;
+  auto data_dir = st.cfg.data_dir;
+  auto fn = m->run;
+  caf::actor me = self;
+  st.log->info("running migration {} (epoch {}{})", id, epoch,
+               rec && !rec->checkpoint.empty() ? ", from checkpoint " + rec->checkpoint : "");
+  self->system().spawn([=](caf::blocking_actor* b) {
+    auto save = [=](const std::string& cp) {
+      if (stopping->load())
+        return false;
+      state::command cmd;
+      cmd.body = state::migration_cmd{op::checkpoint, id, epoch, name, cp, wall_clock_ms()};
+      bool ok = false;
+      b->request(node, timeout, state_cmd_atom::value, state::encode(cmd))
+        .receive([&](bool applied, uint64_t, const std::string&) { ok = applied; },
+                 [&](const caf::error&) { ok = false; });
+      return ok;
+    };
+    auto still_main = [=] { return !stopping->load() && main_worker_epoch() == epoch; };
+    auto ctx = migration_context_access::make(id, epoch, name, ctx_rec ? &*ctx_rec : nullptr,
+                                              data_dir, b->system(), node, save, still_main);
+    migration_result res;
+    try {
+      res = fn(ctx);
+    } catch (const std::exception& e) {
+      res = migration_result::failed(std::string{"threw: "} + e.what());
+    } catch (...) {
+      res = migration_result::failed("threw an exception that is not a std::exception");
+    }
+    b->send(me, mig_result_atom::value, id, epoch, static_cast<uint32_t>(res.what), res.error);
+  });
+}
+
+/// Records a finished run's outcome; kept for the next tick when Raft cannot take it now.
+void record(migrator_actor* self) {
+  auto& st = self->state;
+  if (!st.unrecorded || !st.node)
+    return;
+  auto o = *st.unrecorded;
+  if (o.result.what == migration_result::kind::interrupted) {
+    st.unrecorded.reset();
+    st.busy = false;
+    st.log->warn("migration {} interrupted: this worker is no longer the main worker of epoch "
+                 "{}; the next one resumes it",
+                 o.id, o.epoch);
+    return step(self);
+  }
+  bool ok = o.result.what == migration_result::kind::ok;
+  state::migration_cmd c{ok ? op::done : op::fail, o.id, o.epoch, st.cfg.node_name,
+                         o.result.error, 0};
+  propose(self, c, [self, o, ok](bool applied, const std::string& reason) {
+    auto& st = self->state;
+    if (!applied && reason.rfind("fenced", 0) != 0
+        && reason.find("is not running") == std::string::npos) {
+      st.log->warn("cannot record migration {} yet: {}", o.id, reason);
+      return; // no quorum: the tick tries again
+    }
+    st.unrecorded.reset();
+    st.busy = false;
+    if (!applied) {
+      st.log->warn("migration {} finished but was not recorded: {}", o.id, reason);
+      return step(self);
+    }
+    if (ok) {
+      st.log->info("migration {} done (epoch {})", o.id, o.epoch);
+      if (st.cfg.bus) {
+        nlohmann::json j{{"id", o.id}, {"state", "done"}, {"node", st.cfg.node_name},
+                         {"epoch", o.epoch}};
+        self->request(st.cfg.bus, st.cfg.timeout, bus_publish_atom::value,
+                      std::string{"troupe"}, std::string{"migrations"}, j.dump(), true, true)
+          .then([](uint64_t) {},
+                [self, id = o.id](const caf::error& err) {
+                  self->state.log->warn("migration {} done, but its announcement failed: {}", id,
+                                        self->system().render(err));
+                });
+      }
+    } else {
+      st.log->error("migration {} failed: {}; nothing runs until `troupe ctl migrations "
+                    "retry`",
+                    o.id, o.result.error);
+    }
+    step(self);
+  });
+}
+
+void step(migrator_actor* self) {
+  auto& st = self->state;
+  if (!st.node || st.busy || st.list.empty())
+    return;
+  // This node runs migrations only once its vnode host took the same view: then the lease
+  // (main_worker_epoch) and the view agree.
+  uint64_t epoch = st.main == st.cfg.node_name && main_worker_epoch() == st.main_epoch
+                     ? st.main_epoch
+                     : 0;
+  auto plan = state::plan_migrations(st.list, st.table, epoch, st.runner);
+  using action = state::migration_plan::action;
+  switch (plan.what) {
+    case action::all_done:
+      say_once(self, "all " + std::to_string(st.list.size()) + " migrations are done");
+      return;
+    case action::wait:
+      if (epoch == 0)
+        say_once(self, "waiting for the main worker (" + (st.main.empty() ? "none" : st.main)
+                         + ") to run migration " + plan.id);
+      return;
+    case action::blocked:
+      say_once(self, "migration " + plan.id + " failed: " + plan.reason
+                       + "; waiting for `troupe ctl migrations retry`",
+               true);
+      return;
+    case action::run:
+    case action::refuse:
+      break;
+  }
+  st.busy = true;
+  auto id = plan.id;
+  auto refuse = plan.what == action::refuse;
+  auto reason = plan.reason;
+  propose(self, state::migration_cmd{op::start, id, epoch, st.cfg.node_name, st.runner, 0},
+          [self, id, epoch, refuse, reason](bool ok, const std::string& why) {
+            auto& st = self->state;
+            if (!ok) {
+              st.busy = false;
+              say_once(self, "cannot start migration " + id + ": " + why, true);
+              return; // the next view or tick decides again
+            }
+            if (refuse) {
+              st.unrecorded = outcome{id, epoch, migration_result::failed(reason)};
+              return record(self);
+            }
+            launch(self, id, epoch);
+          });
+}
+
+nlohmann::json listing(const migrator_state& st) {
+  nlohmann::json rows = nlohmann::json::array();
+  auto row = [](const state::migration_record* r, const std::string& id, bool registered,
+                bool idempotent) {
+    nlohmann::json j{{"id", id},
+                     {"registered", registered},
+                     {"idempotent", idempotent},
+                     {"state", r ? state::to_string(r->state) : "pending"},
+                     {"node", r ? r->node : ""},
+                     {"epoch", r ? r->epoch : 0},
+                     {"attempts", r ? r->attempts : 0},
+                     {"checkpoint", r ? r->checkpoint : ""},
+                     {"error", r ? r->error : ""},
+                     {"started_ms", r ? r->started_ms : 0},
+                     {"finished_ms", r ? r->finished_ms : 0}};
+    return j;
+  };
+  for (auto& m : st.list)
+    rows.push_back(row(st.table.find(m.id), m.id, true, m.idempotent));
+  for (auto& [id, r] : st.table.all())
+    if (!st.cfg.migrations || !st.cfg.migrations->find(id))
+      rows.push_back(row(&r, id, false, false)); // registered by another binary
+  return {{"node", st.cfg.node_name},
+          {"main_worker", st.main},
+          {"waiting_for", state::first_pending(st.list, st.table)},
+          {"migrations", rows}};
+}
+
+caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.log = logging::get("migrations");
+  if (st.cfg.migrations)
+    for (auto& m : st.cfg.migrations->all())
+      st.list.push_back(state::registered_migration{m.id, m.idempotent});
+  st.runner = st.cfg.node_name + ":" + std::to_string(getpid()) + ":"
+              + std::to_string(wall_clock_ms());
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    self->state.stopping->store(true); // a running migration's still_main() turns false
+    self->quit(em.reason);
+  });
+  if (!st.list.empty())
+    self->send(self, mig_tick_atom::value);
+  return {
+    [self](kv_target_atom, caf::actor& node) {
+      self->state.node = std::move(node);
+      step(self);
+    },
+    [self](workload_atom, uint64_t, const std::string& bytes) {
+      auto& st = self->state;
+      state::cluster_view view;
+      if (!state::decode_view(bytes, view))
+        return;
+      st.main = view.main.name();
+      st.main_epoch = view.main.epoch();
+      st.table = std::move(view.migrations);
+      step(self);
+    },
+    [self](mig_result_atom, const std::string& id, uint64_t epoch, uint32_t kind,
+           const std::string& error) {
+      auto& st = self->state;
+      st.unrecorded = outcome{id, epoch,
+                              migration_result{static_cast<migration_result::kind>(kind), error}};
+      record(self);
+    },
+    [self](mig_tick_atom) {
+      auto& st = self->state;
+      if (st.unrecorded)
+        record(self);
+      else
+        step(self);
+      self->delayed_send(self, st.cfg.tick, mig_tick_atom::value);
+    },
+    [self](migrations_atom) { return listing(self->state).dump(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg) {
+  return sys.spawn(migrator, std::move(cfg));
+}
+
+} // namespace troupe

@@ -1,0 +1,42 @@
+// The migration actor of a node (one per node): runs the registered migrations when this node
+// is the main worker, and lists them for `troupe ctl migrations` everywhere.
+//
+// It follows the cluster view: the migration table (protocols/cluster_state/migration_table)
+// and the main worker. On the main worker it asks plan_migrations what comes next, records
+// the start through Raft under its epoch, runs the migration on a thread of its own, and
+// records the outcome (done or failed) the same way; each completion is announced with a
+// persisted broadcast on topic "migrations" of namespace "troupe". Every step is fenced by
+// the epoch in the Raft state itself, so a main worker that lost its lease records nothing.
+//
+// Messages:
+//   (workload_atom, version, bytes)   a new cluster view
+//   (kv_target_atom, actor)           the node's published actor (Raft commands go there)
+//   (migrations_atom) -> string       JSON: {node, main_worker, waiting_for, migrations: [...]}
+#pragma once
+
+#include "actors/api/migrations.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+using migrations_atom = caf::atom_constant<caf::atom("t_migrats")>;
+
+struct migrator_config {
+  std::string node_name;
+  std::string data_dir;
+  std::shared_ptr<const migration_list> migrations;
+  caf::actor bus;  // announces each completion
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds tick{500};  // how often a step that could not be recorded is retried
+};
+
+caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg);
+
+} // namespace troupe

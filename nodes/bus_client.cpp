@@ -1,0 +1,185 @@
+#include "nodes/bus_client.hpp"
+
+#include "actors/bus/bus_actor.hpp"
+#include "actors/inspect/console_handler.hpp"
+#include "actors/migrations/migrator.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "nodes/error_text.hpp"
+#include "nodes/exit_codes.hpp"
+#include "nodes/inspect_client.hpp"
+#include "nodes/text_table.hpp"
+#include "protocols/cluster_state/commands.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <iostream>
+
+namespace troupe {
+
+namespace {
+
+using json = nlohmann::json;
+
+volatile std::sig_atomic_t interrupted = 0;
+
+void on_interrupt(int) {
+  interrupted = 1;
+}
+
+int fail(caf::actor_system& sys, const caf::error& err, const std::string& prefix) {
+  auto text = error_text(sys, err);
+  std::cerr << prefix << text << "\n";
+  return exit_for_error(err, text);
+}
+
+int publish(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+            const ctl_command& cmd, const std::string& prefix) {
+  int code = exit_code::ok;
+  self
+    ->request(node, cmd.timeout,
+              write_message(cmd.token, bus_publish_atom::value, cmd.bus_namespace, cmd.key,
+                            cmd.payload, cmd.persist, cmd.send_to_self))
+    .receive(
+      [&](uint64_t index) {
+        if (cmd.json)
+          std::cout << json{{"persisted", cmd.persist}, {"index", index}}.dump() << "\n";
+        else if (cmd.persist)
+          std::cout << "OK persisted at index " << index << "\n";
+        else
+          std::cout << "OK published\n";
+      },
+      [&](const caf::error& err) { code = fail(sys, err, prefix); });
+  return code;
+}
+
+int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+              const ctl_command& cmd, const std::string& prefix) {
+  int code = exit_code::ok;
+  bool subscribed = false;
+  self
+    ->request(node, cmd.timeout, bus_subscribe_atom::value, cmd.bus_namespace, cmd.key,
+              caf::actor_cast<caf::actor>(self))
+    .receive([&](uint64_t) { subscribed = true; },
+             [&](const caf::error& err) { code = fail(sys, err, prefix); });
+  if (!subscribed)
+    return code;
+  std::cerr << "subscribed to " << cmd.bus_namespace << "/" << cmd.key << "\n";
+  self->monitor(node);
+  interrupted = 0;
+  auto old_int = std::signal(SIGINT, on_interrupt);
+  auto old_term = std::signal(SIGTERM, on_interrupt);
+  uint64_t got = 0;
+  auto deadline = std::chrono::steady_clock::now() + cmd.wait;
+  bool lost = false;
+  while (!interrupted && !lost && (cmd.messages == 0 || got < cmd.messages)
+         && (cmd.wait.count() == 0 || std::chrono::steady_clock::now() < deadline)) {
+    self->receive(
+      [&](bus_message_atom, const std::string& ns, const std::string& topic,
+          const std::string& payload, uint64_t index, const std::string& origin) {
+        ++got;
+        if (cmd.json)
+          std::cout << json{{"namespace", ns},     {"topic", topic},   {"payload", payload},
+                            {"index", index},      {"origin", origin}}
+                         .dump()
+                    << "\n";
+        else
+          std::cout << ns << "/" << topic << (index > 0 ? " #" + std::to_string(index) : "")
+                    << " from " << origin << ": " << payload << "\n";
+        std::cout.flush();
+      },
+      [&](caf::down_msg&) { lost = true; },
+      caf::after(std::chrono::milliseconds(100)) >> [] {});
+  }
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
+  if (lost) {
+    std::cerr << prefix << "lost the connection to the node\n";
+    return exit_code::unavailable;
+  }
+  if (cmd.messages > 0 && got < cmd.messages && !interrupted) {
+    std::cerr << prefix << "received " << got << " of " << cmd.messages << " broadcasts within "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(cmd.wait).count()
+              << " ms\n";
+    return exit_code::failure;
+  }
+  return exit_code::ok;
+}
+
+int migrations(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+               const ctl_command& cmd, const std::string& prefix) {
+  int code = exit_code::ok;
+  if (cmd.type == "retry") {
+    state::command c;
+    c.body = state::migration_cmd{state::migration_cmd::op::retry, cmd.name, 0, {}, {}, 0};
+    self->request(node, cmd.timeout, write_message(cmd.token, state_cmd_atom::value,
+                                                   state::encode(c)))
+      .receive(
+        [&](bool ok, uint64_t, const std::string& reason) {
+          if (!ok) {
+            std::cerr << prefix << reason << "\n";
+            code = exit_code::failure;
+          } else if (cmd.json) {
+            std::cout << json{{"retry", cmd.name.empty() ? "all failed" : cmd.name}}.dump()
+                      << "\n";
+          } else {
+            std::cout << "OK " << (cmd.name.empty() ? "the failed migrations run"
+                                                     : "migration " + cmd.name + " runs")
+                      << " again on the main worker\n";
+          }
+        },
+        [&](const caf::error& err) { code = fail(sys, err, prefix); });
+    return code;
+  }
+  self->request(node, cmd.timeout, migrations_atom::value)
+    .receive(
+      [&](const std::string& text) {
+        auto j = json::parse(text);
+        if (cmd.json) {
+          std::cout << j.dump() << "\n";
+          return;
+        }
+        auto waiting = j.at("waiting_for").get<std::string>();
+        auto main = j.at("main_worker").get<std::string>();
+        std::cout << "main worker " << (main.empty() ? "none" : main) << "; "
+                  << (waiting.empty() ? std::string{"every migration is done"}
+                                      : "deployments wait for " + waiting)
+                  << "\n";
+        std::vector<std::vector<std::string>> rows{
+          {"ID", "STATE", "NODE", "EPOCH", "ATTEMPTS", "CHECKPOINT", "ERROR"}};
+        for (auto& m : j.at("migrations")) {
+          auto id = m.at("id").get<std::string>();
+          if (!m.at("registered").get<bool>())
+            id += " (not registered here)";
+          rows.push_back({id, m.at("state").get<std::string>(), m.at("node").get<std::string>(),
+                          std::to_string(m.at("epoch").get<uint64_t>()),
+                          std::to_string(m.at("attempts").get<uint64_t>()),
+                          m.at("checkpoint").get<std::string>(),
+                          m.at("error").get<std::string>()});
+        }
+        if (rows.size() == 1)
+          std::cout << "no migrations registered\n";
+        else
+          std::cout << format_table(rows);
+      },
+      [&](const caf::error& err) { code = fail(sys, err, prefix); });
+  return code;
+}
+
+} // namespace
+
+int run_bus_command(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                    const ctl_command& cmd, const std::string& prefix) {
+  switch (cmd.op) {
+    case ctl_command::publish:
+      return publish(sys, self, node, cmd, prefix);
+    case ctl_command::subscribe:
+      return subscribe(sys, self, node, cmd, prefix);
+    default:
+      return migrations(sys, self, node, cmd, prefix);
+  }
+}
+
+} // namespace troupe
