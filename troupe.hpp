@@ -4,11 +4,18 @@
 //                    (actors/api/event.hpp)
 //   troupe::send     events to a deployment from inside an actor; troupe::request for a reply
 //                    (actors/api/send.hpp)
+//   troupe::bus      publish/subscribe between nodes, with namespaces and persistence
+//                    (actors/api/bus.hpp)
+//   troupe::is_main_worker, troupe::spawn_singleton  (actors/api/main_worker.hpp, singleton.hpp)
+//   troupe::migration_context, node::add_migration  run-once migrations
+//                    (actors/api/migrations.hpp)
 #pragma once
 
 #include "actors/api/actor_types.hpp"
+#include "actors/api/bus.hpp"
 #include "actors/api/event.hpp"
 #include "actors/api/main_worker.hpp"
+#include "actors/api/migrations.hpp"
 #include "actors/api/send.hpp"
 #include "actors/api/singleton.hpp"
 #include "nodes/troupe_node.hpp"

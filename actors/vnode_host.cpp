@@ -528,6 +528,11 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         return self->delegate(st.cfg.router, deliver_atom::value, deployment, vnode,
                               std::move(ev));
       }
+      if (!st.waiting_for.empty() && owner == st.cfg.node_name)
+        return caf::make_error(caf::sec::runtime_error,
+                               deployment + " has not started on " + st.cfg.node_name
+                                 + ": deployments wait for migration " + st.waiting_for
+                                 + " (see troupe ctl migrations)");
       return caf::make_error(caf::sec::runtime_error,
                              "vnode " + std::to_string(vnode) + " of " + deployment
                                + " is not served by " + st.cfg.node_name);

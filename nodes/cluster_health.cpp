@@ -1,6 +1,7 @@
 #include "nodes/cluster_health.hpp"
 
 #include "actors/inspect/inspector.hpp"
+#include "actors/migrations/migrator.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
 #include "nodes/error_text.hpp"
@@ -108,6 +109,23 @@ cluster_health gather_health(caf::actor_system& sys, caf::scoped_actor& self,
         }
       },
       [](const caf::error&) {}); // no quorum: the coordinators' own health says so
+  // A failed migration: nothing starts until an operator retries it.
+  self->request(answering, timeout, migrations_atom::value)
+    .receive(
+      [&](const std::string& text) {
+        auto j = nlohmann::json::parse(text, nullptr, false);
+        if (j.is_discarded())
+          return;
+        for (auto& m : j.value("migrations", nlohmann::json::array()))
+          if (m.value("state", "") == "failed") {
+            raise(out.level, "red");
+            out.reasons.push_back("migration failed: " + m.value("id", "") + ": "
+                                  + m.value("error", "")
+                                  + " (deployments wait; fix it, then `troupe ctl migrations "
+                                    "retry`)");
+          }
+      },
+      [](const caf::error&) {}); // an older node without migrations
   for (auto& n : out.nodes) {
     raise(out.level, n.level);
     for (auto& r : n.reasons)

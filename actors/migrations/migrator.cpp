@@ -26,7 +26,8 @@ namespace troupe {
 /// Fills a context's private fields (the migration sees accessors only).
 struct migration_context_access {
   static migration_context make(const std::string& id, uint64_t epoch, const std::string& node,
-                                const state::migration_record* rec, const std::string& data_dir,
+                                const std::string& checkpoint, uint32_t attempt,
+                                const std::string& data_dir,
                                 caf::actor_system& sys, caf::actor cluster,
                                 std::function<bool(const std::string&)> save,
                                 std::function<bool()> still_main) {
@@ -34,8 +35,8 @@ struct migration_context_access {
     c.id_ = id;
     c.epoch_ = epoch;
     c.node_ = node;
-    c.checkpoint_ = rec ? rec->checkpoint : std::string{};
-    c.attempt_ = rec ? rec->attempts : 1;
+    c.checkpoint_ = checkpoint;
+    c.attempt_ = attempt;
     c.data_dir_ = data_dir;
     c.system_ = &sys;
     c.node_actor_ = std::move(cluster);
@@ -80,7 +81,8 @@ using migrator_actor = caf::stateful_actor<migrator_state>;
 
 void step(migrator_actor* self);
 
-/// Proposes a migration step; `then(ok, reason)` once applied, or (false, error) on failure.
+/// Proposes a migration step; `then(ok, reason, attempt)` once applied (a start that applies
+/// answers with its checkpoint as the reason), or (false, error, 0) on failure.
 template <class Then>
 void propose(migrator_actor* self, state::migration_cmd c, Then then) {
   auto& st = self->state;
@@ -88,40 +90,39 @@ void propose(migrator_actor* self, state::migration_cmd c, Then then) {
   c.wall_ms = wall_clock_ms();
   cmd.body = std::move(c);
   self->request(st.node, st.cfg.timeout, state_cmd_atom::value, state::encode(cmd))
-    .then([then](bool ok, uint64_t, const std::string& reason) mutable { then(ok, reason); },
+    .then([then](bool ok, uint64_t attempt, const std::string& reason) mutable {
+            then(ok, reason, attempt);
+          },
           [self, then](const caf::error& err) mutable {
-            then(false, self->system().render(err));
+            then(false, self->system().render(err), uint64_t{0});
           });
 }
 
-void say_once(migrator_actor* self, const std::string& what, bool warn = false) {
+void say_once(migrator_actor* self, const std::string& what,
+              spdlog::level::level_enum level = spdlog::level::info) {
   auto& st = self->state;
   if (st.last_said == what)
     return;
   st.last_said = what;
-  if (warn)
-    st.log->warn("{}", what);
-  else
-    st.log->info("{}", what);
+  st.log->log(level, "{}", what);
 }
 
 /// Runs migration `id` on a blocking actor (a thread of its own); its outcome comes back as
 /// (mig_result_atom, id, epoch, kind, error).
-void launch(migrator_actor* self, const std::string& id, uint64_t epoch) {
+void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
+            const std::string& checkpoint, uint32_t attempt) {
   auto& st = self->state;
   auto* m = st.cfg.migrations->find(id);
-  auto* rec = st.table.find(id);
   auto stopping = st.stopping;
   auto node = st.node;
   auto timeout = st.cfg.timeout;
   auto name = st.cfg.node_name;
   auto runner = st.runner;
-  auto ctx_rec = rec ? std::optional<state::migration_record>{*rec} : std::nullopt;
   auto data_dir = st.cfg.data_dir;
   auto fn = m->run;
   caf::actor me = self;
-  st.log->info("running migration {} (epoch {}{})", id, epoch,
-               rec && !rec->checkpoint.empty() ? ", from checkpoint " + rec->checkpoint : "");
+  st.log->info("running migration {} (epoch {}, attempt {}{})", id, epoch, attempt,
+               checkpoint.empty() ? "" : ", from checkpoint " + checkpoint);
   self->system().spawn([=](caf::blocking_actor* b) {
     auto save = [=](const std::string& cp) {
       if (stopping->load())
@@ -135,8 +136,8 @@ void launch(migrator_actor* self, const std::string& id, uint64_t epoch) {
       return ok;
     };
     auto still_main = [=] { return !stopping->load() && main_worker_epoch() == epoch; };
-    auto ctx = migration_context_access::make(id, epoch, name, ctx_rec ? &*ctx_rec : nullptr,
-                                              data_dir, b->system(), node, save, still_main);
+    auto ctx = migration_context_access::make(id, epoch, name, checkpoint, attempt, data_dir,
+                                              b->system(), node, save, still_main);
     migration_result res;
     try {
       res = fn(ctx);
@@ -166,7 +167,7 @@ void record(migrator_actor* self) {
   bool ok = o.result.what == migration_result::kind::ok;
   state::migration_cmd c{ok ? op::done : op::fail, o.id, o.epoch, st.cfg.node_name,
                          o.result.error, 0};
-  propose(self, c, [self, o, ok](bool applied, const std::string& reason) {
+  propose(self, c, [self, o, ok](bool applied, const std::string& reason, uint64_t) {
     auto& st = self->state;
     if (!applied && reason.rfind("fenced", 0) != 0
         && reason.find("is not running") == std::string::npos) {
@@ -218,13 +219,15 @@ void step(migrator_actor* self) {
       return;
     case action::wait:
       if (epoch == 0)
-        say_once(self, "waiting for the main worker (" + (st.main.empty() ? "none" : st.main)
-                         + ") to run migration " + plan.id);
+        say_once(self,
+                 "waiting for the main worker (" + (st.main.empty() ? "none" : st.main)
+                   + ") to run migration " + plan.id,
+                 spdlog::level::debug);
       return;
     case action::blocked:
       say_once(self, "migration " + plan.id + " failed: " + plan.reason
                        + "; waiting for `troupe ctl migrations retry`",
-               true);
+               spdlog::level::warn);
       return;
     case action::run:
     case action::refuse:
@@ -235,18 +238,18 @@ void step(migrator_actor* self) {
   auto refuse = plan.what == action::refuse;
   auto reason = plan.reason;
   propose(self, state::migration_cmd{op::start, id, epoch, st.cfg.node_name, st.runner, 0},
-          [self, id, epoch, refuse, reason](bool ok, const std::string& why) {
+          [self, id, epoch, refuse, reason](bool ok, const std::string& why, uint64_t attempt) {
             auto& st = self->state;
             if (!ok) {
               st.busy = false;
-              say_once(self, "cannot start migration " + id + ": " + why, true);
+              say_once(self, "cannot start migration " + id + ": " + why, spdlog::level::warn);
               return; // the next view or tick decides again
             }
             if (refuse) {
               st.unrecorded = outcome{id, epoch, migration_result::failed(reason)};
               return record(self);
             }
-            launch(self, id, epoch);
+            launch(self, id, epoch, why, static_cast<uint32_t>(attempt));
           });
 }
 

@@ -17,6 +17,7 @@ void register_examples(actor_types& types) {
   types.add("rate-limiter", rate_limiter);
   types.add("chatter", chatter);
   types.add("fenced-counter", fenced_counter);
+  types.add("bulletin", bulletin);
 }
 
 } // namespace troupe::examples

@@ -1,5 +1,5 @@
 // The example actor types the stock `troupe` binary registers: echo, word-count, recorder,
-// rate-limiter, chatter and fenced-counter. Each is an ordinary CAF actor written against actors/api/event.hpp.
+// rate-limiter, chatter, fenced-counter and bulletin. Each is an ordinary CAF actor written against actors/api/event.hpp.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
@@ -32,7 +32,14 @@ caf::behavior chatter(caf::event_based_actor* self, context ctx);
 /// with "<epoch> <count>".
 caf::behavior fenced_counter(caf::event_based_actor* self, context ctx);
 
-/// Registers the six under their names.
+/// Subscribes to topic `args[1]` (or config `topic`, default news) of namespace `args[0]` (or
+/// config `namespace`, default bulletin) on the broadcast bus and keeps what arrives. An event
+/// "publish TEXT" broadcasts TEXT on the topic ("publish-self TEXT" with send_to_self,
+/// "persist TEXT" persisted); any other event, and dump_atom, reply with what it received so
+/// far: "origin:payload,...".
+caf::behavior bulletin(caf::event_based_actor* self, context ctx);
+
+/// Registers the seven under their names.
 void register_examples(actor_types& types);
 
 } // namespace troupe::examples

@@ -63,7 +63,7 @@ migration_table::result migration_table::apply(const migration_cmd& c, uint64_t 
     r.started_ms = c.wall_ms;
     r.finished_ms = 0;
     version_ = index;
-    return {true, {}};
+    return {true, r.checkpoint}; // where the runner resumes
   }
   auto it = by_id_.find(c.id);
   if (it == by_id_.end() || it->second.state != migration_state::running

@@ -52,7 +52,8 @@ public:
     std::string reason;
   };
 
-  /// Applies `c` at log index `index`; `main` and `main_epoch` are the main worker now.
+  /// Applies `c` at log index `index`; `main` and `main_epoch` are the main worker now. A
+  /// start that applies answers with the checkpoint to resume from as its reason.
   result apply(const migration_cmd& c, uint64_t index, const std::string& main,
                uint64_t main_epoch);
 

@@ -180,6 +180,8 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     auto res = migrations_.apply(*g, index, main_.name(), main_.epoch());
     out.ok = res.ok;
     out.reason = std::move(res.reason);
+    if (auto* r = migrations_.find(g->id); r && res.ok)
+      out.incarnation = r->attempts; // a start: the attempt it begins
   } else if (auto* u = std::get_if<undeploy_cmd>(&c.body)) {
     auto res = deployments_.undeploy(*u, index);
     out.ok = res.ok;

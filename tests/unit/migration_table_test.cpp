@@ -69,19 +69,23 @@ CAF_TEST(a worker that is not main or holds an old epoch is fenced) {
   auto e1 = make_main("w1");
   CAF_CHECK(!step(op::start, "001", e1, "w2").ok); // not the main worker
   CAF_CHECK(step(op::start, "001", e1, "w1").ok);
+  CAF_CHECK(step(op::checkpoint, "001", e1, "w1", "2").ok);
   auto e2 = make_main("w2");
   // The old main worker may still be running its function: nothing it says is recorded.
   auto r = step(op::checkpoint, "001", e1, "w1", "5");
   CAF_CHECK(!r.ok);
   CAF_CHECK(r.reason.find("fenced") == 0);
   CAF_CHECK(!step(op::done, "001", e1, "w1").ok);
-  // The new one takes it over and resumes from the last checkpoint it can see.
-  CAF_CHECK(step(op::start, "001", e2, "w2").ok);
+  // The new one takes it over and resumes from the last checkpoint recorded under the lease.
+  auto taken = step(op::start, "001", e2, "w2");
+  CAF_CHECK(taken.ok);
+  CAF_CHECK_EQUAL(taken.reason, "2");
+  CAF_CHECK_EQUAL(taken.incarnation, 2u); // the attempt it begins
   auto* rec = sm.migrations().find("001");
   CAF_REQUIRE(rec != nullptr);
   CAF_CHECK_EQUAL(rec->node, "w2");
   CAF_CHECK_EQUAL(rec->attempts, 2u);
-  CAF_CHECK(rec->checkpoint.empty());
+  CAF_CHECK_EQUAL(rec->checkpoint, "2");
   CAF_CHECK(step(op::done, "001", e2, "w2").ok);
 }
 
