@@ -80,8 +80,8 @@ pid_t spawn_argv(std::vector<std::string> argv_s, const std::string& out_path,
 
 pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_path,
                    const std::string& err_path, const std::string& cwd = {},
-                   const std::string& in_path = "/dev/null") {
-  std::vector<std::string> argv_s{TROUPE_BIN};
+                   const std::string& in_path = "/dev/null", const std::string& binary = {}) {
+  std::vector<std::string> argv_s{binary.empty() ? std::string{TROUPE_BIN} : binary};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   return spawn_argv(std::move(argv_s), out_path, err_path, cwd, in_path);
 }
@@ -143,9 +143,9 @@ void reap_strays() {
 }
 
 process::process(std::vector<std::string> args, std::string log_path, std::string cwd,
-                 std::string in_path)
+                 std::string in_path, std::string binary)
   : log_path_(std::move(log_path)) {
-  pid_ = spawn_troupe(args, log_path_, log_path_, cwd, in_path);
+  pid_ = spawn_troupe(args, log_path_, log_path_, cwd, in_path, binary);
 }
 
 process::~process() {

@@ -37,10 +37,10 @@ void reap_strays();
 
 class process {
 public:
-  /// Starts the troupe binary with `args` in `cwd` (empty: this process's); stdout and stderr
-  /// go to `log_path`.
+  /// Starts the troupe binary (or `binary`) with `args` in `cwd` (empty: this process's);
+  /// stdout and stderr go to `log_path`.
   process(std::vector<std::string> args, std::string log_path, std::string cwd = {},
-          std::string in_path = "/dev/null");
+          std::string in_path = "/dev/null", std::string binary = {});
   ~process();  // SIGKILLs and reaps the process if it is still running
 
   process(const process&) = delete;

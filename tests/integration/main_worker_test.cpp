@@ -1,7 +1,7 @@
 // The main worker: the leader picks one worker, every node knows which, exactly one node says
 // it is main (troupe_main_worker in its /metrics, from is_main_worker()), and when it dies
 // another is picked once its lease has run out.
-#include "tests/integration/harness.hpp"
+#include "tests/integration/small_cluster.hpp"
 
 #define CAF_SUITE main_worker
 #include <caf/test/unit_test.hpp>
@@ -35,28 +35,21 @@ std::string main_of(uint16_t http) {
   return st ? st->value("main_worker", "") : "?";
 }
 
-/// A coordinator and two workers, wa and wb, as separate processes with a 600 ms failure
-/// timeout; `ready` once all three are up and one worker is main (`first`).
-struct coordinator_and_two_workers {
-  std::string dir;
-  uint16_t port = free_port_pair();
-  uint16_t http = static_cast<uint16_t>(port + 1);
-  std::string ep = "127.0.0.1:" + std::to_string(port);
-  std::string connect = "--connect=" + ep;
-  std::unique_ptr<process> coord, wa, wb;
+/// A coordinator and two workers, wa and wb; `ready` once all three are up and one worker is
+/// main (`first`).
+struct coordinator_and_two_workers : small_cluster {
+  process* wa = nullptr;
+  process* wb = nullptr;
   std::string first;
   bool ready = false;
 
-  explicit coordinator_and_two_workers(const std::string& test) : dir(temp_dir(test)) {
-    coord = start({"--coordinator", "--name=c", "--peers=" + ep,
-                   "--cluster-port=" + std::to_string(port)},
-                  "c");
-    if (!wait_until([&] { return http_status(http).has_value(); }, 10s))
+  explicit coordinator_and_two_workers(const std::string& test) : small_cluster(test) {
+    if (!start_coordinator())
       return;
-    for (auto* w : {&wa, &wb}) {
-      auto name = w == &wa ? std::string{"wa"} : std::string{"wb"};
-      *w = start({"--worker", "--name=" + name, "--coordinators=" + ep, "--cluster-port=0"}, name);
-    }
+    start_worker("wa");
+    start_worker("wb");
+    wa = workers["wa"].get();
+    wb = workers["wb"].get();
     ready = wait_until(
       [&] {
         first = main_of(http);
@@ -64,14 +57,6 @@ struct coordinator_and_two_workers {
         return (first == "wa" || first == "wb") && st && count_state(*st, "up") == 3;
       },
       10s);
-  }
-
-  std::unique_ptr<process> start(std::vector<std::string> args, const std::string& name) {
-    args.insert(args.begin(), "run");
-    for (auto a : {"--failure-timeout=600ms", "--heartbeat-interval=100ms"})
-      args.emplace_back(a);
-    args.push_back("--data-dir=" + dir + "/" + name);
-    return std::make_unique<process>(args, dir + "/" + name + ".log");
   }
 
   process& main_process() { return first == "wa" ? *wa : *wb; }
@@ -93,7 +78,7 @@ CAF_TEST(a cluster of one is its own main worker) {
 
 CAF_TEST(one main worker at a time and another once the first died) {
   coordinator_and_two_workers c{"main-worker"};
-  CAF_REQUIRE(c.wa); // the coordinator came up
+  CAF_REQUIRE(c.wa != nullptr); // the coordinator came up
   CAF_CHECK(c.ready);
   auto http = c.http;
   auto& first = c.first;
