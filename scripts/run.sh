@@ -7,14 +7,20 @@
 # word-count example over the vnodes and sends it events with `troupe ctl`. On the fourth it
 # inspects actors as the console does: spawns one on a worker, asks it, kills it and watches its
 # supervisor restart it (`troupe console --connect 127.0.0.1:PORT` does the same interactively).
+# The nodes run the migrations example (the stock binary plus three run-once migrations, see
+# examples/migrations): the first round lists them, done once by the main worker before any
+# deployment started. On the fifth it broadcasts on the bus: a bulletin actor on one worker
+# gets a broadcast from another, and a persisted one reaches a subscriber that came later.
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-bin=build/bin/troupe
+bin=build/bin/troupe-migrations-example
 workers="${WORKERS:-3}"
 port="${PORT:-8139}"
 data="$(mktemp -d /tmp/troupe-demo.XXXXXX)"
+export TROUPE_EXAMPLE_MIGRATIONS_DIR="$data/migrations"
+mkdir -p "$TROUPE_EXAMPLE_MIGRATIONS_DIR"
 
 echo "== troupe demo: 1 coordinator + $workers workers on 127.0.0.1:$port (data in $data)"
 echo "== logs: $data/troupe.log   status: $bin status --connect 127.0.0.1:$port   http://127.0.0.1:$((port + 1))/api/status"
@@ -49,6 +55,28 @@ while kill -0 "$coord" 2>/dev/null; do
   echo
   echo "== $(date +%T) cluster status (Ctrl-C to stop)"
   "$bin" status --connect "127.0.0.1:$port" --timeout 2s || true
+  if [ "$round" = 1 ]; then
+    sleep 1
+    echo "== demo: run-once migrations, run by the main worker before any deployment starts"
+    "$bin" ctl --connect "127.0.0.1:$port" migrations || true
+    echo "== $TROUPE_EXAMPLE_MIGRATIONS_DIR/migrations.log (one line: 001-stamp ran once):"
+    cat "$TROUPE_EXAMPLE_MIGRATIONS_DIR/migrations.log" 2>/dev/null || true
+  fi
+  if [ "$round" = 5 ] && [ "$workers" -ge 2 ]; then
+    c=(--connect "127.0.0.1:$port")
+    addr() { "$bin" status --connect "127.0.0.1:$port" | awk -v n="$1" '$1 == n { print $2 }'; }
+    w1=$(addr demo-worker-1); w3=$(addr "demo-worker-$workers")
+    echo "== demo: the broadcast bus; a bulletin actor on demo-worker-$workers subscribes to cafe/menu"
+    "$bin" ctl --connect "$w3" spawn bulletin --name board cafe menu >/dev/null || true
+    sleep 0.3
+    "$bin" ctl --connect "$w1" publish menu soup --namespace cafe || true
+    "$bin" ctl --connect "$w1" publish menu cake --namespace cafe --persist || true
+    sleep 0.3
+    echo -n "the bulletin on demo-worker-$workers received: "
+    "$bin" ctl --connect "$w3" ask board show || true
+    echo "== a subscriber that comes later still gets the persisted one:"
+    "$bin" ctl --connect "$w3" subscribe menu --namespace cafe --count 1 --wait 3s 2>/dev/null || true
+  fi
   if [ "$round" = 2 ]; then
     echo "== demo: the cluster's KV namespace, kept through Raft in $data/node/raft"
     "$bin" kv put demo/greeting "hello from round $round" --connect "127.0.0.1:$port" || true
