@@ -53,7 +53,10 @@ CAF_TEST(ctl inspects in JSON and the console token guards every write) {
          {"spawn", "echo", "--node", w1, "--name", "e1"},
          {"deploy", "d1", "echo"},
          {"kv", "put", "k", "v"},
-         {"send", "d1", "k", "p"}}) {
+         {"send", "d1", "k", "p"},
+         {"publish", "t", "x", "--persist"},
+         {"publish", "t", "x"},
+         {"migrations", "retry"}}) {
     auto r = ctl(write);
     CAF_CHECK_EQUAL(r.code, 77);
     CAF_CHECK(r.err.find("console token") != std::string::npos);
@@ -70,6 +73,13 @@ CAF_TEST(ctl inspects in JSON and the console token guards every write) {
   CAF_CHECK_EQUAL(parse(ctl({"--json", "deployments"}))->at("deployments").size(), 0u);
   // Reading needs no token.
   CAF_CHECK_EQUAL(ctl({"--json", "members"}).code, 0);
+  // A persisted broadcast with the token; subscribing (reading) without it: only the one
+  // published with the token is there.
+  CAF_CHECK_EQUAL(ctl({"publish", "t", "with-token", "--persist", "--send-to-self"}, true).code, 0);
+  auto sub = ctl({"--json", "subscribe", "t", "--count", "1", "--wait", "5s"});
+  CAF_CHECK_EQUAL(sub.code, 0);
+  CAF_CHECK(sub.out.find("with-token") != std::string::npos);
+  CAF_CHECK_EQUAL(lines(sub.out), 1u);
 
   // spawn, with the token.
   auto sp = ctl({"--json", "spawn", "echo", "--node", w1, "--name", "e1"}, true);
