@@ -116,7 +116,16 @@ cluster_health gather_health(caf::actor_system& sys, caf::scoped_actor& self,
         auto j = nlohmann::json::parse(text, nullptr, false);
         if (j.is_discarded())
           return;
-        for (auto& m : j.value("migrations", nlohmann::json::array()))
+        auto waiting = j.value("waiting_for", "");
+        for (auto& m : j.value("migrations", nlohmann::json::array())) {
+          if (m.value("id", "") == waiting && m.value("state", "") != "failed") {
+            // Not a fault, but the cluster does not serve its deployments yet.
+            raise(out.level, "yellow");
+            out.reasons.push_back("deployments wait for migration " + waiting + " ("
+                                  + m.value("state", "")
+                                  + (m.value("node", "").empty() ? "" : " on " + m.value("node", ""))
+                                  + ")");
+          }
           if (m.value("state", "") == "failed") {
             raise(out.level, "red");
             out.reasons.push_back("migration failed: " + m.value("id", "") + ": "
@@ -124,6 +133,7 @@ cluster_health gather_health(caf::actor_system& sys, caf::scoped_actor& self,
                                   + " (deployments wait; fix it, then `troupe ctl migrations "
                                     "retry`)");
           }
+        }
       },
       [](const caf::error&) {}); // an older node without migrations
   for (auto& n : out.nodes) {

@@ -13,9 +13,11 @@
 //     return troupe::migration_result::ok();
 //   }, /*idempotent=*/true);
 //
-// A migration runs on a thread of its own and may block. If the main worker dies in the
-// middle, the next one runs it again from its last checkpoint, but only if it is idempotent;
-// an interrupted migration that is not is marked failed, for an operator to check and retry.
+// A migration runs on a thread of its own and may block; when the node stops, still_main()
+// turns false and the node waits for the migration to return, so check it between steps.
+// If the main worker dies in the middle, the next one runs it again from its last
+// checkpoint, but only if it is idempotent; an interrupted migration that is not is marked
+// failed, for an operator to check and retry.
 // A failed migration stops the sequence and turns the cluster status red until
 // `troupe ctl migrations retry`.
 #pragma once

@@ -106,6 +106,11 @@ CAF_TEST(the next main worker resumes a migration whose main worker was killed) 
       return r.value("state", "") == "running" && !cp.empty() && std::stoi(cp) >= 5;
     },
     15s, 30ms));
+  // Meanwhile the cluster says why its deployments do not run yet.
+  auto waiting = run_troupe({"status", c.connect});
+  CAF_CHECK(waiting.out.find("health yellow") != std::string::npos);
+  CAF_CHECK(waiting.out.find("deployments wait for migration 002-backfill (running on " + first)
+            != std::string::npos);
   CAF_MESSAGE("killing " << first << " in the middle of 002-backfill");
   c.workers.at(first)->signal(SIGKILL);
   CAF_CHECK(wait_until([&] { return c.all_done(); }, 20s, 100ms));
