@@ -45,6 +45,7 @@ struct bus_state {
   std::unique_ptr<bus::delivery_state> ds;
   std::map<uint64_t, subscriber> subs;
   bool retry_scheduled = false;
+  bool fetch_failing = false;  // warned about failing fetches; quiet until one succeeds
   uint64_t published = 0;      // broadcasts published on this node
   uint64_t persisted = 0;      // of those, committed through Raft
   uint64_t delivered = 0;      // messages handed to subscribers on this node
@@ -78,7 +79,9 @@ void retry_later(bus_actor* self) {
   if (st.retry_scheduled)
     return;
   st.retry_scheduled = true;
-  self->delayed_send(self, std::chrono::milliseconds(200), bus_retry_atom::value);
+  // Sooner while things work (a replica a little behind), later while fetches fail.
+  self->delayed_send(self, std::chrono::milliseconds(st.fetch_failing ? 1000 : 200),
+                     bus_retry_atom::value);
 }
 
 /// Fetches what the subscribers have not seen of the persisted broadcasts, if anything.
@@ -107,6 +110,9 @@ void maybe_fetch(bus_actor* self) {
         for (auto& [topic, e] : entries)
           if (auto it = index.find(topic); it != index.end())
             got.push_back(bus::fetched_entry{it->second, std::move(e)});
+        if (st.fetch_failing)
+          st.log->info("fetching persisted broadcasts again");
+        st.fetch_failing = false;
         deliver(self, st.ds->fetched(got, head));
         if (head < st.ds->head())
           return retry_later(self); // a replica behind the view: ask again shortly
@@ -114,7 +120,10 @@ void maybe_fetch(bus_actor* self) {
       },
       [self](const caf::error& err) {
         auto& st = self->state;
-        st.log->warn("cannot fetch persisted broadcasts: {}", self->system().render(err));
+        if (!st.fetch_failing)
+          st.log->warn("cannot fetch persisted broadcasts (retrying every second): {}",
+                       self->system().render(err));
+        st.fetch_failing = true;
         st.ds->fetch_failed();
         retry_later(self);
       });

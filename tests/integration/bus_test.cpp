@@ -103,6 +103,13 @@ CAF_TEST(a persisted broadcast reaches later subscribers in order and after a fu
   }
   CAF_CHECK_EQUAL(got, (strings{"one", "two", "three"}));
   CAF_CHECK(std::is_sorted(indices.begin(), indices.end()));
+  // The subscriber exited: its subscription is gone from w2's bus.
+  auto st = http_status(c.http);
+  auto m2 = st ? member(*st, "w2") : std::nullopt;
+  CAF_REQUIRE(m2.has_value());
+  auto w2_http = m2->at("http_port").get<uint16_t>();
+  CAF_CHECK(wait_until([&] { return metric(w2_http, "troupe_bus_subscriptions") == 0; }, 3s));
+  CAF_CHECK_EQUAL(metric(w2_http, "troupe_bus_delivered_total"), 3);
 
   // Every node stops, then starts again on the same data dirs: the broadcasts are still there.
   CAF_REQUIRE(c.stop_all());
