@@ -3,12 +3,15 @@
 // etcd (through its v3 JSON gateway over keep-alive HTTP), so the two are measured alike.
 //
 //   troupe_bench load --system troupe|etcd --endpoints H:P,... --in-flight K --seconds S
+//       [--op publish]: Troupe only, persisted broadcasts on the bus instead of KV puts (both
+//       one replicated, synced Raft write); reported as system "troupe-bus"
 //   troupe_bench failover --system troupe|etcd --endpoints H:P,... --pids P1,P2,...
 //   troupe_bench ready --system troupe|etcd --endpoints H:P,...   (waits for every node and a leader)
 //   troupe_bench report FILE.jsonl                                 (the table, with ratios)
 //
 // load and failover print one JSON object each. `failover` finds the leader, SIGKILLs its pid (the pids are in
 // the order of the endpoints) and measures the time until a put is acknowledged by a survivor.
+#include "actors/bus/bus_actor.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
 #include "nodes/remote_node.hpp"
@@ -66,14 +69,24 @@ public:
 
 class troupe_client : public kv_client {
 public:
-  troupe_client(caf::actor_system& sys, endpoint ep, uint64_t client_id)
-    : sys_(sys), self_(sys), ep_(std::move(ep)), client_(client_id) {
+  troupe_client(caf::actor_system& sys, endpoint ep, uint64_t client_id, bool publish)
+    : sys_(sys), self_(sys), ep_(std::move(ep)), client_(client_id), publish_(publish) {
   }
 
   bool put(const std::string& key, const std::string& value, milliseconds timeout) override {
     if (!connect(timeout))
       return false;
     bool ok = false;
+    if (publish_) {
+      // A persisted broadcast, answered once committed: topic per client, as a key is.
+      auto topic = key.substr(0, key.rfind('/'));
+      std::replace(topic.begin(), topic.end(), '/', '.');
+      self_->request(node_, timeout, bus_publish_atom::value, std::string{"bench"}, topic, value,
+                     true, false)
+        .receive([&](uint64_t index) { ok = index > 0; },
+                 [&](const caf::error&) { node_ = nullptr; });
+      return ok;
+    }
     self_->request(node_, timeout, kv_put_atom::value, key, value, int64_t{-1}, client_, ++seq_)
       .receive([&](bool done, uint64_t) { ok = done; },
                [&](const caf::error&) { node_ = nullptr; });
@@ -105,6 +118,7 @@ private:
   caf::actor node_;
   uint64_t client_;
   uint64_t seq_ = 0;
+  bool publish_;
 };
 
 class etcd_client : public kv_client {
@@ -151,13 +165,14 @@ struct options {
   size_t in_flight = 1;
   double seconds = 10;
   size_t value_size = 64;
+  std::string op = "put";
 };
 
 std::unique_ptr<kv_client> make_client(const options& o, caf::actor_system& sys, size_t i,
                                        uint64_t id) {
   auto ep = parse_endpoint(o.endpoints[i % o.endpoints.size()]);
   if (o.system == "troupe")
-    return std::make_unique<troupe_client>(sys, *ep, id);
+    return std::make_unique<troupe_client>(sys, *ep, id, o.op == "publish");
   return std::make_unique<etcd_client>(*ep);
 }
 
@@ -205,7 +220,7 @@ int run_load(const options& o, caf::actor_system& sys) {
   auto ops = latencies.size();
   auto p50 = percentile(latencies, 0.50);
   auto p99 = percentile(latencies, 0.99);
-  nlohmann::json out{{"system", o.system},
+  nlohmann::json out{{"system", o.op == "publish" ? "troupe-bus" : o.system},
                      {"in_flight", o.in_flight},
                      {"puts", ops},
                      {"errors", static_cast<uint64_t>(errors.load())},
@@ -330,6 +345,21 @@ int run_report(const std::string& file) {
                 << fixed(b, digits) << " | " << ratio(a, b) << " |\n";
     }
   }
+  // Persisted broadcasts: the same replicated, synced write as a put, through the bus.
+  for (auto& [k, bj] : by_system["troupe-bus"].load) {
+    if (!e.load.count(k))
+      continue;
+    auto& ej = e.load[k];
+    for (auto [field, label, digits] :
+         {std::tuple{"puts_per_s", "persisted broadcasts/s vs puts/s", 0},
+          std::tuple{"p50_ms", "persisted broadcast p50 ms", 2},
+          std::tuple{"p99_ms", "persisted broadcast p99 ms", 2}}) {
+      auto a = bj[field].get<double>();
+      auto b = ej[field].get<double>();
+      std::cout << "| " << label << ", " << k << " in flight | " << fixed(a, digits) << " | "
+                << fixed(b, digits) << " | " << ratio(a, b) << " |\n";
+    }
+  }
   auto list = [](const std::vector<double>& v) {
     std::string out;
     for (auto x : v)
@@ -363,6 +393,8 @@ int main(int argc, char** argv) {
   load->add_option("--in-flight", o.in_flight, "puts outstanding at once")->check(CLI::Range(1, 256));
   load->add_option("--seconds", o.seconds, "how long to run")->check(CLI::Range(0.5, 600.0));
   load->add_option("--value-size", o.value_size, "bytes per value")->check(CLI::Range(1, 65536));
+  load->add_option("--op", o.op, "put (KV) or publish (persisted broadcasts; troupe only)")
+    ->check(CLI::IsMember({"put", "publish"}));
   auto failover = app.add_subcommand("failover", "SIGKILL the leader; time to the next put");
   common(failover);
   failover->add_option("--pids", o.pids, "pids of the nodes, in endpoint order")

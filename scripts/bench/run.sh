@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Troupe's coordinator group against etcd, measured alike in the same run on this machine:
 # three Troupe coordinators and a three-member etcd on loopback, each with fsync on; small puts
-# (64 bytes) with 1 and 16 in flight; then leader failover (SIGKILL the leader, time to the
+# (64 bytes) with 1 and 16 in flight, and Troupe's persisted broadcasts (the same replicated,
+# synced write through the bus) against the same etcd puts; then leader failover (SIGKILL the leader, time to the
 # first acknowledged put) over TRIALS trials each. etcd runs with the same Raft timing as
 # Troupe's defaults (heartbeat 25 ms, election timeout 250 ms).
 #
@@ -74,6 +75,11 @@ measure() {
     echo "$system: $k in flight for ${SECONDS_PER_LOAD}s"
     "$BIN/troupe_bench" load --system "$system" --endpoints "$endpoints" --in-flight "$k" \
       --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
+    if [ "$system" = troupe ]; then
+      echo "$system: persisted broadcasts, $k in flight for ${SECONDS_PER_LOAD}s"
+      "$BIN/troupe_bench" load --system troupe --op publish --endpoints "$endpoints" \
+        --in-flight "$k" --seconds "$SECONDS_PER_LOAD" | tee -a "$RESULTS"
+    fi
   done
   for t in $(seq 1 "$TRIALS"); do
     local line killed
