@@ -63,6 +63,7 @@ struct outcome {
 struct migrator_state {
   migrator_config cfg;
   caf::actor node;
+  uint64_t version = 0;         // of the last cluster view taken
   std::string main;             // the main worker, as the view has it
   uint64_t main_epoch = 0;
   state::migration_table table;
@@ -301,8 +302,11 @@ caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
       self->state.node = std::move(node);
       step(self);
     },
-    [self](workload_atom, uint64_t, const std::string& bytes) {
+    [self](workload_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
+      if (version < st.version)
+        return; // an older view (from a coordinator that lags behind): the table only grows
+      st.version = version;
       state::cluster_view view;
       if (!state::decode_view(bytes, view))
         return;
