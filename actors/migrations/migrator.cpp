@@ -68,7 +68,8 @@ struct migrator_state {
   uint64_t main_epoch = 0;
   state::migration_table table;
   std::vector<state::registered_migration> list;
-  std::string runner;           // names this process in the table
+  std::string runner;           // names this run of this process in the table
+  uint32_t runs = 0;            // runs interrupted in this process: each next one is new
   bool busy = false;            // a command in flight or a migration running
   std::optional<outcome> unrecorded;
   std::string last_said;        // the last plan logged, so each is logged once
@@ -81,6 +82,12 @@ struct migrator_state {
 using migrator_actor = caf::stateful_actor<migrator_state>;
 
 void step(migrator_actor* self);
+
+/// Names a run: the node, this process and how many runs were interrupted before it.
+std::string runner_name(const migrator_state& st, uint32_t run) {
+  static const auto process = std::to_string(getpid()) + ":" + std::to_string(wall_clock_ms());
+  return st.cfg.node_name + ":" + process + ":" + std::to_string(run);
+}
 
 /// Proposes a migration step; `then(ok, reason, attempt)` once applied (a start that applies
 /// answers with its checkpoint as the reason), or (false, error, 0) on failure.
@@ -160,6 +167,9 @@ void record(migrator_actor* self) {
   if (o.result.what == migration_result::kind::interrupted) {
     st.unrecorded.reset();
     st.busy = false;
+    // The record still says it runs here: the next run (if this worker is still main, say
+    // after a save that failed for want of a quorum) must be another runner to take it over.
+    st.runner = runner_name(st, ++st.runs);
     st.log->warn("migration {} interrupted: this worker is no longer the main worker of epoch "
                  "{}; the next one resumes it",
                  o.id, o.epoch);
@@ -289,8 +299,7 @@ caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
   if (st.cfg.migrations)
     for (auto& m : st.cfg.migrations->all())
       st.list.push_back(state::registered_migration{m.id, m.idempotent});
-  st.runner = st.cfg.node_name + ":" + std::to_string(getpid()) + ":"
-              + std::to_string(wall_clock_ms());
+  st.runner = runner_name(st, 0);
   self->set_exit_handler([self](caf::exit_msg& em) {
     self->state.stopping->store(true); // a running migration's still_main() turns false
     self->quit(em.reason);
