@@ -369,6 +369,11 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       }
       if (std::holds_alternative<ms::status_request>(msg.body))
         return answer_status(self);
+      if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
+        if (st.cfg.bus)
+          self->send(st.cfg.bus, bus_head_atom::value, h->head);
+        return;
+      }
       if (auto* w = std::get_if<ms::workload>(&msg.body)) {
         if (st.cfg.router)
           self->send(st.cfg.router, workload_atom::value, w->version, w->state);

@@ -49,6 +49,7 @@ struct server_state {
   state::vnode_map vnodes;
   std::string workload;             // the last cluster view as bytes, pushed to workers
   std::string main_worker;          // as the last cluster view has it
+  uint64_t bus_head = 0;            // the last persisted broadcast's index
   uint64_t workload_pushed = 0;     // vnode and deployment versions last pushed, combined
   uint64_t workload_version = 0;
   uint64_t broadcast_version = 0;
@@ -324,6 +325,8 @@ void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
             if (!st.workload.empty())
               self->send(sender,
                          frame{ms::encode(ms::workload{st.workload_version, st.workload})});
+            if (st.bus_head > 0) // may be past the workload's
+              self->send(sender, frame{ms::encode(ms::bus_head{st.bus_head})});
           });
 }
 
@@ -475,6 +478,7 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       st.vnodes = std::move(view.vnodes);
       st.workload = bytes;
       st.main_worker = view.main.name();
+      st.bus_head = std::max(st.bus_head, view.bus_head);
       // Routers need members' addresses too: any change of the view is pushed.
       st.workload_version = st.registry.version() + st.vnodes.version()
                             + view.deployments.version() + view.main.epoch()
@@ -515,6 +519,18 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     .or_else(console_handler(self, st.cfg.inspector))
     .or_else(bus_relay_handler(self, st.cfg.bus))
     .or_else(caf::message_handler{
+      [self](bus_head_atom a, uint64_t head) {
+        // From the Raft replica: only the bus head changed. Every node's bus learns it.
+        auto& st = self->state;
+        if (head <= st.bus_head)
+          return;
+        st.bus_head = head;
+        if (st.cfg.bus)
+          self->send(st.cfg.bus, a, head);
+        frame f{ms::encode(ms::bus_head{head})};
+        for (auto& kv : st.links)
+          self->send(kv.second.handle, f);
+      },
       [self](migrations_atom a) -> caf::result<caf::message> {
         if (!self->state.cfg.migrator)
           return caf::make_error(caf::sec::runtime_error, std::string{"this node runs no migrations"});

@@ -240,6 +240,10 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
       st.ds->set_head(view.bus_head);
       maybe_fetch(self);
     },
+    [self](bus_head_atom, uint64_t head) {
+      self->state.ds->set_head(head);
+      maybe_fetch(self);
+    },
     [self](bus_retry_atom) {
       self->state.retry_scheduled = false;
       maybe_fetch(self);

@@ -20,6 +20,7 @@
 //   (bus_unsubscribe_atom, uint64_t id)
 //   (bus_deliver_atom, full_topic, payload, origin)   a broadcast from another node's router
 //   (workload_atom, version, bytes)                   a new cluster view (its bus head)
+//   (bus_head_atom, uint64_t head)                    a new bus head alone
 //   (kv_target_atom, actor)                           the node's published actor: where
 //       persisted broadcasts are proposed and fetched
 //   (metrics_atom) -> (names, values)
@@ -41,6 +42,9 @@ using bus_unsubscribe_atom = caf::atom_constant<caf::atom("bus_unsub")>;
 using bus_message_atom = caf::atom_constant<caf::atom("bus_msg")>;
 using bus_deliver_atom = caf::atom_constant<caf::atom("bus_dlv")>;
 using bus_fanout_atom = caf::atom_constant<caf::atom("bus_fan")>;
+// (bus_head_atom, uint64_t head): only the last persisted broadcast's index changed (from a
+// coordinator's Raft replica to its membership server, and on to the nodes' buses)
+using bus_head_atom = caf::atom_constant<caf::atom("bus_head")>;
 // (bus_fetch_atom, topics, afters) -> string: a coordinator's replica answers with
 // state::encode_bus_fetch (what each topic kept after each index, and its head)
 using bus_fetch_atom = caf::atom_constant<caf::atom("bus_fetch")>;

@@ -78,10 +78,18 @@ void publish_members(raft_actor* self) {
   auto vv = st.sm.vnodes().version();
   // The rest only grows (log indices), so their sum changes exactly when one of them does.
   auto dv = st.sm.deployments().version() + st.sm.main().epoch()
-            + st.sm.migrations().version() + st.sm.bus().head();
+            + st.sm.migrations().version();
+  auto head = st.sm.bus().head();
   if (st.member_view_sent && v == st.member_version_sent && vv == st.vnode_version_sent
-      && dv == st.deployments_version_sent)
+      && dv == st.deployments_version_sent) {
+    // Only a persisted broadcast: its index alone, not a whole view for every node to decode.
+    if (head != st.bus_head_sent) {
+      st.bus_head_sent = head;
+      self->send(st.member_listener, bus_head_atom::value, head);
+    }
     return;
+  }
+  st.bus_head_sent = head;
   st.member_view_sent = true;
   st.member_version_sent = v;
   st.vnode_version_sent = vv;

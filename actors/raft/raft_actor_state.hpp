@@ -68,6 +68,7 @@ struct raft_actor_state {
   uint64_t member_version_sent = 0;
   uint64_t vnode_version_sent = 0;
   uint64_t deployments_version_sent = 0;
+  uint64_t bus_head_sent = 0;
   uint64_t moves_based_on = 0;                     // leader: last rebalance proposed against
   time_point moves_proposed_at{};
   uint64_t main_based_on = UINT64_MAX;             // leader: last main worker change proposed

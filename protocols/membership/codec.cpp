@@ -93,6 +93,7 @@ struct encoder {
   }
   void operator()(const view& x) { to_pb(x, *env.mutable_view()); }
   void operator()(const status_request&) { env.mutable_status_request(); }
+  void operator()(const bus_head& x) { env.mutable_bus_head()->set_head(x.head); }
   void operator()(const workload& x) {
     env.mutable_workload()->set_version(x.version);
     env.mutable_workload()->set_state(x.state);
@@ -285,6 +286,9 @@ codec_errc decode(std::string_view bytes, decoded& out) {
     }
     case pb::Envelope::kWorkload:
       out.body = workload{env.workload().version(), env.workload().state()};
+      break;
+    case pb::Envelope::kBusHead:
+      out.body = bus_head{env.bus_head().head()};
       break;
     case pb::Envelope::BODY_NOT_SET:
       return codec_errc::missing_body;

@@ -120,7 +120,13 @@ struct workload {
   std::string state;  // an encoded cluster view (protocols/cluster_state/state_machine.hpp)
 };
 
+/// Only the index of the last persisted broadcast changed (see the bus).
+struct bus_head {
+  uint64_t head = 0;
+};
+
 using message = std::variant<join_request, join_accepted, join_rejected, heartbeat,
-                             heartbeat_ack, leave, view, status_request, status_reply, workload>;
+                             heartbeat_ack, leave, view, status_request, status_reply, workload,
+                             bus_head>;
 
 } // namespace troupe::membership

@@ -38,6 +38,10 @@ T roundtrip(const message& in, uint64_t seq = 0) {
 
 CAF_TEST(every message type survives a round trip) {
   auto m = sample_member();
+  CAF_CHECK_EQUAL(roundtrip<bus_head>(bus_head{4711}, 3).head, 4711u);
+  auto wl = roundtrip<workload>(workload{12, std::string{"\0view", 5}});
+  CAF_CHECK_EQUAL(wl.version, 12u);
+  CAF_CHECK_EQUAL(wl.state, std::string("\0view", 5));
   auto jr = roundtrip<join_request>(join_request{m}, 9);
   CAF_CHECK_EQUAL(jr.self.name, m.name);
   CAF_CHECK_EQUAL(jr.self.address, m.address);
