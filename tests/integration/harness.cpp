@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -97,12 +98,20 @@ std::string slurp(const std::string& path) {
 
 uint16_t free_port_pair() {
   static std::mt19937 rng{static_cast<uint32_t>(getpid())};
+  // A port is free until the process it is for binds it: never hand out the same pair twice in
+  // one test process (three coordinators once got the same port, one time in a few thousand).
+  static std::set<uint16_t> handed;
   // Below the kernel's ephemeral range (32768 and up), where workers started with port 0 get
   // their ports: a port chosen here cannot be taken by one of them a moment later.
   for (int i = 0; i < 1000; ++i) {
     auto p = static_cast<uint16_t>(20000 + rng() % 12000);
-    if (port_free(p) && port_free(p + 1))
+    if (handed.count(p) || handed.count(static_cast<uint16_t>(p + 1)))
+      continue;
+    if (port_free(p) && port_free(p + 1)) {
+      handed.insert(p);
+      handed.insert(static_cast<uint16_t>(p + 1));
       return p;
+    }
   }
   throw std::runtime_error("no free port pair on 127.0.0.1");
 }
