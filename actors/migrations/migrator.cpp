@@ -50,7 +50,6 @@ namespace {
 
 using mig_result_atom = caf::atom_constant<caf::atom("mig_res")>;
 using mig_tick_atom = caf::atom_constant<caf::atom("mig_tick")>;
-namespace st_ = state;
 using op = state::migration_cmd::op;
 
 /// A run's outcome, kept until Raft has recorded it.
@@ -125,7 +124,6 @@ void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
   auto node = st.node;
   auto timeout = st.cfg.timeout;
   auto name = st.cfg.node_name;
-  auto runner = st.runner;
   auto data_dir = st.cfg.data_dir;
   auto fn = m->run;
   caf::actor me = self;
