@@ -165,3 +165,43 @@ CAF_TEST(a failing migration turns the cluster red and waits for a retry) {
   CAF_CHECK_EQUAL(again.code, 1);
   CAF_CHECK(again.err.find("no migration has failed") != std::string::npos);
 }
+
+CAF_TEST(a main worker paused mid-migration records nothing after another took over) {
+  migrating_cluster c{"mig-pause", 40, 50};
+  CAF_REQUIRE(c.start_coordinator());
+  c.start_worker("w1");
+  c.start_worker("w2");
+  CAF_REQUIRE(c.wait_up(3));
+  std::string first;
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto r = c.record("002-backfill");
+      first = r.value("node", "");
+      auto cp = r.value("checkpoint", "");
+      return r.value("state", "") == "running" && !cp.empty() && std::stoi(cp) >= 5;
+    },
+    15s, 30ms));
+  auto other = first == "w1" ? std::string{"w2"} : std::string{"w1"};
+  auto& paused = *c.workers.at(first);
+  paused.signal(SIGSTOP);
+  // The other worker becomes main once the paused one's lease ran out, and takes it over.
+  CAF_CHECK(wait_until([&] { return c.record("002-backfill").value("node", "") == other; }, 15s,
+                       50ms));
+  paused.signal(SIGCONT);
+  CAF_CHECK(wait_until([&] { return c.all_done(); }, 20s, 100ms));
+  // The paused run woke up holding a stale epoch: whatever it tried was refused or stopped.
+  CAF_CHECK(wait_until(
+    [&] {
+      auto log = paused.log();
+      return log.find("migration 002-backfill interrupted") != std::string::npos
+             || log.find("migration 002-backfill finished but was not recorded")
+                  != std::string::npos;
+    },
+    10s, 100ms));
+  auto r = c.record("002-backfill");
+  CAF_CHECK_EQUAL(r.value("node", ""), other);
+  CAF_CHECK_EQUAL(r.value("attempts", 0), 2);
+  auto steps = lines_of(c.shared / "steps.log");
+  CAF_CHECK_EQUAL(steps.size(), 40u);
+  CAF_CHECK_EQUAL(std::set<std::string>(steps.begin(), steps.end()).size(), 40u);
+}
