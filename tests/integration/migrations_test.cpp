@@ -51,6 +51,20 @@ struct migrating_cluster : small_cluster {
     return json{};
   }
 
+  /// The worker running 002-backfill once its checkpoint reached `step` ("" : not in 15 s).
+  std::string backfill_runner_past(int step) {
+    std::string node;
+    bool seen = wait_until(
+      [&] {
+        auto r = record("002-backfill");
+        node = r.value("node", "");
+        auto cp = r.value("checkpoint", "");
+        return r.value("state", "") == "running" && !cp.empty() && std::stoi(cp) >= step;
+      },
+      15s, 30ms);
+    return seen ? node : std::string{};
+  }
+
   bool all_done() {
     auto j = listing();
     return j.is_object() && j.at("waiting_for") == "";
@@ -97,15 +111,8 @@ CAF_TEST(the next main worker resumes a migration whose main worker was killed) 
   c.start_worker("w2");
   CAF_REQUIRE(c.wait_up(3));
   // SIGKILL the main worker once 002-backfill is a few steps in.
-  std::string first;
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto r = c.record("002-backfill");
-      first = r.value("node", "");
-      auto cp = r.value("checkpoint", "");
-      return r.value("state", "") == "running" && !cp.empty() && std::stoi(cp) >= 5;
-    },
-    15s, 30ms));
+  auto first = c.backfill_runner_past(5);
+  CAF_REQUIRE(!first.empty());
   // Meanwhile the cluster says why its deployments do not run yet.
   auto waiting = run_troupe({"status", c.connect});
   CAF_CHECK(waiting.out.find("health yellow") != std::string::npos);
@@ -172,15 +179,8 @@ CAF_TEST(a main worker paused mid-migration records nothing after another took o
   c.start_worker("w1");
   c.start_worker("w2");
   CAF_REQUIRE(c.wait_up(3));
-  std::string first;
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto r = c.record("002-backfill");
-      first = r.value("node", "");
-      auto cp = r.value("checkpoint", "");
-      return r.value("state", "") == "running" && !cp.empty() && std::stoi(cp) >= 5;
-    },
-    15s, 30ms));
+  auto first = c.backfill_runner_past(5);
+  CAF_REQUIRE(!first.empty());
   auto other = first == "w1" ? std::string{"w2"} : std::string{"w1"};
   auto& paused = *c.workers.at(first);
   paused.signal(SIGSTOP);
