@@ -123,6 +123,21 @@ void with_owner(router_actor* self, const std::string& owner, Then then, Fail fa
       });
 }
 
+/// Delivers `ev` to vnode `vnode` of `deployment` at `owner`; `rp` gets the instance's reply.
+template <class Promise>
+void deliver_at(router_actor* self, const std::string& owner, Promise rp, std::string deployment,
+                uint32_t vnode, event ev) {
+  auto timeout = self->state.cfg.timeout;
+  with_owner(
+    self, owner,
+    [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
+      self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
+        .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    },
+    [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
+}
+
 void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
                       std::vector<size_t> remaining);
 
@@ -320,17 +335,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
       if (owner.empty())
         return failure(no_owner(*d, *v));
       auto rp = self->make_response_promise();
-      auto timeout = st.cfg.timeout;
-      auto vnode = *v;
-      event ev{std::move(key), std::move(payload), {}};
-      with_owner(
-        self, owner,
-        [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
-          self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
-            .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
-                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-        },
-        [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
+      deliver_at(self, owner, rp, deployment, *v, event{std::move(key), std::move(payload), {}});
       return rp;
     },
     [self](deliver_atom, const std::string& deployment, uint32_t vnode,
@@ -342,15 +347,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
         return failure("vnode " + std::to_string(vnode) + " of " + deployment
                        + " has no other owner to pass the event on to");
       auto rp = self->make_response_promise<std::string>();
-      auto timeout = st.cfg.timeout;
-      with_owner(
-        self, owner,
-        [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
-          self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
-            .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
-                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-        },
-        [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
+      deliver_at(self, owner, rp, deployment, vnode, std::move(ev));
       return rp;
     },
     [self](handoff_atom, const std::string& to, std::string& deployment, uint32_t vnode,
