@@ -25,11 +25,7 @@ struct bus_cluster : small_cluster {
   }
 
   bool boot() {
-    if (!start_coordinator())
-      return false;
-    start_worker("w1");
-    start_worker("w2");
-    if (!wait_up(3))
+    if (!small_cluster::boot({"w1", "w2"}))
       return false;
     w1 = "--connect=" + address_of("w1");
     w2 = "--connect=" + address_of("w2");

@@ -75,10 +75,7 @@ struct migrating_cluster : small_cluster {
 
 CAF_TEST(three workers racing at start run each migration exactly once) {
   migrating_cluster c{"mig-race", 5, 20};
-  CAF_REQUIRE(c.start_coordinator());
-  for (auto w : {"w1", "w2", "w3"})
-    c.start_worker(w);
-  CAF_REQUIRE(c.wait_up(4));
+  CAF_REQUIRE(c.boot({"w1", "w2", "w3"}));
   CAF_CHECK(wait_until([&] { return c.all_done(); }, 15s, 100ms));
   // 001-stamp is not idempotent: one line means one run in the whole cluster.
   auto stamps = lines_of(c.shared / "migrations.log");
@@ -106,10 +103,7 @@ CAF_TEST(three workers racing at start run each migration exactly once) {
 
 CAF_TEST(the next main worker resumes a migration whose main worker was killed) {
   migrating_cluster c{"mig-resume", 40, 50};
-  CAF_REQUIRE(c.start_coordinator());
-  c.start_worker("w1");
-  c.start_worker("w2");
-  CAF_REQUIRE(c.wait_up(3));
+  CAF_REQUIRE(c.boot({"w1", "w2"}));
   // SIGKILL the main worker once 002-backfill is a few steps in.
   auto first = c.backfill_runner_past(5);
   CAF_REQUIRE(!first.empty());
@@ -142,9 +136,7 @@ CAF_TEST(the next main worker resumes a migration whose main worker was killed) 
 CAF_TEST(a failing migration turns the cluster red and waits for a retry) {
   migrating_cluster c{"mig-fail", 2, 10};
   std::ofstream{c.shared / "block-003"} << "until an operator looks\n";
-  CAF_REQUIRE(c.start_coordinator());
-  c.start_worker("w1");
-  CAF_REQUIRE(c.wait_up(2));
+  CAF_REQUIRE(c.boot({"w1"}));
   CAF_CHECK(wait_until([&] { return c.record("003-check").value("state", "") == "failed"; }, 10s,
                        100ms));
   auto status = run_troupe({"status", c.connect});
@@ -175,10 +167,7 @@ CAF_TEST(a failing migration turns the cluster red and waits for a retry) {
 
 CAF_TEST(a main worker paused mid-migration records nothing after another took over) {
   migrating_cluster c{"mig-pause", 40, 50};
-  CAF_REQUIRE(c.start_coordinator());
-  c.start_worker("w1");
-  c.start_worker("w2");
-  CAF_REQUIRE(c.wait_up(3));
+  CAF_REQUIRE(c.boot({"w1", "w2"}));
   auto first = c.backfill_runner_past(5);
   CAF_REQUIRE(!first.empty());
   auto other = first == "w1" ? std::string{"w2"} : std::string{"w1"};

@@ -51,6 +51,15 @@ struct small_cluster {
                           name);
   }
 
+  /// Starts the coordinator and `names` as workers; true once all of them are up.
+  bool boot(const std::vector<std::string>& names) {
+    if (!start_coordinator())
+      return false;
+    for (auto& n : names)
+      start_worker(n);
+    return wait_up(names.size() + 1);
+  }
+
   /// True once `n` members are up.
   bool wait_up(size_t n, ms timeout = 10s) {
     return wait_until(
