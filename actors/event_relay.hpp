@@ -1,10 +1,11 @@
-// The event requests any node's published actor accepts: routing requests from clients go to
-// the node's router, deliveries from other nodes' routers go to its vnode host. Append the
-// handler to the actor's behavior, like kv_relay_handler.
+// The event requests any node's ingress accepts: routing requests from clients go to the
+// node's router, deliveries from other nodes' routers go to its vnodes. Each goes to the
+// current incarnation of the service (the service directory).
 #pragma once
 
 #include "actors/api/event.hpp"
 #include "actors/router.hpp"
+#include "actors/supervision/services.hpp"
 #include "actors/vnode_host.hpp"
 
 #include <caf/message_handler.hpp>
@@ -16,43 +17,50 @@
 namespace troupe {
 
 template <class Self>
-caf::message_handler event_relay_handler(Self* self, caf::actor router, caf::actor host) {
+caf::message_handler event_relay_handler(Self* self, std::shared_ptr<service_directory> services) {
   auto missing = [](const char* what) {
     return caf::make_error(caf::sec::runtime_error, std::string{what});
   };
+  auto router_of = [services] { return services->get(service::router); };
+  auto host_of = [services] { return services->get(service::vnodes); };
   return {
     [=](route_atom a, std::string& dep, std::string& key,
         std::string& payload) -> caf::result<caf::message> {
+      auto router = router_of();
       if (!router)
-        return missing("this node routes no events");
+        return missing("this node's router is restarting: try again");
       return self->delegate(router, a, std::move(dep), std::move(key), std::move(payload));
     },
     [=](route_batch_atom a, std::string& dep, std::vector<std::string>& keys,
         std::vector<std::string>& payloads) -> caf::result<caf::message> {
+      auto router = router_of();
       if (!router)
-        return missing("this node routes no events");
+        return missing("this node's router is restarting: try again");
       return self->delegate(router, a, std::move(dep), std::move(keys), std::move(payloads));
     },
     [=](deliver_atom a, std::string& dep, uint32_t vnode,
         event& ev) -> caf::result<caf::message> {
+      auto host = host_of();
       if (!host)
-        return missing("this node hosts no vnodes");
+        return missing("this node hosts no vnodes (or they are restarting)");
       return self->delegate(host, a, std::move(dep), vnode, std::move(ev));
     },
     [=](handoff_atom a, std::string& dep, uint32_t vnode, std::string& bytes,
         std::string& seen) {
-      if (host)
+      if (auto host = host_of())
         self->send(host, a, std::move(dep), vnode, std::move(bytes), std::move(seen));
     },
     [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
         std::vector<std::string>& keys, std::vector<std::string>& payloads, uint64_t sender,
         std::vector<uint64_t>& seqs) -> caf::result<caf::message> {
+      auto host = host_of();
       if (!host)
-        return missing("this node hosts no vnodes");
+        return missing("this node hosts no vnodes (or they are restarting)");
       return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(keys),
                             std::move(payloads), sender, std::move(seqs));
     },
     [=](instances_atom a) -> caf::result<caf::message> {
+      auto host = host_of();
       if (!host)
         return caf::make_message(std::vector<std::string>{}); // hosts no vnodes: no instances
       return self->delegate(host, a);
@@ -60,8 +68,9 @@ caf::message_handler event_relay_handler(Self* self, caf::actor router, caf::act
     [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
         std::vector<std::string>& keys,
         std::vector<std::string>& payloads) -> caf::result<caf::message> {
+      auto host = host_of();
       if (!host)
-        return missing("this node hosts no vnodes");
+        return missing("this node hosts no vnodes (or they are restarting)");
       return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(keys),
                             std::move(payloads));
     },

@@ -1,13 +1,12 @@
 #include "actors/membership_agent.hpp"
 
+#include "actors/api/counted_actor.hpp"
+#include "actors/bus/bus_actor.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/log_roller.hpp"
-#include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
-#include "actors/bus/bus_relay.hpp"
-#include "actors/event_relay.hpp"
-#include "actors/migrations/migrator.hpp"
 #include "actors/reply.hpp"
+#include "actors/workload_pull.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
@@ -30,6 +29,7 @@ namespace ms = membership;
 namespace {
 
 using drain_poll_atom = caf::atom_constant<caf::atom("ag_drain")>;
+using roller_retry_atom = caf::atom_constant<caf::atom("ag_roller")>;
 
 enum class link_state : uint8_t { disconnected, connecting, joining, up };
 
@@ -67,6 +67,11 @@ struct agent_state {
   // A graceful stop in progress: leaving, until the vnode host has handed everything over.
   std::optional<caf::response_promise> leave_rp;
   time_point drain_deadline{};
+  // The last workload and bus head pushed, for services that restart (workload_pull_atom).
+  uint64_t workload_version = 0;
+  std::string workload;
+  uint64_t bus_head = 0;
+  caf::actor roller;  // the coordinator's log-roller, while lines are shipped to it
 
   static inline const char* name = "troupe.membership_agent";
 };
@@ -79,17 +84,26 @@ double jitter(agent_state& st) {
 
 /// Drops the current link and schedules the next join attempt after `delay`. The generation
 /// bump makes late replies and timers of the old link harmless.
+caf::actor service_of(agent_actor* self, service s) {
+  return self->state.cfg.services ? self->state.cfg.services->get(s) : caf::actor{};
+}
+
 void disconnect(agent_actor* self, duration delay) {
   auto& st = self->state;
   // Whatever ended the link, this worker's vnodes may be given away: stop serving them.
-  if (st.cfg.host && st.state == link_state::up)
-    self->send(st.cfg.host, fence_atom::value);
+  if (st.state == link_state::up)
+    if (auto host = service_of(self, service::vnodes))
+      self->send(host, fence_atom::value);
   if (st.coordinator && st.state == link_state::up)
     self->demonitor(st.coordinator);
   st.state = link_state::disconnected;
   st.coordinator = nullptr;
-  if (st.cfg.ship_logs)
+  if (st.cfg.ship_logs) {
     logging::ship_to(caf::actor{}); // to stderr, counted, until the roller is back
+    if (st.roller)
+      self->demonitor(st.roller);
+    st.roller = nullptr;
+  }
   auto gen = ++st.generation;
   self->delayed_send(self, delay, retry_atom::value, gen);
 }
@@ -113,6 +127,32 @@ void lost(agent_actor* self, const std::string& reason) {
 }
 
 void send_heartbeat(agent_actor* self);
+
+/// Lines go to the coordinator's log-roller, the one writer of the host's log file. The
+/// roller is watched: when it restarts, lines go to stderr (counted) until the new one is
+/// found.
+void find_roller(agent_actor* self, uint64_t gen) {
+  auto& st = self->state;
+  self->request(st.coordinator, std::chrono::seconds(5), log_roller_atom::value)
+    .then(
+      [self, gen](const caf::actor& roller) {
+        auto& st = self->state;
+        if (gen != st.generation || st.state != link_state::up)
+          return;
+        if (!roller) {
+          // The coordinator's roller is restarting (or there is none): ask again later.
+          self->delayed_send(self, milliseconds(500), roller_retry_atom::value, gen);
+          return;
+        }
+        st.roller = roller;
+        self->monitor(roller);
+        logging::ship_to(roller);
+      },
+      [self](const caf::error& err) {
+        self->state.log->warn("no log-roller at the coordinator ({}): logging to stderr",
+                              self->system().render(err));
+      });
+}
 
 void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   auto& st = self->state;
@@ -150,19 +190,8 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   self->monitor(st.coordinator);
   st.log->info("joined cluster {} via {} as incarnation {}", st.cluster_id,
                st.coordinator_ep.to_string(), st.incarnation);
-  if (st.cfg.ship_logs) {
-    // Lines go to the coordinator's log-roller, the one writer of the host's log file.
-    self->request(st.coordinator, std::chrono::seconds(5), log_roller_atom::value)
-      .then(
-        [self, gen](const caf::actor& roller) {
-          if (gen == self->state.generation && self->state.state == link_state::up && roller)
-            logging::ship_to(roller);
-        },
-        [self](const caf::error& err) {
-          self->state.log->warn("no log-roller at the coordinator ({}): logging to stderr",
-                                self->system().render(err));
-        });
-  }
+  if (st.cfg.ship_logs)
+    find_roller(self, gen);
   send_heartbeat(self);
 }
 
@@ -310,10 +339,17 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
   });
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
+    if (st.roller && dm.source == st.roller.address()) {
+      st.roller = nullptr;
+      logging::ship_to(caf::actor{});
+      if (st.state == link_state::up)
+        self->delayed_send(self, milliseconds(200), roller_retry_atom::value, st.generation);
+      return;
+    }
     if (st.coordinator && dm.source == st.coordinator.address())
       lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
   });
-  return guard_writes(self, st.cfg.console_token, caf::message_handler{
+  return caf::behavior{caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -370,31 +406,40 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (std::holds_alternative<ms::status_request>(msg.body))
         return answer_status(self);
       if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
-        if (st.cfg.bus)
-          self->send(st.cfg.bus, bus_head_atom::value, h->head);
+        st.bus_head = std::max(st.bus_head, h->head);
+        if (auto bus = service_of(self, service::bus))
+          self->send(bus, bus_head_atom::value, h->head);
         return;
       }
       if (auto* w = std::get_if<ms::workload>(&msg.body)) {
-        if (st.cfg.router)
-          self->send(st.cfg.router, workload_atom::value, w->version, w->state);
-        for (auto& a : {st.cfg.bus, st.cfg.migrator})
-          if (a)
+        if (w->version >= st.workload_version) {
+          st.workload_version = w->version;
+          st.workload = w->state;
+        }
+        for (auto s : {service::router, service::bus, service::migrator, service::vnodes})
+          if (auto a = service_of(self, s))
             self->send(a, workload_atom::value, w->version, w->state);
-        if (st.cfg.host)
-          self->send(st.cfg.host, workload_atom::value, w->version, std::move(w->state));
         return;
       }
       ++st.bad_frames;
       st.log->warn("rejected a frame: unexpected message type for a worker");
       reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));
     },
-    [self](peer_hello_atom) -> caf::actor { return nullptr; }, // workers run no Raft replica
+    [self](workload_pull_atom) {
+      auto& st = self->state;
+      answer_workload_pull(self, st.cfg.services, st.workload_version, st.workload, st.bus_head);
+    },
+    [self](roller_retry_atom, uint64_t gen) {
+      auto& st = self->state;
+      if (gen == st.generation && st.state == link_state::up && !st.roller && st.cfg.ship_logs)
+        find_roller(self, gen);
+    },
     [self](leave_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.state != link_state::up)
         return false;
       auto rp = self->make_response_promise<bool>();
-      if (st.cfg.host && !st.leave_rp) {
+      if (service_of(self, service::vnodes) && !st.leave_rp) {
         // Step one: become `leaving`, so that the vnodes move away (with their state) while
         // this worker is still linked; step two, below, once they are gone.
         st.leave_rp = rp;
@@ -423,7 +468,12 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       auto& st = self->state;
       if (!st.leave_rp)
         return;
-      self->request(st.cfg.host, milliseconds(500), instances_atom::value)
+      auto host = service_of(self, service::vnodes);
+      if (!host) {
+        self->send(self, leave_atom::value, true);
+        return;
+      }
+      self->request(host, milliseconds(500), instances_atom::value)
         .then(
           [self](const std::vector<std::string>& running) {
             auto& st = self->state;
@@ -461,15 +511,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       },
       std::chrono::milliseconds(10000), "this worker is not connected to a coordinator",
       st.cfg.console_token))
-    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.host))
-    .or_else(console_handler(self, st.cfg.inspector))
-    .or_else(bus_relay_handler(self, st.cfg.bus))
     .or_else(caf::message_handler{
-      [self](migrations_atom a) -> caf::result<caf::message> {
-        if (!self->state.cfg.migrator)
-          return caf::make_error(caf::sec::runtime_error, std::string{"this node runs no migrations"});
-        return self->delegate(self->state.cfg.migrator, a);
-      },
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         // The log file is the coordinator's: the request goes there.
         auto& st = self->state;
@@ -481,13 +523,15 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
                                 caf::make_message(a));
         return self->delegate(st.coordinator, a);
       },
-    }));
+    })};
 }
 
 } // namespace
 
-caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg) {
-  return sys.spawn(agent, std::move(cfg));
+caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg,
+                                  std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<agent_actor>(
+    sys, [cfg](agent_actor* self) { return agent(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

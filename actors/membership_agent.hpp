@@ -6,13 +6,19 @@
 // It starts joining on (start_atom, cluster_port, http_port), sent once the ports are bound.
 // Messages:
 //   frame(View)           pushed by the coordinator on every change
-//   frame(StatusRequest)  -> frame(StatusReply)
+//   frame(Workload), frame(BusHead)   pushed too: handed to the node's router, bus, migrator
+//                         and vnodes (their current incarnations, from the service directory)
+//   frame(StatusRequest)  -> frame(StatusReply)  (through the node's ingress)
+//   the KV and cluster-state requests of kv_relay.hpp, and log_rotate_atom: relayed to the
+//                         coordinator (with this node's console token), from the ingress
+//   (workload_pull_atom)  a restarted service asks for the last view
 //   leave_atom            -> bool: a graceful stop. With a vnode host, the member first becomes
 //                            `leaving` so that its vnodes move away with their state (at most
 //                            drain_timeout), then it leaves (`left`)
 #pragma once
 
 #include "actors/endpoint.hpp"
+#include "actors/supervision/services.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/membership/types.hpp"
 
@@ -25,16 +31,16 @@
 
 namespace troupe {
 
+struct actor_stats;
+
 struct membership_agent_config {
   membership::member self;                  // address holds the bind host
   std::vector<endpoint> coordinators;
   uint32_t vnodes = 64;                     // this node's --vnodes, checked by the cluster
-  caf::actor host;                          // the vnode host: gets the pushed workload
-  caf::actor router;                        // this node's router: gets it too
-  caf::actor inspector;                     // answers the console's inspection commands
-  caf::actor bus;                           // the node's bus: gets the view, publishes
-  caf::actor migrator;                      // the node's migration actor: gets the view
-  std::string console_token;                // commands that change anything need it ("": none)
+  // The node's services: the vnodes get the pushed workload and are fenced when the link is
+  // lost; the router, bus and migrator get the workload too.
+  std::shared_ptr<service_directory> services;
+  std::string console_token;                // sent with writes relayed to the coordinator
   bool ship_logs = false;                   // log lines go to the coordinator's log-roller
   duration drain_timeout = std::chrono::seconds(5);  // graceful stop: longest hand-over
   // Answers (connect_atom, host, port) -> (node_id, strong_actor_ptr, set<string>): CAF's
@@ -54,7 +60,9 @@ struct membership_agent_config {
   std::function<bool()> is_orphaned;
 };
 
-/// Spawns the membership agent; it starts joining at once.
-caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg);
+/// Spawns the membership agent (counting its messages in `stats`, when given); it starts
+/// joining on start_atom.
+caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg,
+                                  std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

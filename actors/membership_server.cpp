@@ -1,15 +1,12 @@
 #include "actors/membership_server.hpp"
 
+#include "actors/api/counted_actor.hpp"
+#include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
-#include "actors/bus/bus_relay.hpp"
-#include "actors/event_relay.hpp"
-#include "actors/migrations/migrator.hpp"
-#include "actors/kv_relay.hpp"
-#include "actors/log_roller.hpp"
-#include "actors/inspect/console_handler.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/reply.hpp"
+#include "actors/workload_pull.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
@@ -103,18 +100,18 @@ void broadcast_if_changed(server_actor* self) {
     self->send(kv.second.handle, f);
 }
 
+caf::actor service_of(server_actor* self, service s) {
+  return self->state.cfg.services->get(s);
+}
+
 /// Pushes the workload (vnode map, deployments) to every joined member when it changed.
 void push_workload_if_changed(server_actor* self) {
   auto& st = self->state;
   if (st.workload.empty() || st.workload_pushed == st.workload_version)
     return;
   st.workload_pushed = st.workload_version;
-  if (st.cfg.local_host)
-    self->send(st.cfg.local_host, workload_atom::value, st.workload_version, st.workload);
-  if (st.cfg.router)
-    self->send(st.cfg.router, workload_atom::value, st.workload_version, st.workload);
-  for (auto& a : {st.cfg.bus, st.cfg.migrator})
-    if (a)
+  for (auto s : {service::vnodes, service::router, service::bus, service::migrator})
+    if (auto a = service_of(self, s))
       self->send(a, workload_atom::value, st.workload_version, st.workload);
   frame f{ms::encode(ms::workload{st.workload_version, st.workload})};
   for (auto& kv : st.links)
@@ -146,9 +143,12 @@ struct outcome {
 
 /// Proposes a membership command through this coordinator's Raft replica.
 void propose(server_actor* self, state::command cmd, std::function<void(outcome)> done) {
-  self
-    ->request(self->state.cfg.raft, self->state.cfg.request_timeout, state_cmd_atom::value,
-              state::encode(cmd))
+  auto raft = service_of(self, service::raft);
+  if (!raft) {
+    done(outcome{false, false, 0, "the Raft replica is restarting"});
+    return;
+  }
+  self->request(raft, self->state.cfg.request_timeout, state_cmd_atom::value, state::encode(cmd))
     .then([done](bool ok, uint64_t inc, std::string& reason) {
             done(outcome{true, ok, inc, std::move(reason)});
           },
@@ -389,7 +389,14 @@ void on_status(server_actor* self) {
   }
   auto rp = self->make_response_promise();
   // Every coordinator's live Raft state; without an answer the status still goes out.
-  self->request(st.cfg.raft, std::chrono::seconds(2), raft_status_all_atom::value)
+  auto raft = service_of(self, service::raft);
+  if (!raft) {
+    status.node_health.level = "red";
+    status.node_health.reasons.push_back("the Raft replica is restarting");
+    rp.deliver(frame{ms::encode(status)});
+    return;
+  }
+  self->request(raft, std::chrono::seconds(2), raft_status_all_atom::value)
     .then(
       [rp, status](const std::vector<raft_status>& all) mutable {
         for (auto& m : status.members.members) {
@@ -435,7 +442,7 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     note_local(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
     reconcile(self);
   });
-  return guard_writes(self, st.cfg.console_token, caf::message_handler{
+  return {
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -447,7 +454,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       note_local(st, st.table().add_local(st.cfg.self, self->clock().now(), wall_clock_ms()));
       st.log->info("coordinator {} at {} serves the membership of cluster {}", st.cfg.self.name,
                    st.cfg.self.address, st.cfg.cluster_id);
-      self->send(st.cfg.raft, member_listen_atom::value, caf::actor{self});
+      if (auto raft = service_of(self, service::raft))
+        self->send(raft, member_listen_atom::value, caf::actor{self});
       register_self(self);
       self->send(self, tick_atom::value);
     },
@@ -510,48 +518,31 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
         return on_status(self);
       return reject(self, "unexpected message type for a coordinator");
     },
-    [self](peer_hello_atom) -> caf::actor { return self->state.cfg.raft; },
-  }
-    .or_else(kv_relay_handler(
-      self, [self] { return self->state.cfg.raft; }, std::chrono::milliseconds(10000),
-      "this coordinator runs no Raft replica"))
-    .or_else(event_relay_handler(self, st.cfg.router, st.cfg.local_host))
-    .or_else(console_handler(self, st.cfg.inspector))
-    .or_else(bus_relay_handler(self, st.cfg.bus))
-    .or_else(caf::message_handler{
-      [self](bus_head_atom a, uint64_t head) {
-        // From the Raft replica: only the bus head changed. Every node's bus learns it.
-        auto& st = self->state;
-        if (head <= st.bus_head)
-          return;
-        st.bus_head = head;
-        if (st.cfg.bus)
-          self->send(st.cfg.bus, a, head);
-        frame f{ms::encode(ms::bus_head{head})};
-        for (auto& kv : st.links)
-          self->send(kv.second.handle, f);
-      },
-      [self](migrations_atom a) -> caf::result<caf::message> {
-        if (!self->state.cfg.migrator)
-          return caf::make_error(caf::sec::runtime_error, std::string{"this node runs no migrations"});
-        return self->delegate(self->state.cfg.migrator, a);
-      },
-      [self](log_roller_atom) { return self->state.cfg.log_roller; },
-      [self](log_rotate_atom a) -> caf::result<caf::message> {
-        auto& st = self->state;
-        if (!st.cfg.log_roller)
-          return caf::make_error(caf::sec::runtime_error,
-                                 std::string{"this node writes no log file (start it with "
-                                             "--log-file)"});
-        return self->delegate(st.cfg.log_roller, a);
-      },
-    }));
+    [self](bus_head_atom a, uint64_t head) {
+      // From the Raft replica: only the bus head changed. Every node's bus learns it.
+      auto& st = self->state;
+      if (head <= st.bus_head)
+        return;
+      st.bus_head = head;
+      if (auto bus = service_of(self, service::bus))
+        self->send(bus, a, head);
+      frame f{ms::encode(ms::bus_head{head})};
+      for (auto& kv : st.links)
+        self->send(kv.second.handle, f);
+    },
+    [self](workload_pull_atom) {
+      auto& st = self->state;
+      answer_workload_pull(self, st.cfg.services, st.workload_version, st.workload, st.bus_head);
+    },
+  };
 }
 
 } // namespace
 
-caf::actor spawn_membership_server(caf::actor_system& sys, membership_server_config cfg) {
-  return sys.spawn(server, std::move(cfg));
+caf::actor spawn_membership_server(caf::actor_system& sys, membership_server_config cfg,
+                                   std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<server_actor>(
+    sys, [cfg](server_actor* self) { return server(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -15,14 +15,17 @@
 //   Heartbeat     -> HeartbeatAck                  rejoin=true when the incarnation is unknown
 //   Leave         -> HeartbeatAck                  graceful departure: state `left`
 //   StatusRequest -> StatusReply                   the view, with every coordinator's Raft state
-// and, outside frames: peer_hello_atom -> the Raft actor (for other coordinators), the KV
-// requests of kv_relay.hpp, relayed to the Raft actor, and (member_view_atom, version, bytes)
-// from the Raft actor whenever the replicated membership changed.
+// (frames reach it through the node's ingress), and, from inside the node:
+//   (member_view_atom, version, bytes)  from the Raft replica whenever the view changed
+//   (bus_head_atom, head)               from the Raft replica: only the bus head moved
+//   (workload_pull_atom)                a restarted service asks for the current view: it is
+//                                       sent to the asking actor as (workload_atom, ...)
 // It pushes a View to every joined member whenever the view changes. A closed connection
 // (down_msg) marks the member down at once; silence marks it suspect, then down, through the
 // failure detector on a periodic tick.
 #pragma once
 
+#include "actors/supervision/services.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/membership/membership_table.hpp"
 #include "protocols/membership/types.hpp"
@@ -35,20 +38,18 @@
 
 namespace troupe {
 
+struct actor_stats;
+
 struct membership_server_config {
   membership::member self;          // this node's own entry; address holds the bind host
   std::string cluster_id;
   membership::table_settings table;
   duration tick_interval = milliseconds(50);
-  caf::actor raft;      // this coordinator's Raft replica: holds the membership, serves KV
-  uint64_t raft_id = 0; // its replica id
-  caf::actor local_host;  // a node that is also a worker: its vnode host gets the workload
-  caf::actor router;      // this node's router: gets the cluster view, routes client events
-  caf::actor inspector;                     // answers the console's inspection commands
-  caf::actor bus;                           // the node's bus: gets the view, publishes
-  caf::actor migrator;                      // the node's migration actor: gets the view
-  std::string console_token;                // commands that change anything need it ("": none)
-  caf::actor log_roller;                    // writes this host's log file (--log-file), if any
+  // The node's services: the Raft replica (holds the membership, serves KV) and those that
+  // get the cluster view (router, bus, migrator, and the vnodes of a node that is also a
+  // worker), looked up at each use since their supervisors may restart them.
+  std::shared_ptr<service_directory> services;
+  uint64_t raft_id = 0; // this coordinator's replica id
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
   uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
   // Called when the cluster state refuses this coordinator (its configuration does not match
@@ -56,7 +57,8 @@ struct membership_server_config {
   std::function<void(const std::string& reason)> on_fatal;
 };
 
-/// Spawns the membership server.
-caf::actor spawn_membership_server(caf::actor_system& sys, membership_server_config cfg);
+/// Spawns the membership server (counting its messages in `stats`, when given).
+caf::actor spawn_membership_server(caf::actor_system& sys, membership_server_config cfg,
+                                   std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

@@ -1,10 +1,12 @@
 #include "actors/router.hpp"
 
+#include "actors/api/counted_actor.hpp"
 #include "actors/api/event.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
+#include "actors/workload_pull.hpp"
 #include "actors/vnode_host.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
@@ -99,8 +101,9 @@ std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
 template <class Then, class Fail>
 void with_owner(router_actor* self, const std::string& owner, Then then, Fail fail) {
   auto& st = self->state;
-  if (owner == st.cfg.node_name && st.cfg.local_host)
-    return then(st.cfg.local_host);
+  if (owner == st.cfg.node_name)
+    if (auto host = st.cfg.services ? st.cfg.services->get(service::vnodes) : caf::actor{})
+      return then(host);
   if (auto it = st.nodes.find(owner); it != st.nodes.end() && it->second)
     return then(it->second);
   auto* rec = st.view.members.find(owner);
@@ -242,8 +245,8 @@ caf::behavior router(router_actor* self, router_config cfg) {
         return;
       }
   });
+  pull_workload(self, self->state.cfg.services); // a restarted router missed views
   return {
-    [self](vnode_host_atom, caf::actor& host) { self->state.cfg.local_host = std::move(host); },
     [self](bus_fanout_atom, const std::string& topic, const std::string& payload,
            const std::string& origin) {
       // A broadcast that is not persisted, to every other member that is not gone: answers
@@ -455,8 +458,10 @@ caf::behavior router(router_actor* self, router_config cfg) {
 
 } // namespace
 
-caf::actor spawn_router(caf::actor_system& sys, router_config cfg) {
-  return sys.spawn(router, std::move(cfg));
+caf::actor spawn_router(caf::actor_system& sys, router_config cfg,
+                        std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<router_actor>(
+    sys, [cfg](router_actor* self) { return router(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -5,8 +5,8 @@
 // Every node has one; it follows the cluster view its node receives.
 //
 // Messages:
-//   (workload_atom, version, bytes)                            a new cluster view
-//   (vnode_host_atom, actor)                                   this node's vnode host
+//   (workload_atom, version, bytes)                            a new cluster view (asked for
+//                                                              with workload_pull_atom at start)
 //   (deliver_atom, deployment, vnode, event)         -> string  to that vnode's current owner
 //   (handoff_atom, to, deployment, vnode, bytes, seen)         an instance's state and its
 //                                                              de-duplication table, to its
@@ -24,6 +24,7 @@
 // sequence) they already handled.
 #pragma once
 
+#include "actors/supervision/services.hpp"
 #include "protocols/clock.hpp"
 
 #include <caf/actor.hpp>
@@ -38,14 +39,16 @@ namespace troupe {
 using route_atom = caf::atom_constant<caf::atom("route")>;
 using route_batch_atom = caf::atom_constant<caf::atom("route_bat")>;
 using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
-using vnode_host_atom = caf::atom_constant<caf::atom("vnode_host")>;
+
+struct actor_stats;
 
 /// The vnode of `key` among `vnodes` (CRC32C of the key, modulo).
 uint32_t vnode_of(const std::string& key, uint32_t vnodes);
 
 struct router_config {
   std::string node_name;
-  caf::actor local_host;  // this node's vnode host (or given later with vnode_host_atom)
+  // This node's services: its vnodes (local deliveries) and membership (the view at start).
+  std::shared_ptr<service_directory> services;
   caf::actor resolver;    // answers (connect_atom, host, port) like CAF's middleman actor
   duration timeout = std::chrono::seconds(5);
   duration retry_interval = milliseconds(200);
@@ -56,6 +59,7 @@ struct router_config {
 constexpr const char* sender_header = "troupe-sender";
 constexpr const char* sequence_header = "troupe-seq";
 
-caf::actor spawn_router(caf::actor_system& sys, router_config cfg);
+caf::actor spawn_router(caf::actor_system& sys, router_config cfg,
+                        std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

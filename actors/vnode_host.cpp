@@ -1,8 +1,10 @@
 #include "actors/vnode_host.hpp"
 
+#include "actors/api/counted_actor.hpp"
 #include "actors/api/main_worker.hpp"
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
+#include "actors/workload_pull.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
@@ -61,7 +63,6 @@ struct host_state {
   std::map<instance_key, std::map<uint64_t, std::set<uint64_t>>> seen;
   uint64_t duplicates = 0;
   uint64_t delivered = 0;     // events handed to instances
-  caf::actor kv;              // the node's published actor: relays KV requests
   uint64_t kv_client = 0;     // this host's client id for KV writes (de-duplicated retries)
   uint64_t kv_seq = 0;
   bool snapshot_tick_running = false;
@@ -72,6 +73,16 @@ struct host_state {
 };
 
 using host_actor = caf::stateful_actor<host_state>;
+
+caf::actor service_of(host_actor* self, service s) {
+  auto& dir = self->state.cfg.services;
+  return dir ? dir->get(s) : caf::actor{};
+}
+
+/// The node's ingress: KV requests for periodic snapshots go there.
+caf::actor node_of(host_actor* self) {
+  return service_of(self, service::ingress);
+}
 
 /// Takes an instance out of the node's actor registry (it stopped, or its vnode moved).
 void forget_instance(host_state& st, const instance_key& key) {
@@ -87,11 +98,22 @@ void forget_all_instances(host_state& st) {
   st.reg_seq.clear();
 }
 
+/// Watches an instance: its down message restarts it. Not linked: an instance killed with
+/// `exit_reason::kill` would take its host down through a link.
+void watch(host_actor* self, const caf::actor& a) {
+  self->monitor(a);
+}
+
+/// Stops an instance on purpose: no restart follows.
+void stop_handle(host_actor* self, const caf::actor& a, const caf::error& reason) {
+  self->demonitor(a);
+  self->send_exit(a, reason);
+}
+
 void stop_instance(host_actor* self, std::map<instance_key, instance>::iterator it) {
   forget_instance(self->state, it->first);
-  self->demonitor(it->second.handle);
   self->state.by_addr.erase(it->second.handle.address());
-  self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+  stop_handle(self, it->second.handle, caf::exit_reason::user_shutdown);
   self->state.instances.erase(it);
 }
 
@@ -110,8 +132,7 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
   auto* d = st.view.deployments.find(key.first);
   if (!d)
     return false;
-  context ctx{d->name, key.second, d->config, st.cfg.data_dir, st.cfg.router, {}, st.kv,
-              st.cfg.bus};
+  context ctx{d->name, key.second, d->config, st.cfg.data_dir, {}, st.cfg.services};
   auto stats = std::make_shared<actor_stats>();
   auto a = st.cfg.types ? st.cfg.types->spawn(d->type, self->system(), ctx, stats)
                         : caf::actor{};
@@ -121,7 +142,7 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
                     d->name, d->type);
     return false;
   }
-  self->monitor(a);
+  watch(self, a);
   st.by_addr[a.address()] = key;
   st.instances[key] = instance{a, d->type, 0};
   if (auto r = st.reg_seq.find(key); r != st.reg_seq.end()) {
@@ -131,7 +152,7 @@ bool start_instance(host_actor* self, const instance_key& key, const std::string
     row.name = key.first + ":" + std::to_string(key.second);
     row.type = d->type;
     row.kind = "instance";
-    row.supervisor = "vnode-host";
+    row.supervisor = "vnodes";
     row.state = "running";
     row.started_ms = wall_clock_ms();
     row.handle = a;
@@ -171,11 +192,12 @@ milliseconds snapshot_every(const state::deployment_spec& d) {
 bool start_fresh(host_actor* self, const instance_key& key) {
   auto& st = self->state;
   auto* d = st.view.deployments.find(key.first);
-  if (!d || !st.kv || snapshot_every(*d).count() <= 0)
+  auto kv = node_of(self);
+  if (!d || !kv || snapshot_every(*d).count() <= 0)
     return start_instance(self, key, {});
   auto gen = st.next_generation++;
   st.pending[key].generation = gen;
-  self->request(st.kv, std::chrono::seconds(5), kv_get_atom::value,
+  self->request(kv, std::chrono::seconds(5), kv_get_atom::value,
                 snapshot_key(*d, key.second))
     .then(
       [self, key, gen](bool found, std::string& value, uint64_t, uint64_t) {
@@ -199,6 +221,14 @@ bool start_fresh(host_actor* self, const instance_key& key) {
   return true;
 }
 
+/// True when a deployment keeps periodic snapshots.
+bool wants_snapshots(const host_state& st) {
+  for (auto& [name, d] : st.view.deployments.all())
+    if (snapshot_every(d).count() > 0)
+      return true;
+  return false;
+}
+
 /// Writes the snapshots that are due to the cluster's KV namespace.
 void take_snapshots(host_actor* self) {
   auto& st = self->state;
@@ -206,7 +236,7 @@ void take_snapshots(host_actor* self) {
   for (auto& [key, inst] : st.instances) {
     auto* d = st.view.deployments.find(key.first);
     auto every = d ? snapshot_every(*d) : milliseconds{0};
-    if (every.count() <= 0 || now - inst.last_snapshot < every || !st.kv)
+    if (every.count() <= 0 || now - inst.last_snapshot < every || !node_of(self))
       continue;
     inst.last_snapshot = now;
     auto k = snapshot_key(*d, key.second);
@@ -214,8 +244,11 @@ void take_snapshots(host_actor* self) {
       .then(
         [self, k](std::string& bytes) {
           auto& st = self->state;
+          auto kv = node_of(self);
+          if (!kv)
+            return;
           self
-            ->request(st.kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
+            ->request(kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
                       int64_t{-1}, st.kv_client, ++st.kv_seq)
             .then([](bool, uint64_t) {},
                   [self, k](const caf::error& err) {
@@ -267,7 +300,7 @@ seen_table decode_seen(const std::string& text) {
 void hand_off(host_actor* self, const instance_key& key, caf::actor inst,
               const std::string& to) {
   auto& st = self->state;
-  auto router = st.cfg.router;
+  auto router = service_of(self, service::router);
   std::string seen;
   if (auto it = st.seen.find(key); it != st.seen.end()) {
     seen = encode_seen(it->second);
@@ -403,14 +436,13 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
     std::random_device rd;
     self->state.kv_client = (static_cast<uint64_t>(rd()) << 32) | rd();
   }
+  pull_workload(self, self->state.cfg.services); // a restarted host missed views
   // The instances are not linked to the host (one crashing must not take the others down), so
-  // the host stops them itself when it is told to exit: the actor system waits for every actor
-  // before a process can end.
+  // the host stops them itself when it is told to exit (its supervisor, or the console, sends
+  // a reason it can trap): no instance outlives its vnode host.
   self->set_exit_handler([self](caf::exit_msg& em) {
-    for (auto& [key, inst] : self->state.instances) {
-      self->demonitor(inst.handle);
-      self->send_exit(inst.handle, em.reason);
-    }
+    for (auto& [key, inst] : self->state.instances)
+      stop_handle(self, inst.handle, em.reason);
     self->state.instances.clear();
     self->state.by_addr.clear();
     forget_all_instances(self->state);
@@ -458,17 +490,19 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         st.log->info("ownership confirmed by the coordinator: serving vnodes again");
       }
       reconcile(self, &before);
-    },
-    [self](kv_target_atom, caf::actor& kv) {
-      auto& st = self->state;
-      st.kv = std::move(kv);
-      if (!st.snapshot_tick_running) {
+      // Periodic snapshots are checked every 100 ms while a deployment asks for them.
+      if (!st.snapshot_tick_running && wants_snapshots(st)) {
         st.snapshot_tick_running = true;
         self->send(self, snapshot_tick_atom::value);
       }
     },
     [self](snapshot_tick_atom) {
-      if (!self->state.fenced)
+      auto& st = self->state;
+      if (!wants_snapshots(st)) {
+        st.snapshot_tick_running = false; // nothing to keep: no timer while idle
+        return;
+      }
+      if (!st.fenced)
         take_snapshots(self);
       self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
     },
@@ -484,10 +518,8 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       st.fenced = true;
       detail::set_main_worker(0); // no longer main either, until confirmed again
       auto n = st.instances.size();
-      for (auto& [key, inst] : st.instances) {
-        self->demonitor(inst.handle);
-        self->send_exit(inst.handle, caf::exit_reason::user_shutdown);
-      }
+      for (auto& [key, inst] : st.instances)
+        stop_handle(self, inst.handle, caf::exit_reason::user_shutdown);
       st.instances.clear();
       st.by_addr.clear();
       forget_all_instances(st);
@@ -520,12 +552,13 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       }
       auto* d = st.view.deployments.find(deployment);
       auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
-      if (!owner.empty() && owner != st.cfg.node_name && st.cfg.router
+      auto router = service_of(self, service::router);
+      if (!owner.empty() && owner != st.cfg.node_name && router
           && ev.headers.count("troupe-passed-on") == 0) {
         // Sent by a node that has not seen the move yet: pass it on to the new owner, once
         // (two nodes that disagree about the owner must not pass an event back and forth).
         ev.headers["troupe-passed-on"] = st.cfg.node_name;
-        return self->delegate(st.cfg.router, deliver_atom::value, deployment, vnode,
+        return self->delegate(router, deliver_atom::value, deployment, vnode,
                               std::move(ev));
       }
       if (!st.waiting_for.empty() && owner == st.cfg.node_name)
@@ -681,10 +714,12 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
 
 } // namespace
 
-caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg) {
+caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg,
+                            std::shared_ptr<actor_stats> stats) {
   if (!cfg.registry)
     cfg.registry = std::make_shared<actor_registry>(cfg.node_name);
-  return sys.spawn(host, std::move(cfg));
+  return spawn_counted_as<host_actor>(
+    sys, [cfg](host_actor* self) { return host(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

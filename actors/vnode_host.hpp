@@ -33,8 +33,6 @@
 //       order); an event whose (sender, seq) an instance already handled is skipped
 //   (handoff_atom, deployment, vnode, bytes, seen)    an instance's state from its old owner,
 //                                                    with its at-least-once (sender, seq) table
-//   (kv_target_atom, actor)                           where KV requests go (the node's
-//                                                    published actor), for periodic snapshots
 //   (fence_atom)                                      this worker lost its coordinator: stop
 //                                                    every instance until the next workload
 //   (instances_atom) -> vector<string>               "deployment/vnode/state" per instance
@@ -44,6 +42,7 @@
 #include "actors/api/actor_types.hpp"
 #include "actors/api/migrations.hpp"
 #include "actors/inspect/actor_registry.hpp"
+#include "actors/supervision/services.hpp"
 #include "protocols/clock.hpp"
 
 #include <caf/actor.hpp>
@@ -70,15 +69,17 @@ struct vnode_host_config {
   std::string node_name;  // this worker's member name: the owner name in the vnode map
   std::string data_dir;
   std::shared_ptr<const actor_types> types;
-  caf::actor router;  // given to every instance in its context (troupe::send)
+  // The node's services: in every instance's context (router, ingress, bus), where periodic
+  // snapshots go (the ingress), where events for a moved vnode are passed on (the router).
+  std::shared_ptr<service_directory> services;
   std::shared_ptr<actor_registry> registry;  // where instances are listed for the console
-  caf::actor bus;                              // in every instance's context
   std::shared_ptr<const migration_list> migrations;  // no instance starts before they are done
   duration restart_delay = milliseconds(500);
   duration handoff_timeout = std::chrono::seconds(3);  // how long a new owner waits for state
   size_t handoff_buffer = 10000;  // events buffered per instance while its state is on the way
 };
 
-caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg);
+caf::actor spawn_vnode_host(caf::actor_system& sys, vnode_host_config cfg,
+                            std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

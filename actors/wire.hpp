@@ -25,6 +25,9 @@ using tick_atom = caf::atom_constant<caf::atom("t_tick")>;
 using leave_atom = caf::atom_constant<caf::atom("t_leave")>;
 using start_atom = caf::atom_constant<caf::atom("t_start")>;
 using retry_atom = caf::atom_constant<caf::atom("t_retry")>;
+/// (workload_pull_atom): a service that (re)started asks the node's membership actor for the
+/// current cluster view; it arrives as (workload_atom, version, bytes) when there is one.
+using workload_pull_atom = caf::atom_constant<caf::atom("t_wlpull")>;
 /// (metrics_atom) -> (vector<string> names, vector<uint64_t> values): an actor's counters and
 /// gauges for GET /metrics. A name is "metric" or "metric;label;value".
 using metrics_atom = caf::atom_constant<caf::atom("t_metrics")>;

@@ -1,6 +1,7 @@
 #include "nodes/http_status.hpp"
 
 #include "actors/api/main_worker.hpp"
+#include "actors/inspect/actor_registry.hpp"
 #include "actors/logging.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
@@ -31,8 +32,13 @@ namespace ms = membership;
 
 struct http_status::impl {
   caf::actor_system& sys;
-  caf::actor membership;
-  std::vector<caf::actor> metric_sources;
+  std::shared_ptr<service_directory> services;
+  std::vector<service> metric_sources;
+  std::shared_ptr<const actor_registry> registry;  // the supervisors, for their restarts
+
+  std::vector<actor_row> registry_rows() const {
+    return registry ? registry->all() : std::vector<actor_row>{};
+  }
   httplib::Server server;
   std::thread thread;
   uint16_t port = 0;
@@ -47,11 +53,23 @@ struct http_status::impl {
   bool stopping = false;
   std::thread health_thread;
 
-  impl(caf::actor_system& s, caf::actor m) : sys(s), membership(std::move(m)) {
+  impl(caf::actor_system& s, std::shared_ptr<service_directory> dir)
+    : sys(s), services(std::move(dir)) {
+  }
+
+  /// The node's door: status, health and vnodes requests go where they would from outside.
+  caf::actor node() const {
+    return services->get(service::ingress);
   }
 
   std::optional<ms::status_reply> fetch_status(caf::scoped_actor& self, std::string* problem) {
-    return request_status(sys, self, membership, std::chrono::seconds(2), problem);
+    auto n = node();
+    if (!n) {
+      if (problem)
+        *problem = "the node's ingress is restarting";
+      return std::nullopt;
+    }
+    return request_status(sys, self, n, std::chrono::seconds(2), problem);
   }
 
   void health_loop() {
@@ -68,7 +86,7 @@ struct http_status::impl {
       {
         caf::scoped_actor self{sys};
         if (auto reply = fetch_status(self, nullptr))
-          fresh = gather_health(sys, self, membership, *reply, std::chrono::milliseconds(500));
+          fresh = gather_health(sys, self, node(), *reply, std::chrono::milliseconds(500));
       }
       lk.lock();
       if (fresh) {
@@ -116,7 +134,7 @@ struct http_status::impl {
     using metrics::family;
     std::vector<family> out;
     caf::scoped_actor self{sys};
-    if (auto r = request_status(sys, self, membership, std::chrono::seconds(2))) {
+    if (auto r = fetch_status(self, nullptr)) {
       family members{"troupe_members", "Members of the cluster by state, as this node sees them.",
                      "gauge", {}};
       for (auto s : {ms::member_state::joining, ms::member_state::up, ms::member_state::suspect,
@@ -142,29 +160,43 @@ struct http_status::impl {
                          "gauge", {{{}, static_cast<double>(m.raft->commit_index)}}});
         }
     }
-    // Each source's counters and gauges; a name may carry one label ("metric;label;value").
+    // Each source's counters and gauges; a name may carry labels ("metric;k1;v1;k2;v2").
     std::map<std::string, family> by_name;
-    for (auto& src : metric_sources)
+    auto take = [&](const std::vector<std::string>& names, const std::vector<uint64_t>& values) {
+      for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+        std::vector<std::string> parts;
+        for (size_t a = 0;;) {
+          auto b = names[i].find(';', a);
+          parts.push_back(names[i].substr(a, b == std::string::npos ? b : b - a));
+          if (b == std::string::npos)
+            break;
+          a = b + 1;
+        }
+        std::map<std::string, std::string> labels;
+        for (size_t k = 1; k + 1 < parts.size(); k += 2)
+          labels[parts[k]] = parts[k + 1];
+        auto& name = parts.front();
+        auto& f = by_name[name];
+        f.name = name;
+        bool counter = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
+        f.type = counter ? "counter" : "gauge";
+        f.help = help_of(name);
+        f.samples.push_back({labels, static_cast<double>(values[i])});
+      }
+    };
+    std::vector<caf::actor> sources;
+    for (auto s : metric_sources)
+      if (auto a = services->get(s))
+        sources.push_back(a);
+    // Every supervisor counts the restarts of its children.
+    for (auto& row : registry_rows())
+      if (row.kind == "supervisor" && row.handle)
+        sources.push_back(row.handle);
+    for (auto& src : sources)
       self->request(src, std::chrono::seconds(2), metrics_atom::value)
-        .receive(
-          [&](const std::vector<std::string>& names, const std::vector<uint64_t>& values) {
-            for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
-              auto name = names[i];
-              std::map<std::string, std::string> labels;
-              if (auto a = name.find(';'); a != std::string::npos) {
-                auto b = name.find(';', a + 1);
-                labels[name.substr(a + 1, b - a - 1)] = name.substr(b + 1);
-                name = name.substr(0, a);
-              }
-              auto& f = by_name[name];
-              f.name = name;
-              bool counter = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
-              f.type = counter ? "counter" : "gauge";
-              f.help = help_of(name);
-              f.samples.push_back({labels, static_cast<double>(values[i])});
-            }
-          },
-          [](const caf::error&) {});
+        .receive([&](const std::vector<std::string>& names,
+                     const std::vector<uint64_t>& values) { take(names, values); },
+                 [](const caf::error&) {});
     for (auto& [name, f] : by_name)
       out.push_back(std::move(f));
     auto proc = metrics::read_process_stats();
@@ -210,18 +242,22 @@ struct http_status::impl {
       {"troupe_events_rejected_total", "Events this node refused to route."},
       {"troupe_delivery_retries_total", "At-least-once event groups sent again after a failure."},
       {"troupe_delivery_retry_queue", "At-least-once event groups waiting to be sent again."},
+      {"troupe_supervisor_restarts_total",
+       "Restarts of each child by its supervisor in the node's supervision tree."},
     };
     auto it = help.find(name);
     return it == help.end() ? name : it->second;
   }
 };
 
-http_status::http_status(caf::actor_system& sys, caf::actor membership)
-  : impl_(std::make_unique<impl>(sys, std::move(membership))) {
+http_status::http_status(caf::actor_system& sys, std::shared_ptr<service_directory> services,
+                         std::shared_ptr<const actor_registry> registry)
+  : impl_(std::make_unique<impl>(sys, std::move(services))) {
+  impl_->registry = std::move(registry);
 }
 
-void http_status::add_metrics_source(caf::actor source) {
-  impl_->metric_sources.push_back(std::move(source));
+void http_status::add_metrics_source(service source) {
+  impl_->metric_sources.push_back(source);
 }
 
 http_status::~http_status() {

@@ -7,6 +7,8 @@
 // or a missing family (metrics), never a hung client.
 #pragma once
 
+#include "actors/supervision/services.hpp"
+
 #include <caf/fwd.hpp>
 
 #include <cstdint>
@@ -15,12 +17,17 @@
 
 namespace troupe {
 
+class actor_registry;
+
 class http_status {
 public:
-  http_status(caf::actor_system& sys, caf::actor membership);
+  /// Asks the node's services (their current incarnations) and, for supervisor restarts, the
+  /// supervisors listed in `registry`.
+  http_status(caf::actor_system& sys, std::shared_ptr<service_directory> services,
+              std::shared_ptr<const actor_registry> registry = nullptr);
 
-  /// Adds an actor answering metrics_atom (actors/wire.hpp) to what /metrics reports.
-  void add_metrics_source(caf::actor source);
+  /// Adds a service answering metrics_atom (actors/wire.hpp) to what /metrics reports.
+  void add_metrics_source(service source);
   ~http_status();
 
   /// Binds `host:port` (port 0: any free port) and starts serving. Returns the problem, or "".

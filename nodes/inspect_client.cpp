@@ -268,10 +268,14 @@ void print_tree_node(const json& n, const std::string& indent, bool last, bool t
   std::string line = top ? "" : indent + (last ? "└─ " : "├─ ");
   auto name = n.at("name").get<std::string>();
   line += name.empty() ? n.at("id").get<std::string>() : name;
-  line += "  " + n.at("type").get<std::string>();
-  if (n.at("kind") != "system")
-    line += "  " + n.at("id").get<std::string>();
+  auto kind = n.at("kind").get<std::string>();
+  line += "  " + (kind == "supervisor" || kind == "service" ? kind : n.at("type").get<std::string>());
+  line += "  " + n.at("id").get<std::string>();
   line += "  " + n.at("state").get<std::string>();
+  if (n.contains("strategy"))
+    line += "  (" + n.at("strategy").get<std::string>() + ")";
+  if (!n.at("mailbox").is_null())
+    line += "  mailbox " + count_text(n.at("mailbox"));
   if (!n.at("handled").is_null())
     line += "  handled " + count_text(n.at("handled"));
   if (n.at("restarts").get<uint32_t>() > 0)

@@ -1,21 +1,18 @@
 #include "nodes/node_runner.hpp"
 
-#include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
-#include "actors/inspect/inspector.hpp"
+#include "actors/inspect/actor_stats.hpp"
 #include "actors/logging.hpp"
 #include "actors/log_roller.hpp"
-#include "actors/membership_agent.hpp"
-#include "actors/membership_server.hpp"
-#include "actors/migrations/migrator.hpp"
-#include "actors/router.hpp"
-#include "actors/vnode_host.hpp"
 #include "actors/raft/raft_actor.hpp"
+#include "actors/supervision/exit_errc.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/http_status.hpp"
 #include "nodes/local_supervisor.hpp"
+#include "nodes/node_tree.hpp"
 #include "nodes/pid_file.hpp"
 #include "nodes/remote_node.hpp"
 #include "nodes/stop_request.hpp"
@@ -155,6 +152,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
 
   caf::actor_system_config sc;
   register_types(sc);
+  add_exit_errc_category(sc);
   if (types)
     types->configure(sc); // the user's own message types
   sc.load<caf::io::middleman>();
@@ -164,9 +162,14 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   // Automatic connections would open a second listener on every interface: Troupe connects
   // to the nodes its own membership names instead.
   sc.set("middleman.enable-automatic-connections", false);
+  // Whoever asks the node to stop (a signal, the tree giving up, the cluster refusing it);
+  // shared, since actors may still ask while the node winds down.
+  auto stop = std::make_shared<stop_request>();
   caf::actor_system sys{sc};
 
   // The log-roller: from here on this process's lines go to the log file, through one writer.
+  // It is opened here so that a bad --log-file stops the node with one line; the tree's
+  // services supervisor takes it over.
   caf::actor log_roller;
   if (!cfg.log_file.empty()) {
     std::string problem;
@@ -181,24 +184,23 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     // its lines go to stderr, counted (troupe_log_lines_stderr_total).
     logging::ship_to(caf::actor{});
   }
-  // Lines leave through the roller until run_node returns (this guard goes before the actor
-  // system does); then the roller is stopped, after the last line.
-  struct logging_guard {
-    std::function<void()> done;
-    ~logging_guard() { done(); }
-  } stop_logging{[&] {
-    logging::stop_shipping();
-    if (log_roller) {
-      caf::scoped_actor s{sys};
-      s->request(log_roller, std::chrono::seconds(2), metrics_atom::value)
-        .receive([](const std::vector<std::string>&, const std::vector<uint64_t>&) {},
-                 [](const caf::error&) {});
-      caf::anon_send_exit(log_roller, caf::exit_reason::user_shutdown);
-    }
-  }};
 
-  stop_request stop;
-  ms::member self;
+  auto rt = std::make_shared<node_runtime>();
+  rt->cfg = cfg;
+  rt->types = types;
+  rt->migrations = migrations;
+  rt->tree.registry = std::make_shared<actor_registry>(cfg.name);
+  rt->tree.services = std::make_shared<service_directory>();
+  rt->cluster_id = cluster_id;
+  rt->group = group;
+  rt->resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+  rt->first_roller = log_roller;
+  if (coordinator) {
+    rt->first_storage = std::make_shared<std::unique_ptr<raft::raft_storage>>(std::move(raft_storage));
+    rt->first_restored = std::make_shared<raft::restored_state>(std::move(raft_restored));
+  }
+  rt->stop = [stop](int code, const std::string& reason) { stop->request(code, reason); };
+  auto& self = rt->self;
   self.name = cfg.name;
   self.address = cfg.bind;
   self.roles.coordinator = coordinator;
@@ -208,144 +210,58 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   self.instance_id = cfg.worker_id != 0 && !cfg.instance_prefix.empty()
                        ? cfg.instance_prefix + "-" + std::to_string(cfg.worker_id)
                        : cluster_id.empty() ? cfg.name : cluster_id + "-" + cfg.name;
-
-  // Every node routes events; a node with the worker role also hosts vnodes: one instance per
-  // deployment and owned vnode, which can send events through the router in turn.
-  auto router = spawn_router(
-    sys, router_config{cfg.name, {}, caf::actor_cast<caf::actor>(sys.middleman().actor_handle())});
-  // Every node has a bus and a migration actor (which runs migrations on the main worker).
-  auto bus = spawn_bus(sys, bus_config{cfg.name, router, cfg.bus_keep});
-  migrator_config gc;
-  gc.node_name = cfg.name;
-  gc.data_dir = cfg.data_dir;
-  gc.migrations = migrations;
-  gc.bus = bus;
-  auto migrator = spawn_migrator(sys, std::move(gc));
-  // Every node lists its actors for the console, and supervises the actors spawned from it.
-  auto registry = std::make_shared<actor_registry>(cfg.name);
-  inspector_config ic;
-  ic.node_name = cfg.name;
-  ic.registry = registry;
-  ic.types = types;
-  ic.router = router;
-  ic.bus = bus;
-  ic.data_dir = cfg.data_dir;
-  ic.restart.max_restarts = cfg.restart_max;
-  ic.restart.period = cfg.restart_period;
-  ic.restart.initial_backoff = cfg.restart_backoff;
-  ic.restart.max_backoff = cfg.restart_backoff_max;
-  auto inspector = spawn_inspector(sys, std::move(ic));
-  caf::anon_send(inspector, register_atom::value, std::string{"router"}, router);
-  caf::anon_send(inspector, register_atom::value, std::string{"bus"}, bus);
-  caf::anon_send(inspector, register_atom::value, std::string{"migrator"}, migrator);
-  caf::actor host;
-  if (worker) {
-    vnode_host_config hc;
-    hc.node_name = cfg.name;
-    hc.data_dir = cfg.data_dir;
-    hc.types = types;
-    hc.router = router;
-    hc.registry = registry;
-    hc.bus = bus;
-    hc.migrations = migrations;
-    host = spawn_vnode_host(sys, std::move(hc));
-    caf::anon_send(router, vnode_host_atom::value, host);
-    caf::anon_send(inspector, register_atom::value, std::string{"vnode-host"}, host);
-  }
   if (!cfg.console_token.empty())
     ::setenv("TROUPE_CONSOLE_TOKEN", cfg.console_token.c_str(), 1); // local workers inherit it
-  caf::actor main_actor;
-  caf::actor raft_actor;
-  if (coordinator) {
-    raft_actor_config rc;
-    rc.raft.id = group.self + 1;
-    for (size_t i = 0; i < group.members.size(); ++i) {
-      rc.raft.voters.push_back(i + 1);
-      if (i != group.self)
-        rc.peers[i + 1] = group.members[i];
-    }
-    rc.raft.seed = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(wall_clock_ms());
-    rc.raft.election_ticks = static_cast<int>(cfg.election_ticks);
-    rc.raft.heartbeat_ticks = 1;
-    rc.tick_interval = std::chrono::duration_cast<milliseconds>(cfg.raft_tick);
-    rc.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
-    rc.node_name = cfg.name;
-    rc.peer_timeout = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout);
-    // Workers fence themselves two thirds of the failure timeout after their last answer.
-    rc.vnode_lease = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout * 2 / 3);
-    raft_actor = spawn_raft_actor(sys, rc, std::move(raft_storage), std::move(raft_restored));
-    caf::anon_send(inspector, register_atom::value, std::string{"raft"}, raft_actor);
-    membership_server_config mc;
-    mc.raft = raft_actor;
-    mc.raft_id = rc.raft.id;
-    mc.local_host = host;
-    mc.router = router;
-    mc.vnodes = cfg.vnodes;
-    mc.inspector = inspector;
-    mc.console_token = cfg.console_token;
-    mc.log_roller = log_roller;
-    mc.bus = bus;
-    mc.migrator = migrator;
-    mc.on_fatal = [&stop](const std::string& reason) {
-      stop.request(exit_code::config, "refused by the cluster: " + reason);
-    };
-    mc.self = self;
-    mc.cluster_id = cluster_id;
-    mc.table.detector.interval = cfg.heartbeat_interval;
-    mc.table.detector.timeout = cfg.failure_timeout;
-    // Failure detection runs on this tick: a member is down at most one tick after the timeout.
-    mc.tick_interval = std::max<duration>(milliseconds(10), cfg.heartbeat_interval / 10);
-    main_actor = spawn_membership_server(sys, std::move(mc));
-  } else {
-    membership_agent_config ac;
-    ac.self = self;
-    ac.coordinators = cfg.coordinators;
-    ac.vnodes = cfg.vnodes;
-    ac.on_refused = [&stop](const std::string& reason) {
-      stop.request(exit_code::config, "refused by the cluster: " + reason);
-    };
-    ac.resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
-    ac.heartbeat_interval = cfg.heartbeat_interval;
-    ac.failure_timeout = cfg.failure_timeout;
-    ac.seed = static_cast<uint32_t>(getpid());
-    ac.on_fatal = [&stop](const std::string& reason) { stop.request(exit_code::failure, reason); };
-    if (cfg.supervisor_pid != 0) {
-      auto parent = cfg.supervisor_pid;
-      // Reparenting is how a child learns its parent died, whatever killed it (even SIGKILL).
-      ac.is_orphaned = [parent] { return getppid() != parent; };
-    }
-    ac.host = host;
-    ac.router = router;
-    ac.inspector = inspector;
-    ac.console_token = cfg.console_token;
-    ac.ship_logs = cfg.ship_logs;
-    ac.bus = bus;
-    ac.migrator = migrator;
-    main_actor = spawn_membership_agent(sys, std::move(ac));
-  }
-  caf::anon_send(inspector, register_atom::value,
-                 std::string{coordinator ? "membership-server" : "membership-agent"}, main_actor);
 
-  if (host)
-    caf::anon_send(host, kv_target_atom::value, main_actor); // periodic snapshots go to the KV
-  caf::anon_send(inspector, kv_target_atom::value, main_actor); // in spawned actors' contexts
-  caf::anon_send(bus, kv_target_atom::value, main_actor);
-  caf::anon_send(migrator, kv_target_atom::value, main_actor);
-  auto shutdown_actor = [&] {
-    caf::anon_send_exit(main_actor, caf::exit_reason::user_shutdown);
-    if (raft_actor)
-      caf::anon_send_exit(raft_actor, caf::exit_reason::user_shutdown);
-    if (host)
-      caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(migrator, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
+  // Every actor of the node lives in one supervision tree (nodes/node_tree.hpp).
+  auto root_def = make_node_tree(rt);
+  actor_row root_row;
+  root_row.name = root_def.name;
+  root_row.type = "supervisor";
+  root_row.kind = "supervisor";
+  root_row.strategy = describe(root_def);
+  root_row.state = "running";
+  root_row.started_ms = wall_clock_ms();
+  auto root_stats = std::make_shared<actor_stats>();
+  auto root = spawn_supervisor(sys, std::move(root_def), rt->tree, root_stats);
+  root_row.handle = root;
+  rt->tree.registry->add(std::move(root_row), root_stats);
+  auto& services = *rt->tree.services;
+  auto shutdown_tree = [&] {
+    // Stops every actor of the node, children before their supervisors, in reverse start
+    // order: the ingress first, the services (the log-roller last) at the end.
+    caf::scoped_actor s{sys};
+    s->monitor(root);
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    s->receive([](const caf::down_msg&) {},
+               caf::after(cfg.shutdown_timeout + std::chrono::seconds(5)) >> [&] {
+                 log->warn("the supervision tree did not stop in time");
+               });
   };
+  // The tree starts its children asynchronously: wait (bounded) until every service runs.
+  {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto want = expected_services(cfg);
+    auto all_up = [&] {
+      for (auto s : want)
+        if (!services.get(s))
+          return false;
+      return true;
+    };
+    while (!all_up() && !stop->is_set() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!all_up() && !stop->is_set()) {
+      shutdown_tree();
+      std::cerr << "troupe run: the node's services did not start within 10 s\n";
+      return exit_code::software;
+    }
+  }
+  auto ingress = services.get(service::ingress);
+  auto membership_actor = services.get(service::membership);
 
-  auto published = sys.middleman().publish(main_actor, cfg.cluster_port, cfg.bind.c_str(), true);
+  auto published = sys.middleman().publish(ingress, cfg.cluster_port, cfg.bind.c_str(), true);
   if (!published) {
-    shutdown_actor();
+    shutdown_tree();
     return config_failure("--cluster-port: cannot listen on " + cfg.bind + ":"
                           + std::to_string(cfg.cluster_port) + ": " + sys.render(published.error()));
   }
@@ -357,17 +273,13 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     uint16_t wanted = cfg.http_port > 0 ? static_cast<uint16_t>(cfg.http_port)
                       : cfg.cluster_port == 0 ? 0
                                               : static_cast<uint16_t>(cluster_port + 1);
-    http = std::make_unique<http_status>(sys, main_actor);
-    http->add_metrics_source(router);
-    http->add_metrics_source(inspector);
-    http->add_metrics_source(bus);
-    if (log_roller)
-      http->add_metrics_source(log_roller);
-    if (host)
-      http->add_metrics_source(host);
+    http = std::make_unique<http_status>(sys, rt->tree.services, rt->tree.registry);
+    for (auto s : {service::router, service::inspector, service::bus, service::log_roller,
+                   service::vnodes})
+      http->add_metrics_source(s);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {
-      sys.middleman().unpublish(main_actor, cluster_port);
-      shutdown_actor();
+      sys.middleman().close(cluster_port);
+      shutdown_tree();
       return config_failure(std::string{cfg.http_port > 0 ? "--http-port" : "--http-port (default: cluster port + 1)"}
                             + ": " + problem);
     }
@@ -378,9 +290,12 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
             advertised_address(cfg.bind, cluster_port),
             coordinator ? "coordinator" : "", coordinator && worker ? " and " : "",
             worker ? "worker" : "");
-  caf::anon_send(main_actor, start_atom::value, cluster_port, http_port);
-  if (raft_actor)
-    caf::anon_send(raft_actor, start_atom::value);
+  rt->cluster_port = cluster_port;
+  rt->http_port = http_port;
+  rt->started = true; // from now on, restarted services are started (and published) by the tree
+  caf::anon_send(membership_actor, start_atom::value, cluster_port, http_port);
+  if (auto raft = services.get(service::raft))
+    caf::anon_send(raft, start_atom::value);
 
   std::unique_ptr<local_supervisor> supervisor;
   if (cfg.workers > 0) {
@@ -394,11 +309,15 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     lc.restart.initial_backoff = cfg.restart_backoff;
     lc.restart.max_backoff = cfg.restart_backoff_max;
     lc.shutdown_timeout = cfg.shutdown_timeout;
-    lc.on_give_up = [&stop](int code, const std::string& reason) { stop.request(code, reason); };
-    lc.down_pids = [&sys, main_actor] {
+    lc.on_give_up = [stop](int code, const std::string& reason) { stop->request(code, reason); };
+    auto dir = rt->tree.services;
+    lc.down_pids = [&sys, dir] {
       std::vector<uint32_t> pids;
+      auto m = dir->get(service::membership);
+      if (!m)
+        return pids;
       caf::scoped_actor s{sys};
-      if (auto r = request_status(sys, s, main_actor, std::chrono::seconds(1)))
+      if (auto r = request_status(sys, s, m, std::chrono::seconds(1)))
         for (auto& m : r->members.members)
           if (m.state == ms::member_state::down)
             pids.push_back(m.pid);
@@ -406,43 +325,53 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     };
     supervisor = std::make_unique<local_supervisor>(std::move(lc));
     if (auto problem = supervisor->start(); !problem.empty())
-      stop.request(exit_code::software, problem);
+      stop->request(exit_code::software, problem);
   }
 
-  while (!stop.is_set()) {
+  while (!stop->is_set()) {
     timespec wait{0, 100'000'000};
     int sig = sigtimedwait(&stop_signals, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT)
-      stop.request(exit_code::ok, std::string{"received SIG"} + sigabbrev_np(sig));
+      stop->request(exit_code::ok, std::string{"received SIG"} + sigabbrev_np(sig));
   }
 
-  auto code = stop.code();
+  auto code = stop->code();
   if (code == exit_code::ok)
-    log->info("stopping: {}", stop.reason());
+    log->info("stopping: {}", stop->reason());
   else
-    log->error("stopping: {}", stop.reason());
+    log->error("stopping: {}", stop->reason());
   if (supervisor)
     supervisor->stop(); // workers leave the cluster before their coordinator goes
   if (!coordinator) {
-    caf::scoped_actor s{sys};
-    // A worker hands its vnodes over first (at most the agent's drain timeout, 5 s).
-    s->request(main_actor, std::chrono::milliseconds(8000), leave_atom::value)
-      .receive([](bool) {}, [](const caf::error&) {});
+    if (auto m = services.get(service::membership)) {
+      caf::scoped_actor s{sys};
+      // A worker hands its vnodes over first (at most the agent's drain timeout, 5 s).
+      s->request(m, std::chrono::milliseconds(8000), leave_atom::value)
+        .receive([](bool) {}, [](const caf::error&) {});
+    }
   }
-  if (raft_actor) {
+  if (auto raft = services.get(service::raft)) {
     // A leader hands over before it goes, so the cluster does not wait for an election.
     caf::scoped_actor s{sys};
-    s->request(raft_actor, std::chrono::seconds(2), leave_atom::value)
+    s->request(raft, std::chrono::seconds(2), leave_atom::value)
       .receive([&](bool handed) { log->debug("raft leave: {}", handed); },
                [](const caf::error&) {});
   }
   if (http)
     http->stop();
-  sys.middleman().unpublish(main_actor, cluster_port);
-  shutdown_actor();
+  sys.middleman().close(cluster_port);
   log->info("stopped");
+  // The last lines go to stderr; the roller writes what it holds before the tree stops it.
+  logging::stop_shipping();
+  if (auto roller = services.get(service::log_roller)) {
+    caf::scoped_actor s{sys};
+    s->request(roller, std::chrono::seconds(2), metrics_atom::value)
+      .receive([](const std::vector<std::string>&, const std::vector<uint64_t>&) {},
+               [](const caf::error&) {});
+  }
+  shutdown_tree();
   if (code != exit_code::ok)
-    std::cerr << "troupe run: " << stop.reason() << "\n";
+    std::cerr << "troupe run: " << stop->reason() << "\n";
   return code;
 }
 

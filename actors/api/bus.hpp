@@ -48,14 +48,14 @@ public:
   using handler_fn = std::function<void(const bus_message&)>;
 
   bus(caf::event_based_actor* self, const context& ctx, std::string ns)
-    : self_(self), bus_(ctx.bus), ns_(std::move(ns)),
+    : self_(self), ctx_(ctx), ns_(std::move(ns)),
       handlers_(std::make_shared<std::map<std::string, handler_fn>>()) {
   }
 
   /// Publishes `payload` on `topic`; fire and forget (failures are counted in the node's
   /// metrics: troupe_bus_dropped_total, troupe_bus_persist_failed_total).
   void publish(const std::string& topic, std::string payload, publish_options opts = {}) {
-    caf::anon_send(bus_, bus_publish_atom::value, ns_, topic, std::move(payload), opts.persist,
+    caf::anon_send(ctx_.bus(), bus_publish_atom::value, ns_, topic, std::move(payload), opts.persist,
                    opts.send_to_self);
   }
 
@@ -64,7 +64,7 @@ public:
   template <class Duration>
   auto request_publish(const std::string& topic, std::string payload, publish_options opts,
                        Duration timeout) {
-    return self_->request(bus_, timeout, bus_publish_atom::value, ns_, topic, std::move(payload),
+    return self_->request(ctx_.bus(), timeout, bus_publish_atom::value, ns_, topic, std::move(payload),
                           opts.persist, opts.send_to_self);
   }
 
@@ -72,7 +72,7 @@ public:
   /// persisted ones, the kept ones first.
   void subscribe(const std::string& topic, handler_fn handler) {
     (*handlers_)[topic] = std::move(handler);
-    caf::anon_send(bus_, bus_subscribe_atom::value, ns_, topic, caf::actor{self_});
+    caf::anon_send(ctx_.bus(), bus_subscribe_atom::value, ns_, topic, caf::actor{self_});
   }
 
   /// The handlers to add to the actor's behavior.
@@ -94,7 +94,7 @@ public:
 
 private:
   caf::event_based_actor* self_;
-  caf::actor bus_;
+  context ctx_;
   std::string ns_;
   std::shared_ptr<std::map<std::string, handler_fn>> handlers_;
 };

@@ -18,17 +18,23 @@
 #include <caf/scheduled_actor.hpp>
 
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 namespace troupe {
 
-template <class Impl, class F>
+template <class Impl, class Init>
 class counted_actor final : public Impl {
 public:
-  counted_actor(caf::actor_config& cfg, F fn, context ctx, std::shared_ptr<actor_stats> stats)
-    : Impl(cfg), fn_(std::move(fn)), ctx_(std::move(ctx)), stats_(std::move(stats)) {
-    this->set_default_handler(caf::drop);
+  /// `init(self)` returns the actor's behavior. A user actor (`user`) drops messages without
+  /// a handler quietly and keeps `init` (and with it its context, which its handlers may
+  /// reference) for its whole life; the node's own services let it go once they run, so that
+  /// what it captured (the node's service directory, which holds them) forms no cycle.
+  counted_actor(caf::actor_config& cfg, Init init, std::shared_ptr<actor_stats> stats, bool user)
+    : Impl(cfg), init_(std::move(init)), stats_(std::move(stats)), user_(user) {
+    if (user)
+      this->set_default_handler(caf::drop);
   }
 
   void enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) override {
@@ -44,14 +50,28 @@ public:
   }
 
   caf::behavior make_behavior() override {
-    return fn_(this, ctx_);
+    if (user_)
+      return (*init_)(static_cast<Impl*>(this));
+    auto init = std::move(*init_);
+    init_.reset();
+    return init(static_cast<Impl*>(this));
   }
 
 private:
-  F fn_;
-  context ctx_;
+  std::optional<Init> init_;
   std::shared_ptr<actor_stats> stats_;
+  bool user_;
 };
+
+/// Spawns an actor of class `Impl` whose behavior is `init(self)`, counting its messages in
+/// `stats` (the node's own services are spawned this way).
+template <class Impl, class Init>
+caf::actor spawn_counted_as(caf::actor_system& sys, Init init, std::shared_ptr<actor_stats> stats,
+                            bool user = false) {
+  if (!stats)
+    stats = std::make_shared<actor_stats>();
+  return sys.spawn<counted_actor<Impl, Init>>(std::move(init), std::move(stats), user);
+}
 
 /// Spawns function `fn` (taking its self pointer and a context, returning a behavior) as a
 /// counted actor.
@@ -62,9 +82,8 @@ caf::actor spawn_counted(caf::actor_system& sys, F fn, const context& ctx,
   static_assert(std::is_base_of<caf::scheduled_actor, impl>::value,
                 "an actor type is a function taking its self pointer (an event_based_actor* "
                 "or stateful_actor<S>*) and a troupe::context, returning a caf::behavior");
-  if (!stats)
-    stats = std::make_shared<actor_stats>();
-  return sys.spawn<counted_actor<impl, F>>(std::move(fn), ctx, std::move(stats));
+  return spawn_counted_as<impl>(
+    sys, [fn, ctx](impl* self) { return fn(self, ctx); }, std::move(stats), true);
 }
 
 } // namespace troupe

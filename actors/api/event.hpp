@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,16 +32,27 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("troupe.event"), x.key, x.payload, x.headers);
 }
 
+class service_directory;  // the node's services: internal to Troupe
+
 /// Where a deployed actor runs and how it was configured.
 struct context {
   std::string deployment;
   uint32_t vnode = 0;
   std::map<std::string, std::string> config;  // `troupe ctl deploy --config k=v`
   std::string data_dir;                       // this worker's data folder
-  caf::actor router;                          // this node's router: see troupe::send
   std::vector<std::string> args;              // `troupe ctl spawn TYPE ARGS...`
-  caf::actor node;                            // this node: cluster commands (spawn_singleton)
-  caf::actor bus;                             // this node's bus: see troupe::bus
+  // The node the actor runs on (set by Troupe). Its services are restarted by their
+  // supervisors, so the accessors below look up the current one at each call.
+  std::shared_ptr<const service_directory> services;
+
+  /// Returns this node's router (see troupe::send), or an invalid handle while it restarts.
+  caf::actor router() const;
+
+  /// Returns this node's door to the cluster: cluster commands (spawn_singleton, KV).
+  caf::actor node() const;
+
+  /// Returns this node's bus (see troupe::bus).
+  caf::actor bus() const;
 
   /// Returns config[key], or `fallback` when it is not set.
   std::string get(const std::string& key, const std::string& fallback = {}) const {

@@ -19,7 +19,10 @@ namespace troupe {
 /// is dropped (at-most-once).
 inline void send(const context& ctx, std::string deployment, std::string key,
                  std::string payload) {
-  caf::anon_send(ctx.router, route_atom::value, std::move(deployment), std::move(key),
+  auto router = ctx.router();
+  if (!router)
+    return; // the router is restarting: at-most-once, this event is dropped
+  caf::anon_send(router, route_atom::value, std::move(deployment), std::move(key),
                  std::move(payload));
 }
 
@@ -27,7 +30,7 @@ inline void send(const context& ctx, std::string deployment, std::string key,
 template <class Self, class Duration>
 auto request(Self* self, const context& ctx, std::string deployment, std::string key,
              std::string payload, Duration timeout) {
-  return self->request(ctx.router, timeout, route_atom::value, std::move(deployment),
+  return self->request(ctx.router(), timeout, route_atom::value, std::move(deployment),
                        std::move(key), std::move(payload));
 }
 

@@ -32,7 +32,7 @@ auto spawn_singleton(Self* self, const context& ctx, const std::string& name,
   d.config = std::move(config);
   state::command c;
   c.body = state::deploy_cmd{std::move(d)};
-  return self->request(ctx.node, timeout, state_cmd_atom::value, state::encode(c));
+  return self->request(ctx.node(), timeout, state_cmd_atom::value, state::encode(c));
 }
 
 } // namespace troupe

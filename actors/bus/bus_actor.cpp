@@ -1,10 +1,12 @@
 #include "actors/bus/bus_actor.hpp"
 
+#include "actors/api/counted_actor.hpp"
 #include "actors/logging.hpp"
 #include "actors/names.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wire.hpp"
+#include "actors/workload_pull.hpp"
 #include "protocols/bus/delivery.hpp"
 #include "protocols/cluster_state/commands.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -39,11 +41,24 @@ struct subscriber {
   std::string topic;
 };
 
+} // namespace
+
+struct bus_table {
+  explicit bus_table(const std::string& node) : ds(node) {}
+  bus::delivery_state ds;
+  std::map<uint64_t, subscriber> subs;
+};
+
+std::shared_ptr<bus_table> make_bus_table(const std::string& node_name) {
+  return std::make_shared<bus_table>(node_name);
+}
+
+namespace {
+
 struct bus_state {
   bus_config cfg;
-  caf::actor node;  // the node's published actor
-  std::unique_ptr<bus::delivery_state> ds;
-  std::map<uint64_t, subscriber> subs;
+  bus::delivery_state* ds = nullptr;        // in cfg.table
+  std::map<uint64_t, subscriber>* subs = nullptr;
   bool retry_scheduled = false;
   bool fetch_failing = false;  // warned about failing fetches; quiet until one succeeds
   uint64_t published = 0;      // broadcasts published on this node
@@ -65,8 +80,8 @@ caf::error failure(std::string text) {
 void deliver(bus_actor* self, const std::vector<bus::delivery>& ds) {
   auto& st = self->state;
   for (auto& d : ds) {
-    auto it = st.subs.find(d.subscription);
-    if (it == st.subs.end())
+    auto it = st.subs->find(d.subscription);
+    if (it == st.subs->end())
       continue;
     self->send(it->second.who, bus_message_atom::value, it->second.ns, it->second.topic,
                d.msg.payload, d.msg.index, d.msg.origin);
@@ -85,14 +100,20 @@ void retry_later(bus_actor* self) {
 }
 
 /// Fetches what the subscribers have not seen of the persisted broadcasts, if anything.
+caf::actor node_of(bus_actor* self) {
+  return self->state.cfg.services ? self->state.cfg.services->get(service::ingress)
+                                  : caf::actor{};
+}
+
 void maybe_fetch(bus_actor* self) {
   auto& st = self->state;
-  if (!st.node)
-    return;
+  auto node = node_of(self);
+  if (!node)
+    return; // not yet: the next view or subscription tries again
   auto req = st.ds->next_fetch();
   if (!req)
     return;
-  self->request(st.node, st.cfg.timeout, bus_fetch_atom::value, req->topics, req->after)
+  self->request(node, st.cfg.timeout, bus_fetch_atom::value, req->topics, req->after)
     .then(
       [self, topics = req->topics](const std::string& bytes) {
         auto& st = self->state;
@@ -131,10 +152,10 @@ void maybe_fetch(bus_actor* self) {
 
 void unsubscribe_all(bus_actor* self, const caf::actor_addr& who) {
   auto& st = self->state;
-  for (auto it = st.subs.begin(); it != st.subs.end();) {
+  for (auto it = st.subs->begin(); it != st.subs->end();) {
     if (it->second.who.address() == who) {
       st.ds->unsubscribe(it->first);
-      it = st.subs.erase(it);
+      it = st.subs->erase(it);
     } else {
       ++it;
     }
@@ -144,14 +165,21 @@ void unsubscribe_all(bus_actor* self, const caf::actor_addr& who) {
 caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.ds = std::make_unique<bus::delivery_state>(st.cfg.node_name);
+  if (!st.cfg.table)
+    st.cfg.table = make_bus_table(st.cfg.node_name);
+  st.ds = &st.cfg.table->ds;
+  st.subs = &st.cfg.table->subs;
   st.log = logging::get("bus");
   self->set_down_handler([self](caf::down_msg& m) { unsubscribe_all(self, m.source); });
+  // A bus that was restarted carries on with its predecessor's subscriptions: it watches
+  // their actors again, forgets a fetch that died with the old bus, and catches up.
+  if (!st.subs->empty())
+    st.log->info("carrying on with {} subscriptions", st.subs->size());
+  for (auto& [id, sub] : *st.subs)
+    self->monitor(sub.who);
+  st.ds->fetch_failed();
+  pull_workload(self, st.cfg.services);
   return {
-    [self](kv_target_atom, caf::actor& node) {
-      self->state.node = std::move(node);
-      maybe_fetch(self);
-    },
     [self](bus_subscribe_atom, const std::string& ns, const std::string& topic,
            caf::actor who) -> caf::result<uint64_t> {
       auto& st = self->state;
@@ -162,7 +190,7 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
       if (!who)
         return failure("a subscription needs an actor to deliver to");
       auto id = st.ds->subscribe(ns + "/" + topic);
-      st.subs[id] = subscriber{who, ns, topic};
+      (*st.subs)[id] = subscriber{who, ns, topic};
       self->monitor(who);
       st.log->debug("subscription {} to {}/{}", id, ns, topic);
       maybe_fetch(self);
@@ -171,7 +199,7 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
     [self](bus_unsubscribe_atom, uint64_t id) {
       auto& st = self->state;
       st.ds->unsubscribe(id);
-      st.subs.erase(id);
+      st.subs->erase(id);
     },
     [self](bus_publish_atom, const std::string& ns, const std::string& topic,
            std::string& payload, bool persist, bool send_to_self) -> caf::result<uint64_t> {
@@ -185,12 +213,13 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
                                  st.cfg.keep};
         if (auto why = state::check_publish(p); !why.empty())
           return failure(why);
-        if (!st.node)
-          return failure("this node has not joined a cluster yet: nothing can be persisted");
+        auto node = node_of(self);
+        if (!node)
+          return failure("this node's ingress is restarting: nothing can be persisted now");
         state::command c;
         c.body = std::move(p);
         auto rp = self->make_response_promise<uint64_t>();
-        self->request(st.node, st.cfg.timeout, state_cmd_atom::value, state::encode(c))
+        self->request(node, st.cfg.timeout, state_cmd_atom::value, state::encode(c))
           .then(
             [self, rp](bool ok, uint64_t index, const std::string& reason) mutable {
               auto& st = self->state;
@@ -210,10 +239,13 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
       }
       if (send_to_self)
         deliver(self, st.ds->live(full, payload, st.cfg.node_name));
-      if (!st.cfg.router)
+      auto router = st.cfg.services ? st.cfg.services->get(service::router) : caf::actor{};
+      if (!router) {
+        ++st.dropped;
         return uint64_t{0};
+      }
       auto rp = self->make_response_promise<uint64_t>();
-      self->request(st.cfg.router, st.cfg.timeout, bus_fanout_atom::value, full,
+      self->request(router, st.cfg.timeout, bus_fanout_atom::value, full,
                     std::move(payload), st.cfg.node_name)
         .then(
           [self, rp](uint64_t, uint64_t dropped) mutable {
@@ -255,15 +287,17 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
                                  "troupe_bus_delivered_total", "troupe_bus_dropped_total",
                                  "troupe_bus_persist_failed_total", "troupe_bus_subscriptions"},
         std::vector<uint64_t>{st.published, st.persisted, st.delivered, st.dropped, st.failed,
-                              st.subs.size()});
+                              st.subs->size()});
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg) {
-  return sys.spawn(bus_behavior, std::move(cfg));
+caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg,
+                     std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<bus_actor>(
+    sys, [cfg](bus_actor* self) { return bus_behavior(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -21,10 +21,16 @@
 //   (bus_deliver_atom, full_topic, payload, origin)   a broadcast from another node's router
 //   (workload_atom, version, bytes)                   a new cluster view (its bus head)
 //   (bus_head_atom, uint64_t head)                    a new bus head alone
-//   (kv_target_atom, actor)                           the node's published actor: where
-//       persisted broadcasts are proposed and fetched
 //   (metrics_atom) -> (names, values)
+// Persisted broadcasts are proposed and fetched through the node's ingress; broadcasts that
+// are not persisted leave through its router (both from the service directory).
+//
+// The subscriptions and each one's delivery cursor live in a bus_table that outlives the
+// actor: a bus its supervisor restarts carries on with them, so subscribers neither lose
+// their subscriptions nor get a persisted broadcast twice.
 #pragma once
+
+#include "actors/supervision/services.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -32,6 +38,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace troupe {
@@ -49,9 +56,16 @@ using bus_head_atom = caf::atom_constant<caf::atom("bus_head")>;
 // state::encode_bus_fetch (what each topic kept after each index, and its head)
 using bus_fetch_atom = caf::atom_constant<caf::atom("bus_fetch")>;
 
+/// The bus's subscriptions, kept across restarts of the bus actor (opaque).
+struct bus_table;
+
+/// A new, empty table for the bus of `node_name`.
+std::shared_ptr<bus_table> make_bus_table(const std::string& node_name);
+
 struct bus_config {
   std::string node_name;
-  caf::actor router;            // sends broadcasts that are not persisted to the other nodes
+  std::shared_ptr<service_directory> services;  // router, ingress, membership
+  std::shared_ptr<bus_table> table;             // made by spawn_bus when not given
   uint32_t keep = 100;          // persisted broadcasts kept per topic (--bus-keep)
   std::chrono::milliseconds timeout{10000}; // for a commit, a fetch, a fan-out
 };
@@ -59,6 +73,9 @@ struct bus_config {
 /// Returns "" when `ns` and `topic` make a valid topic name, else why not.
 std::string check_topic(const std::string& ns, const std::string& topic);
 
-caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg);
+struct actor_stats;
+
+caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg,
+                     std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

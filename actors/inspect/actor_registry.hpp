@@ -27,8 +27,9 @@ struct actor_row {
   uint64_t seq = 0;            // the id within its node
   std::string name;            // unique on the node ("" for none)
   std::string type;            // registered actor type, or the service's name
-  std::string kind;            // "system", "instance" or "user"
+  std::string kind;            // "supervisor", "service", "vnode", "instance" or "user"
   std::string supervisor;      // the name of the entry that restarts it ("" for none)
+  std::string strategy;        // a supervisor's: "one-for-all, 3 in 5s"
   std::string state;           // running, restarting, failed
   std::string last_exit;       // why its last incarnation ended ("" when it never did)
   uint32_t restarts = 0;

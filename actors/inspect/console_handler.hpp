@@ -1,7 +1,7 @@
-// What the published actor of every node adds for the console and `troupe ctl`:
+// What the ingress (the published actor of every node) handles for the console and `troupe ctl`:
 //
 // console_handler: the inspection commands (actors, inspect, tree, spawn, tell, ask, kill,
-// logs), handed to the node's inspector.
+// logs), handed to the node's inspector (its current incarnation, from the service directory).
 //
 // guard_writes: the console token. With a token configured on the node (--console-token), a
 // command that changes anything (spawn, tell, ask, kill, send, request, deploy, undeploy, KV
@@ -16,6 +16,7 @@
 #include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
+#include "actors/supervision/services.hpp"
 
 #include <caf/behavior.hpp>
 #include <caf/detail/default_invoke_result_visitor.hpp>
@@ -31,56 +32,66 @@ namespace troupe {
 using auth_atom = caf::atom_constant<caf::atom("t_auth")>;
 
 template <class Self>
-caf::message_handler console_handler(Self* self, caf::actor inspector) {
+caf::message_handler console_handler(Self* self, std::shared_ptr<service_directory> services) {
   auto missing = [] {
-    return caf::make_error(caf::sec::runtime_error, std::string{"this node has no inspector"});
+    return caf::make_error(caf::sec::runtime_error,
+                           std::string{"this node's inspector is restarting: try again"});
   };
   return {
     [=](actors_atom a, uint64_t offset, uint64_t limit) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, offset, limit);
     },
     [=](inspect_atom a, std::string& who) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, std::move(who));
     },
     [=](health_atom a) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a);
     },
     [=](tree_atom a) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a);
     },
     [=](spawn_atom a, std::string& type, std::string& name, std::vector<std::string>& args,
         uint32_t count) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, std::move(type), std::move(name), std::move(args),
                             count);
     },
     [=](tell_atom a, std::string& who, std::string& payload) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, std::move(who), std::move(payload));
     },
     [=](ask_atom a, std::string& who, std::string& payload,
         uint64_t timeout_ms) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, std::move(who), std::move(payload), timeout_ms);
     },
     [=](kill_atom a, std::string& who, std::string& reason,
         bool for_good) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, std::move(who), std::move(reason), for_good);
     },
     [=](logs_atom a, uint64_t after, int32_t level, uint64_t limit) -> caf::result<caf::message> {
+      auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
       return self->delegate(inspector, a, after, level, limit);

@@ -1,12 +1,11 @@
 #include "actors/inspect/inspector.hpp"
 
+#include "actors/api/counted_actor.hpp"
 #include "actors/inspect/log_ring.hpp"
 #include "actors/logging.hpp"
 #include "actors/names.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
-#include "actors/relay.hpp"
-#include "actors/vnode_host.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -15,33 +14,16 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
-#include <random>
+#include <set>
 
 namespace troupe {
 
 namespace {
 
-using restart_child_atom = caf::atom_constant<caf::atom("i_restart")>;
-
-constexpr const char* supervisor_name = "user-supervisor";
 constexpr uint64_t max_page = 10000;
-
-/// An actor spawned from the console: what it takes to start it again.
-struct child {
-  std::string type;
-  context ctx;
-  supervision::restart_policy policy;
-  caf::actor_clock::time_point started;
-  std::string kill_reason;  // set by `kill`: the reason its exit shows
-  bool for_good = false;    // `kill --stop`: not restarted
-};
 
 struct inspector_state {
   inspector_config cfg;
-  std::map<uint64_t, child> children;
-  std::map<caf::actor_addr, uint64_t> by_addr;
-  caf::actor node;  // the node's published actor, in spawned actors' contexts
-  std::mt19937 rng{std::random_device{}()};
   std::shared_ptr<spdlog::logger> log = logging::get("inspect");
 
   static inline const char* name = "troupe.inspector";
@@ -64,93 +46,18 @@ nlohmann::json row_json(const actor_registry& reg, const actor_row& r) {
                    {"restarts", r.restarts},
                    {"last_exit", r.last_exit},
                    {"started_ms", r.started_ms}};
+  if (!r.strategy.empty())
+    j["strategy"] = r.strategy;
   if (r.counted) {
     j["handled"] = r.handled;
     j["mailbox"] = r.mailbox;
   } else {
-    j["handled"] = nullptr; // the node's services keep no counters
+    j["handled"] = nullptr; // not counted
     j["mailbox"] = nullptr;
   }
   return j;
 }
 
-
-/// Starts (or starts again) child `seq`; false when its type cannot be spawned here.
-caf::actor start_child(inspector_actor* self, uint64_t seq, child& c,
-                       std::shared_ptr<actor_stats> stats) {
-  auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx, std::move(stats));
-  if (!a)
-    return a;
-  self->monitor(a);
-  self->state.by_addr[a.address()] = seq;
-  c.started = self->clock().now();
-  return a;
-}
-
-caf::result<std::string> do_spawn(inspector_actor* self, const std::string& type,
-                                  const std::string& name, std::vector<std::string>& args,
-                                  uint32_t count) {
-  auto& st = self->state;
-  if (!st.cfg.types || !st.cfg.types->has(type)) {
-    std::string known;
-    if (st.cfg.types)
-      for (auto& n : st.cfg.types->names())
-        known += (known.empty() ? "" : ", ") + n;
-    return refuse("no actor type '" + type + "' on node " + st.cfg.node_name + " (it has: "
-                  + (known.empty() ? "none" : known) + ")");
-  }
-  if (count == 0 || count > st.cfg.max_spawn)
-    return refuse("--count must be 1-" + std::to_string(st.cfg.max_spawn));
-  if (!name.empty() && !valid_name(name))
-    return refuse("'" + name + "' is not an actor name (1-64 letters, digits, '-', '_', '.')");
-  auto ids = nlohmann::json::array();
-  auto names = nlohmann::json::array();
-  for (uint32_t k = 1; k <= count; ++k) {
-    auto n = name.empty() || count == 1 ? name : name + "-" + std::to_string(k);
-    child c{type, context{}, supervision::restart_policy{st.cfg.restart}, {}, {}, false};
-    c.ctx.data_dir = st.cfg.data_dir;
-    c.ctx.router = st.cfg.router;
-    c.ctx.bus = st.cfg.bus;
-    c.ctx.args = args;
-    c.ctx.node = st.node;
-    actor_row row;
-    row.name = n;
-    row.type = type;
-    row.kind = "user";
-    row.supervisor = supervisor_name;
-    row.state = "running";
-    row.started_ms = wall_clock_ms();
-    if (!n.empty() && st.cfg.registry->find(n))
-      return refuse("an actor named '" + n + "' already runs on node " + st.cfg.node_name
-                    + (ids.empty() ? "" : " (" + std::to_string(ids.size()) + " spawned before it)"));
-    auto stats = std::make_shared<actor_stats>();
-    c.started = self->clock().now();
-    auto a = st.cfg.types->spawn(type, self->system(), c.ctx, stats);
-    if (!a)
-      return refuse("cannot spawn '" + type + "'");
-    row.handle = a;
-    auto seq = st.cfg.registry->add(row, stats);
-    if (seq == 0) {
-      self->send_exit(a, caf::exit_reason::user_shutdown);
-      return refuse("an actor named '" + n + "' already runs on node " + st.cfg.node_name);
-    }
-    self->monitor(a);
-    st.by_addr[a.address()] = seq;
-    st.children.emplace(seq, std::move(c));
-    if (ids.size() < 1000) {
-      ids.push_back(st.cfg.registry->id_of(seq));
-      names.push_back(n);
-    }
-  }
-  if (count == 1)
-    st.log->info("spawned {} ({}) as {}", name.empty() ? "an actor" : name, type,
-                 ids.front().get<std::string>());
-  else
-    st.log->info("spawned {} actors of type {}", count, type);
-  return nlohmann::json{{"node", st.cfg.node_name}, {"count", count}, {"ids", ids},
-                        {"names", names}}
-    .dump();
-}
 
 nlohmann::json tree_of(const actor_registry& reg, const std::vector<actor_row>& rows,
                        const actor_row& top) {
@@ -163,16 +70,9 @@ nlohmann::json tree_of(const actor_registry& reg, const std::vector<actor_row>& 
   return j;
 }
 
-/// Lists one of the node's own actors (kind system: no counters, no supervisor).
-void add_system(actor_registry& reg, std::string name, std::string type, caf::actor handle) {
-  actor_row row;
-  row.name = std::move(name);
-  row.type = std::move(type);
-  row.kind = "system";
-  row.state = "running";
-  row.started_ms = wall_clock_ms();
-  row.handle = std::move(handle);
-  reg.add(std::move(row), nullptr);
+caf::actor service_of(inspector_actor* self, service s) {
+  auto& dir = self->state.cfg.services;
+  return dir ? dir->get(s) : caf::actor{};
 }
 
 caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
@@ -180,61 +80,7 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
   auto& st = self->state;
   if (!st.cfg.registry)
     st.cfg.registry = std::make_shared<actor_registry>(st.cfg.node_name);
-  add_system(*st.cfg.registry, supervisor_name, "supervisor", caf::actor_cast<caf::actor>(self));
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    auto it = st.by_addr.find(dm.source);
-    if (it == st.by_addr.end())
-      return;
-    auto seq = it->second;
-    st.by_addr.erase(it);
-    auto c = st.children.find(seq);
-    if (c == st.children.end())
-      return;
-    auto why = !c->second.kill_reason.empty() ? "killed: " + c->second.kill_reason
-               : dm.reason ? self->system().render(dm.reason)
-                           : std::string{"exited normally"};
-    c->second.kill_reason.clear();
-    auto row = st.cfg.registry->find(std::to_string(seq));
-    auto name = row ? (row->name.empty() ? st.cfg.registry->id_of(seq) : row->name) : "?";
-    if (c->second.for_good) {
-      st.log->info("{} stopped for good ({})", name, why);
-      st.cfg.registry->remove(seq);
-      st.children.erase(c);
-      return;
-    }
-    std::uniform_real_distribution<double> jitter{0.0, 1.0};
-    auto d = c->second.policy.on_exit(supervision::exit_kind::crashed, c->second.started,
-                                      self->clock().now(), jitter(st.rng));
-    if (d.action != supervision::restart_decision::restart) {
-      st.log->error("{} ({}) exited ({}) too often: not restarting it", name, c->second.type,
-                    why);
-      st.cfg.registry->exited(seq, why, "failed");
-      return;
-    }
-    st.log->warn("{} ({}) exited ({}): restarting it in {} ms", name, c->second.type, why,
-                 std::chrono::duration_cast<milliseconds>(d.delay).count());
-    st.cfg.registry->exited(seq, why, "restarting");
-    self->delayed_send(self, d.delay, restart_child_atom::value, seq);
-  });
   return {
-    [self](restart_child_atom, uint64_t seq) {
-      auto& st = self->state;
-      auto c = st.children.find(seq);
-      if (c == st.children.end())
-        return;
-      auto stats = std::make_shared<actor_stats>();
-      auto a = start_child(self, seq, c->second, stats);
-      if (!a) {
-        st.cfg.registry->exited(seq, "cannot spawn again", "failed");
-        return;
-      }
-      st.cfg.registry->restarted(seq, a, stats, wall_clock_ms());
-    },
-    [self](kv_target_atom, caf::actor& node) { self->state.node = std::move(node); },
-    [self](register_atom, const std::string& name, caf::actor& a) {
-      add_system(*self->state.cfg.registry, name, "service", std::move(a));
-    },
     [self](actors_atom, uint64_t offset, uint64_t limit) {
       auto& reg = *self->state.cfg.registry;
       uint64_t total = 0;
@@ -268,14 +114,22 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
       auto& reg = *self->state.cfg.registry;
       auto rows = reg.all();
       auto kids = nlohmann::json::array();
+      std::set<std::string> names;
       for (auto& r : rows)
-        if (r.kind == "system" && r.supervisor.empty())
+        names.insert(r.name);
+      // The top: the root, and anything whose supervisor is not listed.
+      for (auto& r : rows)
+        if (r.supervisor.empty() || names.count(r.supervisor) == 0)
           kids.push_back(tree_of(reg, rows, r));
       return nlohmann::json{{"node", reg.node()}, {"children", std::move(kids)}}.dump();
     },
-    [self](spawn_atom, const std::string& type, const std::string& name,
-           std::vector<std::string>& args, uint32_t count) {
-      return do_spawn(self, type, name, args, count);
+    [self](spawn_atom a, std::string& type, std::string& name, std::vector<std::string>& args,
+           uint32_t count) -> caf::result<caf::message> {
+      auto us = service_of(self, service::user_supervisor);
+      if (!us)
+        return refuse("the user supervisor of node " + self->state.cfg.node_name
+                      + " is restarting: try again");
+      return self->delegate(us, a, std::move(type), std::move(name), std::move(args), count);
     },
     [self](tell_atom, const std::string& who, std::string& payload) -> caf::result<std::string> {
       auto& reg = *self->state.cfg.registry;
@@ -297,7 +151,7 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
         return refuse(reg.id_of(row->seq) + " is not running (" + row->state + ")");
       auto rp = self->make_response_promise<std::string>();
       auto id = reg.id_of(row->seq);
-      self->request(row->handle, milliseconds(timeout_ms), event{"", std::move(payload), {}})
+      self->request(row->handle, std::chrono::milliseconds(timeout_ms), event{"", std::move(payload), {}})
         .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
               [rp, id, timeout_ms, self](const caf::error& err) mutable {
                 rp.deliver(refuse(err == caf::sec::request_timeout
@@ -307,31 +161,37 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
               });
       return rp;
     },
-    [self](kill_atom, const std::string& who, const std::string& reason,
-           bool for_good) -> caf::result<std::string> {
+    [self](kill_atom a, std::string& who, std::string& reason,
+           bool for_good) -> caf::result<caf::message> {
       auto& st = self->state;
       auto& reg = *st.cfg.registry;
       auto row = reg.find(who);
       if (!row)
         return refuse("no actor '" + who + "' on node " + reg.node());
       auto id = reg.id_of(row->seq);
-      if (row->kind == "system")
-        return refuse(id + " (" + row->name + ") is a service of the node: stop the node instead");
-      if (row->kind == "instance" && for_good)
-        return refuse(id + " is an instance of a deployment: undeploy the deployment instead");
+      if (row->kind == "user") {
+        auto us = service_of(self, service::user_supervisor);
+        if (!us)
+          return refuse("the user supervisor of node " + st.cfg.node_name
+                        + " is restarting: try again");
+        return self->delegate(us, a, std::move(who), std::move(reason), for_good);
+      }
+      if (row->supervisor.empty())
+        return refuse(id + " (" + row->name + ") is the root of the node's tree: stop the "
+                      "node instead");
+      if (for_good)
+        return refuse(id + " (" + row->name + ") is restarted by its supervisor: --stop is for "
+                      "spawned actors (an instance goes with its deployment: undeploy it)");
       if (!row->handle)
         return refuse(id + " is not running (" + row->state + ")");
-      if (auto c = st.children.find(row->seq); c != st.children.end()) {
-        c->second.kill_reason = reason.empty() ? "no reason given" : reason;
-        c->second.for_good = for_good;
-      }
-      if (reason.empty())
-        self->send_exit(row->handle, caf::exit_reason::kill);
-      else
-        self->send_exit(row->handle, refuse(reason));
+      // A crash as its supervisor sees it: it is started again (or its supervisor escalates).
+      // The reason can be trapped, so that a supervisor or a vnode host stops its own
+      // children in order before it goes.
+      self->send_exit(row->handle, refuse(reason.empty() ? "killed from the console" : reason));
       st.log->warn("{} ({}) killed from the console{}{}", id, row->name,
                    reason.empty() ? "" : ": ", reason);
-      return nlohmann::json{{"ok", true}, {"id", id}, {"restart", !for_good}}.dump();
+      return caf::make_message(
+        nlohmann::json{{"ok", true}, {"id", id}, {"restart", true}}.dump());
     },
     [self](logs_atom, uint64_t after, int32_t min_level, uint64_t limit) {
       uint64_t next = 0;
@@ -367,8 +227,8 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
     [self](metrics_atom) {
       std::map<std::string, uint64_t> handled, mailbox, restarts;
       for (auto& r : self->state.cfg.registry->all()) {
-        if (!r.counted)
-          continue;
+        if (!r.counted || (r.kind != "instance" && r.kind != "user"))
+          continue; // the node's own services: see troupe_supervisor_restarts_total
         handled[r.type] += r.handled;
         mailbox[r.type] += r.mailbox;
         restarts[r.type] += r.restarts;
@@ -390,8 +250,10 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
 
 } // namespace
 
-caf::actor spawn_inspector(caf::actor_system& sys, inspector_config cfg) {
-  return sys.spawn(inspector, std::move(cfg));
+caf::actor spawn_inspector(caf::actor_system& sys, inspector_config cfg,
+                           std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<inspector_actor>(
+    sys, [cfg](inspector_actor* self) { return inspector(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -1,11 +1,14 @@
 #include "actors/migrations/migrator.hpp"
 
+#include "actors/api/counted_actor.hpp"
+
 #include "actors/api/main_worker.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/vnode_host.hpp"
 #include "actors/wall_clock.hpp"
+#include "actors/workload_pull.hpp"
 #include "protocols/cluster_state/commands.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
@@ -61,7 +64,6 @@ struct outcome {
 
 struct migrator_state {
   migrator_config cfg;
-  caf::actor node;
   uint64_t version = 0;         // of the last cluster view taken
   std::string main;             // the main worker, as the view has it
   uint64_t main_epoch = 0;
@@ -88,6 +90,12 @@ std::string runner_name(const migrator_state& st, uint32_t run) {
   return st.cfg.node_name + ":" + process + ":" + std::to_string(run);
 }
 
+/// The node's ingress (where Raft commands go), as the service directory has it now.
+caf::actor node_of(migrator_actor* self) {
+  auto& st = self->state;
+  return st.cfg.services ? st.cfg.services->get(service::ingress) : caf::actor{};
+}
+
 /// Proposes a migration step; `then(ok, reason, attempt)` once applied (a start that applies
 /// answers with its checkpoint as the reason), or (false, error, 0) on failure.
 template <class Then>
@@ -96,7 +104,12 @@ void propose(migrator_actor* self, state::migration_cmd c, Then then) {
   state::command cmd;
   c.wall_ms = wall_clock_ms();
   cmd.body = std::move(c);
-  self->request(st.node, st.cfg.timeout, state_cmd_atom::value, state::encode(cmd))
+  auto node = node_of(self);
+  if (!node) {
+    then(false, std::string{"this node's ingress is restarting"}, uint64_t{0});
+    return;
+  }
+  self->request(node, st.cfg.timeout, state_cmd_atom::value, state::encode(cmd))
     .then([then](bool ok, uint64_t attempt, const std::string& reason) mutable {
             then(ok, reason, attempt);
           },
@@ -121,7 +134,7 @@ void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
   auto& st = self->state;
   auto* m = st.cfg.migrations->find(id);
   auto stopping = st.stopping;
-  auto node = st.node;
+  auto node = node_of(self);
   auto timeout = st.cfg.timeout;
   auto name = st.cfg.node_name;
   auto data_dir = st.cfg.data_dir;
@@ -159,7 +172,7 @@ void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
 /// Records a finished run's outcome; kept for the next tick when Raft cannot take it now.
 void record(migrator_actor* self) {
   auto& st = self->state;
-  if (!st.unrecorded || !st.node)
+  if (!st.unrecorded || !node_of(self))
     return;
   auto o = *st.unrecorded;
   if (o.result.what == migration_result::kind::interrupted) {
@@ -191,10 +204,10 @@ void record(migrator_actor* self) {
     }
     if (ok) {
       st.log->info("migration {} done (epoch {})", o.id, o.epoch);
-      if (st.cfg.bus) {
+      if (auto bus = st.cfg.services ? st.cfg.services->get(service::bus) : caf::actor{}) {
         nlohmann::json j{{"id", o.id}, {"state", "done"}, {"node", st.cfg.node_name},
                          {"epoch", o.epoch}};
-        self->request(st.cfg.bus, st.cfg.timeout, bus_publish_atom::value,
+        self->request(bus, st.cfg.timeout, bus_publish_atom::value,
                       std::string{"troupe"}, std::string{"migrations"}, j.dump(), true, true)
           .then([](uint64_t) {},
                 [self, id = o.id](const caf::error& err) {
@@ -213,7 +226,7 @@ void record(migrator_actor* self) {
 
 void step(migrator_actor* self) {
   auto& st = self->state;
-  if (!st.node || st.busy || st.list.empty())
+  if (!node_of(self) || st.busy || st.list.empty())
     return;
   // This node runs migrations only once its vnode host took the same view: then the lease
   // (main_worker_epoch) and the view agree.
@@ -304,11 +317,8 @@ caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
   });
   if (!st.list.empty())
     self->send(self, mig_tick_atom::value);
+  pull_workload(self, st.cfg.services); // a restarted migrator missed views
   return {
-    [self](kv_target_atom, caf::actor& node) {
-      self->state.node = std::move(node);
-      step(self);
-    },
     [self](workload_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;
       if (version < st.version)
@@ -343,8 +353,10 @@ caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
 
 } // namespace
 
-caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg) {
-  return sys.spawn(migrator, std::move(cfg));
+caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg,
+                          std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<migrator_actor>(
+    sys, [cfg](migrator_actor* self) { return migrator(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -9,12 +9,15 @@
 // the epoch in the Raft state itself, so a main worker that lost its lease records nothing.
 //
 // Messages:
-//   (workload_atom, version, bytes)   a new cluster view
-//   (kv_target_atom, actor)           the node's published actor (Raft commands go there)
+//   (workload_atom, version, bytes)   a new cluster view (asked for with workload_pull_atom at
+//                                     start: a restarted migrator carries on from the table)
+// Raft commands go through the node's ingress, announcements through its bus (both from the
+// service directory).
 //   (migrations_atom) -> string       JSON: {node, main_worker, waiting_for, migrations: [...]}
 #pragma once
 
 #include "actors/api/migrations.hpp"
+#include "actors/supervision/services.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -32,11 +35,14 @@ struct migrator_config {
   std::string node_name;
   std::string data_dir;
   std::shared_ptr<const migration_list> migrations;
-  caf::actor bus;  // announces each completion
+  std::shared_ptr<service_directory> services;  // ingress, bus, membership
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds tick{500};  // how often a step that could not be recorded is retried
 };
 
-caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg);
+struct actor_stats;
+
+caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg,
+                          std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

@@ -1,7 +1,9 @@
 #include "actors/raft/raft_actor.hpp"
 #include "actors/raft/raft_actor_state.hpp"
 
+#include "actors/api/counted_actor.hpp"
 #include "actors/bus/bus_actor.hpp"
+#include "actors/supervision/exit_errc.hpp"
 #include "actors/logging.hpp"
 #include "actors/relay.hpp"
 #include "actors/wire.hpp"
@@ -155,7 +157,8 @@ void process_ready(raft_actor* self) {
       if (auto err = st.storage->save_snapshot(*rd.snap, true)) {
         st.log->critical("cannot store snapshot: {}", err.message);
         st.failed = true;
-        self->quit(failure("raft storage failed"));
+        self->quit(caf::make_error(exit_errc::storage_failed,
+                                   "raft storage: cannot store a snapshot: " + err.message));
         return;
       }
     }
@@ -165,7 +168,8 @@ void process_ready(raft_actor* self) {
     if (auto err = st.storage->sync()) {
       st.log->critical("cannot sync the raft log: {}", err.message);
       st.failed = true;
-      self->quit(failure("raft storage failed"));
+      self->quit(caf::make_error(exit_errc::storage_failed,
+                                 "raft storage: cannot sync the log: " + err.message));
       return;
     }
     // 2. Send what needed the sync: votes, acknowledgements.
@@ -292,11 +296,12 @@ std::optional<uint64_t> expected(int64_t x) {
 using namespace raft_detail;
 
 caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
-                            std::unique_ptr<r::raft_storage> storage, r::restored_state restored) {
+                            std::unique_ptr<r::raft_storage> storage, r::restored_state restored,
+                            std::shared_ptr<actor_stats> stats) {
   // Storage and state move into the actor through shared holders: CAF copies spawn arguments.
   auto holder = std::make_shared<std::unique_ptr<r::raft_storage>>(std::move(storage));
   auto rs = std::make_shared<r::restored_state>(std::move(restored));
-  return sys.spawn([cfg, holder, rs](raft_actor* self) mutable -> caf::behavior {
+  return spawn_counted_as<raft_actor>(sys, [cfg, holder, rs](raft_actor* self) mutable -> caf::behavior {
     auto& st = self->state;
     st.cfg = cfg;
     st.rng.seed(static_cast<uint32_t>(cfg.raft.seed));
@@ -493,7 +498,7 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
         publish_members(self);
       },
     };
-  });
+  }, std::move(stats));
 }
 
 } // namespace troupe

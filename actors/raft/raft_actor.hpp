@@ -58,6 +58,8 @@
 
 namespace troupe {
 
+struct actor_stats;
+
 /// Raft messages between coordinators (an encoded raft.proto Message).
 /// Registered by register_types() (wire.hpp) with every other message type.
 struct raft_frame {
@@ -126,8 +128,11 @@ struct raft_actor_config {
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so
 /// that storage errors stop the node before it joins anything. It starts ticking and
 /// connecting to its peers on (start_atom).
+/// A storage failure at run time (a write or fsync that fails) ends the actor with an
+/// exit_errc::storage_failed error naming the file: the node stops with exit 74.
 caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
                             std::unique_ptr<raft::raft_storage> storage,
-                            raft::restored_state restored);
+                            raft::restored_state restored,
+                            std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

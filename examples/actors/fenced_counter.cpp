@@ -45,9 +45,9 @@ caf::behavior fenced_counter(caf::event_based_actor* self, context ctx) {
   self->send(self, fc_tick::value);
   return {
     [=](fc_tick) {
-      if (st->stopped || !ctx.node)
+      if (st->stopped || !ctx.node())
         return;
-      self->request(ctx.node, std::chrono::seconds(2), kv_get_atom::value, st->key)
+      self->request(ctx.node(), std::chrono::seconds(2), kv_get_atom::value, st->key)
         .then(
           [=](bool found, const std::string& value, uint64_t mod, uint64_t) {
             uint64_t epoch = 0;
@@ -66,7 +66,7 @@ caf::behavior fenced_counter(caf::event_based_actor* self, context ctx) {
             }
             auto next = std::to_string(st->epoch) + " " + std::to_string(count + 1);
             self
-              ->request(ctx.node, std::chrono::seconds(2), kv_put_atom::value, st->key, next,
+              ->request(ctx.node(), std::chrono::seconds(2), kv_put_atom::value, st->key, next,
                         static_cast<int64_t>(found ? mod : 0), st->client, ++st->seq)
               .then(
                 [=](bool ok, uint64_t) {

@@ -36,14 +36,16 @@ struct fixture : test_coordinator_fixture<config> {
     examples::register_examples(*types);
     uint16_t port = 1;
     for (std::string w : {"w1", "w2"}) {
-      routers[w] = spawn_router(sys, router_config{w, {}, resolver});
+      auto services = std::make_shared<service_directory>();
+      routers[w] = spawn_router(sys, router_config{w, services, resolver});
+      services->put(service::router, routers[w]);
       vnode_host_config hc;
       hc.node_name = w;
       hc.types = types;
-      hc.router = routers[w];
+      hc.services = services;
       hc.handoff_timeout = std::chrono::seconds(3);
       hosts[w] = spawn_vnode_host(sys, hc);
-      self->send(routers[w], vnode_host_atom::value, hosts[w]);
+      services->put(service::vnodes, hosts[w]);
       self->send(resolver, port++, hosts[w]);
     }
     ms::member c;

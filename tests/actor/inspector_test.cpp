@@ -7,6 +7,8 @@
 
 #include "actors/inspect/actor_registry.hpp"
 #include "actors/inspect/inspector.hpp"
+#include "actors/inspect/user_supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "actors/api/singleton.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
@@ -27,21 +29,50 @@ struct config : caf::actor_system_config {
 struct fixture : test_coordinator_fixture<config> {
   std::shared_ptr<actor_types> types = std::make_shared<actor_types>();
   std::shared_ptr<actor_registry> registry = std::make_shared<actor_registry>("w1");
+  std::shared_ptr<service_directory> services = std::make_shared<service_directory>();
+  caf::actor root;
   caf::actor inspector;
 
+  /// The inspector and the user supervisor under one supervisor, as on a node.
   fixture() {
     examples::register_examples(*types);
-    inspector_config cfg;
-    cfg.node_name = "w1";
-    cfg.registry = registry;
-    cfg.types = types;
-    cfg.restart.initial_backoff = std::chrono::milliseconds(10);
-    inspector = spawn_inspector(sys, cfg);
+    tree_context tree{registry, services};
+    supervisor_def def{"node", supervision::strategy::one_for_one, {3, std::chrono::seconds(5)},
+                       {}};
+    child_def ic;
+    ic.name = "inspector";
+    ic.fills = service::inspector;
+    ic.start = [this](caf::actor_system& sys, const std::shared_ptr<actor_stats>& stats) {
+      inspector_config cfg;
+      cfg.node_name = "w1";
+      cfg.registry = registry;
+      cfg.services = services;
+      return caf::expected<caf::actor>{spawn_inspector(sys, cfg, stats)};
+    };
+    child_def uc;
+    uc.name = user_supervisor_name;
+    uc.fills = service::user_supervisor;
+    auto children = make_user_children();
+    uc.start = [this, children](caf::actor_system& sys,
+                                const std::shared_ptr<actor_stats>& stats) {
+      user_supervisor_config cfg;
+      cfg.node_name = "w1";
+      cfg.registry = registry;
+      cfg.types = types;
+      cfg.services = services;
+      cfg.children = children;
+      cfg.restart.initial_backoff = std::chrono::milliseconds(10);
+      return caf::expected<caf::actor>{spawn_user_supervisor(sys, cfg, stats)};
+    };
+    def.children = {ic, uc};
+    root = spawn_supervisor(sys, def, tree);
     run();
+    inspector = services->get(service::inspector);
+    CAF_REQUIRE(inspector);
   }
 
   ~fixture() {
-    anon_send_exit(inspector, caf::exit_reason::user_shutdown);
+    anon_send_exit(root, caf::exit_reason::user_shutdown);
     run();
   }
 
@@ -118,7 +149,7 @@ CAF_TEST(the user supervisor spawns restarts after a kill and stops for good) {
                std::vector<std::string>{"x"}, uint32_t{1});
   CAF_REQUIRE(r);
   auto id = json::parse(*r).at("ids").at(0).get<std::string>();
-  CAF_CHECK_EQUAL(id, "w1/2"); // w1/1 is the supervisor itself
+  CAF_CHECK_EQUAL(id, "w1/3"); // w1/1 and w1/2: the inspector and the user supervisor
   auto j = inspect("wc");
   CAF_CHECK_EQUAL(j.at("supervisor"), "user-supervisor");
   CAF_CHECK_EQUAL(j.at("restarts"), 0);
@@ -145,8 +176,29 @@ CAF_TEST(the user supervisor spawns restarts after a kill and stops for good) {
   trigger_timeouts();
   run();
   CAF_CHECK(!ask(inspect_atom::value, id));
-  // The supervisor itself is a service: not killable from the console.
-  CAF_CHECK(!ask(kill_atom::value, std::string{"user-supervisor"}, std::string{}, false));
+}
+
+CAF_TEST(a killed user supervisor is started again with its children) {
+  auto r = ask(spawn_atom::value, std::string{"word-count"}, std::string{"wc"},
+               std::vector<std::string>{}, uint32_t{1});
+  CAF_REQUIRE(r);
+  CAF_CHECK(ask(kill_atom::value, std::string{"user-supervisor"}, std::string{"test"}, false));
+  run();
+  auto sup = inspect("user-supervisor");
+  CAF_CHECK_EQUAL(sup.at("supervisor"), "node");
+  CAF_CHECK_EQUAL(sup.at("restarts"), 1);
+  CAF_CHECK_EQUAL(sup.at("state"), "running");
+  auto wc = inspect("wc");
+  CAF_CHECK_EQUAL(wc.at("state"), "running");
+  CAF_CHECK_EQUAL(wc.at("restarts"), 1);
+  CAF_CHECK_EQUAL(wc.at("last_exit"), "its supervisor stopped");
+  // The tree shows both under the root's children; --stop is for spawned actors only.
+  CAF_CHECK(!ask(kill_atom::value, std::string{"inspector"}, std::string{}, true));
+  auto tree = json::parse(*ask(tree_atom::value));
+  std::vector<std::string> names;
+  for (auto& c : tree.at("children"))
+    names.push_back(c.at("name"));
+  CAF_CHECK((names == std::vector<std::string>{"inspector", "user-supervisor"}));
 }
 
 CAF_TEST(restarts past the alarm turn the node yellow) {
@@ -174,8 +226,8 @@ CAF_TEST(spawn with a count names each and the page lists them all) {
   auto page = ask(actors_atom::value, uint64_t{400}, uint64_t{1000});
   CAF_REQUIRE(page);
   auto j = json::parse(*page);
-  CAF_CHECK_EQUAL(j.at("total"), 501);
-  CAF_CHECK_EQUAL(j.at("actors").size(), 101u);
+  CAF_CHECK_EQUAL(j.at("total"), 502); // and the inspector and the user supervisor
+  CAF_CHECK_EQUAL(j.at("actors").size(), 102u);
 }
 
 CAF_TEST(spawn_singleton asks the node to deploy a singleton) {
@@ -189,7 +241,9 @@ CAF_TEST(spawn_singleton asks the node to deploy a singleton) {
     };
   });
   context ctx;
-  ctx.node = node;
+  auto dir = std::make_shared<service_directory>();
+  dir->put(service::ingress, node);
+  ctx.services = dir;
   auto hdl = spawn_singleton(self.ptr(), ctx, "scheduler", "echo", {{"k", "v"}}, caf::infinite);
   run();
   bool ok = false;

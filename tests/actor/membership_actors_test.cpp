@@ -95,7 +95,8 @@ struct fixture : test_coordinator_fixture<config> {
     sc.table.detector.interval = milliseconds(200);
     sc.table.detector.timeout = milliseconds(1500);
     sc.tick_interval = milliseconds(50);
-    sc.raft = raft;
+    sc.services = std::make_shared<service_directory>();
+    sc.services->put(service::raft, raft);
     sc.raft_id = 1;
     auto srv = spawn_membership_server(sys, sc);
     anon_send(srv, start_atom::value, uint16_t{8139}, uint16_t{8140});

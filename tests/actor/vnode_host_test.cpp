@@ -27,6 +27,7 @@ struct fixture : test_coordinator_fixture<config> {
   uint64_t index = 0;
   caf::actor hostw1;
   caf::actor router;
+  std::shared_ptr<service_directory> services = std::make_shared<service_directory>();
 
   fixture() {
     auto types = std::make_shared<actor_types>();
@@ -38,14 +39,15 @@ struct fixture : test_coordinator_fixture<config> {
         return std::string{"relayed"};
       }};
     });
-    router = spawn_router(sys, router_config{"w1", {}, {}});
+    router = spawn_router(sys, router_config{"w1", services, {}});
+    services->put(service::router, router);
     vnode_host_config hc;
     hc.node_name = "w1";
     hc.types = types;
-    hc.router = router;
+    hc.services = services;
     hc.restart_delay = std::chrono::milliseconds(100);
     hostw1 = spawn_vnode_host(sys, hc);
-    self->send(router, vnode_host_atom::value, hostw1);
+    services->put(service::vnodes, hostw1);
     membership::member c;
     c.name = "c1";
     c.address = "127.0.0.1:1";
@@ -55,7 +57,7 @@ struct fixture : test_coordinator_fixture<config> {
   }
 
   ~fixture() {
-    anon_send_exit(hostw1, caf::exit_reason::kill);
+    anon_send_exit(hostw1, caf::exit_reason::user_shutdown);
     anon_send_exit(router, caf::exit_reason::kill);
     run();
   }

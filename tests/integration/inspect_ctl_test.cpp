@@ -125,12 +125,15 @@ CAF_TEST(ctl inspects in JSON and the console token guards every write) {
   CAF_CHECK_EQUAL(field(in, "id"), id);
   CAF_CHECK_EQUAL(field(ctl({"--json", "inspect", id}), "name"), "e1");
 
-  // tree: the user supervisor holds e1.
+  // tree: the root supervisor "node" holds the user supervisor, which holds e1.
   auto tr = ctl({"--json", "tree", "--node", w1});
   CAF_REQUIRE_EQUAL(tr.code, 0);
   bool under = false;
   auto tree = *parse(tr);
-  for (auto& top : tree.at("nodes").at(0).at("children"))
+  auto& tops = tree.at("nodes").at(0).at("children");
+  CAF_REQUIRE_EQUAL(tops.size(), 1u);
+  CAF_CHECK_EQUAL(tops.at(0).at("name"), "node");
+  for (auto& top : tops.at(0).at("children"))
     if (top.at("name") == "user-supervisor")
       for (auto& c : top.at("children"))
         under = under || c.at("id") == id;
@@ -162,9 +165,21 @@ CAF_TEST(ctl inspects in JSON and the console token guards every write) {
     },
     5s));
   CAF_CHECK_EQUAL(field(ctl({"--json", "inspect", "e1"}), "id"), id); // same id
+  // A service is killed like any actor, and its supervisor starts it again.
+  CAF_CHECK_EQUAL(ctl({"kill", "router", "--node", w1}).code, 77); // needs the token
   auto sys_kill = ctl({"kill", "router", "--node", w1}, true);
-  CAF_CHECK_EQUAL(sys_kill.code, 1);
-  CAF_CHECK(sys_kill.err.find("service of the node") != std::string::npos);
+  CAF_CHECK_EQUAL(sys_kill.code, 0);
+  CAF_CHECK(wait_until(
+    [&] {
+      auto j = parse(ctl({"--json", "inspect", "router", "--node", w1}));
+      return j && j->at("restarts") == 1 && j->at("state") == "running"
+             && j->at("supervisor") == "services";
+    },
+    5s));
+  // The root cannot be killed: the node is stopped instead.
+  auto root_kill = ctl({"kill", "node", "--node", w1}, true);
+  CAF_CHECK_EQUAL(root_kill.code, 1);
+  CAF_CHECK(root_kill.err.find("root of the node's tree") != std::string::npos);
   CAF_CHECK_EQUAL(ctl({"kill", "e1", "--stop"}, true).code, 0);
   CAF_CHECK(wait_until([&] { return ctl({"inspect", "e1"}).code == 1; }, 5s));
 

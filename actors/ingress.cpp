@@ -1,0 +1,77 @@
+#include "actors/ingress.hpp"
+
+#include "actors/api/counted_actor.hpp"
+#include "actors/bus/bus_relay.hpp"
+#include "actors/event_relay.hpp"
+#include "actors/inspect/console_handler.hpp"
+#include "actors/kv_relay.hpp"
+#include "actors/log_roller.hpp"
+#include "actors/migrations/migrator.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "actors/wire.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+namespace troupe {
+
+namespace {
+
+caf::error unavailable(const std::string& what) {
+  return caf::make_error(caf::sec::runtime_error, what);
+}
+
+caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
+  auto dir = cfg.services;
+  bool coordinator = cfg.coordinator;
+  caf::message_handler own{
+    [=](const frame& f) -> caf::result<caf::message> {
+      auto m = dir->get(service::membership);
+      if (!m)
+        return unavailable("this node's membership is restarting: try again");
+      return self->delegate(m, f);
+    },
+    [=](peer_hello_atom) -> caf::actor { return dir->get(service::raft); },
+    [=](migrations_atom a) -> caf::result<caf::message> {
+      auto m = dir->get(service::migrator);
+      if (!m)
+        return unavailable("this node's migrator is restarting: try again");
+      return self->delegate(m, a);
+    },
+    [=](log_roller_atom) -> caf::actor { return dir->get(service::log_roller); },
+    [=](log_rotate_atom a) -> caf::result<caf::message> {
+      if (auto roller = dir->get(service::log_roller))
+        return self->delegate(roller, a);
+      if (!coordinator)
+        if (auto m = dir->get(service::membership))
+          return self->delegate(m, a); // a worker's log file is its coordinator's
+      return unavailable("this node writes no log file (start it with --log-file)");
+    },
+  };
+  // KV and cluster-state requests: to the Raft replica here, or (a worker) to the membership
+  // agent, which relays them to its coordinator.
+  auto kv_target = [dir, coordinator] {
+    return dir->get(coordinator ? service::raft : service::membership);
+  };
+  return guard_writes(self, cfg.console_token,
+                      own.or_else(kv_relay_handler(self, kv_target,
+                                                   std::chrono::milliseconds(10000),
+                                                   coordinator
+                                                     ? "this coordinator's Raft replica is "
+                                                       "restarting: try again"
+                                                     : "this worker's membership is "
+                                                       "restarting: try again"))
+                        .or_else(event_relay_handler(self, dir))
+                        .or_else(console_handler(self, dir))
+                        .or_else(bus_relay_handler(self, dir)));
+}
+
+} // namespace
+
+caf::actor spawn_ingress(caf::actor_system& sys, ingress_config cfg,
+                         std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<caf::event_based_actor>(
+    sys, [cfg](caf::event_based_actor* self) { return ingress(self, cfg); }, std::move(stats));
+}
+
+} // namespace troupe

@@ -1,0 +1,44 @@
+// The ingress: the one door of a node, the actor published on its cluster port. Other nodes,
+// clients (`troupe ctl`, `kv`, `status`, `console`) and the node's own user actors talk to the
+// node through it; it checks the console token on commands that change anything and hands
+// each message to the service that handles it, as the service directory has it now. It keeps
+// no state, so the services behind it restart without the door closing; when the ingress
+// itself restarts, its supervisor publishes the new one on the same port.
+//
+// What goes where:
+//   frame (membership protocol)            -> membership (server or agent)
+//   peer_hello_atom -> actor               the Raft replica (coordinators), for Raft peers
+//   KV, cluster-state commands, bus fetches, vnodes, deployments, raft status
+//                                          -> the Raft replica on a coordinator; a worker's
+//                                             membership agent relays them to its coordinator
+//   route, route_batch                     -> router
+//   deliver, deliver_batch, handoff, instances -> vnodes
+//   console commands (actors_atom ...)     -> inspector
+//   bus publish, subscribe, deliver        -> bus
+//   migrations_atom                        -> migrator
+//   log_roller_atom -> actor, log_rotate_atom   the log-roller here, else (a worker) through
+//                                          its coordinator
+#pragma once
+
+#include "actors/supervision/services.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+struct actor_stats;
+
+struct ingress_config {
+  std::shared_ptr<service_directory> services;
+  std::string console_token;  // commands that change anything need it ("": none)
+  bool coordinator = false;   // runs a Raft replica: KV goes there directly
+};
+
+caf::actor spawn_ingress(caf::actor_system& sys, ingress_config cfg,
+                         std::shared_ptr<actor_stats> stats = nullptr);
+
+} // namespace troupe

@@ -1,0 +1,69 @@
+// The services of one node by name, as their supervisors last started them: OTP's registered
+// names. A service its supervisor restarts gets a new handle, so nothing inside the node keeps
+// one: whoever talks to a service looks it up here when it sends. The directory never leaves
+// the node (design rule 8: internal handles stay inside).
+//
+// A lookup takes a mutex for a few nanoseconds; it is on the path of each message or batch a
+// node relays, never in a loop over events.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace troupe {
+
+/// The node's services. Their names are what operators see (`troupe ctl tree`, `kill`).
+enum class service : uint8_t {
+  ingress,           // the published actor: the one door of the node
+  router,            // routes events by key to their vnode's owner
+  bus,               // the broadcast bus
+  migrator,          // runs migrations on the main worker
+  inspector,         // answers the console
+  log_roller,        // writes the host's log file (--log-file)
+  raft,              // a coordinator's Raft replica and the cluster state
+  membership,        // membership-server (coordinator) or membership-agent (worker)
+  vnodes,            // a worker's vnode supervisor: one actor per owned vnode
+  user_supervisor,   // actors spawned by operators and user code
+};
+
+constexpr size_t service_count = 10;
+
+/// The name operators see ("membership" is shown by role: see node_runner).
+const char* to_string(service s);
+
+/// The service called `name`, if any.
+std::optional<service> service_from_string(const std::string& name);
+
+class service_directory {
+public:
+  /// The current incarnation of `s` (invalid while it restarts, or on nodes without it).
+  caf::actor get(service s) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return actors_[static_cast<size_t>(s)];
+  }
+
+  void put(service s, caf::actor a) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    actors_[static_cast<size_t>(s)] = std::move(a);
+  }
+
+  /// Forgets `s` if its current incarnation is `a` (a later one stays).
+  void erase(service s, const caf::actor_addr& a) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& slot = actors_[static_cast<size_t>(s)];
+    if (slot && slot.address() == a)
+      slot = nullptr;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::array<caf::actor, service_count> actors_;
+};
+
+} // namespace troupe
