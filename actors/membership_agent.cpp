@@ -84,6 +84,11 @@ double jitter(agent_state& st) {
 
 /// Drops the current link and schedules the next join attempt after `delay`. The generation
 /// bump makes late replies and timers of the old link harmless.
+/// True while joined and the coordinator's door is known (not while reattaching).
+bool linked(const agent_state& st) {
+  return st.state == link_state::up && st.coordinator;
+}
+
 caf::actor service_of(agent_actor* self, service s) {
   return self->state.cfg.services ? self->state.cfg.services->get(s) : caf::actor{};
 }
@@ -127,6 +132,36 @@ void lost(agent_actor* self, const std::string& reason) {
 }
 
 void send_heartbeat(agent_actor* self);
+
+/// The coordinator's door (its ingress) exited while the connection stayed: its supervisor
+/// publishes a new one on the same port. This worker looks it up again and carries on with its
+/// incarnation and lease; heartbeats that fail meanwhile are judged on the tick as usual.
+void reattach(agent_actor* self, const std::string& why) {
+  auto& st = self->state;
+  st.log->info("the ingress of coordinator {} exited ({}): looking it up again",
+               st.coordinator_ep.to_string(), why);
+  st.coordinator = nullptr;
+  auto gen = st.generation;
+  self
+    ->request(st.cfg.resolver, st.cfg.connect_timeout, caf::connect_atom::value,
+              st.coordinator_ep.host, st.coordinator_ep.port)
+    .then(
+      [self, gen](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto& st = self->state;
+        if (gen != st.generation || st.state != link_state::up)
+          return;
+        auto a = caf::actor_cast<caf::actor>(ptr);
+        if (!a)
+          return lost(self, "nothing is published at the coordinator any more");
+        st.coordinator = a;
+        self->monitor(a);
+        send_heartbeat(self);
+      },
+      [self, gen](const caf::error& err) {
+        if (gen == self->state.generation && self->state.state == link_state::up)
+          lost(self, "cannot reach it again: " + self->system().render(err));
+      });
+}
 
 /// Lines go to the coordinator's log-roller, the one writer of the host's log file. The
 /// roller is watched: when it restarts, lines go to stderr (counted) until the new one is
@@ -234,6 +269,8 @@ void attempt_join(agent_actor* self) {
 
 void send_heartbeat(agent_actor* self) {
   auto& st = self->state;
+  if (!st.coordinator)
+    return; // looking up its new ingress (reattach)
   auto gen = st.generation;
   self
     ->request(st.coordinator, st.cfg.failure_timeout,
@@ -287,7 +324,7 @@ ms::status_reply status_of(agent_state& st) {
 /// under this worker's name and health, or with the cached view when it does not answer.
 void answer_status(agent_actor* self) {
   auto& st = self->state;
-  if (st.state != link_state::up || !self->current_message_id().is_request())
+  if (!linked(st) || !self->current_message_id().is_request())
     return reply(self, frame{ms::encode(status_of(st))});
   auto rp = self->make_response_promise();
   self->request(st.coordinator, milliseconds(1000), frame{ms::encode(ms::status_request{})})
@@ -311,6 +348,10 @@ void answer_status(agent_actor* self) {
 void finish_leave(agent_actor* self, caf::response_promise rp) {
   auto& st = self->state;
   auto coordinator = st.coordinator;
+  if (!coordinator) {
+    rp.deliver(false);
+    return;
+  }
   self->demonitor(coordinator);
   ++st.generation; // no more heartbeats or rejoins after this
   st.state = link_state::disconnected;
@@ -346,8 +387,12 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
         self->delayed_send(self, milliseconds(200), roller_retry_atom::value, st.generation);
       return;
     }
-    if (st.coordinator && dm.source == st.coordinator.address())
-      lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
+    if (st.coordinator && dm.source == st.coordinator.address()) {
+      if (dm.reason == caf::exit_reason::remote_link_unreachable || st.state != link_state::up)
+        lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
+      else
+        reattach(self, self->system().render(dm.reason));
+    }
   });
   return caf::behavior{caf::message_handler{
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
@@ -436,7 +481,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
     },
     [self](leave_atom) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.state != link_state::up)
+      if (!linked(st))
         return false;
       auto rp = self->make_response_promise<bool>();
       if (service_of(self, service::vnodes) && !st.leave_rp) {
@@ -515,7 +560,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         // The log file is the coordinator's: the request goes there.
         auto& st = self->state;
-        if (st.state != link_state::up)
+        if (!linked(st))
           return caf::make_error(caf::sec::runtime_error,
                                  std::string{"this worker is not connected to a coordinator"});
         if (!st.cfg.console_token.empty())

@@ -36,10 +36,12 @@ namespace {
 using rt_ptr = std::shared_ptr<node_runtime>;
 using stats_ptr = const std::shared_ptr<actor_stats>&;
 
-// Intensities: a service that crashes more than 3 times in 5 s is not crashing by accident;
-// its subtree gives up and the root gets one more try per minute before the node stops.
-const sv::intensity subtree_limit{3, std::chrono::seconds(5)};
-const sv::intensity root_limit{1, std::chrono::seconds(60)};
+// Intensities: a subtree whose services crash more than 5 times in 10 s is not failing by
+// accident; it gives up, and the root starts it afresh at most twice a minute before the
+// node stops (exit 70) for its own supervisor (systemd, or the coordinator in local mode) to
+// start a clean process.
+const sv::intensity subtree_limit{5, std::chrono::seconds(10)};
+const sv::intensity root_limit{2, std::chrono::seconds(60)};
 
 /// A service started again (not the node's first start) is told the ports at once: on the
 /// first start the node sends start_atom itself once the ports are bound.

@@ -1,10 +1,10 @@
 // The supervision tree of a node (design: "The supervision tree"), built from its
 // configuration. Every actor of the node lives in it:
 //
-//   node (one-for-one, 1 in 60s; past it the node exits 70 naming the child)
-//   ├── services (one-for-one, 3 in 5s): log-roller, router, bus, migrator, inspector
-//   ├── coordinator (one-for-all, 3 in 5s): raft, membership-server        [coordinators]
-//   ├── worker (rest-for-one, 3 in 5s): membership-agent, vnodes            [workers]
+//   node (one-for-one, 2 in 60s; past it the node exits 70 naming the child)
+//   ├── services (one-for-one, 5 in 10s): log-roller, router, bus, migrator, inspector
+//   ├── coordinator (one-for-all, 5 in 10s): raft, membership-server       [coordinators]
+//   ├── worker (rest-for-one, 5 in 10s): membership-agent, vnodes           [workers]
 //   ├── user-supervisor (actors spawned by operators and user code)
 //   └── ingress (the published actor, last up and first down)
 //

@@ -50,6 +50,10 @@ std::string render_reason(supervisor_actor* self, const caf::error& reason) {
     return text;
   if (reason == caf::exit_reason::kill)
     return "killed";
+  // An error that carries one text (the console's kill reason, an actor's own error): that.
+  auto& ctx = reason.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
   return self->system().render(reason);
 }
 

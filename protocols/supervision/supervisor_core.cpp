@@ -101,9 +101,9 @@ effects supervisor_core::on_exit(size_t index, child_exit kind, time_point now,
     recent_.pop_front();
   if (recent_.size() >= limit_.max_restarts) {
     auto ms = std::chrono::duration_cast<milliseconds>(limit_.period).count();
-    out.escalate = c.spec.name + " exited " + std::to_string(recent_.size() + 1)
-                   + " times within " + std::to_string(ms) + " ms (intensity "
-                   + std::to_string(limit_.max_restarts) + "; last: " + why + ")";
+    out.escalate = c.spec.name + " exited (" + why + "): restart "
+                   + std::to_string(recent_.size() + 1) + " within " + std::to_string(ms)
+                   + " ms, past the intensity of " + std::to_string(limit_.max_restarts);
     return out;
   }
   recent_.push_back(now);

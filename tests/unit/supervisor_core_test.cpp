@@ -77,7 +77,8 @@ CAF_TEST(past its intensity a supervisor escalates naming the child) {
   }
   auto e = s.on_exit(2, child_exit::crashed, t + seconds(3), "killed");
   CAF_REQUIRE(e.escalate);
-  CAF_CHECK(e.escalate->find("c exited 4 times within 5000 ms") != std::string::npos);
+  CAF_CHECK_EQUAL(*e.escalate,
+                  "c exited (killed): restart 4 within 5000 ms, past the intensity of 3");
   CAF_CHECK(e.start.empty());
 }
 
