@@ -60,7 +60,8 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
                                                      ? "this coordinator's Raft replica is "
                                                        "restarting: try again"
                                                      : "this worker's membership is "
-                                                       "restarting: try again"))
+                                                       "restarting: try again",
+                                                   {}, true))
                         .or_else(event_relay_handler(self, dir))
                         .or_else(console_handler(self, dir))
                         .or_else(bus_relay_handler(self, dir)));

@@ -1,7 +1,6 @@
-// The KV, cluster-state and Raft-status requests that any node's published actor accepts and
-// relays (clients reach the cluster through any node): a
-// coordinator to its Raft actor, a worker to its coordinator. Append the handler to the
-// actor's behavior.
+// The KV, cluster-state and Raft-status requests that any node accepts and passes on (clients
+// reach the cluster through any node): a coordinator's ingress to its Raft actor, a worker's
+// ingress to its membership agent, and that agent to its coordinator.
 #pragma once
 
 #include "actors/bus/bus_actor.hpp"
@@ -19,63 +18,77 @@
 
 namespace troupe {
 
-/// Returns handlers relaying KV requests to `target()`. When it returns no actor, requests
-/// fail at once with `unavailable`.
-/// Writes to another node carry `token` (when not empty): see console_handler.hpp.
+/// Hands the current request to `target`: delegated when it is in this process (the reply
+/// goes straight to the requester, and none is lost when this actor restarts meanwhile),
+/// relayed with a timeout when it is another node (a reply routed back through a third node
+/// would die with it). A write carries `token` when not empty (see console_handler.hpp).
+template <class... Rs, class Self, class... Ts>
+caf::result<caf::message> pass_on(Self* self, const caf::actor& target, bool local,
+                                  std::chrono::milliseconds timeout, const std::string& token,
+                                  Ts&&... xs) {
+  if (local) {
+    if (!token.empty())
+      return self->delegate(target, auth_atom::value, token,
+                            caf::make_message(std::forward<Ts>(xs)...));
+    return self->delegate(target, std::forward<Ts>(xs)...);
+  }
+  if (!token.empty())
+    return relay<Rs...>(self, target, timeout, auth_atom::value, token,
+                        caf::make_message(std::forward<Ts>(xs)...));
+  return relay<Rs...>(self, target, timeout, std::forward<Ts>(xs)...);
+}
+
+/// Returns handlers passing KV requests on to `target()` (in this process when `local`).
+/// When it returns no actor, requests fail at once with `unavailable`. Writes to another node
+/// carry `token` (when not empty): see console_handler.hpp.
 template <class Self>
 caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> target,
                                       std::chrono::milliseconds timeout,
-                                      std::string unavailable, std::string token = {}) {
-  auto fail = [self, unavailable] {
-    auto rp = self->make_response_promise();
-    rp.deliver(caf::make_error(caf::sec::runtime_error, unavailable));
-    return rp;
+                                      std::string unavailable, std::string token = {},
+                                      bool local = false) {
+  auto fail = [unavailable] {
+    return caf::result<caf::message>{caf::make_error(caf::sec::runtime_error, unavailable)};
   };
   return {
     [=](kv_put_atom a, std::string& key, std::string& value, int64_t expected, uint64_t client,
-        uint64_t seq) -> caf::response_promise {
+        uint64_t seq) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      if (!token.empty())
-        return relay<bool, uint64_t>(self, t, timeout, auth_atom::value, token,
-                                     caf::make_message(a, std::move(key), std::move(value),
-                                                       expected, client, seq));
-      return relay<bool, uint64_t>(self, t, timeout, a, std::move(key), std::move(value),
-                                   expected, client, seq);
+      return pass_on<bool, uint64_t>(self, t, local, timeout, token, a, std::move(key),
+                                     std::move(value), expected, client, seq);
     },
     [=](kv_del_atom a, std::string& key, int64_t expected, uint64_t client,
-        uint64_t seq) -> caf::response_promise {
+        uint64_t seq) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      if (!token.empty())
-        return relay<bool, uint64_t>(self, t, timeout, auth_atom::value, token,
-                                     caf::make_message(a, std::move(key), expected, client, seq));
-      return relay<bool, uint64_t>(self, t, timeout, a, std::move(key), expected, client, seq);
+      return pass_on<bool, uint64_t>(self, t, local, timeout, token, a, std::move(key), expected,
+                                     client, seq);
     },
-    [=](kv_get_atom a, std::string& key) -> caf::response_promise {
+    [=](kv_get_atom a, std::string& key) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<bool, std::string, uint64_t, uint64_t>(self, t, timeout, a, std::move(key));
+      return pass_on<bool, std::string, uint64_t, uint64_t>(self, t, local, timeout, {}, a,
+                                                            std::move(key));
     },
-    [=](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::response_promise {
+    [=](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<std::vector<std::string>, std::vector<std::string>, uint64_t>(
-        self, t, timeout, a, std::move(prefix), limit);
+      return pass_on<std::vector<std::string>, std::vector<std::string>, uint64_t>(
+        self, t, local, timeout, {}, a, std::move(prefix), limit);
     },
-    [=](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::response_promise {
+    [=](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
-                   std::vector<uint64_t>, uint64_t>(self, t, timeout, a, std::move(prefix),
-                                                    after);
+      return pass_on<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
+                     std::vector<uint64_t>, uint64_t>(self, t, local, timeout, {}, a,
+                                                      std::move(prefix), after);
     },
-    [=](state_cmd_atom a, std::string& bytes) -> caf::response_promise {
+    [=](state_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
       // Clients may deploy and undeploy, publish persisted broadcasts and record migration
       // steps (fenced by the main worker epoch); membership is the coordinators' own business.
       state::command cmd;
@@ -83,46 +96,42 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
           || !(std::holds_alternative<state::deploy_cmd>(cmd.body)
                || std::holds_alternative<state::undeploy_cmd>(cmd.body)
                || std::holds_alternative<state::bus_publish_cmd>(cmd.body)
-               || std::holds_alternative<state::migration_cmd>(cmd.body))) {
-        auto rp = self->make_response_promise();
-        rp.deliver(caf::make_error(caf::sec::invalid_argument,
-                                   "only deploy, undeploy, broadcasts and migration steps are "
-                                   "accepted from clients"));
-        return rp;
-      }
+               || std::holds_alternative<state::migration_cmd>(cmd.body)))
+        return caf::make_error(caf::sec::invalid_argument,
+                               "only deploy, undeploy, broadcasts and migration steps are "
+                               "accepted from clients");
       auto t = target();
       if (!t)
         return fail();
-      if (!token.empty())
-        return relay<bool, uint64_t, std::string>(self, t, timeout, auth_atom::value, token,
-                                                  caf::make_message(a, std::move(bytes)));
-      return relay<bool, uint64_t, std::string>(self, t, timeout, a, std::move(bytes));
+      return pass_on<bool, uint64_t, std::string>(self, t, local, timeout, token, a,
+                                                  std::move(bytes));
     },
     [=](bus_fetch_atom a, std::vector<std::string>& topics,
-        std::vector<uint64_t>& after) -> caf::response_promise {
+        std::vector<uint64_t>& after) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<std::string>(self, t, timeout, a, std::move(topics), std::move(after));
+      return pass_on<std::string>(self, t, local, timeout, {}, a, std::move(topics),
+                                  std::move(after));
     },
-    [=](vnodes_atom a) -> caf::response_promise {
+    [=](vnodes_atom a) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(self, t, timeout,
-                                                                             a);
+      return pass_on<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
+        self, t, local, timeout, {}, a);
     },
-    [=](deployments_atom a) -> caf::response_promise {
+    [=](deployments_atom a) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<std::vector<std::string>, uint64_t>(self, t, timeout, a);
+      return pass_on<std::vector<std::string>, uint64_t>(self, t, local, timeout, {}, a);
     },
-    [=](raft_status_atom a) -> caf::response_promise {
+    [=](raft_status_atom a) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return relay<raft_status>(self, t, timeout, a);
+      return pass_on<raft_status>(self, t, local, timeout, {}, a);
     },
   };
 }

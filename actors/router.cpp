@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 
 namespace troupe {
 
@@ -59,6 +60,7 @@ struct router_state {
   uint64_t sender_id = 0;                      // random per process: names this router's events
   uint64_t next_seq = 1;
   std::deque<std::pair<std::shared_ptr<reliable_batch>, std::vector<size_t>>> retries;
+  std::set<std::shared_ptr<reliable_batch>> active;  // at-least-once batches not answered yet
   uint64_t routed = 0;        // events taken from clients and actors
   uint64_t retried = 0;       // at-least-once groups sent again
   uint64_t rejected = 0;      // events refused (unknown deployment, no workers, ...)
@@ -148,7 +150,10 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
 void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vector<size_t> remaining,
                  std::string problem) {
   b->last_problem = std::move(problem);
+  if (!self->state.active.count(b))
+    return; // answered already (the router is stopping)
   if (self->clock().now() >= b->deadline) {
+    self->state.active.erase(b);
     b->rp.deliver(failure(std::to_string(remaining.size()) + " events of " + b->deployment
                           + " not delivered within the deadline: " + b->last_problem));
     return;
@@ -197,7 +202,7 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
               b->done += idx.size();
               if (b->single && !replies.empty())
                 b->last_problem = replies.front(); // the reply, for route_atom
-              if (b->done == b->seqs.size()) {
+              if (b->done == b->seqs.size() && self->state.active.erase(b) > 0) {
                 if (b->single)
                   b->rp.deliver(b->last_problem);
                 else
@@ -225,6 +230,7 @@ caf::response_promise start_reliable(router_actor* self, const std::string& depl
   b->deadline = self->clock().now() + st.cfg.delivery_deadline;
   b->single = single;
   b->rp = self->make_response_promise();
+  st.active.insert(b);
   std::vector<size_t> all(b->keys.size());
   for (size_t i = 0; i < all.size(); ++i)
     all[i] = i;
@@ -238,6 +244,18 @@ caf::behavior router(router_actor* self, router_config cfg) {
     std::random_device rd;
     self->state.sender_id = (static_cast<uint64_t>(rd()) << 32) | rd();
   }
+  // Stopped (the node stops, or its supervisor restarts it): the at-least-once events not
+  // acknowledged yet are refused now, so that their senders send them again at once rather
+  // than at their timeout.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (auto& b : st.active)
+      b->rp.deliver(failure("the router of " + st.cfg.node_name + " stopped before "
+                            + std::to_string(b->seqs.size() - b->done) + " events of "
+                            + b->deployment + " were acknowledged: send them again"));
+    st.active.clear();
+    self->quit(std::move(em.reason));
+  });
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.nodes.begin(); it != self->state.nodes.end(); ++it)
       if (it->second.address() == dm.source) {

@@ -37,6 +37,14 @@ struct instance {
   caf::actor_clock::time_point last_snapshot{};
 };
 
+/// An at-least-once batch being handled: the instances' replies, answered once all came.
+struct gather {
+  std::vector<std::string> replies;
+  size_t waiting = 0;
+  bool failed = false;
+  caf::response_promise rp;
+};
+
 /// An instance whose state is on its way from the old owner, and the events that wait for it.
 struct pending_instance {
   uint64_t generation = 0;
@@ -49,6 +57,7 @@ struct host_state {
   uint64_t version = 0;
   std::map<instance_key, instance> instances;
   std::map<caf::actor_addr, instance_key> by_addr;
+  std::set<std::shared_ptr<gather>> gathers;  // at-least-once batches not answered yet
   std::set<std::string> unknown_types;  // deployments whose type this node lacks (logged once)
   bool restart_scheduled = false;
   bool fenced = false;
@@ -441,6 +450,17 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
   // the host stops them itself when it is told to exit (its supervisor, or the console, sends
   // a reason it can trap): no instance outlives its vnode host.
   self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    // Whoever waits for an answer gets one now (the router sends the events again).
+    auto stopped = caf::make_error(caf::sec::runtime_error,
+                                   "the vnodes of " + st.cfg.node_name + " stopped");
+    for (auto& g : st.gathers)
+      g->rp.deliver(stopped);
+    st.gathers.clear();
+    for (auto& [key, p] : st.pending)
+      for (auto& [ev, rp] : p.buffered)
+        rp.deliver(stopped);
+    st.pending.clear();
     for (auto& [key, inst] : self->state.instances)
       stop_handle(self, inst.handle, em.reason);
     self->state.instances.clear();
@@ -630,13 +650,8 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
         if (!st.instances.count({deployment, v}))
           return fail("vnode " + std::to_string(v) + " of " + deployment + " is not running on "
                       + st.cfg.node_name + " (yet)");
-      struct gather {
-        std::vector<std::string> replies;
-        size_t waiting = 0;
-        bool failed = false;
-        caf::response_promise rp;
-      };
       auto g = std::make_shared<gather>();
+      st.gathers.insert(g);
       g->replies.resize(n);
       g->rp = self->make_response_promise();
       for (size_t i = 0; i < n; ++i) {
@@ -660,17 +675,17 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
               if (done.size() > 100000)
                 done.erase(done.begin());
               g->replies[i] = std::move(reply);
-              if (--g->waiting == 0 && !g->failed)
+              if (--g->waiting == 0 && !g->failed && self->state.gathers.erase(g) > 0)
                 g->rp.deliver(std::move(g->replies));
             },
-            [g](caf::error& err) {
-              if (!g->failed) {
+            [self, g](caf::error& err) {
+              if (!g->failed && self->state.gathers.erase(g) > 0) {
                 g->failed = true;
                 g->rp.deliver(std::move(err));
               }
             });
       }
-      if (g->waiting == 0)
+      if (g->waiting == 0 && st.gathers.erase(g) > 0)
         g->rp.deliver(std::move(g->replies));
       return g->rp;
     },

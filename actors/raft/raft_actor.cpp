@@ -328,6 +328,15 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
     self->set_error_handler([self](caf::error& err) {
       self->state.log->warn("unexpected error message: {}", self->system().render(err));
     });
+    // Stopped (the node stops, or its supervisor restarts it): whoever waits for an answer
+    // gets one now rather than at their timeout.
+    self->set_exit_handler([self](caf::exit_msg& em) {
+      fail_pending(self, raft_errors::replica_stopped);
+      for (auto& rp : self->state.stepping_down)
+        rp.deliver(false);
+      self->state.stepping_down.clear();
+      self->quit(std::move(em.reason));
+    });
     return {
       [self](start_atom) {
         // Sent once the node's ports are bound: nothing is logged or connected before then,

@@ -106,6 +106,8 @@ namespace raft_errors {
 constexpr const char* no_quorum = "no quorum: no leader is reachable; the write was not applied";
 constexpr const char* leadership_lost
   = "leadership changed before the write was confirmed; its outcome is unknown";
+constexpr const char* replica_stopped
+  = "the Raft replica stopped before the write was confirmed; its outcome is unknown";
 } // namespace raft_errors
 
 struct raft_actor_config {

@@ -67,6 +67,9 @@ sv::child_exit kind_of(const caf::error& reason) {
 void list_child(supervisor_actor* self, child_slot& kid, caf::actor a,
                 std::shared_ptr<actor_stats> stats) {
   auto& reg = *self->state.tree.registry;
+  if (kid.reg_seq == 0)
+    if (auto old = reg.find(kid.def.name))
+      kid.reg_seq = old->seq; // listed by an earlier incarnation of this supervisor
   if (kid.reg_seq != 0) {
     reg.restarted(kid.reg_seq, std::move(a), std::move(stats), wall_clock_ms());
     return;
