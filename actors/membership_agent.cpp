@@ -57,7 +57,8 @@ struct agent_state {
   uint64_t incarnation = 0;
   uint64_t generation = 0;   // bumped on every (re)connect: replies of older links are ignored
   std::string cluster_id;
-  time_point last_ack{};
+  time_point last_ack{};   // when the last answered heartbeat (or the join) was sent
+  time_point join_sent{};
   std::optional<supervision::backoff> backoff;
   std::minstd_rand rng;
   std::optional<ms::view> cached_view;
@@ -219,7 +220,7 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   st.incarnation = acc->incarnation;
   st.cluster_id = acc->cluster_id;
   st.state = link_state::up;
-  st.last_ack = self->clock().now();
+  st.last_ack = st.join_sent; // the lease runs from when the accepted join left
   st.backoff->reset();
   st.failed_attempts = 0;
   self->monitor(st.coordinator);
@@ -252,6 +253,7 @@ void attempt_join(agent_actor* self) {
         }
         st.coordinator = caf::actor_cast<caf::actor>(ptr);
         st.state = link_state::joining;
+        st.join_sent = self->clock().now();
         self
           ->request(st.coordinator, st.cfg.connect_timeout,
                     frame{ms::encode(ms::join_request{st.cfg.self, st.cfg.vnodes})})
@@ -272,11 +274,12 @@ void send_heartbeat(agent_actor* self) {
   if (!st.coordinator)
     return; // looking up its new ingress (reattach)
   auto gen = st.generation;
+  auto sent = self->clock().now();
   self
     ->request(st.coordinator, st.cfg.failure_timeout,
               frame{ms::encode(ms::heartbeat{st.cfg.self.name, st.incarnation})})
     .then(
-      [self, gen](const frame& f) {
+      [self, gen, sent](const frame& f) {
         auto& st = self->state;
         if (gen != st.generation || st.state != link_state::up)
           return;
@@ -289,7 +292,9 @@ void send_heartbeat(agent_actor* self) {
           st.log->warn("bad heartbeat reply from {}", st.coordinator_ep.to_string());
           return;
         }
-        st.last_ack = self->clock().now();
+        // The lease runs from when the answered heartbeat left: the coordinator vouched for
+        // this worker no earlier than that (protocols/ownership/lease.hpp).
+        st.last_ack = std::max(st.last_ack, sent);
         if (ack->rejoin) {
           st.log->info("coordinator no longer knows incarnation {}: joining again",
                        st.incarnation);

@@ -61,6 +61,8 @@ struct server_state {
   time_point last_register{};
   uint64_t bad_frames = 0;
   bool started = false;
+  bool leader_known = false;   // its Raft replica knows a leader (leader_contact_atom)
+  time_point leader_lost_at{};  // when it stopped knowing one
 
   static inline const char* name = "troupe.membership_server";
 };
@@ -125,6 +127,17 @@ void forget_link(server_actor* self, const std::string& name) {
   self->demonitor(i->second.handle);
   self->state.by_addr.erase(i->second.handle.address());
   self->state.links.erase(i);
+}
+
+/// True while this coordinator may renew workers' leases: its Raft replica knows a leader, or
+/// lost it less than leader_grace ago (an election). Cut off from the quorum for longer, it
+/// stops answering heartbeats, so its workers fence themselves before the majority's leader,
+/// which declares it lost after the failure timeout, moves their vnodes.
+bool vouches(server_actor* self) {
+  auto& st = self->state;
+  if (st.leader_known)
+    return true;
+  return self->clock().now() - st.leader_lost_at < st.cfg.leader_grace;
 }
 
 void reject(server_actor* self, const char* what) {
@@ -510,6 +523,8 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
         note_local(st, out.changes);
         if (!out.changes.empty())
           reconcile(self);
+        if (!vouches(self))
+          return; // unanswered: the worker's lease runs out and it looks for another coordinator
         return reply(self, frame{ms::encode(ms::heartbeat_ack{out.rejoin, st.registry.version()})});
       }
       if (auto* lv = std::get_if<ms::leave>(&msg.body))
@@ -533,6 +548,19 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     [self](workload_pull_atom) {
       auto& st = self->state;
       answer_workload_pull(self, st.cfg.services, st.workload_version, st.workload, st.bus_head);
+    },
+    [self](leader_contact_atom, bool known) {
+      auto& st = self->state;
+      if (known == st.leader_known)
+        return;
+      st.leader_known = known;
+      if (!known) {
+        st.leader_lost_at = self->clock().now();
+        st.log->info("no Raft leader known: answering workers' heartbeats for {} ms more",
+                     std::chrono::duration_cast<milliseconds>(st.cfg.leader_grace).count());
+      } else {
+        st.log->debug("a Raft leader is known again");
+      }
     },
   };
 }

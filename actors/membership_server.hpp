@@ -12,7 +12,9 @@
 // Messages (all `frame`s carrying a membership Envelope, see protocols/membership):
 //   JoinRequest   -> JoinAccepted | JoinRejected   a worker joins once the join is committed;
 //                                                  its sender is monitored
-//   Heartbeat     -> HeartbeatAck                  rejoin=true when the incarnation is unknown
+//   Heartbeat     -> HeartbeatAck                  rejoin=true when the incarnation is unknown;
+//                                                  unanswered while the Raft replica has known
+//                                                  no leader for longer than leader_grace
 //   Leave         -> HeartbeatAck                  graceful departure: state `left`
 //   StatusRequest -> StatusReply                   the view, with every coordinator's Raft state
 // (frames reach it through the node's ingress), and, from inside the node:
@@ -51,6 +53,9 @@ struct membership_server_config {
   std::shared_ptr<service_directory> services;
   uint64_t raft_id = 0; // this coordinator's replica id
   duration request_timeout = std::chrono::seconds(5);  // proposals through Raft
+  // How long heartbeats are still answered after the Raft replica stopped knowing a leader
+  // (an election); past it, workers' leases are no longer renewed (see vouches()).
+  duration leader_grace = milliseconds(500);
   uint32_t vnodes = 64;  // this node's --vnodes: it must match the cluster's
   // Called when the cluster state refuses this coordinator (its configuration does not match
   // the cluster's): the node must stop.

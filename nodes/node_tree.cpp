@@ -190,6 +190,12 @@ child_def membership_server_child(const rt_ptr& rt) {
     mc.table.detector.timeout = cfg.failure_timeout;
     // Failure detection runs on this tick: a member is down at most one tick after the timeout.
     mc.tick_interval = std::max<duration>(milliseconds(10), cfg.heartbeat_interval / 10);
+    // Heartbeats stay answered through an election, but a coordinator cut off from the quorum
+    // must stop before the majority's leader moves its workers' vnodes: that leader declares it
+    // lost after the failure timeout, and its replica knows no leader after at most two
+    // election timeouts. Half of what is left is the grace.
+    auto election_max = cfg.raft_tick * (2 * cfg.election_ticks);
+    mc.leader_grace = std::max<duration>(duration{0}, (cfg.failure_timeout - election_max) / 2);
     auto a = spawn_membership_server(sys, std::move(mc), stats);
     start_if_restarted(rt, a, true);
     return caf::expected<caf::actor>{a};

@@ -217,10 +217,12 @@ void process_ready(raft_actor* self) {
   if (role != st.last_role || leader != st.last_leader) {
     if (role == r::role::leader) {
       st.log->info("became leader at term {}", st.node->term());
-      // Every peer gets a full peer_timeout before it can be judged lost.
+      // Every peer gets a full peer_timeout before it can be judged lost, and every down
+      // member a full lease from now (this leader cannot know when others saw it down).
       for (auto& [id, p] : st.peers)
         st.last_heard[id] = self->clock().now();
       st.lost_proposed.clear();
+      st.down_seen.clear();
     }
     else if (st.last_role == r::role::leader)
       st.log->info("stepped down at term {} ({})", st.node->term(), r::to_string(role));
@@ -232,6 +234,10 @@ void process_ready(raft_actor* self) {
         rp.deliver(true);
       st.stepping_down.clear();
     }
+    // The membership server answers workers' heartbeats only while a leader is known: a
+    // coordinator cut off from the quorum must not keep their leases alive.
+    if ((leader != r::no_node) != (st.last_leader != r::no_node) && st.member_listener)
+      self->send(st.member_listener, leader_contact_atom::value, leader != r::no_node);
     st.last_role = role;
     st.last_leader = leader;
   }
@@ -504,6 +510,8 @@ caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
         auto& st = self->state;
         st.member_listener = std::move(listener);
         st.member_view_sent = false;
+        self->send(st.member_listener, leader_contact_atom::value,
+                   st.node->leader() != r::no_node);
         publish_members(self);
       },
     };

@@ -31,7 +31,7 @@
 //       (true) or after two election timeouts (false)
 //   (member_listen_atom, actor)    the actor receives (member_view_atom, version, bytes) with
 //       the cluster view (state::encode_view: membership, vnode map, deployments) now and
-//       after every change
+//       after every change, and (leader_contact_atom, bool) now and whenever it changes
 //
 // On the leader it also watches the other coordinators: one not heard from for peer_timeout
 // is proposed lost (holder_lost), which marks it and the members it holds down; members gone
@@ -100,6 +100,9 @@ using deployments_atom = caf::atom_constant<caf::atom("deploymts")>;
 using vnodes_atom = caf::atom_constant<caf::atom("vnodes")>;
 using member_listen_atom = caf::atom_constant<caf::atom("mem_lstn")>;
 using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
+// (leader_contact_atom, bool): to the member listener whenever this replica starts or stops
+// knowing a leader (a follower that heard none for an election timeout knows none)
+using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
 
 /// Error codes of the Raft actor's replies, in the error's context text.
 namespace raft_errors {
@@ -124,7 +127,9 @@ struct raft_actor_config {
   milliseconds peer_timeout{1500};         // leader: a coordinator silent this long is lost
   milliseconds peer_status_timeout{800};   // raft_status_all: how long to wait for peers
   milliseconds member_forget_after{3600 * 1000};  // gone members are pruned after this
-  milliseconds vnode_lease{1000};  // a worker's vnodes stay its own this long after it is down
+  // A worker's lease (measured by the worker from a heartbeat's send time). The leader moves a
+  // down worker's vnodes only ownership::reassign_after(vnode_lease) after it saw it down.
+  milliseconds vnode_lease{1000};
 };
 
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so

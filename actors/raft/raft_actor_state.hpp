@@ -49,6 +49,11 @@ struct pending_read {
   caf::response_promise promise;
 };
 
+struct down_since {
+  uint64_t incarnation = 0;
+  time_point since{};  // this leader's clock
+};
+
 struct pending_write {
   r::term_t term = 0;
   bool member = false;  // a membership command: answered (ok, incarnation, reason)
@@ -76,6 +81,7 @@ struct raft_actor_state {
   bool member_view_sent = false;
   std::map<r::node_id, time_point> last_heard;    // leader: the last message from each peer
   std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since
+  std::map<std::string, down_since> down_seen;    // leader: when it first saw each member down
   time_point last_prune_check{};
   std::vector<caf::response_promise> stepping_down;  // leave_atom: answered on losing the lead
   std::map<uint64_t, pending_read> reads_waiting;             // read context -> read

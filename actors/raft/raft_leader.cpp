@@ -2,6 +2,7 @@
 
 #include "actors/wall_clock.hpp"
 #include "protocols/membership/types.hpp"
+#include "protocols/ownership/lease.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -12,6 +13,31 @@ namespace troupe::raft_detail {
 void propose_own(raft_actor* self, const state::command& cmd) {
   if (self->state.node->propose(state::encode(cmd)).error == r::errc::none)
     schedule_flush(self);
+}
+
+/// Leader: notes, on its own monotonic clock, when it first saw each member down (a new
+/// leader starts counting when it takes over: later than anyone saw it, so it only waits
+/// longer). Nothing compares this with another node's clock.
+void note_down(raft_actor* self, time_point now) {
+  namespace ms = troupe::membership;
+  auto& st = self->state;
+  for (auto it = st.down_seen.begin(); it != st.down_seen.end();) {
+    auto* r = st.sm.members().find(it->first);
+    bool still = r && r->info.state == ms::member_state::down
+                 && r->info.incarnation == it->second.incarnation;
+    it = still ? std::next(it) : st.down_seen.erase(it);
+  }
+  for (auto& [name, rec] : st.sm.members().records())
+    if (rec.info.state == ms::member_state::down && st.down_seen.count(name) == 0)
+      st.down_seen[name] = down_since{rec.info.incarnation, now};
+}
+
+/// True while a down member may still serve under its lease (as far as this leader can tell).
+bool within_lease(raft_actor* self, const std::string& name, time_point now) {
+  auto it = self->state.down_seen.find(name);
+  if (it == self->state.down_seen.end())
+    return false;
+  return now - it->second.since < ownership::reassign_after(self->state.cfg.vnode_lease);
 }
 
 /// Leader: keeps a main worker. The current one stays while it is up or suspect; one that
@@ -26,8 +52,7 @@ void pick_main_worker(raft_actor* self, time_point now) {
   if (cur && (cur->info.state == ms::member_state::up
               || cur->info.state == ms::member_state::suspect))
     return;
-  if (cur && cur->info.state == ms::member_state::down
-      && wall_clock_ms() - cur->info.state_since_ms < st.cfg.vnode_lease.count())
+  if (cur && cur->info.state == ms::member_state::down && within_lease(self, mw.name(), now))
     return; // still within its lease
   std::string next;
   for (auto& [name, rec] : st.sm.members().records())
@@ -55,6 +80,7 @@ void leader_duties(raft_actor* self) {
   if (st.node->current_role() != r::role::leader)
     return;
   auto now = self->clock().now();
+  note_down(self, now);
   for (auto& [name, rec] : st.sm.members().records()) {
     auto id = rec.raft_id;
     if (id == 0 || id == st.cfg.raft.id || rec.holder != name || ms::is_gone(rec.info.state)
@@ -83,15 +109,14 @@ void leader_duties(raft_actor* self) {
   if (vm.size() > 0) {
     std::vector<std::string> live;
     bool leased = false;
-    auto wall = wall_clock_ms();
     for (auto& [name, rec] : st.sm.members().records()) {
       if (!rec.info.roles.worker)
         continue;
       auto s = rec.info.state;
       if (s == ms::member_state::up || s == ms::member_state::suspect)
         live.push_back(name);
-      else if (s == ms::member_state::down && wall - rec.info.state_since_ms < st.cfg.vnode_lease.count()
-               && vm.count_of(name) > 0)
+      else if (s == ms::member_state::down && vm.count_of(name) > 0
+               && within_lease(self, name, now))
         leased = true;
     }
     auto moves = leased ? std::vector<placement::move>{} : placement::rebalance(vm.owners(), live);
