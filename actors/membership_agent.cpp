@@ -94,8 +94,20 @@ caf::actor service_of(agent_actor* self, service s) {
   return self->state.cfg.services ? self->state.cfg.services->get(s) : caf::actor{};
 }
 
+/// The worker's lease: the failure timeout's two thirds from the last answered heartbeat.
+duration lease_of(const agent_state& st) {
+  return st.cfg.failure_timeout * 2 / 3;
+}
+
+void renew_lease(agent_state& st) {
+  if (st.cfg.services)
+    st.cfg.services->lease().renew_until(st.last_ack + lease_of(st));
+}
+
 void disconnect(agent_actor* self, duration delay) {
   auto& st = self->state;
+  if (st.cfg.services)
+    st.cfg.services->lease().revoke();
   // Whatever ended the link, this worker's vnodes may be given away: stop serving them.
   if (st.state == link_state::up)
     if (auto host = service_of(self, service::vnodes))
@@ -221,6 +233,7 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   st.cluster_id = acc->cluster_id;
   st.state = link_state::up;
   st.last_ack = st.join_sent; // the lease runs from when the accepted join left
+  renew_lease(st);
   st.backoff->reset();
   st.failed_attempts = 0;
   self->monitor(st.coordinator);
@@ -295,6 +308,7 @@ void send_heartbeat(agent_actor* self) {
         // The lease runs from when the answered heartbeat left: the coordinator vouched for
         // this worker no earlier than that (protocols/ownership/lease.hpp).
         st.last_ack = std::max(st.last_ack, sent);
+        renew_lease(st);
         if (ack->rejoin) {
           st.log->info("coordinator no longer knows incarnation {}: joining again",
                        st.incarnation);
@@ -380,6 +394,12 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
   st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
   st.rng.seed(cfg.seed);
   st.cfg = std::move(cfg);
+  // This worker serves vnodes only under the lease its coordinator renews (none yet: a
+  // restarted agent starts unleased and joins again).
+  if (st.cfg.services) {
+    st.cfg.services->lease().revoke();
+    st.cfg.services->lease().enforce();
+  }
   self->set_error_handler([self](caf::error& err) {
     self->state.log->warn("unexpected error message: {}", self->system().render(err));
   });
@@ -429,7 +449,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (st.state == link_state::up) {
         // The lease: give up the link (and fence the vnodes) before the coordinators, which
         // wait the whole failure timeout, can declare this worker down.
-        if (now - st.last_ack >= st.cfg.failure_timeout * 2 / 3)
+        if (now - st.last_ack >= lease_of(st))
           lost(self, "no heartbeat answer for "
                        + std::to_string(
                          std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())

@@ -51,6 +51,13 @@ struct reliable_batch {
   bool single = false;  // a route_atom: answer with the instance's reply
 };
 
+/// An at-least-once group sent to one owner and not answered yet.
+struct inflight_group {
+  std::shared_ptr<reliable_batch> batch;
+  std::vector<size_t> idx;
+  std::string owner;
+};
+
 struct router_state {
   router_config cfg;
   state::cluster_view view;
@@ -61,6 +68,8 @@ struct router_state {
   uint64_t next_seq = 1;
   std::deque<std::pair<std::shared_ptr<reliable_batch>, std::vector<size_t>>> retries;
   std::set<std::shared_ptr<reliable_batch>> active;  // at-least-once batches not answered yet
+  std::map<uint64_t, inflight_group> inflight;        // their groups waiting for an owner
+  uint64_t next_group = 1;
   uint64_t routed = 0;        // events taken from clients and actors
   uint64_t retried = 0;       // at-least-once groups sent again
   uint64_t rejected = 0;      // events refused (unknown deployment, no workers, ...)
@@ -191,14 +200,20 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
       payloads.push_back(b->payloads[i]);
       seqs.push_back(b->seqs[i]);
     }
+    // In flight until answered, or until a new view names another owner for its vnodes
+    // (then it is sent there at once: see reroute_moved), whichever comes first.
+    auto gid = st.next_group++;
+    st.inflight[gid] = inflight_group{b, idx, owner};
     with_owner(
       self, owner,
-      [self, b, idx, vnodes, keys, payloads, seqs, sender, timeout](caf::actor target) {
+      [self, gid, b, idx, vnodes, keys, payloads, seqs, sender, timeout](caf::actor target) {
         self
           ->request(target, timeout, deliver_batch_atom::value, b->deployment, vnodes, keys,
                     payloads, sender, seqs)
           .then(
-            [self, b, idx](std::vector<std::string>& replies) {
+            [self, gid, b, idx](std::vector<std::string>& replies) {
+              if (self->state.inflight.erase(gid) == 0)
+                return; // sent again elsewhere meanwhile
               b->done += idx.size();
               if (b->single && !replies.empty())
                 b->last_problem = replies.front(); // the reply, for route_atom
@@ -209,10 +224,40 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
                   b->rp.deliver(static_cast<uint64_t>(b->done));
               }
             },
-            [self, b, idx](caf::error& err) { retry_later(self, b, idx, caf::to_string(err)); });
+            [self, gid, b, idx](caf::error& err) {
+              if (self->state.inflight.erase(gid) > 0)
+                retry_later(self, b, idx, caf::to_string(err));
+            });
       },
-      [self, b, idx](const std::string& why) { retry_later(self, b, idx, why); });
+      [self, gid, b, idx](const std::string& why) {
+        if (self->state.inflight.erase(gid) > 0)
+          retry_later(self, b, idx, why);
+      });
   }
+}
+
+/// After a new view: at-least-once groups waiting on a worker that no longer owns their
+/// vnodes (it went down, or they moved) go to the new owners now, not after their request
+/// times out. An answer from the old owner that still comes is ignored (the instances skip
+/// an event they already handled, so a duplicate does no harm).
+void reroute_moved(router_actor* self) {
+  auto& st = self->state;
+  std::vector<inflight_group> moved;
+  for (auto it = st.inflight.begin(); it != st.inflight.end();) {
+    auto& g = it->second;
+    auto* d = st.view.deployments.find(g.batch->deployment);
+    bool stays = d != nullptr;
+    for (auto i : g.idx)
+      stays = stays && state::owner_of(st.view, *d, g.batch->vnodes[i]) == g.owner;
+    if (stays) {
+      ++it;
+      continue;
+    }
+    moved.push_back(std::move(g));
+    it = st.inflight.erase(it);
+  }
+  for (auto& g : moved)
+    deliver_reliably(self, g.batch, g.idx);
 }
 
 /// Starts delivering at-least-once events (keys[i] to vnodes[i]).
@@ -336,6 +381,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
       }
       st.version = version;
       st.view = std::move(view);
+      reroute_moved(self);
     },
     [self](route_atom, const std::string& deployment, std::string& key,
            std::string& payload) -> caf::result<caf::message> {

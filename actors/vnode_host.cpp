@@ -439,6 +439,38 @@ void reconcile(host_actor* self, const state::cluster_view* before = nullptr) {
                  started, waiting, handed, stopped, st.instances.size());
 }
 
+/// Stops every instance until the coordinator confirms this worker's vnodes again.
+void fence(host_actor* self, const char* why) {
+  auto& st = self->state;
+  if (st.fenced)
+    return;
+  st.fenced = true;
+  detail::set_main_worker(0); // no longer main either, until confirmed again
+  auto n = st.instances.size();
+  for (auto& [key, inst] : st.instances)
+    stop_handle(self, inst.handle, caf::exit_reason::user_shutdown);
+  st.instances.clear();
+  st.by_addr.clear();
+  forget_all_instances(st);
+  st.log->warn("fenced ({}): stopped {} instances until the coordinator confirms this worker's "
+               "vnodes",
+               why, n);
+}
+
+/// True while this worker may hand events to its instances: not fenced, and its lease holds
+/// now (checked at each delivery, so a worker that wakes from a pause longer than its lease
+/// fences itself before it handles anything that waited).
+bool serving(host_actor* self) {
+  auto& st = self->state;
+  if (st.fenced)
+    return false;
+  if (st.cfg.services && !st.cfg.services->lease().valid(self->clock().now())) {
+    fence(self, "its lease ran out");
+    return false;
+  }
+  return true;
+}
+
 caf::behavior host(host_actor* self, vnode_host_config cfg) {
   self->state.cfg = std::move(cfg);
   {
@@ -531,29 +563,14 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       if (!self->state.fenced)
         reconcile(self);
     },
-    [self](fence_atom) {
-      auto& st = self->state;
-      if (st.fenced)
-        return;
-      st.fenced = true;
-      detail::set_main_worker(0); // no longer main either, until confirmed again
-      auto n = st.instances.size();
-      for (auto& [key, inst] : st.instances)
-        stop_handle(self, inst.handle, caf::exit_reason::user_shutdown);
-      st.instances.clear();
-      st.by_addr.clear();
-      forget_all_instances(st);
-      st.log->warn("fenced: stopped {} instances until the coordinator confirms this worker's "
-                   "vnodes",
-                   n);
-    },
+    [self](fence_atom) { fence(self, "lost its coordinator"); },
     [self](deliver_atom, const std::string& deployment, uint32_t vnode,
            event& ev) -> caf::result<caf::message> {
       auto& st = self->state;
-      auto it = st.instances.find({deployment, vnode});
-      if (st.fenced)
+      if (!serving(self))
         return caf::make_error(caf::sec::runtime_error,
-                               st.cfg.node_name + " is fenced: it lost its coordinator");
+                               st.cfg.node_name + " is fenced: it lost its coordinator or lease");
+      auto it = st.instances.find({deployment, vnode});
       if (it != st.instances.end()) {
         ++st.delivered;
         return self->delegate(it->second.handle, std::move(ev));
@@ -622,6 +639,8 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
            std::vector<std::string>& keys, std::vector<std::string>& payloads) {
       auto& st = self->state;
       uint64_t accepted = 0;
+      if (!serving(self))
+        return accepted;
       auto n = std::min({vnodes.size(), keys.size(), payloads.size()});
       for (size_t i = 0; i < n; ++i) {
         auto it = st.instances.find({deployment, vnodes[i]});
@@ -641,8 +660,8 @@ caf::behavior host(host_actor* self, vnode_host_config cfg) {
       auto fail = [](std::string why) {
         return caf::make_error(caf::sec::runtime_error, std::move(why));
       };
-      if (st.fenced)
-        return fail(st.cfg.node_name + " is fenced: it lost its coordinator");
+      if (!serving(self))
+        return fail(st.cfg.node_name + " is fenced: it lost its coordinator or lease");
       auto n = vnodes.size();
       if (keys.size() != n || payloads.size() != n || seqs.size() != n)
         return fail("malformed batch");

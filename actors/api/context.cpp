@@ -16,4 +16,8 @@ caf::actor context::bus() const {
   return services ? services->get(service::bus) : caf::actor{};
 }
 
+bool context::may_serve() const {
+  return !services || services->lease().valid(clock_type::now());
+}
+
 } // namespace troupe

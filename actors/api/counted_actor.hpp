@@ -17,6 +17,7 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/scheduled_actor.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -31,8 +32,10 @@ public:
   /// a handler quietly and keeps `init` (and with it its context, which its handlers may
   /// reference) for its whole life; the node's own services let it go once they run, so that
   /// what it captured (the node's service directory, which holds them) forms no cycle.
-  counted_actor(caf::actor_config& cfg, Init init, std::shared_ptr<actor_stats> stats, bool user)
-    : Impl(cfg), init_(std::move(init)), stats_(std::move(stats)), user_(user) {
+  counted_actor(caf::actor_config& cfg, Init init, std::shared_ptr<actor_stats> stats, bool user,
+                std::function<bool()> may_serve = {})
+    : Impl(cfg), init_(std::move(init)), stats_(std::move(stats)), user_(user),
+      may_serve_(std::move(may_serve)) {
     if (user)
       this->set_default_handler(caf::drop);
   }
@@ -43,6 +46,18 @@ public:
   }
 
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    // A deployment's instance handles no event once its worker's lease has run out (a pause
+    // longer than the lease): the event is refused, and an at-least-once sender sends it
+    // again to the vnode's owner.
+    if (may_serve_ && x.content().template match_elements<event>() && !may_serve_()) {
+      if (x.mid.is_request() && x.sender)
+        x.sender->enqueue(caf::make_mailbox_element(
+                            this->ctrl(), x.mid.response_id(), {},
+                            caf::make_error(caf::sec::runtime_error,
+                                            std::string{"this worker's lease ran out"})),
+                          this->context());
+      return caf::invoke_message_result::consumed;
+    }
     auto r = Impl::consume(x);
     if (r != caf::invoke_message_result::skipped)
       stats_->handled.fetch_add(1, std::memory_order_relaxed);
@@ -61,6 +76,7 @@ private:
   std::optional<Init> init_;
   std::shared_ptr<actor_stats> stats_;
   bool user_;
+  std::function<bool()> may_serve_;
 };
 
 /// Spawns an actor of class `Impl` whose behavior is `init(self)`, counting its messages in
@@ -82,8 +98,14 @@ caf::actor spawn_counted(caf::actor_system& sys, F fn, const context& ctx,
   static_assert(std::is_base_of<caf::scheduled_actor, impl>::value,
                 "an actor type is a function taking its self pointer (an event_based_actor* "
                 "or stateful_actor<S>*) and a troupe::context, returning a caf::behavior");
-  return spawn_counted_as<impl>(
-    sys, [fn, ctx](impl* self) { return fn(self, ctx); }, std::move(stats), true);
+  using init = std::function<caf::behavior(impl*)>;
+  std::function<bool()> may_serve;
+  if (!ctx.deployment.empty())
+    may_serve = [ctx] { return ctx.may_serve(); }; // an instance: it serves under the lease
+  if (!stats)
+    stats = std::make_shared<actor_stats>();
+  return sys.spawn<counted_actor<impl, init>>(init{[fn, ctx](impl* self) { return fn(self, ctx); }},
+                                              std::move(stats), true, std::move(may_serve));
 }
 
 } // namespace troupe

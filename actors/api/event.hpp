@@ -54,6 +54,10 @@ struct context {
   /// Returns this node's bus (see troupe::bus).
   caf::actor bus() const;
 
+  /// Returns whether the node may serve its vnodes now (its lease holds). A deployment's
+  /// instance handles no event while it does not: Troupe checks before each one.
+  bool may_serve() const;
+
   /// Returns config[key], or `fallback` when it is not set.
   std::string get(const std::string& key, const std::string& fallback = {}) const {
     auto it = config.find(key);

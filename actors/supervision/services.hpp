@@ -3,9 +3,13 @@
 // one: whoever talks to a service looks it up here when it sends. The directory never leaves
 // the node (design rule 8: internal handles stay inside).
 //
+// It also holds the node's lease (node_lease.hpp), which the actors serving vnodes check.
+//
 // A lookup takes a mutex for a few nanoseconds; it is on the path of each message or batch a
 // node relays, never in a loop over events.
 #pragma once
+
+#include "actors/node_lease.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
@@ -53,6 +57,11 @@ public:
     actors_[static_cast<size_t>(s)] = std::move(a);
   }
 
+  /// The node's lease (a worker's, renewed by its membership agent).
+  node_lease& lease() const {
+    return lease_;
+  }
+
   /// Forgets `s` if its current incarnation is `a` (a later one stays).
   void erase(service s, const caf::actor_addr& a) {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -64,6 +73,7 @@ public:
 private:
   mutable std::mutex mtx_;
   std::array<caf::actor, service_count> actors_;
+  mutable node_lease lease_;
 };
 
 } // namespace troupe
