@@ -342,7 +342,10 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     log->error("stopping: {}", stop->reason());
   if (supervisor)
     supervisor->stop(); // workers leave the cluster before their coordinator goes
-  if (!coordinator) {
+  // A graceful stop hands the node's work over first; a node that gives up (its tree past its
+  // intensity, refused by the cluster) stops at once: its actors may be gone already.
+  bool graceful = code == exit_code::ok;
+  if (!coordinator && graceful) {
     if (auto m = services.get(service::membership)) {
       caf::scoped_actor s{sys};
       // A worker hands its vnodes over first (at most the agent's drain timeout, 5 s).
@@ -350,7 +353,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
         .receive([](bool) {}, [](const caf::error&) {});
     }
   }
-  if (auto raft = services.get(service::raft)) {
+  if (auto raft = graceful ? services.get(service::raft) : caf::actor{}) {
     // A leader hands over before it goes, so the cluster does not wait for an election.
     caf::scoped_actor s{sys};
     s->request(raft, std::chrono::seconds(2), leave_atom::value)
