@@ -5,6 +5,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "tests/sim/raft_sim.hpp"
+#include "tests/sim/sim_args.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -13,20 +14,6 @@ using namespace troupe::sim;
 
 namespace {
 
-int seeds(int fallback) {
-  if (auto* s = std::getenv("TROUPE_SIM_SEEDS"))
-    return std::max(1, std::atoi(s));
-  return fallback;
-}
-
-std::vector<std::string> replay_args() {
-  std::vector<std::string> out;
-  auto argv = caf::test::engine::argv();
-  // CAF passes the program name first, then what followed "--".
-  for (int i = 1; i < caf::test::engine::argc(); ++i)
-    out.emplace_back(argv[i]);
-  return out;
-}
 
 /// Runs `count` seeds of `base`; stops at the first failure and prints how to replay it.
 void run_many(sim_options base, int count) {
