@@ -6,7 +6,7 @@
 #include "actors/api/event.hpp"
 #include "actors/router.hpp"
 #include "actors/supervision/services.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 
 #include <caf/message_handler.hpp>
 #include <caf/sec.hpp>
@@ -38,26 +38,35 @@ caf::message_handler event_relay_handler(Self* self, std::shared_ptr<service_dir
         return missing("this node's router is restarting: try again");
       return self->delegate(router, a, std::move(dep), std::move(keys), std::move(payloads));
     },
-    [=](deliver_atom a, std::string& dep, uint32_t vnode,
+    [=](deliver_atom a, std::string& dep, uint32_t vnode, uint64_t epoch,
         event& ev) -> caf::result<caf::message> {
       auto host = host_of();
       if (!host)
         return missing("this node hosts no vnodes (or they are restarting)");
-      return self->delegate(host, a, std::move(dep), vnode, std::move(ev));
+      return self->delegate(host, a, std::move(dep), vnode, epoch, std::move(ev));
     },
-    [=](handoff_atom a, std::string& dep, uint32_t vnode, std::string& bytes,
-        std::string& seen) {
+    [=](vnode_state_atom a, uint32_t vnode, uint64_t epoch, std::vector<std::string>& deps,
+        std::vector<std::string>& states, std::vector<std::string>& seen) {
       if (auto host = host_of())
-        self->send(host, a, std::move(dep), vnode, std::move(bytes), std::move(seen));
+        self->send(host, a, vnode, epoch, std::move(deps), std::move(states), std::move(seen));
+    },
+    [=](vnode_no_state_atom a, uint32_t vnode, uint64_t epoch, std::string& ask_instead) {
+      if (auto host = host_of())
+        self->send(host, a, vnode, epoch, std::move(ask_instead));
+    },
+    [=](vnode_request_atom a, uint32_t vnode, uint64_t epoch, std::string& requester) {
+      if (auto host = host_of())
+        self->send(host, a, vnode, epoch, std::move(requester));
     },
     [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
-        std::vector<std::string>& keys, std::vector<std::string>& payloads, uint64_t sender,
+        std::vector<uint64_t>& epochs, std::vector<std::string>& keys,
+        std::vector<std::string>& payloads, uint64_t sender,
         std::vector<uint64_t>& seqs) -> caf::result<caf::message> {
       auto host = host_of();
       if (!host)
         return missing("this node hosts no vnodes (or they are restarting)");
-      return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(keys),
-                            std::move(payloads), sender, std::move(seqs));
+      return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(epochs),
+                            std::move(keys), std::move(payloads), sender, std::move(seqs));
     },
     [=](instances_atom a) -> caf::result<caf::message> {
       auto host = host_of();
@@ -66,13 +75,13 @@ caf::message_handler event_relay_handler(Self* self, std::shared_ptr<service_dir
       return self->delegate(host, a);
     },
     [=](deliver_batch_atom a, std::string& dep, std::vector<uint32_t>& vnodes,
-        std::vector<std::string>& keys,
+        std::vector<uint64_t>& epochs, std::vector<std::string>& keys,
         std::vector<std::string>& payloads) -> caf::result<caf::message> {
       auto host = host_of();
       if (!host)
         return missing("this node hosts no vnodes (or they are restarting)");
-      return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(keys),
-                            std::move(payloads));
+      return self->delegate(host, a, std::move(dep), std::move(vnodes), std::move(epochs),
+                            std::move(keys), std::move(payloads));
     },
   };
 }

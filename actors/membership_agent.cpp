@@ -7,7 +7,7 @@
 #include "actors/logging.hpp"
 #include "actors/reply.hpp"
 #include "actors/workload_pull.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "protocols/membership/codec.hpp"
@@ -231,6 +231,8 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   }
   st.incarnation = acc->incarnation;
   st.cluster_id = acc->cluster_id;
+  if (st.cfg.services)
+    st.cfg.services->lease().set_incarnation(acc->incarnation);
   st.state = link_state::up;
   st.last_ack = st.join_sent; // the lease runs from when the accepted join left
   renew_lease(st);

@@ -7,7 +7,7 @@
 #include "actors/raft/raft_actor.hpp"
 #include "actors/reply.hpp"
 #include "actors/workload_pull.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "protocols/cluster_state/state_machine.hpp"

@@ -29,6 +29,16 @@ public:
     until_.store(0, std::memory_order_release);
   }
 
+  /// The incarnation this worker joined as (the log index of its join): views older than it
+  /// may miss what happened while it was away, and are ignored.
+  void set_incarnation(uint64_t x) {
+    incarnation_.store(x, std::memory_order_release);
+  }
+
+  uint64_t incarnation() const {
+    return incarnation_.load(std::memory_order_acquire);
+  }
+
   bool valid(time_point now) const {
     return !enforced_.load(std::memory_order_acquire)
            || now.time_since_epoch().count() < until_.load(std::memory_order_acquire);
@@ -37,6 +47,7 @@ public:
 private:
   std::atomic<bool> enforced_{false};
   std::atomic<duration::rep> until_{0};
+  std::atomic<uint64_t> incarnation_{0};
 };
 
 } // namespace troupe

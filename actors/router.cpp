@@ -7,7 +7,7 @@
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
 #include "actors/workload_pull.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
 
 #include <caf/actor_system.hpp>
@@ -95,6 +95,20 @@ std::string no_owner(const state::deployment_spec& d, uint32_t v) {
          + " has no owner (the cluster has no live worker)";
 }
 
+/// The ownership epoch of vnode `v` of `d` in the view: deliveries carry it, and the owner's
+/// vnode actor handles nothing routed under an older one.
+uint64_t epoch_of(const state::cluster_view& view, const state::deployment_spec& d, uint32_t v) {
+  if (d.route == state::routing::singleton)
+    return view.main.epoch();
+  auto& e = view.vnodes.epochs();
+  return v < e.size() ? e[v] : 0;
+}
+
+uint64_t epoch_of(const router_state& st, const std::string& deployment, uint32_t v) {
+  auto* d = st.view.deployments.find(deployment);
+  return d ? epoch_of(st.view, *d, v) : 0;
+}
+
 /// Picks the vnode of an event, or explains why there is none.
 std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
                              const std::string& key) {
@@ -142,10 +156,12 @@ template <class Promise>
 void deliver_at(router_actor* self, const std::string& owner, Promise rp, std::string deployment,
                 uint32_t vnode, event ev) {
   auto timeout = self->state.cfg.timeout;
+  auto epoch = epoch_of(self->state, deployment, vnode);
   with_owner(
     self, owner,
-    [self, rp, deployment, vnode, ev, timeout](caf::actor target) mutable {
-      self->request(target, timeout, deliver_atom::value, deployment, vnode, std::move(ev))
+    [self, rp, deployment, vnode, epoch, ev, timeout](caf::actor target) mutable {
+      self
+        ->request(target, timeout, deliver_atom::value, deployment, vnode, epoch, std::move(ev))
         .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
     },
@@ -192,10 +208,12 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
   auto sender = st.sender_id;
   for (auto& [owner, idx] : by_owner) {
     std::vector<uint32_t> vnodes;
+    std::vector<uint64_t> epochs;
     std::vector<std::string> keys, payloads;
     std::vector<uint64_t> seqs;
     for (auto i : idx) {
       vnodes.push_back(b->vnodes[i]);
+      epochs.push_back(epoch_of(st, b->deployment, b->vnodes[i]));
       keys.push_back(b->keys[i]);
       payloads.push_back(b->payloads[i]);
       seqs.push_back(b->seqs[i]);
@@ -206,10 +224,11 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
     st.inflight[gid] = inflight_group{b, idx, owner};
     with_owner(
       self, owner,
-      [self, gid, b, idx, vnodes, keys, payloads, seqs, sender, timeout](caf::actor target) {
+      [self, gid, b, idx, vnodes, epochs, keys, payloads, seqs, sender,
+       timeout](caf::actor target) {
         self
-          ->request(target, timeout, deliver_batch_atom::value, b->deployment, vnodes, keys,
-                    payloads, sender, seqs)
+          ->request(target, timeout, deliver_batch_atom::value, b->deployment, vnodes, epochs,
+                    keys, payloads, sender, seqs)
           .then(
             [self, gid, b, idx](std::vector<std::string>& replies) {
               if (self->state.inflight.erase(gid) == 0)
@@ -417,16 +436,22 @@ caf::behavior router(router_actor* self, router_config cfg) {
       deliver_at(self, owner, rp, deployment, vnode, std::move(ev));
       return rp;
     },
-    [self](handoff_atom, const std::string& to, std::string& deployment, uint32_t vnode,
-           std::string& bytes, std::string& seen) {
+    [self](forward_atom, const std::string& to, caf::message& msg) {
+      self->send(self, forward_atom::value, to, std::move(msg), uint32_t{0});
+    },
+    [self](forward_atom, const std::string& to, caf::message& msg, uint32_t attempt) {
+      // A vnode's hand-over messages, to worker `to`'s vnodes (through its ingress). A worker
+      // this router does not know yet (its view is behind the vnode's) is tried again, for
+      // up to 5 s: a lost state would make the new owner start empty.
       with_owner(
-        self, to,
-        [self, deployment, vnode, bytes, seen](caf::actor target) {
-          self->send(target, handoff_atom::value, deployment, vnode, bytes, seen);
-        },
-        [self, to, deployment, vnode](const std::string& why) {
-          self->state.log->warn("could not hand {} on vnode {} over to {}: {}", deployment,
-                                vnode, to, why);
+        self, to, [self, msg](caf::actor target) { self->send(target, msg); },
+        [self, to, msg, attempt](const std::string& why) {
+          if (attempt < 50) {
+            self->delayed_send(self, milliseconds(100), forward_atom::value, to, msg,
+                               attempt + 1);
+            return;
+          }
+          self->state.log->warn("a vnode hand-over message did not reach {}: {}", to, why);
         });
     },
     [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
@@ -454,6 +479,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
       // Group by owner, keeping each owner's events in input order.
       struct batch {
         std::vector<uint32_t> vnodes;
+        std::vector<uint64_t> epochs;
         std::vector<std::string> keys;
         std::vector<std::string> payloads;
       };
@@ -467,6 +493,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
           return failure(no_owner(*d, *v));
         auto& b = by_owner[owner];
         b.vnodes.push_back(*v);
+        b.epochs.push_back(epoch_of(st.view, *d, *v));
         b.keys.push_back(std::move(keys[i]));
         b.payloads.push_back(std::move(payloads[i]));
       }
@@ -496,8 +523,8 @@ caf::behavior router(router_actor* self, router_config cfg) {
           self, owner,
           [self, g, finish, deployment, b, timeout](caf::actor target) mutable {
             self
-              ->request(target, timeout, deliver_batch_atom::value, deployment, b.vnodes, b.keys,
-                        b.payloads)
+              ->request(target, timeout, deliver_batch_atom::value, deployment, b.vnodes,
+                        b.epochs, b.keys, b.payloads)
               .then(
                 [g, finish](uint64_t n) mutable {
                   g->accepted += n;

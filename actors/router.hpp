@@ -8,9 +8,8 @@
 //   (workload_atom, version, bytes)                            a new cluster view (asked for
 //                                                              with workload_pull_atom at start)
 //   (deliver_atom, deployment, vnode, event)         -> string  to that vnode's current owner
-//   (handoff_atom, to, deployment, vnode, bytes, seen)         an instance's state and its
-//                                                              de-duplication table, to its
-//                                                              new owner's vnode host
+//   (forward_atom, worker, message)                            a vnode's hand-over message
+//                                                              to worker `worker`'s vnodes
 //   (route_atom, deployment, key, payload)           -> string  the instance's reply
 //   (route_batch_atom, deployment, keys, payloads)   -> uint64  events accepted, in order;
 //       fails as a whole, naming the first problem, when some cannot be delivered
@@ -38,7 +37,7 @@ namespace troupe {
 
 using route_atom = caf::atom_constant<caf::atom("route")>;
 using route_batch_atom = caf::atom_constant<caf::atom("route_bat")>;
-using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
+using forward_atom = caf::atom_constant<caf::atom("rt_fwd")>;
 
 struct actor_stats;
 

@@ -5,7 +5,7 @@
 
 #include "actors/bus/bus_actor.hpp"
 #include "actors/supervision/services.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
 
 #include <caf/actor_cast.hpp>

@@ -3,7 +3,7 @@
 #include "nodes/bus_client.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
 #include "protocols/membership/codec.hpp"
 #include "nodes/error_text.hpp"

@@ -13,7 +13,7 @@
 #include "actors/raft/raft_actor.hpp"
 #include "actors/raft/raft_storage.hpp"
 #include "actors/router.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "nodes/exit_codes.hpp"
@@ -248,16 +248,22 @@ child_def membership_agent_child(const rt_ptr& rt) {
 }
 
 child_def vnodes_child(const rt_ptr& rt) {
-  return service_child(service::vnodes, "vnodes", [rt](caf::actor_system& sys, stats_ptr stats) {
-    vnode_host_config hc;
-    hc.node_name = rt->cfg.name;
-    hc.data_dir = rt->cfg.data_dir;
-    hc.types = rt->types;
-    hc.services = rt->tree.services;
-    hc.registry = rt->tree.registry;
-    hc.migrations = rt->migrations;
-    return caf::expected<caf::actor>{spawn_vnode_host(sys, std::move(hc), stats)};
+  auto c = service_child(service::vnodes, "vnodes", [rt](caf::actor_system& sys, stats_ptr stats) {
+    vnodes_config vc;
+    vc.node_name = rt->cfg.name;
+    vc.data_dir = rt->cfg.data_dir;
+    vc.types = rt->types;
+    vc.services = rt->tree.services;
+    vc.registry = rt->tree.registry;
+    vc.migrations = rt->migrations;
+    // The workers' lease (the agent's two thirds of the failure timeout).
+    vc.lease = rt->cfg.failure_timeout * 2 / 3;
+    return caf::expected<caf::actor>{spawn_vnodes(sys, std::move(vc), stats)};
   });
+  // It supervises one actor per vnode, each started again alone when it crashes.
+  c.kind = "supervisor";
+  c.strategy = "one-for-one, each vnode alone";
+  return c;
 }
 
 // Why rest-for-one: the vnodes serve only under the lease the membership agent holds. An

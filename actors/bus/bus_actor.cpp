@@ -4,7 +4,7 @@
 #include "actors/logging.hpp"
 #include "actors/names.hpp"
 #include "actors/raft/raft_actor.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
 #include "actors/workload_pull.hpp"
 #include "protocols/bus/delivery.hpp"

@@ -6,7 +6,7 @@
 #include "actors/bus/bus_actor.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/workload_pull.hpp"
 #include "protocols/cluster_state/commands.hpp"

@@ -97,7 +97,7 @@ void publish_members(raft_actor* self) {
   st.vnode_version_sent = vv;
   st.deployments_version_sent = dv;
   self->send(st.member_listener, member_view_atom::value, v,
-             state::encode_view(st.sm));
+             state::encode_view(st.sm, st.applied));
 }
 
 void apply(raft_actor* self, const r::entry& e) {

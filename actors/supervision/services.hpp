@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -75,5 +76,10 @@ private:
   std::array<caf::actor, service_count> actors_;
   mutable node_lease lease_;
 };
+
+/// The current incarnation of `s` in `dir` (none without a directory: tests, tools).
+inline caf::actor lookup(const std::shared_ptr<service_directory>& dir, service s) {
+  return dir ? dir->get(s) : caf::actor{};
+}
 
 } // namespace troupe

@@ -18,9 +18,12 @@ struct main_worker_cmd {
 class main_worker {
 public:
   /// Applies an assignment at log index `index`; false when it was computed against another.
-  bool apply(const main_worker_cmd& c, uint64_t index) {
+  /// `from_live`: whether the main worker it replaces is live (it hands its singletons over).
+  bool apply(const main_worker_cmd& c, uint64_t index, bool from_live = false) {
     if (c.based_on != epoch_)
       return false;
+    previous_ = name_;
+    handoff_ = !name_.empty() && from_live;
     name_ = c.name;
     epoch_ = index;
     return true;
@@ -29,14 +32,23 @@ public:
   const std::string& name() const { return name_; }
   uint64_t epoch() const { return epoch_; }
 
-  void restore(std::string name, uint64_t epoch) {
+  /// The main worker before this one ("" : none), and whether it was live when replaced.
+  const std::string& previous() const { return previous_; }
+  bool handoff() const { return handoff_; }
+
+  void restore(std::string name, uint64_t epoch, std::string previous = {},
+               bool handoff = false) {
     name_ = std::move(name);
     epoch_ = epoch;
+    previous_ = std::move(previous);
+    handoff_ = handoff;
   }
 
 private:
   std::string name_;
   uint64_t epoch_ = 0;
+  std::string previous_;
+  bool handoff_ = false;
 };
 
 } // namespace troupe::state

@@ -41,31 +41,42 @@ bool get_members(const pb::StateSnapshot& s, std::vector<member_record>& out) {
 void put_vnodes(const vnode_map& v, pb::StateSnapshot& s) {
   auto* x = s.mutable_vnodes();
   std::map<std::string, uint32_t> index;
-  for (auto& o : v.owners()) {
-    uint32_t k = 0;
-    if (!o.empty()) {
-      auto [it, fresh] = index.emplace(o, static_cast<uint32_t>(index.size() + 1));
-      if (fresh)
-        x->add_workers(o);
-      k = it->second;
-    }
-    x->add_owner(k);
-  }
+  auto key = [&](const std::string& o) -> uint32_t {
+    if (o.empty())
+      return 0;
+    auto [it, fresh] = index.emplace(o, static_cast<uint32_t>(index.size() + 1));
+    if (fresh)
+      x->add_workers(o);
+    return it->second;
+  };
+  for (auto& o : v.owners())
+    x->add_owner(key(o));
   for (auto e : v.epochs())
     x->add_epoch(e);
+  for (auto& p : v.previous())
+    x->add_previous(key(p));
+  for (bool h : v.handoffs())
+    x->add_handoff(h);
   x->set_version(v.version());
 }
 
 bool get_vnodes(const pb::StateSnapshot& s, vnode_map& v) {
   auto& x = s.vnodes();
-  std::vector<std::string> owners;
-  owners.reserve(static_cast<size_t>(x.owner_size()));
-  for (auto k : x.owner()) {
-    if (k > static_cast<uint32_t>(x.workers_size()))
-      return false;
-    owners.push_back(k == 0 ? std::string{} : x.workers(static_cast<int>(k - 1)));
-  }
-  v.restore(std::move(owners), {x.epoch().begin(), x.epoch().end()}, x.version());
+  auto names = [&](const google::protobuf::RepeatedField<uint32_t>& keys,
+                   std::vector<std::string>& out) {
+    out.reserve(static_cast<size_t>(keys.size()));
+    for (auto k : keys) {
+      if (k > static_cast<uint32_t>(x.workers_size()))
+        return false;
+      out.push_back(k == 0 ? std::string{} : x.workers(static_cast<int>(k - 1)));
+    }
+    return true;
+  };
+  std::vector<std::string> owners, previous;
+  if (!names(x.owner(), owners) || !names(x.previous(), previous))
+    return false;
+  v.restore(std::move(owners), {x.epoch().begin(), x.epoch().end()}, x.version(),
+            std::move(previous), {x.handoff().begin(), x.handoff().end()});
   return true;
 }
 
@@ -145,6 +156,13 @@ bool get_bus(const pb::StateSnapshot& s, bus_log& b) {
 
 } // namespace
 
+bool state_machine::live(const std::string& name) const {
+  auto* r = members_.find(name);
+  return r
+         && (r->info.state == ms::member_state::up || r->info.state == ms::member_state::suspect
+             || r->info.state == ms::member_state::leaving);
+}
+
 apply_result state_machine::apply(const command& c, uint64_t index,
                                   std::vector<member_change>& changes) {
   apply_result out;
@@ -164,13 +182,13 @@ apply_result state_machine::apply(const command& c, uint64_t index,
   } else if (auto* p = std::get_if<member_prune_cmd>(&c.body)) {
     members_.prune(*p, changes);
   } else if (auto* v = std::get_if<vnode_moves_cmd>(&c.body)) {
-    out.ok = vnodes_.apply(*v, index);
+    out.ok = vnodes_.apply(*v, index, [this](const std::string& name) { return live(name); });
   } else if (auto* d = std::get_if<deploy_cmd>(&c.body)) {
     auto res = deployments_.deploy(*d, index);
     out.ok = res.ok;
     out.reason = std::move(res.reason);
   } else if (auto* m = std::get_if<main_worker_cmd>(&c.body)) {
-    out.ok = main_.apply(*m, index);
+    out.ok = main_.apply(*m, index, live(main_.name()));
   } else if (auto* b = std::get_if<bus_publish_cmd>(&c.body)) {
     auto res = bus_.apply(*b, index);
     out.ok = res.ok;
@@ -198,6 +216,8 @@ std::string state_machine::snapshot() const {
   put_deployments(deployments_, s);
   s.set_main_worker(main_.name());
   s.set_main_worker_epoch(main_.epoch());
+  s.set_main_worker_previous(main_.previous());
+  s.set_main_worker_handoff(main_.handoff());
   put_bus(bus_, s);
   put_migrations(migrations_, s);
   return s.SerializeAsString();
@@ -212,17 +232,21 @@ bool state_machine::restore(const std::string& bytes) {
       || !kv_.restore(s.kv()) || !get_bus(s, bus_) || !get_migrations(s, migrations_))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
-  main_.restore(s.main_worker(), s.main_worker_epoch());
+  main_.restore(s.main_worker(), s.main_worker_epoch(), s.main_worker_previous(),
+                s.main_worker_handoff());
   return true;
 }
 
-std::string encode_view(const state_machine& sm) {
+std::string encode_view(const state_machine& sm, uint64_t index) {
   pb::StateSnapshot s;
+  s.set_view_index(index);
   put_members(sm.members(), s);
   put_vnodes(sm.vnodes(), s);
   put_deployments(sm.deployments(), s);
   s.set_main_worker(sm.main().name());
   s.set_main_worker_epoch(sm.main().epoch());
+  s.set_main_worker_previous(sm.main().previous());
+  s.set_main_worker_handoff(sm.main().handoff());
   put_migrations(sm.migrations(), s);
   s.set_bus_head(sm.bus().head());
   return s.SerializeAsString();
@@ -235,8 +259,10 @@ bool decode_view(const std::string& bytes, cluster_view& out) {
       || !get_deployments(s, out.deployments) || !get_migrations(s, out.migrations))
     return false;
   out.bus_head = s.bus_head();
+  out.index = s.view_index();
   out.members.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
-  out.main.restore(s.main_worker(), s.main_worker_epoch());
+  out.main.restore(s.main_worker(), s.main_worker_epoch(), s.main_worker_previous(),
+                   s.main_worker_handoff());
   return true;
 }
 

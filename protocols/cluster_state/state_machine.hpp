@@ -35,6 +35,9 @@ public:
   bool restore(const std::string& bytes);
 
 private:
+  /// True when `name` is a live member (up, suspect, leaving) at the current index.
+  bool live(const std::string& name) const;
+
   kv_store kv_;
   member_registry members_;
   vnode_map vnodes_;
@@ -55,6 +58,7 @@ struct cluster_view {
   main_worker main;
   migration_table migrations;
   uint64_t bus_head = 0;
+  uint64_t index = 0;  // the log index it is as of (0: unknown)
 };
 
 /// The worker that runs vnode `vnode` of deployment `d` ("" : none): the vnode's owner, or
@@ -68,8 +72,8 @@ inline const std::string& owner_of(const cluster_view& view, const deployment_sp
   return vnode < owners.size() ? owners[vnode] : none;
 }
 
-/// Returns the cluster view of `sm` as bytes.
-std::string encode_view(const state_machine& sm);
+/// Returns the cluster view of `sm` as bytes, as of log index `index` (the last applied).
+std::string encode_view(const state_machine& sm, uint64_t index = 0);
 
 /// Decodes what encode_view returns; false when malformed.
 bool decode_view(const std::string& bytes, cluster_view& out);

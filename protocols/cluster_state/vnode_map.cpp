@@ -9,9 +9,12 @@ void vnode_map::init(uint32_t count) {
     return;
   owners_.assign(count, std::string{});
   epochs_.assign(count, 0);
+  previous_.assign(count, std::string{});
+  handoffs_.assign(count, false);
 }
 
-bool vnode_map::apply(const vnode_moves_cmd& c, uint64_t index) {
+bool vnode_map::apply(const vnode_moves_cmd& c, uint64_t index,
+                      const std::function<bool(const std::string&)>& live) {
   if (c.based_on != version_ || owners_.empty())
     return false;
   for (auto& m : c.moves) {
@@ -21,6 +24,8 @@ bool vnode_map::apply(const vnode_moves_cmd& c, uint64_t index) {
   for (auto& m : c.moves) {
     owners_[m.vnode] = m.to;
     epochs_[m.vnode] = index;
+    previous_[m.vnode] = m.from;
+    handoffs_[m.vnode] = !m.from.empty() && live && live(m.from);
   }
   version_ = index;
   return true;
@@ -31,10 +36,15 @@ uint32_t vnode_map::count_of(const std::string& worker) const {
 }
 
 void vnode_map::restore(std::vector<std::string> owners, std::vector<uint64_t> epochs,
-                        uint64_t version) {
+                        uint64_t version, std::vector<std::string> previous,
+                        std::vector<bool> handoffs) {
   owners_ = std::move(owners);
   epochs_ = std::move(epochs);
   epochs_.resize(owners_.size(), 0);
+  previous_ = std::move(previous);
+  previous_.resize(owners_.size());
+  handoffs_ = std::move(handoffs);
+  handoffs_.resize(owners_.size(), false);
   version_ = version;
 }
 

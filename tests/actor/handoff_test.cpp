@@ -6,7 +6,7 @@
 #include <caf/test/dsl.hpp>
 
 #include "actors/router.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
 #include "tests/actor/fake_resolver.hpp"
 #include "examples/actors/examples.hpp"
@@ -39,12 +39,11 @@ struct fixture : test_coordinator_fixture<config> {
       auto services = std::make_shared<service_directory>();
       routers[w] = spawn_router(sys, router_config{w, services, resolver});
       services->put(service::router, routers[w]);
-      vnode_host_config hc;
+      vnodes_config hc;
       hc.node_name = w;
       hc.types = types;
       hc.services = services;
-      hc.handoff_timeout = std::chrono::seconds(3);
-      hosts[w] = spawn_vnode_host(sys, hc);
+      hosts[w] = spawn_vnodes(sys, hc);
       services->put(service::vnodes, hosts[w]);
       self->send(resolver, port++, hosts[w]);
     }
@@ -64,7 +63,7 @@ struct fixture : test_coordinator_fixture<config> {
 
   ~fixture() {
     for (auto& [w, a] : hosts)
-      anon_send_exit(a, caf::exit_reason::kill);
+      anon_send_exit(a, caf::exit_reason::user_shutdown); // they stop their vnodes
     for (auto& [w, a] : routers)
       anon_send_exit(a, caf::exit_reason::kill);
     anon_send_exit(resolver, caf::exit_reason::kill);
@@ -97,10 +96,13 @@ struct fixture : test_coordinator_fixture<config> {
     run();
   }
 
+  /// Delivers as a router whose view has the vnode at `epoch` would (0: the test's view).
   std::string deliver(const std::string& w, uint32_t vnode, const std::string& key,
-                      const std::string& payload) {
+                      const std::string& payload, uint64_t epoch = 0) {
+    if (epoch == 0)
+      epoch = sm.vnodes().epochs()[vnode];
     auto hdl = self->request(hosts[w], caf::infinite, deliver_atom::value, std::string{"wc"},
-                             vnode, event{key, payload, {}});
+                             vnode, epoch, event{key, payload, {}});
     run();
     std::string out;
     hdl.receive([&](const std::string& s) { out = s; },
@@ -130,7 +132,7 @@ CAF_TEST(a vnode moving to a joining worker keeps its counts) {
       continue;
     ++moved;
     CAF_CHECK_EQUAL(deliver("w2", v, "k", ""), "2");   // the state came along
-    CAF_CHECK_EQUAL(deliver("w1", v, "k", "z"), "3");  // a late event is passed on
+    CAF_CHECK_EQUAL(deliver("w1", v, "k", "z"), "3");  // an event sent to the old owner is passed on
     CAF_CHECK_EQUAL(deliver("w2", v, "k", ""), "3");
   }
   CAF_CHECK_EQUAL(moved, 4u);
@@ -149,15 +151,22 @@ CAF_TEST(events that arrive before the state wait and keep their order) {
   uint32_t v = 0;
   while (sm.vnodes().owners()[v] != "w2")
     ++v;
+  auto e = sm.vnodes().epochs()[v];
   auto h1 = self->request(hosts["w2"], caf::infinite, deliver_atom::value, std::string{"wc"}, v,
-                          event{"k", "a", {}});
+                          e, event{"k", "a", {}});
   auto h2 = self->request(hosts["w2"], caf::infinite, deliver_atom::value, std::string{"wc"}, v,
-                          event{"k", "b", {}});
+                          e, event{"k", "b", {}});
   consume_messages();
-  // Now w1 sees the move and hands the state over.
+  // Now w1 sees the move and hands the state over (w2 may have asked for it already: w1's
+  // router sends it once it knows where w2 is). Time passes in small steps so that the state
+  // comes before the new owner's wait for it ends.
   self->send(routers["w1"], workload_atom::value, index, bytes);
   self->send(hosts["w1"], workload_atom::value, index, bytes);
-  run();
+  for (int i = 0; i < 20; ++i) {
+    consume_messages();
+    advance_time(std::chrono::milliseconds(10));
+  }
+  consume_messages();
   std::vector<std::string> replies;
   for (auto* h : {&h1, &h2})
     h->receive([&](const std::string& s) { replies.push_back(s); },
@@ -166,11 +175,11 @@ CAF_TEST(events that arrive before the state wait and keep their order) {
 }
 
 CAF_TEST(a retried at least once event is still recognized after its vnode moved) {
-  auto batch = [&](const std::string& w, uint32_t v, uint64_t seq) {
+  auto batch = [&](const std::string& w, uint32_t v, uint64_t seq, uint64_t epoch) {
     auto hdl = self->request(hosts[w], caf::infinite, deliver_batch_atom::value, std::string{"wc"},
-                             std::vector<uint32_t>{v}, std::vector<std::string>{"k"},
-                             std::vector<std::string>{"x"}, uint64_t{77},
-                             std::vector<uint64_t>{seq});
+                             std::vector<uint32_t>{v}, std::vector<uint64_t>{epoch},
+                             std::vector<std::string>{"k"}, std::vector<std::string>{"x"},
+                             uint64_t{77}, std::vector<uint64_t>{seq});
     run();
     bool ok = false;
     hdl.receive([&](const std::vector<std::string>&) { ok = true; },
@@ -178,19 +187,21 @@ CAF_TEST(a retried at least once event is still recognized after its vnode moved
     return ok;
   };
   join("w2", 2);
+  auto before = sm.vnodes().epochs();
   apply(st::vnode_moves_cmd{sm.vnodes().version(),
                             placement::rebalance(sm.vnodes().owners(), {"w1", "w2"})});
   uint32_t v = 0;
   while (sm.vnodes().owners()[v] != "w2")
     ++v;
+  auto now = sm.vnodes().epochs()[v];
   // Before w1 hears of the move, the event (sender 77, seq 1) is handled on w1 ...
-  CAF_REQUIRE(batch("w1", v, 1));
-  CAF_CHECK_EQUAL(deliver("w1", v, "k", ""), "1");
+  CAF_REQUIRE(batch("w1", v, 1, before[v]));
+  CAF_CHECK_EQUAL(deliver("w1", v, "k", "", before[v]), "1");
   push({"w1", "w2"});
   // ... and its retry, sent to the new owner, is recognized there: counted once.
-  CAF_REQUIRE(batch("w2", v, 1));
+  CAF_REQUIRE(batch("w2", v, 1, now));
   CAF_CHECK_EQUAL(deliver("w2", v, "k", ""), "1");
-  CAF_REQUIRE(batch("w2", v, 2));
+  CAF_REQUIRE(batch("w2", v, 2, now));
   CAF_CHECK_EQUAL(deliver("w2", v, "k", ""), "2");
 }
 

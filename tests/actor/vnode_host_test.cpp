@@ -6,7 +6,7 @@
 #include <caf/test/dsl.hpp>
 
 #include "actors/api/send.hpp"
-#include "actors/vnode_host.hpp"
+#include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -41,12 +41,12 @@ struct fixture : test_coordinator_fixture<config> {
     });
     router = spawn_router(sys, router_config{"w1", services, {}});
     services->put(service::router, router);
-    vnode_host_config hc;
+    vnodes_config hc;
     hc.node_name = "w1";
     hc.types = types;
     hc.services = services;
     hc.restart_delay = std::chrono::milliseconds(100);
-    hostw1 = spawn_vnode_host(sys, hc);
+    hostw1 = spawn_vnodes(sys, hc);
     services->put(service::vnodes, hostw1);
     membership::member c;
     c.name = "c1";
@@ -83,9 +83,13 @@ struct fixture : test_coordinator_fixture<config> {
     return out;
   }
 
+  /// Delivers as a router with the test's current view would (with the vnode's epoch).
   std::string deliver(const std::string& dep, uint32_t vnode, const std::string& key,
                       const std::string& payload) {
-    auto hdl = self->request(hostw1, caf::infinite, deliver_atom::value, dep, vnode,
+    auto* d = sm.deployments().find(dep);
+    uint64_t epoch = d && d->route == st::routing::singleton ? sm.main().epoch()
+                                                              : sm.vnodes().epochs()[vnode];
+    auto hdl = self->request(hostw1, caf::infinite, deliver_atom::value, dep, vnode, epoch,
                              event{key, payload, {}});
     run();
     std::string out;

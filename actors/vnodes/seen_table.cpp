@@ -1,0 +1,53 @@
+#include "actors/vnodes/seen_table.hpp"
+
+#include <charconv>
+
+namespace troupe {
+
+std::string encode_seen(const seen_table& t) {
+  std::string out;
+  for (auto& [sender, seqs] : t) {
+    out += std::to_string(sender) + ":";
+    for (auto s : seqs)
+      out += std::to_string(s) + ",";
+    out += ";";
+  }
+  return out;
+}
+
+namespace {
+
+bool number(const std::string& text, size_t from, size_t to, uint64_t& out) {
+  auto* first = text.data() + from;
+  auto* last = text.data() + to;
+  auto [ptr, ec] = std::from_chars(first, last, out);
+  return ec == std::errc{} && ptr == last && first != last;
+}
+
+} // namespace
+
+seen_table decode_seen(const std::string& text) {
+  seen_table out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    auto colon = text.find(':', pos);
+    auto end = text.find(';', pos);
+    uint64_t sender = 0;
+    if (colon == std::string::npos || end == std::string::npos || colon > end
+        || !number(text, pos, colon, sender))
+      break;
+    auto& seqs = out[sender];
+    for (size_t p = colon + 1; p < end;) {
+      auto comma = text.find(',', p);
+      uint64_t seq = 0;
+      if (comma == std::string::npos || comma > end || !number(text, p, comma, seq))
+        break;
+      seqs.insert(seq);
+      p = comma + 1;
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+} // namespace troupe

@@ -1,0 +1,710 @@
+#include "actors/vnodes/vnode_actor.hpp"
+
+#include "actors/api/counted_actor.hpp"
+#include "actors/api/event.hpp"
+#include "actors/inspect/actor_stats.hpp"
+#include "actors/logging.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "actors/router.hpp"
+#include "actors/vnodes/seen_table.hpp"
+#include "actors/wall_clock.hpp"
+#include "actors/wire.hpp"
+#include "protocols/ownership/lease.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+
+namespace troupe {
+
+namespace own = troupe::ownership;
+
+std::string vnode_name(uint32_t slot) {
+  return slot == main_slot ? std::string{"vnode-main"} : "vnode-" + std::to_string(slot);
+}
+
+namespace {
+
+using restart_atom = caf::atom_constant<caf::atom("vn_restart")>;
+using tick_atom = caf::atom_constant<caf::atom("vn_tick")>;
+using snapshot_tick_atom = caf::atom_constant<caf::atom("vn_snap")>;
+
+struct instance {
+  caf::actor handle;
+  caf::actor_clock::time_point last_snapshot{};
+};
+
+struct vnode_actor_state {
+  uint32_t slot = 0;
+  std::shared_ptr<vnode_shared> shared;
+  std::optional<own::vnode_owner> core;
+  std::shared_ptr<const slot_info> info;
+  std::map<std::string, instance> instances;   // deployment -> its instance here
+  std::map<caf::actor_addr, std::string> by_addr;
+  std::map<std::string, uint64_t> reg_seq;     // deployment -> its registry id
+  std::map<std::string, seen_table> seen;      // deployment -> at-least-once events handled
+  std::map<std::string, std::string> states;   // deployment -> state from the old owner
+  // Work that waits for the vnode to be served: called with true once it is, false when it
+  // will not be here.
+  std::deque<std::function<void(bool)>> waiting;
+  size_t waiting_events = 0;
+  bool restart_scheduled = false;
+  bool ticking = false;
+  bool snapshot_ticking = false;
+  std::set<std::string> unknown_types;
+  uint64_t kv_client = 0;
+  uint64_t kv_seq = 0;
+  std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
+
+  const vnodes_config& cfg() const { return shared->cfg; }
+
+  static inline const char* name = "troupe.vnode";
+};
+
+using vnode_actor = caf::stateful_actor<vnode_actor_state>;
+
+caf::error refuse(std::string why) {
+  return caf::make_error(caf::sec::runtime_error, std::move(why));
+}
+
+caf::actor service_of(vnode_actor* self, service s) {
+  return lookup(self->state.cfg().services, s);
+}
+
+std::string what(vnode_actor* self) {
+  auto& st = self->state;
+  return st.slot == main_slot ? std::string{"the singletons"}
+                              : "vnode " + std::to_string(st.slot);
+}
+
+/// The instance's vnode as its context and its registry row say it.
+uint32_t ctx_vnode(const vnode_actor_state& st) {
+  return st.slot == main_slot ? 0 : st.slot;
+}
+
+// -- instances ------------------------------------------------------------------------------------
+
+const state::deployment_spec* deployment(const vnode_actor_state& st, const std::string& name) {
+  if (!st.info)
+    return nullptr;
+  for (auto& d : st.info->deployments)
+    if (d.name == name)
+      return &d;
+  return nullptr;
+}
+
+/// The deployment's snapshot period (0: none).
+milliseconds snapshot_every(const state::deployment_spec& d) {
+  auto it = d.config.find(snapshot_every_key);
+  if (it == d.config.end())
+    return milliseconds{0};
+  try {
+    return milliseconds{std::stoll(it->second)};
+  } catch (const std::exception&) {
+    return milliseconds{0};
+  }
+}
+
+/// Where an instance's periodic snapshot is kept. The deployment's creation index is part of
+/// the key, so that a deployment created again under the same name starts afresh.
+std::string snapshot_key(const state::deployment_spec& d, uint32_t vnode) {
+  return std::string{snapshot_prefix} + d.name + "@" + std::to_string(d.created) + "/"
+         + std::to_string(vnode);
+}
+
+void list_instance(vnode_actor* self, const state::deployment_spec& d, const caf::actor& a,
+                   std::shared_ptr<actor_stats> stats) {
+  auto& st = self->state;
+  auto& reg = *st.cfg().registry;
+  if (auto r = st.reg_seq.find(d.name); r != st.reg_seq.end()) {
+    reg.restarted(r->second, a, std::move(stats), wall_clock_ms());
+    return;
+  }
+  actor_row row;
+  row.name = d.name + ":" + std::to_string(ctx_vnode(st));
+  row.type = d.type;
+  row.kind = "instance";
+  row.supervisor = vnode_name(st.slot);
+  row.state = "running";
+  row.started_ms = wall_clock_ms();
+  row.handle = a;
+  st.reg_seq[d.name] = reg.add(std::move(row), std::move(stats));
+}
+
+/// Starts the instance of `d`, from `snapshot` when it is not empty.
+void start_instance(vnode_actor* self, const state::deployment_spec& d,
+                    const std::string& snapshot) {
+  auto& st = self->state;
+  context ctx{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services};
+  auto stats = std::make_shared<actor_stats>();
+  auto a = st.cfg().types ? st.cfg().types->spawn(d.type, self->system(), ctx, stats)
+                          : caf::actor{};
+  if (!a) {
+    if (st.unknown_types.insert(d.name).second)
+      st.log->error("deployment {} needs actor type '{}', which this node does not have",
+                    d.name, d.type);
+    return;
+  }
+  self->monitor(a);
+  st.by_addr[a.address()] = d.name;
+  st.instances[d.name] = instance{a, self->clock().now()};
+  list_instance(self, d, a, std::move(stats));
+  if (!snapshot.empty())
+    self->send(a, restore_atom::value, snapshot); // before any event: the mailbox keeps order
+}
+
+/// Starts `d` with no handed-over state: from its last periodic snapshot when it keeps them.
+void start_fresh(vnode_actor* self, const state::deployment_spec& d) {
+  auto& st = self->state;
+  auto kv = service_of(self, service::ingress);
+  if (!kv || snapshot_every(d).count() <= 0)
+    return start_instance(self, d, {});
+  auto epoch = st.core->epoch();
+  self->request(kv, std::chrono::seconds(5), kv_get_atom::value, snapshot_key(d, ctx_vnode(st)))
+    .then(
+      [self, d, epoch](bool found, std::string& value, uint64_t, uint64_t) {
+        auto& st = self->state;
+        if (st.core->phase() != own::vnode_phase::serving || st.core->epoch() != epoch
+            || st.instances.count(d.name))
+          return;
+        if (found)
+          st.log->info("{} on vnode {} starts from its last snapshot ({} bytes)", d.name,
+                       ctx_vnode(st), value.size());
+        start_instance(self, d, found ? value : std::string{});
+      },
+      [self, d, epoch](const caf::error& err) {
+        auto& st = self->state;
+        if (st.core->phase() != own::vnode_phase::serving || st.core->epoch() != epoch
+            || st.instances.count(d.name))
+          return;
+        st.log->warn("cannot read the last snapshot of {} on vnode {} ({}): starting it empty",
+                     d.name, ctx_vnode(st), self->system().render(err));
+        start_instance(self, d, {});
+      });
+}
+
+void stop_instances(vnode_actor* self) {
+  auto& st = self->state;
+  for (auto& [name, inst] : st.instances) {
+    self->demonitor(inst.handle);
+    self->send_exit(inst.handle, caf::exit_reason::user_shutdown);
+    if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
+      st.cfg().registry->remove(r->second);
+  }
+  st.instances.clear();
+  st.by_addr.clear();
+  st.reg_seq.clear();
+}
+
+/// While serving: one instance per deployment of the slot, unless the deployments wait for a
+/// migration; instances of deployments that went away stop.
+void reconcile(vnode_actor* self) {
+  auto& st = self->state;
+  if (!st.info || st.core->phase() != own::vnode_phase::serving)
+    return;
+  for (auto it = st.instances.begin(); it != st.instances.end();) {
+    if (deployment(st, it->first)) {
+      ++it;
+      continue;
+    }
+    self->demonitor(it->second.handle);
+    self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+    st.by_addr.erase(it->second.handle.address());
+    if (auto r = st.reg_seq.find(it->first); r != st.reg_seq.end()) {
+      st.cfg().registry->remove(r->second);
+      st.reg_seq.erase(r);
+    }
+    st.seen.erase(it->first);
+    it = st.instances.erase(it);
+  }
+  if (!st.info->waiting_for.empty())
+    return; // deployments start once the registered migrations are done
+  for (auto& d : st.info->deployments) {
+    if (st.instances.count(d.name))
+      continue;
+    auto s = st.states.find(d.name);
+    if (s != st.states.end()) {
+      start_instance(self, d, s->second);
+      st.states.erase(s);
+    } else {
+      start_fresh(self, d);
+    }
+  }
+}
+
+// -- the ownership core's effects ---------------------------------------------------------------
+
+/// Sends `msg` to worker `to`'s vnodes, through this node's router.
+void to_worker(vnode_actor* self, const std::string& to, caf::message msg) {
+  if (auto router = service_of(self, service::router))
+    self->send(router, forward_atom::value, to, std::move(msg));
+}
+
+/// The old owner's side of a hand-over: snapshot every instance, stop them, ship the states.
+void hand_over(vnode_actor* self, const std::string& to, uint64_t epoch) {
+  auto& st = self->state;
+  struct gather {
+    std::vector<std::string> deployments, states, seen;
+    size_t waiting = 0;
+  };
+  auto g = std::make_shared<gather>();
+  auto instances = std::move(st.instances);
+  auto seen = std::move(st.seen);
+  st.instances.clear();
+  st.seen.clear();
+  st.by_addr.clear();
+  for (auto& [name, inst] : instances) {
+    self->demonitor(inst.handle); // it stops on purpose: no restart
+    if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
+      st.cfg().registry->remove(r->second);
+  }
+  st.reg_seq.clear();
+  auto finish = [self, g, to, epoch] {
+    ++self->state.shared->counters.handoffs_sent;
+    to_worker(self, to,
+              caf::make_message(vnode_state_atom::value, self->state.slot, epoch, g->deployments,
+                                g->states, g->seen));
+  };
+  g->waiting = instances.size();
+  if (g->waiting == 0)
+    return finish();
+  for (auto& [name, inst] : instances) {
+    auto seen_text = encode_seen(seen[name]);
+    self->request(inst.handle, milliseconds(1000), snapshot_atom::value)
+      .then(
+        [self, g, finish, name, seen_text, h = inst.handle](std::string& bytes) {
+          g->deployments.push_back(name);
+          g->states.push_back(std::move(bytes));
+          g->seen.push_back(seen_text);
+          self->send_exit(h, caf::exit_reason::user_shutdown);
+          if (--g->waiting == 0)
+            finish();
+        },
+        [self, g, finish, name, seen_text, h = inst.handle](const caf::error&) {
+          g->deployments.push_back(name); // no snapshot hook: it starts empty there
+          g->states.emplace_back();
+          g->seen.push_back(seen_text);
+          self->send_exit(h, caf::exit_reason::user_shutdown);
+          if (--g->waiting == 0)
+            finish();
+        });
+  }
+}
+
+void release_waiting(vnode_actor* self, bool serve) {
+  auto& st = self->state;
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  st.shared->counters.buffered -= st.waiting_events;
+  st.waiting_events = 0;
+  for (auto& w : waiting)
+    w(serve);
+}
+
+/// While awaiting a state, the core is told the time every 50 ms (it asks again, or gives
+/// up waiting); no timer runs otherwise.
+void start_ticking(vnode_actor* self) {
+  if (self->state.ticking)
+    return;
+  self->state.ticking = true;
+  self->delayed_send(self, milliseconds(50), tick_atom::value);
+}
+
+void apply(vnode_actor* self, const own::vnode_effects& fx) {
+  auto& st = self->state;
+  if (fx.stop || fx.hand_over_to || fx.ask_state_from || fx.no_state_to)
+    st.log->debug("{}: {}{}{}{} (epoch {})", what(self), fx.stop ? "stops" : "",
+                  fx.hand_over_to ? ", hands its state over to " + *fx.hand_over_to : "",
+                  fx.ask_state_from ? "asks " + *fx.ask_state_from + " for its state" : "",
+                  fx.no_state_to ? "has no state for " + *fx.no_state_to : "", fx.epoch);
+  if (fx.stop) {
+    if (fx.hand_over_to)
+      hand_over(self, *fx.hand_over_to, fx.epoch);
+    else
+      stop_instances(self);
+    st.seen.clear();
+  }
+  if (fx.no_state_to)
+    to_worker(self, *fx.no_state_to,
+              caf::make_message(vnode_no_state_atom::value, st.slot, fx.epoch, fx.ask_instead));
+  if (fx.ask_state_from)
+    to_worker(self, *fx.ask_state_from,
+              caf::make_message(vnode_request_atom::value, st.slot, fx.epoch,
+                                st.cfg().node_name));
+  if (fx.drop_buffer)
+    release_waiting(self, false);
+  if (fx.start) {
+    if (!fx.from_state)
+      st.states.clear();
+    st.log->debug("{} served from epoch {} ({})", what(self), st.core->epoch(),
+                  fx.from_state ? "its old owner's state" : "afresh");
+    reconcile(self);
+    release_waiting(self, true);
+  }
+  if (st.core->phase() == own::vnode_phase::awaiting)
+    start_ticking(self);
+}
+
+// -- events -------------------------------------------------------------------------------------
+
+/// Why an event under `epoch` cannot be handled here now (not waiting either).
+std::string not_here(vnode_actor* self, uint64_t epoch) {
+  auto& st = self->state;
+  if (st.core->phase() == own::vnode_phase::serving && epoch < st.core->epoch())
+    return what(self) + " changed owner at epoch " + std::to_string(st.core->epoch())
+           + " (the event was routed under epoch " + std::to_string(epoch) + "): send it again";
+  return what(self) + " is not served by " + st.cfg().node_name;
+}
+
+/// Why a deployment's instance does not run on a served vnode.
+std::string not_running(vnode_actor* self, const std::string& dep) {
+  auto& st = self->state;
+  if (st.info && !st.info->waiting_for.empty())
+    return dep + " has not started on " + st.cfg().node_name
+           + ": deployments wait for migration " + st.info->waiting_for
+           + " (see troupe ctl migrations)";
+  return dep + " does not run on " + what(self) + " of " + st.cfg().node_name + " (yet)";
+}
+
+/// Queues work until the vnode is served; false when the buffer is full.
+bool wait_for_state(vnode_actor* self, size_t events, std::function<void(bool)> work) {
+  auto& st = self->state;
+  if (st.waiting_events + events > st.cfg().handoff_buffer) {
+    st.shared->counters.buffer_refused += events;
+    return false;
+  }
+  st.waiting_events += events;
+  st.shared->counters.buffered += events;
+  st.waiting.push_back(std::move(work));
+  return true;
+}
+
+caf::result<caf::message> deliver_one(vnode_actor* self, const std::string& dep, uint64_t epoch,
+                                      event& ev) {
+  auto& st = self->state;
+  if (st.core->admits(epoch)) {
+    auto it = st.instances.find(dep);
+    if (it == st.instances.end())
+      return refuse(not_running(self, dep));
+    ++st.shared->counters.delivered;
+    return self->delegate(it->second.handle, std::move(ev));
+  }
+  if (!st.core->buffers(epoch))
+    return refuse(not_here(self, epoch));
+  auto rp = self->make_response_promise();
+  auto queued = wait_for_state(self, 1, [self, rp, dep, epoch, ev](bool serve) mutable {
+    auto& st = self->state;
+    auto it = st.instances.find(dep);
+    if (!serve || !st.core->admits(epoch) || it == st.instances.end()) {
+      rp.deliver(refuse(serve ? not_running(self, dep) : not_here(self, epoch)));
+      return;
+    }
+    ++st.shared->counters.delivered;
+    rp.delegate(it->second.handle, std::move(ev));
+  });
+  if (!queued)
+    return refuse(what(self) + " is moving and its buffer of "
+                  + std::to_string(st.cfg().handoff_buffer) + " events is full");
+  return rp;
+}
+
+/// At-most-once events of one deployment, fire and forget; returns how many were handed on.
+uint64_t deliver_unreliable(vnode_actor* self, const std::string& dep,
+                            std::vector<std::string>& keys, std::vector<std::string>& payloads) {
+  auto& st = self->state;
+  auto it = st.instances.find(dep);
+  if (it == st.instances.end())
+    return 0;
+  auto n = std::min(keys.size(), payloads.size());
+  for (size_t i = 0; i < n; ++i)
+    // Anonymous: the instance's reply has nowhere to go, as the sender asked.
+    caf::anon_send(it->second.handle, event{std::move(keys[i]), std::move(payloads[i]), {}});
+  st.shared->counters.delivered += n;
+  return n;
+}
+
+/// At-least-once events of one deployment: answered once each was handled (their replies, in
+/// order); an event whose (sender, seq) the instance already handled is skipped.
+void deliver_reliable(vnode_actor* self, const std::string& dep, std::vector<std::string> keys,
+                      std::vector<std::string> payloads, uint64_t sender,
+                      std::vector<uint64_t> seqs, caf::response_promise rp) {
+  auto& st = self->state;
+  auto it = st.instances.find(dep);
+  if (it == st.instances.end()) {
+    rp.deliver(refuse(not_running(self, dep)));
+    return;
+  }
+  struct gather {
+    std::vector<std::string> replies;
+    size_t waiting = 0;
+    bool failed = false;
+  };
+  auto g = std::make_shared<gather>();
+  auto n = keys.size();
+  g->replies.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (st.seen[dep][sender].count(seqs[i])) {
+      ++st.shared->counters.duplicates; // a retry of an event this instance already handled
+      continue;
+    }
+    ++g->waiting;
+    ++st.shared->counters.delivered;
+    event ev{std::move(keys[i]), std::move(payloads[i]),
+             {{sender_header, std::to_string(sender)}, {sequence_header, std::to_string(seqs[i])}}};
+    self->request(it->second.handle, std::chrono::seconds(10), std::move(ev))
+      .then(
+        [self, g, i, dep, sender, seq = seqs[i], rp](std::string& reply) mutable {
+          auto& done = self->state.seen[dep][sender];
+          done.insert(seq);
+          if (done.size() > seen_per_sender)
+            done.erase(done.begin());
+          g->replies[i] = std::move(reply);
+          if (--g->waiting == 0 && !g->failed)
+            rp.deliver(std::move(g->replies));
+        },
+        [g, rp](caf::error& err) mutable {
+          if (!g->failed) {
+            g->failed = true;
+            rp.deliver(std::move(err));
+          }
+        });
+  }
+  if (g->waiting == 0)
+    rp.deliver(std::move(g->replies));
+}
+
+/// The epoch every event of a batch was routed under (they come from one router's view).
+std::optional<uint64_t> one_epoch(const std::vector<uint64_t>& epochs) {
+  if (epochs.empty())
+    return std::nullopt;
+  for (auto e : epochs)
+    if (e != epochs.front())
+      return std::nullopt;
+  return epochs.front();
+}
+
+caf::result<std::vector<std::string>>
+deliver_batch_reliably(vnode_actor* self, const std::string& dep, std::vector<uint64_t>& epochs,
+                       std::vector<std::string>& keys, std::vector<std::string>& payloads,
+                       uint64_t sender, std::vector<uint64_t>& seqs) {
+  auto& st = self->state;
+  auto epoch = one_epoch(epochs);
+  if (!epoch || keys.size() != epochs.size() || payloads.size() != epochs.size()
+      || seqs.size() != epochs.size())
+    return refuse("malformed batch");
+  auto rp = self->make_response_promise();
+  if (st.core->admits(*epoch)) {
+    deliver_reliable(self, dep, std::move(keys), std::move(payloads), sender, std::move(seqs), rp);
+    return rp;
+  }
+  if (!st.core->buffers(*epoch))
+    return refuse(not_here(self, *epoch));
+  auto work = [self, dep, e = *epoch, keys = std::move(keys), payloads = std::move(payloads),
+               sender, seqs = std::move(seqs), rp](bool serve) mutable {
+    if (!serve || !self->state.core->admits(e)) {
+      rp.deliver(refuse(not_here(self, e)));
+      return;
+    }
+    deliver_reliable(self, dep, std::move(keys), std::move(payloads), sender, std::move(seqs),
+                     rp);
+  };
+  if (!wait_for_state(self, epochs.size(), std::move(work)))
+    return refuse(what(self) + " is moving and its buffer of "
+                  + std::to_string(st.cfg().handoff_buffer) + " events is full");
+  return rp;
+}
+
+// -- periodic snapshots -------------------------------------------------------------------------
+
+bool wants_snapshots(const vnode_actor_state& st) {
+  if (!st.info)
+    return false;
+  for (auto& d : st.info->deployments)
+    if (snapshot_every(d).count() > 0)
+      return true;
+  return false;
+}
+
+/// Writes the snapshots that are due to the cluster's KV namespace.
+void take_snapshots(vnode_actor* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto kv = service_of(self, service::ingress);
+  if (!kv || st.core->phase() != own::vnode_phase::serving)
+    return;
+  for (auto& [name, inst] : st.instances) {
+    auto* d = deployment(st, name);
+    auto every = d ? snapshot_every(*d) : milliseconds{0};
+    if (every.count() <= 0 || now - inst.last_snapshot < every)
+      continue;
+    inst.last_snapshot = now;
+    auto k = snapshot_key(*d, ctx_vnode(st));
+    self->request(inst.handle, std::chrono::seconds(2), snapshot_atom::value)
+      .then(
+        [self, k, kv](std::string& bytes) {
+          auto& st = self->state;
+          self
+            ->request(kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
+                      int64_t{-1}, st.kv_client, ++st.kv_seq)
+            .then([](bool, uint64_t) {},
+                  [self, k](const caf::error& err) {
+                    self->state.log->debug("snapshot {} not written: {}", k,
+                                           self->system().render(err));
+                  });
+        },
+        [](const caf::error&) {}); // a type without snapshots: nothing to keep
+  }
+}
+
+// -- the actor ----------------------------------------------------------------------------------
+
+void on_view(vnode_actor* self, std::shared_ptr<const slot_info> info) {
+  auto& st = self->state;
+  if (st.info && info->version < st.info->version)
+    return;
+  st.info = std::move(info);
+  apply(self, st.core->on_view(st.info->view, self->clock().now()));
+  reconcile(self); // deployments added or removed, or a migration done
+  // Work that waited for a view this worker now has, and that will not be served here.
+  if (st.core->phase() == own::vnode_phase::idle && !st.waiting.empty())
+    release_waiting(self, false);
+  if (!st.snapshot_ticking && wants_snapshots(st)) {
+    st.snapshot_ticking = true;
+    self->send(self, snapshot_tick_atom::value);
+  }
+}
+
+void on_instance_down(vnode_actor* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = st.by_addr.find(dm.source);
+  if (it == st.by_addr.end())
+    return;
+  auto name = it->second;
+  st.by_addr.erase(it);
+  st.instances.erase(name);
+  if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
+    st.cfg().registry->exited(r->second, self->system().render(dm.reason), "restarting");
+  st.log->warn("instance of {} on {} died ({}): starting it again", name, what(self),
+               self->system().render(dm.reason));
+  if (!st.restart_scheduled) {
+    st.restart_scheduled = true;
+    self->delayed_send(self, st.cfg().restart_delay, restart_atom::value);
+  }
+}
+
+caf::message_handler ownership_handlers(vnode_actor* self) {
+  return {
+    [self](slot_view_atom, std::shared_ptr<const slot_info>& info) { on_view(self, info); },
+    [self](fence_atom) {
+      auto& st = self->state;
+      apply(self, st.core->fence());
+      st.info = nullptr; // the next view is taken afresh
+    },
+    [self](vnode_state_atom, uint64_t epoch, std::vector<std::string>& deps,
+           std::vector<std::string>& states, std::vector<std::string>& seen) {
+      auto& st = self->state;
+      ++st.shared->counters.handoffs_received;
+      for (size_t i = 0; i < deps.size() && i < states.size(); ++i) {
+        st.states[deps[i]] = std::move(states[i]);
+        if (i < seen.size())
+          for (auto& [sender, seqs] : decode_seen(seen[i]))
+            st.seen[deps[i]][sender].insert(seqs.begin(), seqs.end());
+      }
+      apply(self, st.core->on_state(epoch, self->clock().now()));
+    },
+    [self](vnode_no_state_atom, uint64_t epoch, const std::string& ask_instead) {
+      apply(self, self->state.core->on_no_state(epoch, ask_instead, self->clock().now()));
+    },
+    [self](vnode_request_atom, uint64_t epoch, const std::string& requester) {
+      apply(self, self->state.core->on_request(epoch, requester, self->clock().now()));
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      st.ticking = false;
+      apply(self, st.core->on_tick(self->clock().now())); // ticks on while awaiting
+    },
+  };
+}
+
+caf::message_handler event_handlers(vnode_actor* self) {
+  return {
+    [self](deliver_atom, const std::string& dep, uint64_t epoch,
+           event& ev) -> caf::result<caf::message> { return deliver_one(self, dep, epoch, ev); },
+    [self](deliver_batch_atom, const std::string& dep, std::vector<uint64_t>& epochs,
+           std::vector<std::string>& keys, std::vector<std::string>& payloads) -> uint64_t {
+      auto epoch = one_epoch(epochs);
+      if (!epoch || !self->state.core->admits(*epoch))
+        return 0;
+      return deliver_unreliable(self, dep, keys, payloads);
+    },
+    [self](deliver_batch_atom, const std::string& dep, std::vector<uint64_t>& epochs,
+           std::vector<std::string>& keys, std::vector<std::string>& payloads, uint64_t sender,
+           std::vector<uint64_t>& seqs) -> caf::result<std::vector<std::string>> {
+      return deliver_batch_reliably(self, dep, epochs, keys, payloads, sender, seqs);
+    },
+    [self](instances_atom) {
+      std::vector<std::string> out;
+      for (auto& [name, inst] : self->state.instances)
+        out.push_back(name + "/" + std::to_string(ctx_vnode(self->state)) + "/running");
+      return out;
+    },
+    [self](instances_atom, const std::string& dep) {
+      auto it = self->state.instances.find(dep);
+      return it == self->state.instances.end() ? caf::actor{} : it->second.handle;
+    },
+  };
+}
+
+caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<vnode_shared> shared) {
+  auto& st = self->state;
+  st.slot = slot;
+  st.shared = std::move(shared);
+  st.core.emplace(st.cfg().node_name, ownership::reassign_after(st.cfg().lease));
+  {
+    std::random_device rd;
+    st.kv_client = (static_cast<uint64_t>(rd()) << 32) | rd();
+  }
+  self->set_down_handler([self](caf::down_msg& dm) { on_instance_down(self, dm); });
+  // The instances are not linked to it (one crashing must not take the others down): it
+  // stops them itself when it is told to exit, and answers whatever waits.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    release_waiting(self, false);
+    stop_instances(self);
+    self->quit(std::move(em.reason));
+  });
+  return ownership_handlers(self).or_else(event_handlers(self)).or_else(caf::message_handler{
+    [self](restart_atom) {
+      self->state.restart_scheduled = false;
+      reconcile(self);
+    },
+    [self](snapshot_tick_atom) {
+      auto& st = self->state;
+      if (!wants_snapshots(st)) {
+        st.snapshot_ticking = false; // nothing to keep: no timer while idle
+        return;
+      }
+      take_snapshots(self);
+      self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
+    },
+  });
+}
+
+} // namespace
+
+caf::actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
+                             std::shared_ptr<vnode_shared> shared,
+                             std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<vnode_actor>(
+    sys,
+    [slot, shared](vnode_actor* self) { return vnode_behavior(self, slot, shared); },
+    std::move(stats));
+}
+
+} // namespace troupe

@@ -1,0 +1,86 @@
+// A worker's vnodes: one actor per vnode (vnode_actor.hpp), under the `vnodes` supervisor of
+// the node's tree. Each vnode actor owns its deployment instances, its hand-over buffer, its
+// at-least-once de-duplication tables and its ownership epoch; its decisions are the pure
+// core protocols/ownership/vnode_owner. The supervisor follows the cluster view the node's
+// membership pushes (the vnode map, the main worker, the deployments, the migrations), gives
+// each vnode actor its part of it, hands it the events routed to it, and starts it again
+// when it crashes. Singletons live in one more vnode actor (`vnode-main`) owned by the main
+// worker.
+//
+// Ownership is fenced: nothing is handed to an instance while this worker's lease has run
+// out (the node lease, renewed by its membership agent), and a fenced worker stops every
+// instance until the next view confirms its vnodes. A view older than this worker's join
+// (its incarnation) is ignored: it may not show the moves made while the worker was gone.
+//
+// Messages:
+//   (workload_atom, version, bytes)                  a new cluster view (state::encode_view)
+//   (fence_atom)                                     lost its coordinator: stop everything
+//   (deliver_atom, deployment, vnode, epoch, event) -> string   the instance's reply; an error
+//       when this worker does not serve the vnode (an event for a vnode that moved is passed
+//       on to the new owner once)
+//   (deliver_batch_atom, deployment, vnodes, epochs, keys, payloads) -> uint64   handed to
+//       their instances, in order, fire and forget
+//   (deliver_batch_atom, deployment, vnodes, epochs, keys, payloads, sender, seqs)
+//       -> vector<string>   at-least-once: once every instance handled its events; an event
+//       whose (sender, seq) an instance already handled is skipped
+//   (vnode_state_atom, vnode, epoch, deployments, states, seen)   a vnode's state from its old
+//       owner (one entry per deployment)
+//   (vnode_no_state_atom, vnode, epoch, ask_instead)   the old owner has none (ask the other)
+//   (vnode_request_atom, vnode, epoch, requester)      the new owner asks for a vnode's state
+//   (instances_atom) -> vector<string>               "deployment/vnode/running" per instance
+//   (instances_atom, deployment, vnode) -> actor     that instance (invalid when none)
+//   (metrics_atom) -> (names, values)
+#pragma once
+
+#include "actors/api/actor_types.hpp"
+#include "actors/api/migrations.hpp"
+#include "actors/inspect/actor_registry.hpp"
+#include "actors/supervision/services.hpp"
+#include "protocols/clock.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+struct actor_stats;
+
+using workload_atom = caf::atom_constant<caf::atom("workload")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
+using instances_atom = caf::atom_constant<caf::atom("instances")>;
+using fence_atom = caf::atom_constant<caf::atom("fence")>;
+using vnode_state_atom = caf::atom_constant<caf::atom("vn_state")>;
+using vnode_no_state_atom = caf::atom_constant<caf::atom("vn_nostate")>;
+using vnode_request_atom = caf::atom_constant<caf::atom("vn_request")>;
+
+/// The vnode id of the singletons' actor (the main worker owns it).
+constexpr uint32_t main_slot = 0xFFFFFFFFu;
+
+/// The deployment config key that asks for periodic snapshots, and where they are kept.
+constexpr const char* snapshot_every_key = "snapshot-every-ms";
+constexpr const char* snapshot_prefix = "troupe/snapshots/";
+
+struct vnodes_config {
+  std::string node_name;  // this worker's member name: the owner name in the vnode map
+  std::string data_dir;
+  std::shared_ptr<const actor_types> types;
+  // The node's services: in every instance's context (router, ingress, bus); where periodic
+  // snapshots go (the ingress); where states and misrouted events go (the router); the lease.
+  std::shared_ptr<service_directory> services;
+  std::shared_ptr<actor_registry> registry;  // vnode actors and instances are listed there
+  std::shared_ptr<const migration_list> migrations;  // no instance starts before they are done
+  duration lease = milliseconds(1000);  // the cluster's worker lease (hand-over waits)
+  duration restart_delay = milliseconds(500);
+  size_t handoff_buffer = 10000;  // events buffered per vnode while its state is on the way
+};
+
+caf::actor spawn_vnodes(caf::actor_system& sys, vnodes_config cfg,
+                        std::shared_ptr<actor_stats> stats = nullptr);
+
+} // namespace troupe
