@@ -391,37 +391,145 @@ void finish_leave(agent_actor* self, caf::response_promise rp) {
       });
 }
 
-caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
+/// The link's periodic check: the lease (give the link up, and fence the vnodes, before the
+/// coordinators, which wait the whole failure timeout, can declare this worker down), then a
+/// heartbeat.
+void on_tick(agent_actor* self) {
   auto& st = self->state;
-  st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
-  st.rng.seed(cfg.seed);
-  st.cfg = std::move(cfg);
-  // This worker serves vnodes only under the lease its coordinator renews (none yet: a
-  // restarted agent starts unleased and joins again).
-  if (st.cfg.services) {
-    st.cfg.services->lease().revoke();
-    st.cfg.services->lease().enforce();
+  if (st.cfg.is_orphaned && st.cfg.is_orphaned()) {
+    if (st.cfg.on_fatal)
+      st.cfg.on_fatal("the supervising coordinator process is gone");
+    st.cfg.is_orphaned = nullptr; // report once
   }
-  self->set_error_handler([self](caf::error& err) {
-    self->state.log->warn("unexpected error message: {}", self->system().render(err));
-  });
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    if (st.roller && dm.source == st.roller.address()) {
-      st.roller = nullptr;
-      logging::ship_to(caf::actor{});
-      if (st.state == link_state::up)
-        self->delayed_send(self, milliseconds(200), roller_retry_atom::value, st.generation);
-      return;
+  auto now = self->clock().now();
+  // Joining is driven by retry timers; connecting and joining are bounded by their request
+  // timeouts. The tick only keeps an established link alive.
+  if (st.state == link_state::up) {
+    if (now - st.last_ack >= lease_of(st))
+      lost(self, "no heartbeat answer for "
+                   + std::to_string(
+                     std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())
+                   + " ms");
+    else
+      send_heartbeat(self);
+  }
+  self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
+}
+
+/// A frame from the coordinator (views, workloads, bus heads) or a status request.
+void on_frame(agent_actor* self, const frame& f) {
+  auto& st = self->state;
+  ms::decoded msg;
+  if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none) {
+    ++st.bad_frames;
+    st.log->warn("rejected a frame: {}", ms::to_string(err));
+    return reply_error(self, caf::make_error(caf::sec::invalid_argument, ms::to_string(err)));
+  }
+  if (auto* v = std::get_if<ms::view>(&msg.body)) {
+    if (!st.cached_view || v->version >= st.cached_view->version
+        || v->cluster_id != st.cached_view->cluster_id)
+      st.cached_view = std::move(*v);
+    return;
+  }
+  if (std::holds_alternative<ms::status_request>(msg.body))
+    return answer_status(self);
+  if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
+    st.bus_head = std::max(st.bus_head, h->head);
+    if (auto bus = service_of(self, service::bus))
+      self->send(bus, bus_head_atom::value, h->head);
+    return;
+  }
+  if (auto* w = std::get_if<ms::workload>(&msg.body)) {
+    if (w->version >= st.workload_version) {
+      st.workload_version = w->version;
+      st.workload = w->state;
     }
-    if (st.coordinator && dm.source == st.coordinator.address()) {
-      if (dm.reason == caf::exit_reason::remote_link_unreachable || st.state != link_state::up)
-        lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
-      else
-        reattach(self, self->system().render(dm.reason));
-    }
-  });
-  return caf::behavior{caf::message_handler{
+    for (auto s : {service::router, service::bus, service::migrator, service::vnodes})
+      if (auto a = service_of(self, s))
+        self->send(a, workload_atom::value, w->version, w->state);
+    return;
+  }
+  ++st.bad_frames;
+  st.log->warn("rejected a frame: unexpected message type for a worker");
+  reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));
+}
+
+/// A graceful stop, step one: become `leaving`, so that the vnodes move away (with their
+/// state) while this worker is still linked; step two once they are gone (drain_poll_atom).
+caf::result<bool> begin_leave(agent_actor* self) {
+  auto& st = self->state;
+  if (!linked(st))
+    return false;
+  auto rp = self->make_response_promise<bool>();
+  if (!service_of(self, service::vnodes) || st.leave_rp) {
+    finish_leave(self, rp);
+    return rp;
+  }
+  st.leave_rp = rp;
+  st.drain_deadline = self->clock().now() + st.cfg.drain_timeout;
+  auto gen = st.generation;
+  self
+    ->request(st.coordinator, milliseconds(2000),
+              frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation, true})})
+    .then(
+      [self, gen](const frame&) {
+        self->state.log->info("leaving: handing this worker's vnodes over");
+        if (gen == self->state.generation)
+          self->send(self, drain_poll_atom::value);
+      },
+      [self](const caf::error& err) {
+        self->state.log->warn("could not start handing over: {}", self->system().render(err));
+        self->send(self, leave_atom::value, true);
+      });
+  return rp;
+}
+
+/// While leaving: done once no instance runs here (or the drain timed out).
+void poll_drain(agent_actor* self) {
+  auto& st = self->state;
+  if (!st.leave_rp)
+    return;
+  auto host = service_of(self, service::vnodes);
+  if (!host) {
+    self->send(self, leave_atom::value, true);
+    return;
+  }
+  self->request(host, milliseconds(500), instances_atom::value)
+    .then(
+      [self](const std::vector<std::string>& running) {
+        auto& st = self->state;
+        if (!st.leave_rp)
+          return;
+        if (running.empty() || self->clock().now() >= st.drain_deadline) {
+          if (!running.empty())
+            st.log->warn("leaving with {} instances not handed over", running.size());
+          self->send(self, leave_atom::value, true);
+        } else {
+          self->delayed_send(self, milliseconds(50), drain_poll_atom::value);
+        }
+      },
+      [self](const caf::error&) { self->send(self, leave_atom::value, true); });
+}
+
+void on_down(agent_actor* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  if (st.roller && dm.source == st.roller.address()) {
+    st.roller = nullptr;
+    logging::ship_to(caf::actor{});
+    if (st.state == link_state::up)
+      self->delayed_send(self, milliseconds(200), roller_retry_atom::value, st.generation);
+    return;
+  }
+  if (st.coordinator && dm.source == st.coordinator.address()) {
+    if (dm.reason == caf::exit_reason::remote_link_unreachable || st.state != link_state::up)
+      lost(self, "connection closed (" + self->system().render(dm.reason) + ")");
+    else
+      reattach(self, self->system().render(dm.reason));
+  }
+}
+
+caf::message_handler link_handlers(agent_actor* self) {
+  return {
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -438,65 +546,8 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (gen == st.generation && st.state == link_state::disconnected)
         attempt_join(self);
     },
-    [self](tick_atom) {
-      auto& st = self->state;
-      if (st.cfg.is_orphaned && st.cfg.is_orphaned()) {
-        if (st.cfg.on_fatal)
-          st.cfg.on_fatal("the supervising coordinator process is gone");
-        st.cfg.is_orphaned = nullptr; // report once
-      }
-      auto now = self->clock().now();
-      // Joining is driven by retry timers; connecting and joining are bounded by their
-      // request timeouts. The tick only keeps an established link alive.
-      if (st.state == link_state::up) {
-        // The lease: give up the link (and fence the vnodes) before the coordinators, which
-        // wait the whole failure timeout, can declare this worker down.
-        if (now - st.last_ack >= lease_of(st))
-          lost(self, "no heartbeat answer for "
-                       + std::to_string(
-                         std::chrono::duration_cast<milliseconds>(now - st.last_ack).count())
-                       + " ms");
-        else
-          send_heartbeat(self);
-      }
-      self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
-    },
-    [self](const frame& f) {
-      auto& st = self->state;
-      ms::decoded msg;
-      if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none) {
-        ++st.bad_frames;
-        st.log->warn("rejected a frame: {}", ms::to_string(err));
-        return reply_error(self, caf::make_error(caf::sec::invalid_argument, ms::to_string(err)));
-      }
-      if (auto* v = std::get_if<ms::view>(&msg.body)) {
-        if (!st.cached_view || v->version >= st.cached_view->version
-            || v->cluster_id != st.cached_view->cluster_id)
-          st.cached_view = std::move(*v);
-        return;
-      }
-      if (std::holds_alternative<ms::status_request>(msg.body))
-        return answer_status(self);
-      if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
-        st.bus_head = std::max(st.bus_head, h->head);
-        if (auto bus = service_of(self, service::bus))
-          self->send(bus, bus_head_atom::value, h->head);
-        return;
-      }
-      if (auto* w = std::get_if<ms::workload>(&msg.body)) {
-        if (w->version >= st.workload_version) {
-          st.workload_version = w->version;
-          st.workload = w->state;
-        }
-        for (auto s : {service::router, service::bus, service::migrator, service::vnodes})
-          if (auto a = service_of(self, s))
-            self->send(a, workload_atom::value, w->version, w->state);
-        return;
-      }
-      ++st.bad_frames;
-      st.log->warn("rejected a frame: unexpected message type for a worker");
-      reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));
-    },
+    [self](tick_atom) { on_tick(self); },
+    [self](const frame& f) { on_frame(self, f); },
     [self](workload_pull_atom) {
       auto& st = self->state;
       answer_workload_pull(self, st.cfg.services, st.workload_version, st.workload, st.bus_head);
@@ -506,61 +557,8 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       if (gen == st.generation && st.state == link_state::up && !st.roller && st.cfg.ship_logs)
         find_roller(self, gen);
     },
-    [self](leave_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      if (!linked(st))
-        return false;
-      auto rp = self->make_response_promise<bool>();
-      if (service_of(self, service::vnodes) && !st.leave_rp) {
-        // Step one: become `leaving`, so that the vnodes move away (with their state) while
-        // this worker is still linked; step two, below, once they are gone.
-        st.leave_rp = rp;
-        st.drain_deadline = self->clock().now() + st.cfg.drain_timeout;
-        auto gen = st.generation;
-        self
-          ->request(st.coordinator, milliseconds(2000),
-                    frame{ms::encode(ms::leave{st.cfg.self.name, st.incarnation, true})})
-          .then(
-            [self, gen](const frame&) {
-              self->state.log->info("leaving: handing this worker's vnodes over");
-              if (gen == self->state.generation)
-                self->send(self, drain_poll_atom::value);
-            },
-            [self](const caf::error& err) {
-              self->state.log->warn("could not start handing over: {}",
-                                    self->system().render(err));
-              self->send(self, leave_atom::value, true);
-            });
-        return rp;
-      }
-      finish_leave(self, rp);
-      return rp;
-    },
-    [self](drain_poll_atom) {
-      auto& st = self->state;
-      if (!st.leave_rp)
-        return;
-      auto host = service_of(self, service::vnodes);
-      if (!host) {
-        self->send(self, leave_atom::value, true);
-        return;
-      }
-      self->request(host, milliseconds(500), instances_atom::value)
-        .then(
-          [self](const std::vector<std::string>& running) {
-            auto& st = self->state;
-            if (!st.leave_rp)
-              return;
-            if (running.empty() || self->clock().now() >= st.drain_deadline) {
-              if (!running.empty())
-                st.log->warn("leaving with {} instances not handed over", running.size());
-              self->send(self, leave_atom::value, true);
-            } else {
-              self->delayed_send(self, milliseconds(50), drain_poll_atom::value);
-            }
-          },
-          [self](const caf::error&) { self->send(self, leave_atom::value, true); });
-    },
+    [self](leave_atom) -> caf::result<bool> { return begin_leave(self); },
+    [self](drain_poll_atom) { poll_drain(self); },
     [self](leave_atom, bool) {
       // Step two of a graceful stop: the vnodes are gone (or the drain timed out).
       auto& st = self->state;
@@ -574,15 +572,18 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
       }
       finish_leave(self, rp);
     },
-  }
-    .or_else(kv_relay_handler(
-      self,
-      [self]() -> caf::actor {
-        auto& st = self->state;
-        return st.state == link_state::up ? st.coordinator : caf::actor{};
-      },
-      std::chrono::milliseconds(10000), "this worker is not connected to a coordinator",
-      st.cfg.console_token))
+  };
+}
+
+/// What the node's ingress hands on: KV requests and log rotation, for the coordinator.
+caf::message_handler relay_handlers(agent_actor* self) {
+  auto coordinator = [self]() -> caf::actor {
+    auto& st = self->state;
+    return st.state == link_state::up ? st.coordinator : caf::actor{};
+  };
+  return kv_relay_handler(self, coordinator, std::chrono::milliseconds(10000),
+                          "this worker is not connected to a coordinator",
+                          self->state.cfg.console_token)
     .or_else(caf::message_handler{
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         // The log file is the coordinator's: the request goes there.
@@ -595,7 +596,25 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
                                 caf::make_message(a));
         return self->delegate(st.coordinator, a);
       },
-    })};
+    });
+}
+
+caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
+  auto& st = self->state;
+  st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
+  st.rng.seed(cfg.seed);
+  st.cfg = std::move(cfg);
+  // This worker serves vnodes only under the lease its coordinator renews (none yet: a
+  // restarted agent starts unleased and joins again).
+  if (st.cfg.services) {
+    st.cfg.services->lease().revoke();
+    st.cfg.services->lease().enforce();
+  }
+  self->set_error_handler([self](caf::error& err) {
+    self->state.log->warn("unexpected error message: {}", self->system().render(err));
+  });
+  self->set_down_handler([self](const caf::down_msg& dm) { on_down(self, dm); });
+  return caf::behavior{link_handlers(self).or_else(relay_handlers(self))};
 }
 
 } // namespace

@@ -435,26 +435,7 @@ void on_status(server_actor* self) {
       });
 }
 
-caf::behavior server(server_actor* self, membership_server_config cfg) {
-  auto& st = self->state;
-  st.table_.emplace(cfg.cluster_id, cfg.table);
-  st.cfg = std::move(cfg);
-  self->set_error_handler([self](caf::error& err) {
-    self->state.log->warn("unexpected error message: {}", self->system().render(err));
-  });
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    auto i = st.by_addr.find(dm.source);
-    if (i == st.by_addr.end())
-      return;
-    auto name = i->second;
-    auto inc = st.links[name].incarnation;
-    st.by_addr.erase(i);
-    st.links.erase(name);
-    st.log->debug("monitor of {} fired: {}", name, self->system().render(dm.reason));
-    note_local(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
-    reconcile(self);
-  });
+caf::message_handler cluster_state_handlers(server_actor* self) {
   return {
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
@@ -510,6 +491,11 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       broadcast_if_changed(self);
       push_workload_if_changed(self);
     },
+  };
+}
+
+caf::message_handler member_handlers(server_actor* self) {
+  return {
     [self](const frame& f) {
       auto& st = self->state;
       ms::decoded msg;
@@ -563,6 +549,29 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
       }
     },
   };
+}
+
+caf::behavior server(server_actor* self, membership_server_config cfg) {
+  auto& st = self->state;
+  st.table_.emplace(cfg.cluster_id, cfg.table);
+  st.cfg = std::move(cfg);
+  self->set_error_handler([self](caf::error& err) {
+    self->state.log->warn("unexpected error message: {}", self->system().render(err));
+  });
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.by_addr.find(dm.source);
+    if (i == st.by_addr.end())
+      return;
+    auto name = i->second;
+    auto inc = st.links[name].incarnation;
+    st.by_addr.erase(i);
+    st.links.erase(name);
+    st.log->debug("monitor of {} fired: {}", name, self->system().render(dm.reason));
+    note_local(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
+    reconcile(self);
+  });
+  return caf::behavior{cluster_state_handlers(self).or_else(member_handlers(self))};
 }
 
 } // namespace

@@ -302,6 +302,240 @@ caf::response_promise start_reliable(router_actor* self, const std::string& depl
   return b->rp;
 }
 
+/// A broadcast that is not persisted, to every other member that is not gone: answers
+/// (sent, dropped) once each was sent or found unreachable. Down members count as drops.
+caf::response_promise fan_out(router_actor* self, const std::string& topic,
+                              const std::string& payload, const std::string& origin) {
+  auto& st = self->state;
+  struct tally {
+    size_t left = 0;
+    uint64_t sent = 0;
+    uint64_t dropped = 0;
+    caf::response_promise rp;
+    void one_done() {
+      if (--left == 0)
+        rp.deliver(sent, dropped);
+    }
+  };
+  auto t = std::make_shared<tally>();
+  t->rp = self->make_response_promise();
+  std::vector<std::string> targets;
+  for (auto& rec : st.view.members.dump()) {
+    if (rec.info.name == st.cfg.node_name || rec.info.state == membership::member_state::left)
+      continue;
+    if (rec.info.state == membership::member_state::down)
+      ++t->dropped;
+    else
+      targets.push_back(rec.info.name);
+  }
+  t->left = targets.size();
+  if (targets.empty())
+    t->rp.deliver(t->sent, t->dropped);
+  for (auto& name : targets)
+    with_owner(
+      self, name,
+      [self, t, topic, payload, origin](caf::actor a) {
+        self->send(a, bus_deliver_atom::value, topic, payload, origin);
+        ++t->sent;
+        t->one_done();
+      },
+      [self, t, name](const std::string& why) {
+        self->state.log->debug("broadcast not sent to {}: {}", name, why);
+        ++t->dropped;
+        t->one_done();
+      });
+  return t->rp;
+}
+
+caf::result<caf::message> route(router_actor* self, const std::string& deployment,
+                                std::string& key, std::string& payload) {
+  auto& st = self->state;
+  auto* d = st.view.deployments.find(deployment);
+  ++st.routed;
+  if (!d) {
+    ++st.rejected;
+    return failure("no deployment named '" + deployment + "'");
+  }
+  auto v = pick(st, *d, key);
+  if (!v)
+    return failure("the cluster has no vnode map yet");
+  if (d->guarantee == state::delivery::at_least_once)
+    return start_reliable(self, deployment, {*v}, {std::move(key)}, {std::move(payload)}, true);
+  auto owner = state::owner_of(st.view, *d, *v);
+  if (owner.empty())
+    return failure(no_owner(*d, *v));
+  auto rp = self->make_response_promise();
+  deliver_at(self, owner, rp, deployment, *v, event{std::move(key), std::move(payload), {}});
+  return rp;
+}
+
+/// At-most-once events of one owner, with their vnodes and epochs, in input order.
+struct owner_batch {
+  std::vector<uint32_t> vnodes;
+  std::vector<uint64_t> epochs;
+  std::vector<std::string> keys;
+  std::vector<std::string> payloads;
+};
+
+/// Sends each owner its events; answers with how many were accepted, or the first problem.
+caf::response_promise send_batches(router_actor* self, const std::string& deployment,
+                                   std::map<std::string, owner_batch> by_owner) {
+  auto rp = self->make_response_promise();
+  struct gather {
+    size_t waiting = 0;
+    uint64_t accepted = 0;
+    std::string problem;
+  };
+  auto g = std::make_shared<gather>();
+  g->waiting = by_owner.size();
+  if (g->waiting == 0) {
+    rp.deliver(uint64_t{0});
+    return rp;
+  }
+  auto finish = [rp, g]() mutable {
+    if (--g->waiting > 0)
+      return;
+    if (g->problem.empty())
+      rp.deliver(g->accepted);
+    else
+      rp.deliver(failure(g->problem));
+  };
+  auto timeout = self->state.cfg.timeout;
+  for (auto& [owner, b] : by_owner)
+    with_owner(
+      self, owner,
+      [self, g, finish, deployment, b, timeout](caf::actor target) mutable {
+        self
+          ->request(target, timeout, deliver_batch_atom::value, deployment, b.vnodes, b.epochs,
+                    b.keys, b.payloads)
+          .then(
+            [g, finish](uint64_t n) mutable {
+              g->accepted += n;
+              finish();
+            },
+            [g, finish](caf::error& err) mutable {
+              if (g->problem.empty())
+                g->problem = caf::to_string(err);
+              finish();
+            });
+      },
+      [g, finish](const std::string& why) mutable {
+        if (g->problem.empty())
+          g->problem = why;
+        finish();
+      });
+  return rp;
+}
+
+caf::result<caf::message> route_batch(router_actor* self, const std::string& deployment,
+                                      std::vector<std::string>& keys,
+                                      std::vector<std::string>& payloads) {
+  auto& st = self->state;
+  auto* d = st.view.deployments.find(deployment);
+  st.routed += keys.size();
+  if (!d) {
+    st.rejected += keys.size();
+    return failure("no deployment named '" + deployment + "'");
+  }
+  if (keys.size() != payloads.size())
+    return failure("as many keys as payloads, please");
+  std::vector<uint32_t> vnodes;
+  for (auto& k : keys) {
+    auto v = pick(st, *d, k);
+    if (!v)
+      return failure("the cluster has no vnode map yet");
+    vnodes.push_back(*v);
+  }
+  if (d->guarantee == state::delivery::at_least_once)
+    return start_reliable(self, deployment, std::move(vnodes), std::move(keys),
+                          std::move(payloads), false);
+  // Group by owner, keeping each owner's events in input order.
+  std::map<std::string, owner_batch> by_owner;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto& owner = state::owner_of(st.view, *d, vnodes[i]);
+    if (owner.empty())
+      return failure(no_owner(*d, vnodes[i]));
+    auto& b = by_owner[owner];
+    b.vnodes.push_back(vnodes[i]);
+    b.epochs.push_back(epoch_of(st.view, *d, vnodes[i]));
+    b.keys.push_back(std::move(keys[i]));
+    b.payloads.push_back(std::move(payloads[i]));
+  }
+  return send_batches(self, deployment, std::move(by_owner));
+}
+
+/// An event for a vnode this node's vnodes do not serve (any more): to its owner, once.
+caf::result<std::string> pass_on(router_actor* self, const std::string& deployment,
+                                 uint32_t vnode, event& ev) {
+  auto& st = self->state;
+  auto* d = st.view.deployments.find(deployment);
+  auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
+  if (owner.empty() || owner == st.cfg.node_name)
+    return failure("vnode " + std::to_string(vnode) + " of " + deployment
+                   + " has no other owner to pass the event on to");
+  auto rp = self->make_response_promise<std::string>();
+  deliver_at(self, owner, rp, deployment, vnode, std::move(ev));
+  return rp;
+}
+
+/// A vnode's hand-over messages, to worker `to`'s vnodes (through its ingress). A worker this
+/// router does not know yet (its view is behind the vnode's) is tried again, for up to 5 s: a
+/// lost state would make the new owner start empty.
+void forward(router_actor* self, const std::string& to, caf::message msg, uint32_t attempt) {
+  with_owner(
+    self, to, [self, msg](caf::actor target) { self->send(target, msg); },
+    [self, to, msg, attempt](const std::string& why) {
+      if (attempt < 50) {
+        self->delayed_send(self, milliseconds(100), forward_atom::value, to, msg, attempt + 1);
+        return;
+      }
+      self->state.log->warn("a vnode hand-over message did not reach {}: {}", to, why);
+    });
+}
+
+void on_workload(router_actor* self, uint64_t version, const std::string& bytes) {
+  auto& st = self->state;
+  if (version < st.version)
+    return;
+  state::cluster_view view;
+  if (!state::decode_view(bytes, view)) {
+    st.log->error("a cluster view that does not decode was ignored");
+    return;
+  }
+  st.version = version;
+  st.view = std::move(view);
+  reroute_moved(self);
+}
+
+caf::message_handler routing_handlers(router_actor* self) {
+  return {
+    [self](route_atom, const std::string& deployment, std::string& key,
+           std::string& payload) -> caf::result<caf::message> {
+      return route(self, deployment, key, payload);
+    },
+    [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
+           std::vector<std::string>& payloads) -> caf::result<caf::message> {
+      return route_batch(self, deployment, keys, payloads);
+    },
+    [self](deliver_atom, const std::string& deployment, uint32_t vnode,
+           event& ev) -> caf::result<std::string> { return pass_on(self, deployment, vnode, ev); },
+    [self](forward_atom, const std::string& to, caf::message& msg) {
+      forward(self, to, std::move(msg), 0);
+    },
+    [self](forward_atom, const std::string& to, caf::message& msg, uint32_t attempt) {
+      forward(self, to, std::move(msg), attempt);
+    },
+    [self](retry_atom) {
+      auto& st = self->state;
+      if (st.retries.empty())
+        return;
+      auto [b, remaining] = std::move(st.retries.front());
+      st.retries.pop_front();
+      deliver_reliably(self, std::move(b), std::move(remaining));
+    },
+  };
+}
+
 caf::behavior router(router_actor* self, router_config cfg) {
   self->state.cfg = std::move(cfg);
   {
@@ -328,50 +562,11 @@ caf::behavior router(router_actor* self, router_config cfg) {
       }
   });
   pull_workload(self, self->state.cfg.services); // a restarted router missed views
-  return {
+  return routing_handlers(self).or_else(caf::message_handler{
     [self](bus_fanout_atom, const std::string& topic, const std::string& payload,
-           const std::string& origin) {
-      // A broadcast that is not persisted, to every other member that is not gone: answers
-      // (sent, dropped) once each was sent or found unreachable. Down members count as drops.
-      auto& st = self->state;
-      struct tally {
-        size_t left = 0;
-        uint64_t sent = 0;
-        uint64_t dropped = 0;
-        caf::response_promise rp;
-        void one_done() {
-          if (--left == 0)
-            rp.deliver(sent, dropped);
-        }
-      };
-      auto t = std::make_shared<tally>();
-      t->rp = self->make_response_promise();
-      std::vector<std::string> targets;
-      for (auto& rec : st.view.members.dump()) {
-        if (rec.info.name == st.cfg.node_name || rec.info.state == membership::member_state::left)
-          continue;
-        if (rec.info.state == membership::member_state::down)
-          ++t->dropped;
-        else
-          targets.push_back(rec.info.name);
-      }
-      t->left = targets.size();
-      if (targets.empty())
-        t->rp.deliver(t->sent, t->dropped);
-      for (auto& name : targets)
-        with_owner(
-          self, name,
-          [self, t, topic, payload, origin](caf::actor a) {
-            self->send(a, bus_deliver_atom::value, topic, payload, origin);
-            ++t->sent;
-            t->one_done();
-          },
-          [self, t, name](const std::string& why) {
-            self->state.log->debug("broadcast not sent to {}: {}", name, why);
-            ++t->dropped;
-            t->one_done();
-          });
-      return t->rp;
+           const std::string& origin) { return fan_out(self, topic, payload, origin); },
+    [self](workload_atom, uint64_t version, const std::string& bytes) {
+      on_workload(self, version, bytes);
     },
     [self](metrics_atom) {
       auto& st = self->state;
@@ -381,170 +576,7 @@ caf::behavior router(router_actor* self, router_config cfg) {
         std::vector<uint64_t>{st.routed, st.rejected, st.retried,
                               static_cast<uint64_t>(st.retries.size())});
     },
-    [self](retry_atom) {
-      auto& st = self->state;
-      if (st.retries.empty())
-        return;
-      auto [b, remaining] = std::move(st.retries.front());
-      st.retries.pop_front();
-      deliver_reliably(self, std::move(b), std::move(remaining));
-    },
-    [self](workload_atom, uint64_t version, const std::string& bytes) {
-      auto& st = self->state;
-      if (version < st.version)
-        return;
-      state::cluster_view view;
-      if (!state::decode_view(bytes, view)) {
-        st.log->error("a cluster view that does not decode was ignored");
-        return;
-      }
-      st.version = version;
-      st.view = std::move(view);
-      reroute_moved(self);
-    },
-    [self](route_atom, const std::string& deployment, std::string& key,
-           std::string& payload) -> caf::result<caf::message> {
-      auto& st = self->state;
-      auto* d = st.view.deployments.find(deployment);
-      ++st.routed;
-      if (!d) {
-        ++st.rejected;
-        return failure("no deployment named '" + deployment + "'");
-      }
-      auto v = pick(st, *d, key);
-      if (!v)
-        return failure("the cluster has no vnode map yet");
-      if (d->guarantee == state::delivery::at_least_once)
-        return start_reliable(self, deployment, {*v}, {std::move(key)}, {std::move(payload)},
-                              true);
-      auto owner = state::owner_of(st.view, *d, *v);
-      if (owner.empty())
-        return failure(no_owner(*d, *v));
-      auto rp = self->make_response_promise();
-      deliver_at(self, owner, rp, deployment, *v, event{std::move(key), std::move(payload), {}});
-      return rp;
-    },
-    [self](deliver_atom, const std::string& deployment, uint32_t vnode,
-           event& ev) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto* d = st.view.deployments.find(deployment);
-      auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
-      if (owner.empty() || owner == st.cfg.node_name)
-        return failure("vnode " + std::to_string(vnode) + " of " + deployment
-                       + " has no other owner to pass the event on to");
-      auto rp = self->make_response_promise<std::string>();
-      deliver_at(self, owner, rp, deployment, vnode, std::move(ev));
-      return rp;
-    },
-    [self](forward_atom, const std::string& to, caf::message& msg) {
-      self->send(self, forward_atom::value, to, std::move(msg), uint32_t{0});
-    },
-    [self](forward_atom, const std::string& to, caf::message& msg, uint32_t attempt) {
-      // A vnode's hand-over messages, to worker `to`'s vnodes (through its ingress). A worker
-      // this router does not know yet (its view is behind the vnode's) is tried again, for
-      // up to 5 s: a lost state would make the new owner start empty.
-      with_owner(
-        self, to, [self, msg](caf::actor target) { self->send(target, msg); },
-        [self, to, msg, attempt](const std::string& why) {
-          if (attempt < 50) {
-            self->delayed_send(self, milliseconds(100), forward_atom::value, to, msg,
-                               attempt + 1);
-            return;
-          }
-          self->state.log->warn("a vnode hand-over message did not reach {}: {}", to, why);
-        });
-    },
-    [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
-           std::vector<std::string>& payloads) -> caf::result<caf::message> {
-      auto& st = self->state;
-      auto* d = st.view.deployments.find(deployment);
-      st.routed += keys.size();
-      if (!d) {
-        st.rejected += keys.size();
-        return failure("no deployment named '" + deployment + "'");
-      }
-      if (keys.size() != payloads.size())
-        return failure("as many keys as payloads, please");
-      if (d->guarantee == state::delivery::at_least_once) {
-        std::vector<uint32_t> vnodes;
-        for (auto& k : keys) {
-          auto v = pick(st, *d, k);
-          if (!v)
-            return failure("the cluster has no vnode map yet");
-          vnodes.push_back(*v);
-        }
-        return start_reliable(self, deployment, std::move(vnodes), std::move(keys),
-                              std::move(payloads), false);
-      }
-      // Group by owner, keeping each owner's events in input order.
-      struct batch {
-        std::vector<uint32_t> vnodes;
-        std::vector<uint64_t> epochs;
-        std::vector<std::string> keys;
-        std::vector<std::string> payloads;
-      };
-      std::map<std::string, batch> by_owner;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        auto v = pick(st, *d, keys[i]);
-        if (!v)
-          return failure("the cluster has no vnode map yet");
-        auto& owner = state::owner_of(st.view, *d, *v);
-        if (owner.empty())
-          return failure(no_owner(*d, *v));
-        auto& b = by_owner[owner];
-        b.vnodes.push_back(*v);
-        b.epochs.push_back(epoch_of(st.view, *d, *v));
-        b.keys.push_back(std::move(keys[i]));
-        b.payloads.push_back(std::move(payloads[i]));
-      }
-      auto rp = self->make_response_promise();
-      struct gather {
-        size_t waiting = 0;
-        uint64_t accepted = 0;
-        std::string problem;
-      };
-      auto g = std::make_shared<gather>();
-      g->waiting = by_owner.size();
-      if (g->waiting == 0) {
-        rp.deliver(uint64_t{0});
-        return rp;
-      }
-      auto finish = [rp, g]() mutable {
-        if (--g->waiting > 0)
-          return;
-        if (g->problem.empty())
-          rp.deliver(g->accepted);
-        else
-          rp.deliver(failure(g->problem));
-      };
-      auto timeout = st.cfg.timeout;
-      for (auto& [owner, b] : by_owner) {
-        with_owner(
-          self, owner,
-          [self, g, finish, deployment, b, timeout](caf::actor target) mutable {
-            self
-              ->request(target, timeout, deliver_batch_atom::value, deployment, b.vnodes,
-                        b.epochs, b.keys, b.payloads)
-              .then(
-                [g, finish](uint64_t n) mutable {
-                  g->accepted += n;
-                  finish();
-                },
-                [g, finish](caf::error& err) mutable {
-                  if (g->problem.empty())
-                    g->problem = caf::to_string(err);
-                  finish();
-                });
-          },
-          [g, finish](const std::string& why) mutable {
-            if (g->problem.empty())
-              g->problem = why;
-            finish();
-          });
-      }
-      return rp;
-    },
-  };
+  });
 }
 
 } // namespace

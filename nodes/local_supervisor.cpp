@@ -26,6 +26,8 @@ struct local_supervisor::child {
   time_point started{};
   time_point restart_at{};
   bool waiting = false;
+  pid_t down_pid = 0;       // the process the membership holds down, since down_since
+  time_point down_since{};
   child(uint32_t id, std::string name, const supervision::restart_settings& rs)
     : info{id, std::move(name), 0, 0}, policy(rs) {
   }
@@ -154,16 +156,27 @@ void local_supervisor::kill_hung() {
   if (down.empty())
     return;
   std::lock_guard<std::mutex> guard{mtx_};
+  auto now = clock_type::now();
   for (auto& c : children_) {
     if (c->info.pid == 0 || stopping_)
       continue;
-    if (std::find(down.begin(), down.end(), static_cast<uint32_t>(c->info.pid)) == down.end())
-      continue;
-    int status = 0;
-    if (waitpid(c->info.pid, &status, WNOHANG) == c->info.pid) { // it crashed: not hung
-      reap(*c, status, clock_type::now());
+    if (std::find(down.begin(), down.end(), static_cast<uint32_t>(c->info.pid)) == down.end()) {
+      c->down_pid = 0;
       continue;
     }
+    int status = 0;
+    if (waitpid(c->info.pid, &status, WNOHANG) == c->info.pid) { // it crashed: not hung
+      reap(*c, status, now);
+      continue;
+    }
+    // A worker that gives up is down before its process has exited: it gets a grace period
+    // to finish before it counts as hung.
+    if (c->down_pid != c->info.pid) {
+      c->down_pid = c->info.pid;
+      c->down_since = now;
+    }
+    if (now - c->down_since < cfg_.hung_grace)
+      continue;
     logging::get("supervisor")
       ->warn("{} (pid {}) is down but its process still runs (hung): killing it to restart it",
              c->info.name, c->info.pid);

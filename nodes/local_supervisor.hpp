@@ -41,6 +41,9 @@ struct local_supervisor_config {
   // SIGKILLed and then restarted like any crash. Empty: no such check.
   std::function<std::vector<uint32_t>()> down_pids;
   duration hung_check_interval = milliseconds(250);
+  // How long a down worker's process may still run before it counts as hung: one that gives
+  // up is down a moment before it has exited. The node sets its failure timeout.
+  duration hung_grace = std::chrono::seconds(1);
 };
 
 struct worker_process {

@@ -309,6 +309,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     lc.restart.initial_backoff = cfg.restart_backoff;
     lc.restart.max_backoff = cfg.restart_backoff_max;
     lc.shutdown_timeout = cfg.shutdown_timeout;
+    lc.hung_grace = cfg.failure_timeout;
     lc.on_give_up = [stop](int code, const std::string& reason) { stop->request(code, reason); };
     auto dir = rt->tree.services;
     lc.down_pids = [&sys, dir] {

@@ -162,23 +162,7 @@ void unsubscribe_all(bus_actor* self, const caf::actor_addr& who) {
   }
 }
 
-caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
-  auto& st = self->state;
-  st.cfg = std::move(cfg);
-  if (!st.cfg.table)
-    st.cfg.table = make_bus_table(st.cfg.node_name);
-  st.ds = &st.cfg.table->ds;
-  st.subs = &st.cfg.table->subs;
-  st.log = logging::get("bus");
-  self->set_down_handler([self](caf::down_msg& m) { unsubscribe_all(self, m.source); });
-  // A bus that was restarted carries on with its predecessor's subscriptions: it watches
-  // their actors again, forgets a fetch that died with the old bus, and catches up.
-  if (!st.subs->empty())
-    st.log->info("carrying on with {} subscriptions", st.subs->size());
-  for (auto& [id, sub] : *st.subs)
-    self->monitor(sub.who);
-  st.ds->fetch_failed();
-  pull_workload(self, st.cfg.services);
+caf::message_handler subscription_handlers(bus_actor* self) {
   return {
     [self](bus_subscribe_atom, const std::string& ns, const std::string& topic,
            caf::actor who) -> caf::result<uint64_t> {
@@ -201,6 +185,11 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
       st.ds->unsubscribe(id);
       st.subs->erase(id);
     },
+  };
+}
+
+caf::message_handler publish_handlers(bus_actor* self) {
+  return {
     [self](bus_publish_atom, const std::string& ns, const std::string& topic,
            std::string& payload, bool persist, bool send_to_self) -> caf::result<uint64_t> {
       auto& st = self->state;
@@ -260,6 +249,11 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
           });
       return rp;
     },
+  };
+}
+
+caf::message_handler delivery_handlers(bus_actor* self) {
+  return {
     [self](bus_deliver_atom, const std::string& full, const std::string& payload,
            const std::string& origin) {
       deliver(self, self->state.ds->live(full, payload, origin));
@@ -290,6 +284,26 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
                               st.subs->size()});
     },
   };
+}
+
+caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  if (!st.cfg.table)
+    st.cfg.table = make_bus_table(st.cfg.node_name);
+  st.ds = &st.cfg.table->ds;
+  st.subs = &st.cfg.table->subs;
+  st.log = logging::get("bus");
+  self->set_down_handler([self](caf::down_msg& m) { unsubscribe_all(self, m.source); });
+  // A bus that was restarted carries on with its predecessor's subscriptions: it watches
+  // their actors again, forgets a fetch that died with the old bus, and catches up.
+  if (!st.subs->empty())
+    st.log->info("carrying on with {} subscriptions", st.subs->size());
+  for (auto& [id, sub] : *st.subs)
+    self->monitor(sub.who);
+  st.ds->fetch_failed();
+  pull_workload(self, st.cfg.services);
+  return caf::behavior{subscription_handlers(self).or_else(publish_handlers(self)).or_else(delivery_handlers(self))};
 }
 
 } // namespace

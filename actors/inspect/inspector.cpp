@@ -75,11 +75,7 @@ caf::actor service_of(inspector_actor* self, service s) {
   return dir ? dir->get(s) : caf::actor{};
 }
 
-caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
-  self->state.cfg = std::move(cfg);
-  auto& st = self->state;
-  if (!st.cfg.registry)
-    st.cfg.registry = std::make_shared<actor_registry>(st.cfg.node_name);
+caf::message_handler query_handlers(inspector_actor* self) {
   return {
     [self](actors_atom, uint64_t offset, uint64_t limit) {
       auto& reg = *self->state.cfg.registry;
@@ -141,6 +137,11 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
       caf::anon_send(row->handle, event{"", std::move(payload), {}});
       return nlohmann::json{{"ok", true}, {"id", reg.id_of(row->seq)}}.dump();
     },
+  };
+}
+
+caf::message_handler command_handlers(inspector_actor* self) {
+  return {
     [self](ask_atom, const std::string& who, std::string& payload,
            uint64_t timeout_ms) -> caf::result<std::string> {
       auto& reg = *self->state.cfg.registry;
@@ -193,6 +194,11 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
       return caf::make_message(
         nlohmann::json{{"ok", true}, {"id", id}, {"restart", true}}.dump());
     },
+  };
+}
+
+caf::message_handler log_handlers(inspector_actor* self) {
+  return {
     [self](logs_atom, uint64_t after, int32_t min_level, uint64_t limit) {
       uint64_t next = 0;
       auto lines = logging::recent()->read(after, min_level, std::min<uint64_t>(limit, 5000),
@@ -246,6 +252,14 @@ caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
       return caf::make_message(std::move(names), std::move(values));
     },
   };
+}
+
+caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
+  self->state.cfg = std::move(cfg);
+  auto& st = self->state;
+  if (!st.cfg.registry)
+    st.cfg.registry = std::make_shared<actor_registry>(st.cfg.node_name);
+  return caf::behavior{query_handlers(self).or_else(command_handlers(self)).or_else(log_handlers(self))};
 }
 
 } // namespace

@@ -301,221 +301,245 @@ std::optional<uint64_t> expected(int64_t x) {
 
 using namespace raft_detail;
 
+caf::message_handler replica_handlers(raft_actor* self) {
+  return {
+    [self](start_atom) {
+      // Sent once the node's ports are bound: nothing is logged or connected before then,
+      // so a node that cannot start prints only its one error line.
+      auto& st = self->state;
+      if (st.started)
+        return;
+      st.started = true;
+      st.log->info("raft replica {} of {} voters at term {}, log {}..{}, commit {}",
+                   st.cfg.raft.id, st.cfg.raft.voters.size(), st.node->term(),
+                   st.node->log().first_index(), st.node->last_index(),
+                   st.node->commit_index());
+      for (auto& [id, p] : st.peers)
+        connect_peer(self, id);
+      if (st.cfg.raft.voters.size() == 1)
+        st.node->campaign(); // alone: no reason to wait for an election timeout
+      schedule_flush(self);
+      self->send(self, tick_atom::value);
+    },
+    [self](tick_atom) {
+      self->state.node->tick();
+      leader_duties(self);
+      schedule_flush(self);
+      self->delayed_send(self, self->state.cfg.tick_interval, tick_atom::value);
+    },
+    [self](flush_atom) {
+      self->state.flush_scheduled = false;
+      process_ready(self);
+    },
+    [self](peer_retry_atom, r::node_id id, uint64_t gen) {
+      auto& p = self->state.peers[id];
+      if (gen == p.generation && !p.handle)
+        connect_peer(self, id);
+    },
+    [self](peer_hello_atom) -> caf::actor { return self; },
+    [self](const raft_frame& f) {
+      r::message m;
+      auto err = r::decode(f.bytes, m);
+      if (err != r::codec_errc::none) {
+        self->state.log->warn("rejected a raft frame: {}", r::to_string(err));
+        return;
+      }
+      if (m.to != self->state.cfg.raft.id)
+        return;
+      if (self->state.peers.count(m.from) > 0)
+        self->state.last_heard[m.from] = self->clock().now();
+      self->state.node->step(m);
+      schedule_flush(self);
+    },
+  };
+}
+
+caf::message_handler client_handlers(raft_actor* self) {
+  return {
+    [self](kv_put_atom a, std::string& key, std::string& value, int64_t exp, uint64_t client,
+           uint64_t seq) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<bool, uint64_t>(self, a, std::move(key), std::move(value), exp,
+                                                 client, seq);
+      return propose(self, state::command{client, seq,
+                                          state::put_cmd{std::move(key), std::move(value),
+                                                         expected(exp)}});
+    },
+    [self](kv_del_atom a, std::string& key, int64_t exp, uint64_t client,
+           uint64_t seq) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<bool, uint64_t>(self, a, std::move(key), exp, client, seq);
+      return propose(self,
+                     state::command{client, seq, state::del_cmd{std::move(key), expected(exp)}});
+    },
+    [self](kv_get_atom a, std::string& key) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<bool, std::string, uint64_t, uint64_t>(self, a,
+                                                                        std::move(key));
+      pending_read rd;
+      rd.key = std::move(key);
+      return read(self, std::move(rd));
+    },
+    [self](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::vector<std::string>, std::vector<std::string>, uint64_t>(
+          self, a, std::move(prefix), limit);
+      pending_read rd;
+      rd.list = true;
+      rd.key = std::move(prefix);
+      rd.limit = static_cast<size_t>(std::min<uint64_t>(limit, 100000));
+      return read(self, std::move(rd));
+    },
+    [self](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::vector<std::string>, std::vector<std::string>,
+                                 std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
+          self, a, std::move(prefix), after);
+      pending_read rd;
+      rd.watch = true;
+      rd.key = std::move(prefix);
+      rd.after = after;
+      return read(self, std::move(rd));
+    },
+    [self](watch_timeout_atom, uint64_t id) {
+      auto it = self->state.watches.find(id);
+      if (it == self->state.watches.end())
+        return;
+      answer_watch(self, it->second, true); // no event in time: an empty answer
+      self->state.watches.erase(it);
+    },
+    [self](raft_status_atom) { return own_status(self->state); },
+    [self](raft_status_all_atom) -> caf::result<std::vector<raft_status>> {
+      return all_status(self);
+    },
+    [self](state_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
+      state::command cmd;
+      if (!state::decode(bytes, cmd))
+        return caf::make_error(caf::sec::invalid_argument, "malformed cluster state command");
+      if (std::holds_alternative<state::put_cmd>(cmd.body)
+          || std::holds_alternative<state::del_cmd>(cmd.body))
+        return caf::make_error(caf::sec::invalid_argument, "KV writes go through kv_put/kv_del");
+      return propose(self, bytes, true);
+    },
+    [self](bus_fetch_atom, const std::vector<std::string>& topics,
+           const std::vector<uint64_t>& after) -> caf::result<std::string> {
+      // A local read: the node asking learned the head from this replica's own view.
+      if (topics.size() != after.size() || topics.size() > 10000)
+        return caf::make_error(caf::sec::invalid_argument, "malformed bus fetch");
+      return state::encode_bus_fetch(self->state.sm.bus(), topics, after);
+    },
+    [self](vnodes_atom a) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
+          self, a);
+      pending_read rd;
+      rd.vnodes = true;
+      return read(self, std::move(rd));
+    },
+    [self](deployments_atom a) -> caf::result<caf::message> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);
+      pending_read rd;
+      rd.deployments = true;
+      return read(self, std::move(rd));
+    },
+  };
+}
+
+caf::message_handler lifecycle_handlers(raft_actor* self) {
+  return {
+    [self](leave_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.node->current_role() != r::role::leader)
+        return true;
+      r::node_id best = r::no_node;
+      for (auto& [id, p] : st.peers)
+        if (p.handle && (best == r::no_node || st.node->match_of(id) > st.node->match_of(best)))
+          best = id;
+      if (best == r::no_node)
+        return false; // nobody to hand over to
+      st.log->info("stopping: handing leadership to replica {}", best);
+      st.node->transfer_leadership(best);
+      schedule_flush(self);
+      auto rp = self->make_response_promise<bool>();
+      st.stepping_down.push_back(rp);
+      auto wait = st.cfg.tick_interval * (2 * st.cfg.raft.election_ticks);
+      self->delayed_send(self, wait, leave_atom::value, true);
+      return rp;
+    },
+    [self](leave_atom, bool) {
+      // The transfer did not finish in time: stop anyway; the followers elect a leader.
+      for (auto& rp : self->state.stepping_down)
+        rp.deliver(false);
+      self->state.stepping_down.clear();
+    },
+    [self](member_listen_atom, caf::actor& listener) {
+      auto& st = self->state;
+      st.member_listener = std::move(listener);
+      st.member_view_sent = false;
+      self->send(st.member_listener, leader_contact_atom::value,
+                 st.node->leader() != r::no_node);
+      publish_members(self);
+    },
+  };
+}
+
+caf::behavior raft_behavior(raft_actor* self, const raft_actor_config& cfg,
+                            std::unique_ptr<r::raft_storage> storage,
+                            r::restored_state restored) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.rng.seed(static_cast<uint32_t>(cfg.raft.seed));
+  st.storage = std::move(storage);
+  if (restored.snap) {
+    if (!st.sm.restore(restored.snap->data))
+      st.log->error("snapshot at {} does not decode", restored.snap->meta.index);
+    st.applied = restored.snap->meta.index;
+    st.last_snapshot = st.applied;
+  }
+  st.node = std::make_unique<r::raft>(cfg.raft, std::move(restored));
+  for (auto& [id, ep] : cfg.peers) {
+    auto& p = st.peers[id];
+    p.ep = ep;
+    p.backoff.emplace(milliseconds(50), std::chrono::seconds(2));
+  }
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    for (auto& [id, p] : self->state.peers)
+      if (p.handle && p.handle.address() == dm.source) {
+        peer_lost(self, id, self->system().render(dm.reason));
+        return;
+      }
+  });
+  self->set_error_handler([self](caf::error& err) {
+    self->state.log->warn("unexpected error message: {}", self->system().render(err));
+  });
+  // Stopped (the node stops, or its supervisor restarts it): whoever waits for an answer
+  // gets one now rather than at their timeout.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    fail_pending(self, raft_errors::replica_stopped);
+    for (auto& rp : self->state.stepping_down)
+      rp.deliver(false);
+    self->state.stepping_down.clear();
+    self->quit(std::move(em.reason));
+  });
+  return caf::behavior{
+    replica_handlers(self).or_else(client_handlers(self)).or_else(lifecycle_handlers(self))};
+}
+
 caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
                             std::unique_ptr<r::raft_storage> storage, r::restored_state restored,
                             std::shared_ptr<actor_stats> stats) {
   // Storage and state move into the actor through shared holders: CAF copies spawn arguments.
   auto holder = std::make_shared<std::unique_ptr<r::raft_storage>>(std::move(storage));
   auto rs = std::make_shared<r::restored_state>(std::move(restored));
-  return spawn_counted_as<raft_actor>(sys, [cfg, holder, rs](raft_actor* self) mutable -> caf::behavior {
-    auto& st = self->state;
-    st.cfg = cfg;
-    st.rng.seed(static_cast<uint32_t>(cfg.raft.seed));
-    st.storage = std::move(*holder);
-    if (rs->snap) {
-      if (!st.sm.restore(rs->snap->data))
-        st.log->error("snapshot at {} does not decode", rs->snap->meta.index);
-      st.applied = rs->snap->meta.index;
-      st.last_snapshot = st.applied;
-    }
-    st.node = std::make_unique<r::raft>(cfg.raft, std::move(*rs));
-    for (auto& [id, ep] : cfg.peers) {
-      auto& p = st.peers[id];
-      p.ep = ep;
-      p.backoff.emplace(milliseconds(50), std::chrono::seconds(2));
-    }
-    self->set_down_handler([self](const caf::down_msg& dm) {
-      for (auto& [id, p] : self->state.peers)
-        if (p.handle && p.handle.address() == dm.source) {
-          peer_lost(self, id, self->system().render(dm.reason));
-          return;
-        }
-    });
-    self->set_error_handler([self](caf::error& err) {
-      self->state.log->warn("unexpected error message: {}", self->system().render(err));
-    });
-    // Stopped (the node stops, or its supervisor restarts it): whoever waits for an answer
-    // gets one now rather than at their timeout.
-    self->set_exit_handler([self](caf::exit_msg& em) {
-      fail_pending(self, raft_errors::replica_stopped);
-      for (auto& rp : self->state.stepping_down)
-        rp.deliver(false);
-      self->state.stepping_down.clear();
-      self->quit(std::move(em.reason));
-    });
-    return {
-      [self](start_atom) {
-        // Sent once the node's ports are bound: nothing is logged or connected before then,
-        // so a node that cannot start prints only its one error line.
-        auto& st = self->state;
-        if (st.started)
-          return;
-        st.started = true;
-        st.log->info("raft replica {} of {} voters at term {}, log {}..{}, commit {}",
-                     st.cfg.raft.id, st.cfg.raft.voters.size(), st.node->term(),
-                     st.node->log().first_index(), st.node->last_index(),
-                     st.node->commit_index());
-        for (auto& [id, p] : st.peers)
-          connect_peer(self, id);
-        if (st.cfg.raft.voters.size() == 1)
-          st.node->campaign(); // alone: no reason to wait for an election timeout
-        schedule_flush(self);
-        self->send(self, tick_atom::value);
-      },
-      [self](tick_atom) {
-        self->state.node->tick();
-        leader_duties(self);
-        schedule_flush(self);
-        self->delayed_send(self, self->state.cfg.tick_interval, tick_atom::value);
-      },
-      [self](flush_atom) {
-        self->state.flush_scheduled = false;
-        process_ready(self);
-      },
-      [self](peer_retry_atom, r::node_id id, uint64_t gen) {
-        auto& p = self->state.peers[id];
-        if (gen == p.generation && !p.handle)
-          connect_peer(self, id);
-      },
-      [self](peer_hello_atom) -> caf::actor { return self; },
-      [self](const raft_frame& f) {
-        r::message m;
-        auto err = r::decode(f.bytes, m);
-        if (err != r::codec_errc::none) {
-          self->state.log->warn("rejected a raft frame: {}", r::to_string(err));
-          return;
-        }
-        if (m.to != self->state.cfg.raft.id)
-          return;
-        if (self->state.peers.count(m.from) > 0)
-          self->state.last_heard[m.from] = self->clock().now();
-        self->state.node->step(m);
-        schedule_flush(self);
-      },
-      [self](kv_put_atom a, std::string& key, std::string& value, int64_t exp, uint64_t client,
-             uint64_t seq) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<bool, uint64_t>(self, a, std::move(key), std::move(value), exp,
-                                                   client, seq);
-        return propose(self, state::command{client, seq,
-                                            state::put_cmd{std::move(key), std::move(value),
-                                                           expected(exp)}});
-      },
-      [self](kv_del_atom a, std::string& key, int64_t exp, uint64_t client,
-             uint64_t seq) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<bool, uint64_t>(self, a, std::move(key), exp, client, seq);
-        return propose(self,
-                       state::command{client, seq, state::del_cmd{std::move(key), expected(exp)}});
-      },
-      [self](kv_get_atom a, std::string& key) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<bool, std::string, uint64_t, uint64_t>(self, a,
-                                                                          std::move(key));
-        pending_read rd;
-        rd.key = std::move(key);
-        return read(self, std::move(rd));
-      },
-      [self](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<std::vector<std::string>, std::vector<std::string>, uint64_t>(
-            self, a, std::move(prefix), limit);
-        pending_read rd;
-        rd.list = true;
-        rd.key = std::move(prefix);
-        rd.limit = static_cast<size_t>(std::min<uint64_t>(limit, 100000));
-        return read(self, std::move(rd));
-      },
-      [self](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<std::vector<std::string>, std::vector<std::string>,
-                                   std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
-            self, a, std::move(prefix), after);
-        pending_read rd;
-        rd.watch = true;
-        rd.key = std::move(prefix);
-        rd.after = after;
-        return read(self, std::move(rd));
-      },
-      [self](watch_timeout_atom, uint64_t id) {
-        auto it = self->state.watches.find(id);
-        if (it == self->state.watches.end())
-          return;
-        answer_watch(self, it->second, true); // no event in time: an empty answer
-        self->state.watches.erase(it);
-      },
-      [self](raft_status_atom) { return own_status(self->state); },
-      [self](raft_status_all_atom) -> caf::result<std::vector<raft_status>> {
-        return all_status(self);
-      },
-      [self](state_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
-        state::command cmd;
-        if (!state::decode(bytes, cmd))
-          return caf::make_error(caf::sec::invalid_argument, "malformed cluster state command");
-        if (std::holds_alternative<state::put_cmd>(cmd.body)
-            || std::holds_alternative<state::del_cmd>(cmd.body))
-          return caf::make_error(caf::sec::invalid_argument, "KV writes go through kv_put/kv_del");
-        return propose(self, bytes, true);
-      },
-      [self](bus_fetch_atom, const std::vector<std::string>& topics,
-             const std::vector<uint64_t>& after) -> caf::result<std::string> {
-        // A local read: the node asking learned the head from this replica's own view.
-        if (topics.size() != after.size() || topics.size() > 10000)
-          return caf::make_error(caf::sec::invalid_argument, "malformed bus fetch");
-        return state::encode_bus_fetch(self->state.sm.bus(), topics, after);
-      },
-      [self](vnodes_atom a) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
-            self, a);
-        pending_read rd;
-        rd.vnodes = true;
-        return read(self, std::move(rd));
-      },
-      [self](deployments_atom a) -> caf::result<caf::message> {
-        if (self->state.node->current_role() != r::role::leader)
-          return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);
-        pending_read rd;
-        rd.deployments = true;
-        return read(self, std::move(rd));
-      },
-      [self](leave_atom) -> caf::result<bool> {
-        auto& st = self->state;
-        if (st.node->current_role() != r::role::leader)
-          return true;
-        r::node_id best = r::no_node;
-        for (auto& [id, p] : st.peers)
-          if (p.handle && (best == r::no_node || st.node->match_of(id) > st.node->match_of(best)))
-            best = id;
-        if (best == r::no_node)
-          return false; // nobody to hand over to
-        st.log->info("stopping: handing leadership to replica {}", best);
-        st.node->transfer_leadership(best);
-        schedule_flush(self);
-        auto rp = self->make_response_promise<bool>();
-        st.stepping_down.push_back(rp);
-        auto wait = st.cfg.tick_interval * (2 * st.cfg.raft.election_ticks);
-        self->delayed_send(self, wait, leave_atom::value, true);
-        return rp;
-      },
-      [self](leave_atom, bool) {
-        // The transfer did not finish in time: stop anyway; the followers elect a leader.
-        for (auto& rp : self->state.stepping_down)
-          rp.deliver(false);
-        self->state.stepping_down.clear();
-      },
-      [self](member_listen_atom, caf::actor& listener) {
-        auto& st = self->state;
-        st.member_listener = std::move(listener);
-        st.member_view_sent = false;
-        self->send(st.member_listener, leader_contact_atom::value,
-                   st.node->leader() != r::no_node);
-        publish_members(self);
-      },
-    };
-  }, std::move(stats));
+  return spawn_counted_as<raft_actor>(
+    sys,
+    [cfg, holder, rs](raft_actor* self) {
+      return raft_behavior(self, cfg, std::move(*holder), std::move(*rs));
+    },
+    std::move(stats));
 }
 
 } // namespace troupe
