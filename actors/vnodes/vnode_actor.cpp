@@ -44,6 +44,7 @@ struct instance {
 struct vnode_actor_state {
   uint32_t slot = 0;
   std::shared_ptr<vnode_shared> shared;
+  serving_gate gate;
   std::optional<own::vnode_owner> core;
   std::shared_ptr<const slot_info> info;
   std::map<std::string, instance> instances;   // deployment -> its instance here
@@ -317,6 +318,11 @@ void start_ticking(vnode_actor* self) {
   self->delayed_send(self, milliseconds(50), tick_atom::value);
 }
 
+void publish_phase(vnode_actor_state& st) {
+  st.gate->store(st.core->phase() == own::vnode_phase::serving ? st.core->epoch() : 0,
+                 std::memory_order_release);
+}
+
 void apply(vnode_actor* self, const own::vnode_effects& fx) {
   auto& st = self->state;
   if (fx.stop || fx.hand_over_to || fx.ask_state_from || fx.no_state_to)
@@ -340,6 +346,7 @@ void apply(vnode_actor* self, const own::vnode_effects& fx) {
                                 st.cfg().node_name));
   if (fx.drop_buffer)
     release_waiting(self, false);
+  publish_phase(st);
   if (fx.start) {
     if (!fx.from_state)
       st.states.clear();
@@ -662,11 +669,14 @@ caf::message_handler event_handlers(vnode_actor* self) {
   };
 }
 
-caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<vnode_shared> shared) {
+caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<vnode_shared> shared,
+                             serving_gate gate) {
   auto& st = self->state;
   st.slot = slot;
   st.shared = std::move(shared);
+  st.gate = std::move(gate);
   st.core.emplace(st.cfg().node_name, ownership::reassign_after(st.cfg().lease));
+  publish_phase(st);
   {
     std::random_device rd;
     st.kv_client = (static_cast<uint64_t>(rd()) << 32) | rd();
@@ -675,6 +685,7 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
   // The instances are not linked to it (one crashing must not take the others down): it
   // stops them itself when it is told to exit, and answers whatever waits.
   self->set_exit_handler([self](caf::exit_msg& em) {
+    self->state.gate->store(0, std::memory_order_release);
     release_waiting(self, false);
     stop_instances(self);
     self->quit(std::move(em.reason));
@@ -699,11 +710,11 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
 } // namespace
 
 caf::actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
-                             std::shared_ptr<vnode_shared> shared,
+                             std::shared_ptr<vnode_shared> shared, serving_gate gate,
                              std::shared_ptr<actor_stats> stats) {
   return spawn_counted_as<vnode_actor>(
     sys,
-    [slot, shared](vnode_actor* self) { return vnode_behavior(self, slot, shared); },
+    [slot, shared, gate](vnode_actor* self) { return vnode_behavior(self, slot, shared, gate); },
     std::move(stats));
 }
 

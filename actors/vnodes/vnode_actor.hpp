@@ -63,8 +63,14 @@ struct vnode_shared {
 /// The name of vnode `slot`'s actor: "vnode-<id>", or "vnode-main" for the singletons.
 std::string vnode_name(uint32_t slot);
 
+/// The epoch a vnode actor serves under (0: it serves nothing), written by the actor after
+/// each step of its ownership core and read by the vnodes supervisor, which hands an
+/// at-most-once batch on without waiting for an answer: it counts the events of a vnode
+/// that serves their epoch as accepted, as the vnode actor would.
+using serving_gate = std::shared_ptr<std::atomic<uint64_t>>;
+
 caf::actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
-                             std::shared_ptr<vnode_shared> shared,
+                             std::shared_ptr<vnode_shared> shared, serving_gate gate,
                              std::shared_ptr<actor_stats> stats);
 
 } // namespace troupe

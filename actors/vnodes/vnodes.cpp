@@ -29,6 +29,7 @@ using respawn_atom = caf::atom_constant<caf::atom("vn_respawn")>;
 struct slot_actor {
   caf::actor handle;
   uint64_t reg_seq = 0;
+  serving_gate gate = std::make_shared<std::atomic<uint64_t>>(0);  // kept across restarts
 };
 
 struct vnodes_state {
@@ -63,10 +64,10 @@ caf::actor service_of(vnodes_actor* self, service s) {
 caf::actor spawn_slot(vnodes_actor* self, uint32_t slot) {
   auto& st = self->state;
   auto stats = std::make_shared<actor_stats>();
-  auto a = spawn_vnode_actor(self->system(), slot, st.shared, stats);
+  auto& s = st.slots[slot];
+  auto a = spawn_vnode_actor(self->system(), slot, st.shared, s.gate, stats);
   self->monitor(a);
   st.by_addr[a.address()] = slot;
-  auto& s = st.slots[slot];
   s.handle = a;
   if (s.reg_seq != 0) {
     st.cfg().registry->restarted(s.reg_seq, a, std::move(stats), wall_clock_ms());
@@ -95,13 +96,6 @@ caf::actor slot_of(vnodes_actor* self, uint32_t slot) {
 }
 
 // -- the cluster view -----------------------------------------------------------------------------
-
-bool is_live(const state::cluster_view& view, const std::string& name) {
-  namespace ms = troupe::membership;
-  auto* r = view.members.find(name);
-  return r && (r->info.state == ms::member_state::up || r->info.state == ms::member_state::suspect
-               || r->info.state == ms::member_state::leaving);
-}
 
 /// The migration deployments wait for ("" when all are done or none are registered).
 std::string first_pending_migration(const vnodes_state& st) {
@@ -329,29 +323,41 @@ caf::result<uint64_t> deliver_batch(vnodes_actor* self, const std::string& dep,
     return uint64_t{0};
   std::string problem;
   auto parts = split(st, dep, vnodes, epochs, keys, payloads, nullptr, problem);
+  // At most once, so no answer is awaited from a vnode that serves the part's epoch: its
+  // events are accepted (what its actor would answer). The others (a vnode that has not seen
+  // its new view yet, or one that moved) are asked, and answer how many they took.
   struct tally {
-    size_t waiting = 0;
+    size_t waiting = 1;
     uint64_t accepted = 0;
   };
   auto t = std::make_shared<tally>();
-  t->waiting = parts.size();
   auto rp = self->make_response_promise<uint64_t>();
-  if (parts.empty())
-    rp.deliver(uint64_t{0});
-  for (auto& [slot, p] : parts)
+  auto done = [t, rp]() mutable {
+    if (--t->waiting == 0)
+      rp.deliver(t->accepted);
+  };
+  for (auto& [slot, p] : parts) {
+    auto a = slot_of(self, slot);
+    auto serving = st.slots[slot].gate->load(std::memory_order_acquire);
+    if (serving != 0
+        && std::all_of(p.epochs.begin(), p.epochs.end(), [&](uint64_t e) { return e == serving; })) {
+      t->accepted += p.keys.size();
+      caf::anon_send(a, deliver_batch_atom::value, dep, std::move(p.epochs), std::move(p.keys),
+                     std::move(p.payloads));
+      continue;
+    }
+    ++t->waiting;
     self
-      ->request(slot_of(self, slot), std::chrono::seconds(5), deliver_batch_atom::value, dep,
-                std::move(p.epochs), std::move(p.keys), std::move(p.payloads))
+      ->request(a, std::chrono::seconds(5), deliver_batch_atom::value, dep, std::move(p.epochs),
+                std::move(p.keys), std::move(p.payloads))
       .then(
-        [t, rp](uint64_t n) mutable {
+        [t, done](uint64_t n) mutable {
           t->accepted += n;
-          if (--t->waiting == 0)
-            rp.deliver(t->accepted);
+          done();
         },
-        [t, rp](const caf::error&) mutable {
-          if (--t->waiting == 0)
-            rp.deliver(t->accepted);
-        });
+        [done](const caf::error&) mutable { done(); });
+  }
+  done();
   return rp;
 }
 
@@ -413,6 +419,7 @@ void on_slot_down(vnodes_actor* self, const caf::down_msg& dm) {
   st.by_addr.erase(it);
   auto& s = st.slots[slot];
   s.handle = nullptr;
+  s.gate->store(0, std::memory_order_release); // it crashed: it serves nothing
   st.cfg().registry->exited(s.reg_seq, self->system().render(dm.reason), "restarting");
   st.log->warn("{} exited ({}): starting it again", vnode_name(slot),
                self->system().render(dm.reason));
