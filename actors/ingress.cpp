@@ -67,7 +67,26 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
                         .or_else(bus_relay_handler(self, dir)));
 }
 
+using door_ping_atom = caf::atom_constant<caf::atom("door_ping")>;
+
+caf::behavior door(caf::event_based_actor* self, std::shared_ptr<service_directory> dir) {
+  self->set_default_handler(
+    [dir](caf::scheduled_actor* s, caf::message_view& x) -> caf::result<caf::message> {
+      auto in = dir->get(service::ingress);
+      if (!in)
+        return unavailable("this node's ingress is restarting: try again");
+      auto* me = static_cast<caf::event_based_actor*>(s);
+      return me->delegate(in, x.move_content_to_message());
+    });
+  // Everything goes through the default handler; a behavior keeps the actor alive.
+  return {[](door_ping_atom) { return true; }};
+}
+
 } // namespace
+
+caf::actor spawn_door(caf::actor_system& sys, std::shared_ptr<service_directory> services) {
+  return sys.spawn(door, std::move(services));
+}
 
 caf::actor spawn_ingress(caf::actor_system& sys, ingress_config cfg,
                          std::shared_ptr<actor_stats> stats) {

@@ -1,9 +1,16 @@
-// The ingress: the one door of a node, the actor published on its cluster port. Other nodes,
-// clients (`troupe ctl`, `kv`, `status`, `console`) and the node's own user actors talk to the
-// node through it; it checks the console token on commands that change anything and hands
-// each message to the service that handles it, as the service directory has it now. It keeps
-// no state, so the services behind it restart without the door closing; when the ingress
-// itself restarts, its supervisor publishes the new one on the same port.
+// The ingress: the entrance of a node. Other nodes, clients (`troupe ctl`, `kv`, `status`,
+// `console`) and the node's own user actors talk to the node through it; it checks the console
+// token on commands that change anything and hands each message to the service that handles
+// it, as the service directory has it now. It keeps no state, so the services behind it
+// restart without the entrance closing.
+//
+// What is published on the cluster port is the door (spawn_door), which lives as long as the
+// node and hands every message to the ingress of the moment. A remote handle to the door never
+// dies while the node runs, so the ingress can be killed and started again by its supervisor
+// without any client or peer losing its handle: a request that was in the dead ingress's
+// mailbox is answered with an error (CAF bounces it), and the next reaches the new one. (A
+// republished actor would not do: CAF 0.17 drops, without an answer, a request sent to the
+// proxy of a remote actor that died, so the client would wait for its timeout.)
 //
 // What goes where:
 //   frame (membership protocol)            -> membership (server or agent)
@@ -40,5 +47,10 @@ struct ingress_config {
 
 caf::actor spawn_ingress(caf::actor_system& sys, ingress_config cfg,
                          std::shared_ptr<actor_stats> stats = nullptr);
+
+/// The actor published on the node's port: it hands every message to the ingress of the moment
+/// (its reply goes straight to the sender), or answers "restarting: try again" while there is
+/// none. It lives until the node stops it.
+caf::actor spawn_door(caf::actor_system& sys, std::shared_ptr<service_directory> services);
 
 } // namespace troupe

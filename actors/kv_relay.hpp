@@ -24,8 +24,8 @@ namespace troupe {
 /// would die with it). A write carries `token` when not empty (see console_handler.hpp).
 template <class... Rs, class Self, class... Ts>
 caf::result<caf::message> pass_on(Self* self, const caf::actor& target, bool local,
-                                  std::chrono::milliseconds timeout, const std::string& token,
-                                  Ts&&... xs) {
+                                  owed_promises* owed, std::chrono::milliseconds timeout,
+                                  const std::string& token, Ts&&... xs) {
   if (local) {
     if (!token.empty())
       return self->delegate(target, auth_atom::value, token,
@@ -33,19 +33,20 @@ caf::result<caf::message> pass_on(Self* self, const caf::actor& target, bool loc
     return self->delegate(target, std::forward<Ts>(xs)...);
   }
   if (!token.empty())
-    return relay<Rs...>(self, target, timeout, auth_atom::value, token,
+    return relay<Rs...>(self, owed, target, timeout, auth_atom::value, token,
                         caf::make_message(std::forward<Ts>(xs)...));
-  return relay<Rs...>(self, target, timeout, std::forward<Ts>(xs)...);
+  return relay<Rs...>(self, owed, target, timeout, std::forward<Ts>(xs)...);
 }
 
 /// Returns handlers passing KV requests on to `target()` (in this process when `local`).
 /// When it returns no actor, requests fail at once with `unavailable`. Writes to another node
-/// carry `token` (when not empty): see console_handler.hpp.
+/// carry `token` (when not empty): see console_handler.hpp. Requests relayed to another node
+/// keep their promises in `owed` when given (the caller fails them as it exits).
 template <class Self>
 caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> target,
                                       std::chrono::milliseconds timeout,
                                       std::string unavailable, std::string token = {},
-                                      bool local = false) {
+                                      bool local = false, owed_promises* owed = nullptr) {
   auto fail = [unavailable] {
     return caf::result<caf::message>{caf::make_error(caf::sec::runtime_error, unavailable)};
   };
@@ -55,7 +56,7 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<bool, uint64_t>(self, t, local, timeout, token, a, std::move(key),
+      return pass_on<bool, uint64_t>(self, t, local, owed, timeout, token, a, std::move(key),
                                      std::move(value), expected, client, seq);
     },
     [=](kv_del_atom a, std::string& key, int64_t expected, uint64_t client,
@@ -63,14 +64,14 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<bool, uint64_t>(self, t, local, timeout, token, a, std::move(key), expected,
+      return pass_on<bool, uint64_t>(self, t, local, owed, timeout, token, a, std::move(key), expected,
                                      client, seq);
     },
     [=](kv_get_atom a, std::string& key) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<bool, std::string, uint64_t, uint64_t>(self, t, local, timeout, {}, a,
+      return pass_on<bool, std::string, uint64_t, uint64_t>(self, t, local, owed, timeout, {}, a,
                                                             std::move(key));
     },
     [=](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::result<caf::message> {
@@ -78,14 +79,14 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       if (!t)
         return fail();
       return pass_on<std::vector<std::string>, std::vector<std::string>, uint64_t>(
-        self, t, local, timeout, {}, a, std::move(prefix), limit);
+        self, t, local, owed, timeout, {}, a, std::move(prefix), limit);
     },
     [=](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
       return pass_on<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
-                     std::vector<uint64_t>, uint64_t>(self, t, local, timeout, {}, a,
+                     std::vector<uint64_t>, uint64_t>(self, t, local, owed, timeout, {}, a,
                                                       std::move(prefix), after);
     },
     [=](state_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
@@ -103,7 +104,7 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<bool, uint64_t, std::string>(self, t, local, timeout, token, a,
+      return pass_on<bool, uint64_t, std::string>(self, t, local, owed, timeout, token, a,
                                                   std::move(bytes));
     },
     [=](bus_fetch_atom a, std::vector<std::string>& topics,
@@ -111,7 +112,7 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<std::string>(self, t, local, timeout, {}, a, std::move(topics),
+      return pass_on<std::string>(self, t, local, owed, timeout, {}, a, std::move(topics),
                                   std::move(after));
     },
     [=](vnodes_atom a) -> caf::result<caf::message> {
@@ -119,19 +120,19 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
       if (!t)
         return fail();
       return pass_on<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
-        self, t, local, timeout, {}, a);
+        self, t, local, owed, timeout, {}, a);
     },
     [=](deployments_atom a) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<std::vector<std::string>, uint64_t>(self, t, local, timeout, {}, a);
+      return pass_on<std::vector<std::string>, uint64_t>(self, t, local, owed, timeout, {}, a);
     },
     [=](raft_status_atom a) -> caf::result<caf::message> {
       auto t = target();
       if (!t)
         return fail();
-      return pass_on<raft_status>(self, t, local, timeout, {}, a);
+      return pass_on<raft_status>(self, t, local, owed, timeout, {}, a);
     },
   };
 }

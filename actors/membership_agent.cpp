@@ -49,6 +49,7 @@ const char* to_string(link_state s) {
 
 struct agent_state {
   membership_agent_config cfg;
+  owed_promises owed;  // requests relayed to the coordinator, answered as the agent exits
   std::shared_ptr<spdlog::logger> log = logging::get("membership");
   link_state state = link_state::disconnected;
   caf::actor coordinator;
@@ -583,7 +584,7 @@ caf::message_handler relay_handlers(agent_actor* self) {
   };
   return kv_relay_handler(self, coordinator, std::chrono::milliseconds(10000),
                           "this worker is not connected to a coordinator",
-                          self->state.cfg.console_token)
+                          self->state.cfg.console_token, false, &self->state.owed)
     .or_else(caf::message_handler{
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         // The log file is the coordinator's: the request goes there.
@@ -614,6 +615,17 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
     self->state.log->warn("unexpected error message: {}", self->system().render(err));
   });
   self->set_down_handler([self](const caf::down_msg& dm) { on_down(self, dm); });
+  // Requests relayed to the coordinator are answered as the agent goes (their outcome is
+  // unknown): otherwise their senders would wait for their own timeouts.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (!em.reason)
+      return; // a normal exit of a linked actor is not this agent's end
+    self->state.owed.fail_all(caf::make_error(
+      caf::sec::runtime_error,
+      std::string{"this worker's membership agent stopped before its coordinator answered; "
+                  "the outcome is unknown"}));
+    self->quit(std::move(em.reason));
+  });
   return caf::behavior{link_handlers(self).or_else(relay_handlers(self))};
 }
 

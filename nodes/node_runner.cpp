@@ -2,6 +2,7 @@
 
 #include "actors/endpoint.hpp"
 #include "actors/inspect/actor_stats.hpp"
+#include "actors/ingress.hpp"
 #include "actors/logging.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -227,6 +228,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   root_row.handle = root;
   rt->tree.registry->add(std::move(root_row), root_stats);
   auto& services = *rt->tree.services;
+  caf::actor door; // published on the cluster port; outlives every ingress
   auto shutdown_tree = [&] {
     // Stops every actor of the node, children before their supervisors, in reverse start
     // order: the ingress first, the services (the log-roller last) at the end.
@@ -237,6 +239,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                caf::after(cfg.shutdown_timeout + std::chrono::seconds(5)) >> [&] {
                  log->warn("the supervision tree did not stop in time");
                });
+    if (door)
+      caf::anon_send_exit(door, caf::exit_reason::user_shutdown);
   };
   // The tree starts its children asynchronously: wait (bounded) until every service runs.
   {
@@ -256,10 +260,10 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
       return exit_code::software;
     }
   }
-  auto ingress = services.get(service::ingress);
   auto membership_actor = services.get(service::membership);
 
-  auto published = sys.middleman().publish(ingress, cfg.cluster_port, cfg.bind.c_str(), true);
+  door = spawn_door(sys, rt->tree.services);
+  auto published = sys.middleman().publish(door, cfg.cluster_port, cfg.bind.c_str(), true);
   if (!published) {
     shutdown_tree();
     return config_failure("--cluster-port: cannot listen on " + cfg.bind + ":"

@@ -298,51 +298,14 @@ child_def user_supervisor_child(const rt_ptr& rt) {
   });
 }
 
-/// A restarted ingress is published on the port of the one before it (asynchronously: the
-/// supervisor's thread must not block on the middleman).
-void republish(const rt_ptr& rt, caf::actor_system& sys, const caf::actor& fresh) {
-  auto port = rt->cluster_port.load();
-  auto bind = rt->cfg.bind;
-  auto log = logging::get("node");
-  sys.spawn([fresh, port, bind, log](caf::event_based_actor* self) {
-    auto mm = caf::actor_cast<caf::actor>(self->home_system().middleman().actor_handle());
-    auto give_up = [=](const char* what, const caf::error& err) {
-      log->critical("cannot {} port {} for the new ingress: {}", what, port, caf::to_string(err));
-      self->send_exit(fresh, caf::make_error(exit_errc::cannot_listen,
-                                             "cannot listen on port " + std::to_string(port)
-                                               + " again"));
-      self->quit();
-    };
-    // Closing the dead ingress's listener first frees the port for the new one.
-    self->request(mm, std::chrono::seconds(5), caf::close_atom::value, port)
-      .then(
-        [=]() {
-          self
-            ->request(mm, std::chrono::seconds(5), caf::publish_atom::value, port,
-                      caf::actor_cast<caf::strong_actor_ptr>(fresh), std::set<std::string>{},
-                      bind, true)
-            .then(
-              [=](uint16_t) {
-                log->info("ingress published again on port {}", port);
-                self->quit();
-              },
-              [=](const caf::error& err) { give_up("publish on", err); });
-        },
-        [=](const caf::error& err) { give_up("close", err); });
-    return caf::behavior{[](caf::unit_t) {}}; // only the answers above
-  });
-}
-
 child_def ingress_child(const rt_ptr& rt) {
   return service_child(service::ingress, "ingress", [rt](caf::actor_system& sys, stats_ptr stats) {
     ingress_config ic;
     ic.services = rt->tree.services;
     ic.console_token = rt->cfg.console_token;
     ic.coordinator = rt->cfg.has_coordinator_role();
-    auto a = spawn_ingress(sys, std::move(ic), stats);
-    if (rt->started.load())
-      republish(rt, sys, a);
-    return caf::expected<caf::actor>{a};
+    // The door published on the node's port finds it in the directory (no republishing).
+    return caf::expected<caf::actor>{spawn_ingress(sys, std::move(ic), stats)};
   });
 }
 

@@ -157,6 +157,8 @@ void process_ready(raft_actor* self) {
       if (auto err = st.storage->save_snapshot(*rd.snap, true)) {
         st.log->critical("cannot store snapshot: {}", err.message);
         st.failed = true;
+        fail_pending(self, raft_errors::replica_stopped); // their outcome is unknown
+        st.owed.fail_all(failure(raft_errors::replica_stopped));
         self->quit(caf::make_error(exit_errc::storage_failed,
                                    "raft storage: cannot store a snapshot: " + err.message));
         return;
@@ -168,6 +170,8 @@ void process_ready(raft_actor* self) {
     if (auto err = st.storage->sync()) {
       st.log->critical("cannot sync the raft log: {}", err.message);
       st.failed = true;
+      fail_pending(self, raft_errors::replica_stopped); // their outcome is unknown
+      st.owed.fail_all(failure(raft_errors::replica_stopped));
       self->quit(caf::make_error(exit_errc::storage_failed,
                                  "raft storage: cannot sync the log: " + err.message));
       return;
@@ -272,7 +276,8 @@ caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
     rp.deliver(failure(raft_errors::no_quorum));
     return rp;
   }
-  return relay<Rs...>(self, leader, self->state.cfg.request_timeout, std::forward<Ts>(xs)...);
+  return relay<Rs...>(self, &self->state.owed, leader, self->state.cfg.request_timeout,
+                      std::forward<Ts>(xs)...);
 }
 
 caf::response_promise propose(raft_actor* self, const std::string& bytes, bool member) {
@@ -519,6 +524,7 @@ caf::behavior raft_behavior(raft_actor* self, const raft_actor_config& cfg,
   // gets one now rather than at their timeout.
   self->set_exit_handler([self](caf::exit_msg& em) {
     fail_pending(self, raft_errors::replica_stopped);
+    self->state.owed.fail_all(failure(raft_errors::replica_stopped));
     for (auto& rp : self->state.stepping_down)
       rp.deliver(false);
     self->state.stepping_down.clear();

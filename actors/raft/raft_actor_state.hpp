@@ -3,6 +3,8 @@
 // reads and watches (raft_reads.cpp), and what it does as leader (raft_leader.cpp).
 #pragma once
 
+#include "actors/owed_promises.hpp"
+
 #include "actors/endpoint.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -62,6 +64,7 @@ struct pending_write {
 
 struct raft_actor_state {
   raft_actor_config cfg;
+  owed_promises owed;  // requests relayed to the leader, answered as this replica exits
   std::unique_ptr<r::raft> node;
   std::unique_ptr<r::raft_storage> storage;
   state::state_machine sm;

@@ -20,8 +20,6 @@ const char* to_string(exit_errc x) {
       return "gave_up";
     case exit_errc::storage_failed:
       return "storage_failed";
-    case exit_errc::cannot_listen:
-      return "cannot_listen";
   }
   return "?";
 }
@@ -30,7 +28,7 @@ bool is_fatal(const caf::error& err) {
   if (!err || err.category() != category)
     return false;
   auto code = static_cast<exit_errc>(err.code());
-  return code == exit_errc::storage_failed || code == exit_errc::cannot_listen;
+  return code == exit_errc::storage_failed;
 }
 
 std::string fatal_text(const caf::error& err) {

@@ -16,7 +16,6 @@ enum class exit_errc : uint8_t {
   none = 0,
   gave_up = 1,         // a supervisor past its restart intensity (exit 70)
   storage_failed = 2,  // the Raft log or a snapshot cannot be written at run time (exit 74)
-  cannot_listen = 3,   // the cluster port cannot be published again (exit 70)
 };
 
 const char* to_string(exit_errc x);

@@ -67,7 +67,7 @@ struct supervisor_def {
   duration stop_timeout = std::chrono::seconds(5);
   // Called when this supervisor gives up (the root's way of stopping the node); the error is
   // an exit_errc naming the child that failed.
-  std::function<void(const caf::error&)> on_give_up;
+  std::function<void(const caf::error&)> on_give_up{};
 };
 
 /// Describes a supervisor's strategy and intensity for the tree: "one-for-all, 3 in 5s".

@@ -2,6 +2,7 @@
 
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/event.hpp"
+#include "actors/owed_promises.hpp"
 #include "actors/inspect/actor_stats.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -45,6 +46,7 @@ struct vnode_actor_state {
   uint32_t slot = 0;
   std::shared_ptr<vnode_shared> shared;
   serving_gate gate;
+  owed_promises owed;  // at-least-once batches waiting for their instance's answers
   std::optional<own::vnode_owner> core;
   std::shared_ptr<const slot_info> info;
   std::map<std::string, instance> instances;   // deployment -> its instance here
@@ -453,6 +455,7 @@ void deliver_reliable(vnode_actor* self, const std::string& dep, std::vector<std
     size_t waiting = 0;
     bool failed = false;
   };
+  auto owed = st.owed.add(std::move(rp));
   auto g = std::make_shared<gather>();
   auto n = keys.size();
   g->replies.resize(n);
@@ -467,24 +470,24 @@ void deliver_reliable(vnode_actor* self, const std::string& dep, std::vector<std
              {{sender_header, std::to_string(sender)}, {sequence_header, std::to_string(seqs[i])}}};
     self->request(it->second.handle, std::chrono::seconds(10), std::move(ev))
       .then(
-        [self, g, i, dep, sender, seq = seqs[i], rp](std::string& reply) mutable {
+        [self, g, i, dep, sender, seq = seqs[i], owed](std::string& reply) mutable {
           auto& done = self->state.seen[dep][sender];
           done.insert(seq);
           if (done.size() > seen_per_sender)
             done.erase(done.begin());
           g->replies[i] = std::move(reply);
           if (--g->waiting == 0 && !g->failed)
-            rp.deliver(std::move(g->replies));
+            self->state.owed.deliver(owed, std::move(g->replies));
         },
-        [g, rp](caf::error& err) mutable {
+        [self, g, owed](caf::error& err) mutable {
           if (!g->failed) {
             g->failed = true;
-            rp.deliver(std::move(err));
+            self->state.owed.deliver(owed, std::move(err));
           }
         });
   }
   if (g->waiting == 0)
-    rp.deliver(std::move(g->replies));
+    st.owed.deliver(owed, std::move(g->replies));
 }
 
 /// The epoch every event of a batch was routed under (they come from one router's view).
@@ -686,9 +689,21 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
   // stops them itself when it is told to exit, and answers whatever waits.
   self->set_exit_handler([self](caf::exit_msg& em) {
     self->state.gate->store(0, std::memory_order_release);
+    self->state.owed.fail_all(refuse(what(self) + " stopped before its events were confirmed"));
     release_waiting(self, false);
     stop_instances(self);
     self->quit(std::move(em.reason));
+  });
+  self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
+    std::string why = "an unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      why = e.what();
+    } catch (...) {
+    }
+    self->state.owed.fail_all(refuse(what(self) + " crashed before its events were confirmed"));
+    return caf::make_error(caf::sec::runtime_error, what(self) + " crashed: " + why);
   });
   return ownership_handlers(self).or_else(event_handlers(self)).or_else(caf::message_handler{
     [self](restart_atom) {

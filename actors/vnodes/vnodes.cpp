@@ -4,6 +4,7 @@
 #include "actors/api/main_worker.hpp"
 #include "actors/inspect/actor_stats.hpp"
 #include "actors/logging.hpp"
+#include "actors/owed_promises.hpp"
 #include "actors/router.hpp"
 #include "actors/vnodes/vnode_actor.hpp"
 #include "actors/wall_clock.hpp"
@@ -42,6 +43,7 @@ struct vnodes_state {
   std::map<uint32_t, slot_actor> slots;
   std::map<caf::actor_addr, uint32_t> by_addr;
   std::map<uint32_t, std::shared_ptr<const slot_info>> infos;  // last sent to each slot
+  owed_promises owed;  // batches waiting for their vnode actors' answers
   std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
 
   const vnodes_config& cfg() const { return shared->cfg; }
@@ -331,10 +333,10 @@ caf::result<uint64_t> deliver_batch(vnodes_actor* self, const std::string& dep,
     uint64_t accepted = 0;
   };
   auto t = std::make_shared<tally>();
-  auto rp = self->make_response_promise<uint64_t>();
-  auto done = [t, rp]() mutable {
+  auto owed = st.owed.add(self->make_response_promise());
+  auto done = [self, t, owed]() mutable {
     if (--t->waiting == 0)
-      rp.deliver(t->accepted);
+      self->state.owed.deliver(owed, t->accepted);
   };
   for (auto& [slot, p] : parts) {
     auto a = slot_of(self, slot);
@@ -358,7 +360,7 @@ caf::result<uint64_t> deliver_batch(vnodes_actor* self, const std::string& dep,
         [done](const caf::error&) mutable { done(); });
   }
   done();
-  return rp;
+  return caf::delegated<uint64_t>{};
 }
 
 caf::result<std::vector<std::string>>
@@ -384,28 +386,28 @@ deliver_batch_reliably(vnodes_actor* self, const std::string& dep, std::vector<u
   auto g = std::make_shared<gather>();
   g->replies.resize(n);
   g->waiting = parts.size();
-  auto rp = self->make_response_promise<std::vector<std::string>>();
+  auto owed = st.owed.add(self->make_response_promise());
   if (parts.empty())
-    rp.deliver(std::move(g->replies));
+    st.owed.deliver(owed, std::move(g->replies));
   for (auto& [slot, p] : parts)
     self
       ->request(slot_of(self, slot), std::chrono::seconds(20), deliver_batch_atom::value, dep,
                 std::move(p.epochs), std::move(p.keys), std::move(p.payloads), sender,
                 std::move(p.seqs))
       .then(
-        [g, rp, idx = p.idx](std::vector<std::string>& replies) mutable {
+        [self, g, owed, idx = p.idx](std::vector<std::string>& replies) mutable {
           for (size_t k = 0; k < idx.size() && k < replies.size(); ++k)
             g->replies[idx[k]] = std::move(replies[k]);
           if (--g->waiting == 0 && !g->failed)
-            rp.deliver(std::move(g->replies));
+            self->state.owed.deliver(owed, std::move(g->replies));
         },
-        [g, rp](caf::error& err) mutable {
+        [self, g, owed](caf::error& err) mutable {
           if (!g->failed) {
             g->failed = true;
-            rp.deliver(std::move(err));
+            self->state.owed.deliver(owed, std::move(err));
           }
         });
-  return rp;
+  return caf::delegated<std::vector<std::string>>{};
 }
 
 // -- the actor ------------------------------------------------------------------------------------
@@ -499,6 +501,8 @@ caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
   // The vnode actors are not linked to it: it stops them itself when it is told to exit (they
   // stop their instances), so that none outlives it.
   self->set_exit_handler([self](caf::exit_msg& em) {
+    self->state.owed.fail_all(refuse(self->state.cfg().node_name
+                                     + "'s vnodes stopped before the events were confirmed"));
     for (auto& [slot, s] : self->state.slots)
       if (s.handle) {
         self->demonitor(s.handle);

@@ -319,10 +319,20 @@ CAF_TEST(every service of every node is restarted by its supervisor and nothing 
   CAF_MESSAGE(kills << " services killed; longest pause: KV writes " << kv.longest_gap().count()
                     << " ms, at-least-once events " << ev.longest_gap().count() << " ms");
   CAF_CHECK_GREATER_OR_EQUAL(kills, 45u);
+  // Every request is answered: a service that dies answers what it owed with an error, and
+  // the door on each node's port outlives its ingress, so no client waits for its own timeout
+  // (3 s for KV, 10 s for events) to learn that its request went nowhere.
+  auto timed_out = [](const std::vector<std::string>& lines) {
+    return std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+      return l.find("request_timeout") != std::string::npos;
+    });
+  };
   for (auto& line : kv.slow())
     CAF_MESSAGE("KV: " << line);
   for (auto& line : ev.slow())
     CAF_MESSAGE("events: " << line);
+  CAF_CHECK_EQUAL(timed_out(kv.slow()), 0);
+  CAF_CHECK_EQUAL(timed_out(ev.slow()), 0);
   kv.stop();
   ev.stop();
   // Every acknowledged write is there, read linearizably through any coordinator.
