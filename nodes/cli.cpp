@@ -103,8 +103,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* connect_opt = ctl->add_option("--connect", ctl_connect, "nodes of the cluster, tried in turn")
     ->type_name("HOST:PORT,...");
   ctl->add_flag("--json", cc.json, "print JSON");
-  ctl->add_option("--timeout", ctl_timeout, "give up after this long [default: 5s]")
-    ->type_name("DURATION");
+  auto* ctl_timeout_opt
+    = ctl->add_option("--timeout", ctl_timeout,
+                      "give up after this long [default: 5s; send and request: 35s]")
+        ->type_name("DURATION");
   ctl->add_option("--token", cc.token,
                   "the cluster's console token, for commands that change anything "
                   "[default: $TROUPE_CONSOLE_TOKEN]")
@@ -394,6 +396,12 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_subscribe->parsed() ? ctl_command::subscribe
             : ctl_migrations->parsed() ? ctl_command::migrations
                                       : ctl_command::deployments;
+    // The router keeps an at-least-once event for up to 30 s (router_config's
+    // delivery_deadline) while its vnode moves, and answers once it was handled or given up:
+    // the client waits longer than that unless told otherwise, so that it hears the answer.
+    if ((cc.op == ctl_command::send || cc.op == ctl_command::request)
+        && ctl_timeout_opt->count() == 0)
+      cc.timeout = std::chrono::seconds(35);
     if (!subscribe_wait.empty()
         && (!parse_duration(subscribe_wait, cc.wait) || cc.wait.count() <= 0)) {
       err << "troupe ctl subscribe: --wait: '" << subscribe_wait

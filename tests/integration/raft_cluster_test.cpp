@@ -423,3 +423,41 @@ CAF_TEST(a leader stopped gracefully hands over its leadership) {
   CAF_REQUIRE(l2);
   CAF_CHECK_EQUAL(c.get(*l2, "before").value_or("?"), "1");
 }
+
+CAF_TEST(a write in flight when its leader is cut off fails at once with outcome unknown) {
+  cluster3 c;
+  auto l = c.wait_leader();
+  CAF_REQUIRE(l);
+  CAF_REQUIRE(c.put(*l, "before", "ok"));
+  auto leader = c.connect(*l);
+  CAF_REQUIRE(leader);
+  // The leader is left in a minority of one: its followers stop answering (SIGSTOP).
+  for (size_t i = 0; i < 3; ++i)
+    if (i != *l)
+      c.nodes[i]->signal(SIGSTOP);
+  // A write sent now reaches the leader before it knows: it cannot commit, and once the leader
+  // sees it has lost its quorum (an election timeout without answers) it steps down and fails
+  // the write, whose outcome is unknown (a majority may yet have it), instead of letting the
+  // client wait for its own timeout.
+  caf::scoped_actor self{c.sys};
+  auto t0 = clock::now();
+  std::string error;
+  self->request(leader, 10s, kv_put_atom::value, std::string{"cut"}, std::string{"off"},
+                int64_t{-1}, uint64_t{4343}, uint64_t{1})
+    .receive([&](bool, uint64_t) { error = "acknowledged"; },
+             [&](const caf::error& e) { error = c.sys.render(e); });
+  auto took = std::chrono::duration_cast<ms>(clock::now() - t0);
+  CAF_MESSAGE("the write failed after " << took.count() << " ms: " << error);
+  CAF_CHECK(error.find("outcome is unknown") != std::string::npos);
+  // The command line says so too, and exits 69 (unavailable), not as a refused write.
+  auto r = run_troupe({"kv", "put", "cut", "again", "--connect",
+                       "127.0.0.1:" + std::to_string(c.ports[*l]), "--timeout", "10s"},
+                      15s);
+  CAF_MESSAGE("troupe kv put: exit " << r.code << ": " << r.err);
+  CAF_CHECK_EQUAL(r.code, 69);
+  CAF_CHECK(r.err.find("outcome is unknown") != std::string::npos
+            || r.err.find("no quorum") != std::string::npos);
+  for (size_t i = 0; i < 3; ++i)
+    if (i != *l)
+      c.nodes[i]->signal(SIGCONT);
+}
