@@ -27,6 +27,8 @@
 #include "protocols/clock.hpp"
 
 #include <caf/actor.hpp>
+#include "actors/api/messages.hpp"
+
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
@@ -35,7 +37,6 @@
 
 namespace troupe {
 
-using route_atom = caf::atom_constant<caf::atom("route")>;
 using route_batch_atom = caf::atom_constant<caf::atom("route_bat")>;
 using forward_atom = caf::atom_constant<caf::atom("rt_fwd")>;
 

@@ -1,7 +1,7 @@
 #include "nodes/node_runner.hpp"
 
 #include "actors/endpoint.hpp"
-#include "actors/inspect/actor_stats.hpp"
+#include "actors/api/actor_stats.hpp"
 #include "actors/ingress.hpp"
 #include "actors/logging.hpp"
 #include "actors/log_roller.hpp"

@@ -17,7 +17,7 @@
 #pragma once
 
 #include "actors/api/event.hpp"
-#include "actors/bus/bus_actor.hpp"
+#include "actors/api/messages.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/message_handler.hpp>

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "actors/api/event.hpp"
-#include "actors/inspect/actor_stats.hpp"
+#include "actors/api/actor_stats.hpp"
 
 #include <caf/behavior.hpp>
 #include <caf/infer_handle.hpp>

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "actors/api/event.hpp"
-#include "actors/router.hpp"
+#include "actors/api/messages.hpp"
 
 #include <caf/send.hpp>
 

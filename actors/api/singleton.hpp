@@ -11,13 +11,16 @@
 #pragma once
 
 #include "actors/api/event.hpp"
-#include "actors/raft/raft_actor.hpp"
-#include "protocols/cluster_state/commands.hpp"
+#include "actors/api/messages.hpp"
 
 #include <map>
 #include <string>
 
 namespace troupe {
+
+/// The encoded cluster-state command that deploys singleton `name` (see spawn_singleton).
+std::string singleton_deploy_command(const std::string& name, const std::string& type,
+                                     std::map<std::string, std::string> config);
 
 /// Asks the cluster to run `type` as singleton `name` with `config`. Returns the handle of
 /// the answer: (bool ok, uint64_t, std::string reason).
@@ -25,14 +28,8 @@ template <class Self, class Duration>
 auto spawn_singleton(Self* self, const context& ctx, const std::string& name,
                      const std::string& type, std::map<std::string, std::string> config,
                      Duration timeout) {
-  state::deployment_spec d;
-  d.name = name;
-  d.type = type;
-  d.route = state::routing::singleton;
-  d.config = std::move(config);
-  state::command c;
-  c.body = state::deploy_cmd{std::move(d)};
-  return self->request(ctx.node(), timeout, state_cmd_atom::value, state::encode(c));
+  return self->request(ctx.node(), timeout, state_cmd_atom::value,
+                       singleton_deploy_command(name, type, std::move(config)));
 }
 
 } // namespace troupe

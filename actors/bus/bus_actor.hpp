@@ -30,6 +30,7 @@
 // their subscriptions nor get a persisted broadcast twice.
 #pragma once
 
+#include "actors/api/messages.hpp"
 #include "actors/supervision/services.hpp"
 
 #include <caf/actor.hpp>
@@ -43,10 +44,7 @@
 
 namespace troupe {
 
-using bus_publish_atom = caf::atom_constant<caf::atom("bus_pub")>;
-using bus_subscribe_atom = caf::atom_constant<caf::atom("bus_sub")>;
 using bus_unsubscribe_atom = caf::atom_constant<caf::atom("bus_unsub")>;
-using bus_message_atom = caf::atom_constant<caf::atom("bus_msg")>;
 using bus_deliver_atom = caf::atom_constant<caf::atom("bus_dlv")>;
 using bus_fanout_atom = caf::atom_constant<caf::atom("bus_fan")>;
 // (bus_head_atom, uint64_t head): only the last persisted broadcast's index changed (from a

@@ -7,7 +7,7 @@
 // never takes it: it only bumps the entry's actor_stats.
 #pragma once
 
-#include "actors/inspect/actor_stats.hpp"
+#include "actors/api/actor_stats.hpp"
 
 #include <caf/actor.hpp>
 

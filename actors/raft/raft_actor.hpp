@@ -41,6 +41,7 @@
 // once with "no quorum" instead of waiting.
 #pragma once
 
+#include "actors/api/messages.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/raft/raft_storage.hpp"
 #include "actors/wire.hpp"
@@ -95,7 +96,6 @@ using kv_watch_atom = caf::atom_constant<caf::atom("kv_watch")>;
 using raft_status_atom = caf::atom_constant<caf::atom("raft_stat")>;
 using peer_hello_atom = caf::atom_constant<caf::atom("raft_helo")>;
 using raft_status_all_atom = caf::atom_constant<caf::atom("raft_all")>;
-using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;
 using deployments_atom = caf::atom_constant<caf::atom("deploymts")>;
 using vnodes_atom = caf::atom_constant<caf::atom("vnodes")>;
 using member_listen_atom = caf::atom_constant<caf::atom("mem_lstn")>;

@@ -1,7 +1,7 @@
 #include "actors/supervision/supervisor.hpp"
 
 #include "actors/api/counted_actor.hpp"
-#include "actors/inspect/actor_stats.hpp"
+#include "actors/api/actor_stats.hpp"
 #include "actors/logging.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"

@@ -3,7 +3,7 @@
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/event.hpp"
 #include "actors/owed_promises.hpp"
-#include "actors/inspect/actor_stats.hpp"
+#include "actors/api/actor_stats.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"

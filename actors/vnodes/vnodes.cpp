@@ -2,7 +2,7 @@
 
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/main_worker.hpp"
-#include "actors/inspect/actor_stats.hpp"
+#include "actors/api/actor_stats.hpp"
 #include "actors/logging.hpp"
 #include "actors/owed_promises.hpp"
 #include "actors/router.hpp"

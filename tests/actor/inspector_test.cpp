@@ -10,10 +10,13 @@
 #include "actors/inspect/user_supervisor.hpp"
 #include "actors/supervision/supervisor.hpp"
 #include "actors/api/singleton.hpp"
+#include "protocols/cluster_state/commands.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <variant>
 
 using namespace troupe;
 using json = nlohmann::json;

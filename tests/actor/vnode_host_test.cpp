@@ -6,6 +6,7 @@
 #include <caf/test/dsl.hpp>
 
 #include "actors/api/send.hpp"
+#include "actors/router.hpp"
 #include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
