@@ -3,6 +3,7 @@
 // current incarnation of the service (the service directory).
 #pragma once
 
+#include "actors/supervision/service_errc.hpp"
 #include "actors/api/event.hpp"
 #include "actors/router.hpp"
 #include "actors/supervision/services.hpp"
@@ -19,7 +20,7 @@ namespace troupe {
 template <class Self>
 caf::message_handler event_relay_handler(Self* self, std::shared_ptr<service_directory> services) {
   auto missing = [](const char* what) {
-    return caf::make_error(caf::sec::runtime_error, std::string{what});
+    return caf::make_error(service_errc::restarting, std::string{what});
   };
   auto router_of = [services] { return services->get(service::router); };
   auto host_of = [services] { return services->get(service::vnodes); };

@@ -1,3 +1,5 @@
+#include "actors/inspect/console_errc.hpp"
+#include "actors/supervision/service_errc.hpp"
 #include "actors/ingress.hpp"
 
 #include "actors/api/counted_actor.hpp"
@@ -18,7 +20,7 @@ namespace troupe {
 namespace {
 
 caf::error unavailable(const std::string& what) {
-  return caf::make_error(caf::sec::runtime_error, what);
+  return caf::make_error(service_errc::restarting, what);
 }
 
 caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
@@ -45,7 +47,8 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
       if (!coordinator)
         if (auto m = dir->get(service::membership))
           return self->delegate(m, a); // a worker's log file is its coordinator's
-      return unavailable("this node writes no log file (start it with --log-file)");
+      return caf::make_error(console_errc::failed,
+                             std::string{"this node writes no log file (start it with --log-file)"});
     },
   };
   // KV and cluster-state requests: to the Raft replica here, or (a worker) to the membership

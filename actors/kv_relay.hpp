@@ -3,6 +3,7 @@
 // ingress to its membership agent, and that agent to its coordinator.
 #pragma once
 
+#include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -46,9 +47,10 @@ template <class Self>
 caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> target,
                                       std::chrono::milliseconds timeout,
                                       std::string unavailable, std::string token = {},
-                                      bool local = false, owed_promises* owed = nullptr) {
-  auto fail = [unavailable] {
-    return caf::result<caf::message>{caf::make_error(caf::sec::runtime_error, unavailable)};
+                                      bool local = false, owed_promises* owed = nullptr,
+                                      service_errc why = service_errc::restarting) {
+  auto fail = [unavailable, why] {
+    return caf::result<caf::message>{caf::make_error(why, unavailable)};
   };
   return {
     [=](kv_put_atom a, std::string& key, std::string& value, int64_t expected, uint64_t client,
@@ -98,7 +100,7 @@ caf::message_handler kv_relay_handler(Self* self, std::function<caf::actor()> ta
                || std::holds_alternative<state::undeploy_cmd>(cmd.body)
                || std::holds_alternative<state::bus_publish_cmd>(cmd.body)
                || std::holds_alternative<state::migration_cmd>(cmd.body)))
-        return caf::make_error(caf::sec::invalid_argument,
+        return caf::make_error(raft_errc::malformed,
                                "only deploy, undeploy, broadcasts and migration steps are "
                                "accepted from clients");
       auto t = target();

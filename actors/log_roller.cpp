@@ -1,3 +1,4 @@
+#include "actors/inspect/console_errc.hpp"
 #include "actors/log_roller.hpp"
 
 #include "actors/wire.hpp"
@@ -129,7 +130,7 @@ caf::behavior roller(roller_actor* self, log_roller_config cfg, int fd, uint64_t
     [self](log_rotate_atom) -> caf::result<std::string> {
       auto& st = self->state;
       if (!st.rotate())
-        return caf::make_error(caf::sec::runtime_error,
+        return caf::make_error(console_errc::failed,
                                "cannot rotate " + st.cfg.path + " (see its log)");
       return nlohmann::json{{"file", st.cfg.path}, {"rotations", st.rotations}}.dump();
     },

@@ -1,3 +1,4 @@
+#include "actors/supervision/service_errc.hpp"
 #include "actors/membership_agent.hpp"
 
 #include "actors/api/counted_actor.hpp"
@@ -424,7 +425,7 @@ void on_frame(agent_actor* self, const frame& f) {
   if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none) {
     ++st.bad_frames;
     st.log->warn("rejected a frame: {}", ms::to_string(err));
-    return reply_error(self, caf::make_error(caf::sec::invalid_argument, ms::to_string(err)));
+    return reply_error(self, caf::make_error(service_errc::malformed, ms::to_string(err)));
   }
   if (auto* v = std::get_if<ms::view>(&msg.body)) {
     if (!st.cached_view || v->version >= st.cached_view->version
@@ -452,7 +453,7 @@ void on_frame(agent_actor* self, const frame& f) {
   }
   ++st.bad_frames;
   st.log->warn("rejected a frame: unexpected message type for a worker");
-  reply_error(self, caf::make_error(caf::sec::invalid_argument, "unexpected message type"));
+  reply_error(self, caf::make_error(service_errc::malformed, "unexpected message type"));
 }
 
 /// A graceful stop, step one: become `leaving`, so that the vnodes move away (with their
@@ -584,13 +585,14 @@ caf::message_handler relay_handlers(agent_actor* self) {
   };
   return kv_relay_handler(self, coordinator, std::chrono::milliseconds(10000),
                           "this worker is not connected to a coordinator",
-                          self->state.cfg.console_token, false, &self->state.owed)
+                          self->state.cfg.console_token, false, &self->state.owed,
+                          service_errc::not_connected)
     .or_else(caf::message_handler{
       [self](log_rotate_atom a) -> caf::result<caf::message> {
         // The log file is the coordinator's: the request goes there.
         auto& st = self->state;
         if (!linked(st))
-          return caf::make_error(caf::sec::runtime_error,
+          return caf::make_error(service_errc::not_connected,
                                  std::string{"this worker is not connected to a coordinator"});
         if (!st.cfg.console_token.empty())
           return self->delegate(st.coordinator, auth_atom::value, st.cfg.console_token,
@@ -621,7 +623,7 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
     if (!em.reason)
       return; // a normal exit of a linked actor is not this agent's end
     self->state.owed.fail_all(caf::make_error(
-      caf::sec::runtime_error,
+      raft_errc::replica_stopped,
       std::string{"this worker's membership agent stopped before its coordinator answered; "
                   "the outcome is unknown"}));
     self->quit(std::move(em.reason));

@@ -1,3 +1,4 @@
+#include "actors/supervision/service_errc.hpp"
 #include "actors/membership_server.hpp"
 
 #include "actors/api/counted_actor.hpp"
@@ -144,7 +145,7 @@ void reject(server_actor* self, const char* what) {
   ++self->state.bad_frames;
   self->state.log->warn("rejected a frame from {}: {}", caf::to_string(self->current_sender()),
                         what);
-  reply_error(self, caf::make_error(caf::sec::invalid_argument, what));
+  reply_error(self, caf::make_error(service_errc::malformed, what));
 }
 
 struct outcome {
@@ -309,7 +310,7 @@ void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
             if (!out.committed) {
               // No quorum or lost leadership: the joiner retries with backoff.
               st.log->warn("join of {} not committed: {}", candidate.name, out.reason);
-              rp.deliver(caf::make_error(caf::sec::runtime_error, out.reason));
+              rp.deliver(caf::make_error(raft_errc::no_quorum, out.reason));
               return;
             }
             if (!out.ok) {

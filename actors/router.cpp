@@ -1,5 +1,7 @@
 #include "actors/router.hpp"
 
+#include "actors/api/errors.hpp"
+
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/event.hpp"
 #include "actors/bus/bus_actor.hpp"
@@ -82,8 +84,8 @@ using router_actor = caf::stateful_actor<router_state>;
 
 
 
-caf::error failure(std::string text) {
-  return caf::make_error(caf::sec::runtime_error, std::move(text));
+caf::error failure(routing_errc x, std::string text) {
+  return caf::make_error(x, std::move(text));
 }
 
 /// Why an event of `d` for vnode `v` has nowhere to go.
@@ -165,7 +167,7 @@ void deliver_at(router_actor* self, const std::string& owner, Promise rp, std::s
         .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
     },
-    [rp](const std::string& why) mutable { rp.deliver(failure(why)); });
+    [rp](const std::string& why) mutable { rp.deliver(failure(routing_errc::unreachable, why)); });
 }
 
 void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
@@ -179,8 +181,9 @@ void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vec
     return; // answered already (the router is stopping)
   if (self->clock().now() >= b->deadline) {
     self->state.active.erase(b);
-    b->rp.deliver(failure(std::to_string(remaining.size()) + " events of " + b->deployment
-                          + " not delivered within the deadline: " + b->last_problem));
+    b->rp.deliver(failure(routing_errc::undelivered,
+                          std::to_string(remaining.size()) + " events of " + b->deployment
+                            + " not delivered within the deadline: " + b->last_problem));
     return;
   }
   self->delayed_send(self, self->state.cfg.retry_interval, retry_atom::value);
@@ -354,16 +357,16 @@ caf::result<caf::message> route(router_actor* self, const std::string& deploymen
   ++st.routed;
   if (!d) {
     ++st.rejected;
-    return failure("no deployment named '" + deployment + "'");
+    return failure(routing_errc::no_deployment, "no deployment named '" + deployment + "'");
   }
   auto v = pick(st, *d, key);
   if (!v)
-    return failure("the cluster has no vnode map yet");
+    return failure(routing_errc::no_vnode_map, "the cluster has no vnode map yet");
   if (d->guarantee == state::delivery::at_least_once)
     return start_reliable(self, deployment, {*v}, {std::move(key)}, {std::move(payload)}, true);
   auto owner = state::owner_of(st.view, *d, *v);
   if (owner.empty())
-    return failure(no_owner(*d, *v));
+    return failure(routing_errc::no_workers, no_owner(*d, *v));
   auto rp = self->make_response_promise();
   deliver_at(self, owner, rp, deployment, *v, event{std::move(key), std::move(payload), {}});
   return rp;
@@ -384,7 +387,7 @@ caf::response_promise send_batches(router_actor* self, const std::string& deploy
   struct gather {
     size_t waiting = 0;
     uint64_t accepted = 0;
-    std::string problem;
+    caf::error problem;
   };
   auto g = std::make_shared<gather>();
   g->waiting = by_owner.size();
@@ -395,10 +398,10 @@ caf::response_promise send_batches(router_actor* self, const std::string& deploy
   auto finish = [rp, g]() mutable {
     if (--g->waiting > 0)
       return;
-    if (g->problem.empty())
+    if (!g->problem)
       rp.deliver(g->accepted);
     else
-      rp.deliver(failure(g->problem));
+      rp.deliver(std::move(g->problem));
   };
   auto timeout = self->state.cfg.timeout;
   for (auto& [owner, b] : by_owner)
@@ -414,14 +417,14 @@ caf::response_promise send_batches(router_actor* self, const std::string& deploy
               finish();
             },
             [g, finish](caf::error& err) mutable {
-              if (g->problem.empty())
-                g->problem = caf::to_string(err);
+              if (!g->problem)
+                g->problem = std::move(err);
               finish();
             });
       },
       [g, finish](const std::string& why) mutable {
-        if (g->problem.empty())
-          g->problem = why;
+        if (!g->problem)
+          g->problem = failure(routing_errc::unreachable, why);
         finish();
       });
   return rp;
@@ -435,15 +438,15 @@ caf::result<caf::message> route_batch(router_actor* self, const std::string& dep
   st.routed += keys.size();
   if (!d) {
     st.rejected += keys.size();
-    return failure("no deployment named '" + deployment + "'");
+    return failure(routing_errc::no_deployment, "no deployment named '" + deployment + "'");
   }
   if (keys.size() != payloads.size())
-    return failure("as many keys as payloads, please");
+    return failure(routing_errc::malformed, "as many keys as payloads, please");
   std::vector<uint32_t> vnodes;
   for (auto& k : keys) {
     auto v = pick(st, *d, k);
     if (!v)
-      return failure("the cluster has no vnode map yet");
+      return failure(routing_errc::no_vnode_map, "the cluster has no vnode map yet");
     vnodes.push_back(*v);
   }
   if (d->guarantee == state::delivery::at_least_once)
@@ -454,7 +457,7 @@ caf::result<caf::message> route_batch(router_actor* self, const std::string& dep
   for (size_t i = 0; i < keys.size(); ++i) {
     auto& owner = state::owner_of(st.view, *d, vnodes[i]);
     if (owner.empty())
-      return failure(no_owner(*d, vnodes[i]));
+      return failure(routing_errc::no_workers, no_owner(*d, vnodes[i]));
     auto& b = by_owner[owner];
     b.vnodes.push_back(vnodes[i]);
     b.epochs.push_back(epoch_of(st.view, *d, vnodes[i]));
@@ -471,8 +474,9 @@ caf::result<std::string> pass_on(router_actor* self, const std::string& deployme
   auto* d = st.view.deployments.find(deployment);
   auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
   if (owner.empty() || owner == st.cfg.node_name)
-    return failure("vnode " + std::to_string(vnode) + " of " + deployment
-                   + " has no other owner to pass the event on to");
+    return failure(routing_errc::not_served, "vnode " + std::to_string(vnode) + " of "
+                                               + deployment
+                                               + " has no other owner to pass the event on to");
   auto rp = self->make_response_promise<std::string>();
   deliver_at(self, owner, rp, deployment, vnode, std::move(ev));
   return rp;
@@ -548,9 +552,10 @@ caf::behavior router(router_actor* self, router_config cfg) {
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
     for (auto& b : st.active)
-      b->rp.deliver(failure("the router of " + st.cfg.node_name + " stopped before "
-                            + std::to_string(b->seqs.size() - b->done) + " events of "
-                            + b->deployment + " were acknowledged: send them again"));
+      b->rp.deliver(failure(routing_errc::stopped,
+                            "the router of " + st.cfg.node_name + " stopped before "
+                              + std::to_string(b->seqs.size() - b->done) + " events of "
+                              + b->deployment + " were acknowledged: send them again"));
     st.active.clear();
     self->quit(std::move(em.reason));
   });

@@ -1,5 +1,7 @@
 #include "actors/wire.hpp"
 
+#include "actors/errors.hpp"
+
 #include "actors/api/event.hpp"
 #include "actors/raft/raft_actor.hpp"
 
@@ -11,6 +13,7 @@
 namespace troupe {
 
 void register_types(caf::actor_system_config& cfg) {
+  add_error_categories(cfg); // errors render as their text, in nodes and clients alike
   cfg.add_message_type<frame>("troupe.frame");
   cfg.add_message_type<event>("troupe.event");
   cfg.add_message_type<raft_frame>("troupe.raft_frame");

@@ -30,9 +30,8 @@ void on_interrupt(int) {
 }
 
 int fail(caf::actor_system& sys, const caf::error& err, const std::string& prefix) {
-  auto text = error_text(sys, err);
-  std::cerr << prefix << text << "\n";
-  return exit_for_error(err, text);
+  std::cerr << prefix << error_text(sys, err) << "\n";
+  return exit_code_for(err);
 }
 
 int publish(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,

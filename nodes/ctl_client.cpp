@@ -172,9 +172,8 @@ int send_stdin(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
           }
         },
         [&](const caf::error& err) {
-          auto text = error_text(sys, err);
-          std::cerr << prefix << text << " (" << sent << " accepted before)\n";
-          code = text.rfind("refused", 0) == 0 ? exit_code::refused : exit_code::unavailable;
+          std::cerr << prefix << error_text(sys, err) << " (" << sent << " accepted before)\n";
+          code = exit_code_for(err);
         });
     keys.clear();
     payloads.clear();
@@ -325,9 +324,8 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
   }
   int code = exit_code::ok;
   auto on_error = [&](const caf::error& err) {
-    auto text = error_text(sys, err);
-    std::cerr << prefix << text << "\n";
-    code = text.rfind("refused", 0) == 0 ? exit_code::refused : exit_code::unavailable;
+    std::cerr << prefix << error_text(sys, err) << "\n";
+    code = exit_code_for(err);
   };
   if (cmd.op == ctl_command::deployments) {
     self->request(node, cmd.timeout, deployments_atom::value)
@@ -379,13 +377,7 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
         },
         [&](const caf::error& err) {
           std::cerr << prefix << error_text(sys, err) << "\n";
-          auto text = error_text(sys, err);
-          // Refusals name the problem; only an unreachable cluster is "unavailable".
-          code = text.rfind("refused", 0) == 0 ? exit_code::refused
-                 : text.find("no deployment") != std::string::npos
-                     || text.find("no workers") != std::string::npos
-                   ? exit_code::failure
-                   : exit_code::unavailable;
+          code = exit_code_for(err);
         });
     return code;
   }

@@ -128,8 +128,7 @@ public:
     self_->request(a, timeout, msg)
       .receive([&](std::string& text) { out = std::move(text); },
                [&](const caf::error& err) {
-                 auto text = error_text(sys_, err);
-                 fail = failure{text, exit_for_error(err, text)};
+                 fail = failure{error_text(sys_, err), exit_code_for(err)};
                });
     return out;
   }
@@ -392,15 +391,6 @@ int do_logs(cluster_link& link, const ctl_command& cmd, const std::string& prefi
 }
 
 } // namespace
-
-int exit_for_error(const caf::error& err, const std::string& text) {
-  if (text.rfind("refused", 0) == 0)
-    return exit_code::refused;
-  if (err == caf::sec::runtime_error || err == caf::sec::unexpected_message
-      || err == caf::sec::invalid_argument)
-    return exit_code::failure;
-  return exit_code::unavailable;
-}
 
 int run_inspect(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                 const ctl_command& cmd, const std::string& prefix) {

@@ -21,8 +21,4 @@ namespace troupe {
 int run_inspect(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                 const ctl_command& cmd, const std::string& prefix);
 
-/// The exit code for an error a node answered with: 77 for a token refusal, 1 for other
-/// refusals (unknown actor, bad type), 69 when the node could not answer (timeout, lost).
-int exit_for_error(const caf::error& err, const std::string& text);
-
 } // namespace troupe

@@ -67,6 +67,7 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
   for (;;) {
     std::optional<watch_reply> got;
     std::string problem;
+    std::optional<uint64_t> oldest; // the first revision still kept, when compacted
     if (node)
       self->request(node, cmd.timeout + std::chrono::seconds(5), kv_watch_atom::value, cmd.key, after)
         .receive(
@@ -74,14 +75,20 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
               std::vector<std::string>& values, std::vector<uint64_t>& revs, uint64_t rev) {
             got = watch_reply{kinds, keys, values, revs, rev};
           },
-          [&](const caf::error& err) { problem = sys.render(err); });
+          [&](const caf::error& err) {
+            problem = error_text(sys, err);
+            auto& ctx = err.context();
+            if (err.category() == caf::detail::error_factory<raft_errc>::category
+                && err.code() == static_cast<uint8_t>(raft_errc::compacted) && ctx.size() == 2
+                && ctx.match_element<uint64_t>(1))
+              oldest = ctx.get_as<uint64_t>(1);
+          });
     else
       problem = "not connected";
-    if (problem.find("compacted:") != std::string::npos) {
-      auto n = problem.substr(problem.find("compacted:") + 10);
+    if (oldest) {
       std::cerr << prefix << "the events after revision " << after
                 << " are no longer kept: read the current values, then watch with --after "
-                << std::stoull(n) - 1 << "\n";
+                << *oldest - 1 << "\n";
       return exit_code::failure;
     }
     if (!got) {
@@ -133,7 +140,7 @@ int run_kv(const kv_command& cmd) {
     auto on_error = [&](const caf::error& err) {
       auto text = error_text(sys, err);
       std::cerr << prefix << text << "\n";
-      code = text.rfind("refused", 0) == 0 ? exit_code::refused : exit_code::unavailable;
+      code = exit_code_for(err);
     };
     // A random client id per invocation: the cluster de-duplicates retries of this write.
     std::random_device rd;

@@ -153,7 +153,6 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
 
   caf::actor_system_config sc;
   register_types(sc);
-  add_exit_errc_category(sc);
   if (types)
     types->configure(sc); // the user's own message types
   sc.load<caf::io::middleman>();

@@ -8,6 +8,7 @@
 // actors have none.
 #pragma once
 
+#include "actors/api/errors.hpp"
 #include "actors/api/event.hpp"
 #include "actors/api/actor_stats.hpp"
 
@@ -53,7 +54,7 @@ public:
       if (x.mid.is_request() && x.sender)
         x.sender->enqueue(caf::make_mailbox_element(
                             this->ctrl(), x.mid.response_id(), {},
-                            caf::make_error(caf::sec::runtime_error,
+                            caf::make_error(routing_errc::lease_expired,
                                             std::string{"this worker's lease ran out"})),
                           this->context());
       return caf::invoke_message_result::consumed;

@@ -1,3 +1,4 @@
+#include "actors/api/errors.hpp"
 #include "actors/bus/bus_actor.hpp"
 
 #include "actors/api/counted_actor.hpp"
@@ -73,8 +74,8 @@ struct bus_state {
 
 using bus_actor = caf::stateful_actor<bus_state>;
 
-caf::error failure(std::string text) {
-  return caf::make_error(caf::sec::runtime_error, std::move(text));
+caf::error failure(bus_errc x, std::string text) {
+  return caf::make_error(x, std::move(text));
 }
 
 void deliver(bus_actor* self, const std::vector<bus::delivery>& ds) {
@@ -168,11 +169,11 @@ caf::message_handler subscription_handlers(bus_actor* self) {
            caf::actor who) -> caf::result<uint64_t> {
       auto& st = self->state;
       if (auto why = check_topic(ns, topic); !why.empty())
-        return failure(why);
+        return failure(bus_errc::invalid, why);
       if (!who)
         who = caf::actor_cast<caf::actor>(self->current_sender());
       if (!who)
-        return failure("a subscription needs an actor to deliver to");
+        return failure(bus_errc::no_subscriber, "a subscription needs an actor to deliver to");
       auto id = st.ds->subscribe(ns + "/" + topic);
       (*st.subs)[id] = subscriber{who, ns, topic};
       self->monitor(who);
@@ -194,17 +195,18 @@ caf::message_handler publish_handlers(bus_actor* self) {
            std::string& payload, bool persist, bool send_to_self) -> caf::result<uint64_t> {
       auto& st = self->state;
       if (auto why = check_topic(ns, topic); !why.empty())
-        return failure(why);
+        return failure(bus_errc::invalid, why);
       auto full = ns + "/" + topic;
       ++st.published;
       if (persist) {
         state::bus_publish_cmd p{full, std::move(payload), st.cfg.node_name, send_to_self,
                                  st.cfg.keep};
         if (auto why = state::check_publish(p); !why.empty())
-          return failure(why);
+          return failure(bus_errc::invalid, why);
         auto node = node_of(self);
         if (!node)
-          return failure("this node's ingress is restarting: nothing can be persisted now");
+          return failure(bus_errc::unavailable,
+                         "this node's ingress is restarting: nothing can be persisted now");
         state::command c;
         c.body = std::move(p);
         auto rp = self->make_response_promise<uint64_t>();
@@ -214,7 +216,7 @@ caf::message_handler publish_handlers(bus_actor* self) {
               auto& st = self->state;
               if (!ok) {
                 ++st.failed;
-                rp.deliver(failure("not persisted: " + reason));
+                rp.deliver(failure(bus_errc::not_persisted, "not persisted: " + reason));
                 return;
               }
               ++st.persisted;
@@ -222,7 +224,7 @@ caf::message_handler publish_handlers(bus_actor* self) {
             },
             [self, rp](const caf::error& err) mutable {
               ++self->state.failed;
-              rp.deliver(failure("not persisted: " + self->system().render(err)));
+              rp.deliver(failure(bus_errc::not_persisted, "not persisted: " + self->system().render(err)));
             });
         return rp;
       }

@@ -4,6 +4,7 @@
 // Publishing changes something: console_handler.hpp guards it with the console token.
 #pragma once
 
+#include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/supervision/services.hpp"
 
@@ -17,7 +18,7 @@ namespace troupe {
 template <class Self>
 caf::message_handler bus_relay_handler(Self* self, std::shared_ptr<service_directory> services) {
   auto missing = [] {
-    return caf::make_error(caf::sec::runtime_error,
+    return caf::make_error(service_errc::restarting,
                            std::string{"this node's bus is restarting: try again"});
   };
   return {

@@ -11,6 +11,8 @@
 // their own token.
 #pragma once
 
+#include "actors/inspect/console_errc.hpp"
+#include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/log_roller.hpp"
@@ -34,7 +36,7 @@ using auth_atom = caf::atom_constant<caf::atom("t_auth")>;
 template <class Self>
 caf::message_handler console_handler(Self* self, std::shared_ptr<service_directory> services) {
   auto missing = [] {
-    return caf::make_error(caf::sec::runtime_error,
+    return caf::make_error(service_errc::restarting,
                            std::string{"this node's inspector is restarting: try again"});
   };
   return {
@@ -108,7 +110,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
   auto run = [self, open](caf::message inner) mutable -> caf::result<caf::message> {
     caf::detail::default_invoke_result_visitor<Self> v{self};
     if (open(v, inner) == caf::match_case::no_match)
-      return caf::make_error(caf::sec::unexpected_message,
+      return caf::make_error(console_errc::unknown_command,
                              std::string{"not a command this node knows"});
     return caf::delegated<caf::message>{};
   };
@@ -116,7 +118,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
     [=](auth_atom, const std::string& given, caf::message& inner) mutable
     -> caf::result<caf::message> {
       if (!token.empty() && given != token)
-        return caf::make_error(caf::sec::runtime_error,
+        return caf::make_error(console_errc::refused,
                                std::string{"refused: wrong console token"});
       return run(std::move(inner));
     },
@@ -129,7 +131,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
     auto* e = self->current_mailbox_element();
     if (e && e->sender && e->sender->node() == self->node())
       return run(e->copy_content_to_message());
-    return caf::make_error(caf::sec::runtime_error,
+    return caf::make_error(console_errc::refused,
                            std::string{"refused: this cluster needs the console token for "
                                        "commands that change anything (give --token)"});
   };

@@ -1,5 +1,7 @@
 #include "actors/inspect/inspector.hpp"
 
+#include "actors/inspect/console_errc.hpp"
+
 #include "actors/api/counted_actor.hpp"
 #include "actors/inspect/log_ring.hpp"
 #include "actors/logging.hpp"
@@ -31,8 +33,8 @@ struct inspector_state {
 
 using inspector_actor = caf::stateful_actor<inspector_state>;
 
-caf::error refuse(const std::string& why) {
-  return caf::make_error(caf::sec::runtime_error, why);
+caf::error refuse(console_errc x, const std::string& why) {
+  return caf::make_error(x, why);
 }
 
 nlohmann::json row_json(const actor_registry& reg, const actor_row& r) {
@@ -92,7 +94,7 @@ caf::message_handler query_handlers(inspector_actor* self) {
       auto& reg = *self->state.cfg.registry;
       auto row = reg.find(who);
       if (!row)
-        return refuse("no actor '" + who + "' on node " + reg.node());
+        return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       auto j = row_json(reg, *row);
       if (!row->counted || !row->handle)
         return j.dump();
@@ -123,7 +125,7 @@ caf::message_handler query_handlers(inspector_actor* self) {
            uint32_t count) -> caf::result<caf::message> {
       auto us = service_of(self, service::user_supervisor);
       if (!us)
-        return refuse("the user supervisor of node " + self->state.cfg.node_name
+        return refuse(console_errc::unavailable, "the user supervisor of node " + self->state.cfg.node_name
                       + " is restarting: try again");
       return self->delegate(us, a, std::move(type), std::move(name), std::move(args), count);
     },
@@ -131,9 +133,9 @@ caf::message_handler query_handlers(inspector_actor* self) {
       auto& reg = *self->state.cfg.registry;
       auto row = reg.find(who);
       if (!row)
-        return refuse("no actor '" + who + "' on node " + reg.node());
+        return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       if (!row->handle)
-        return refuse(reg.id_of(row->seq) + " is not running (" + row->state + ")");
+        return refuse(console_errc::not_running, reg.id_of(row->seq) + " is not running (" + row->state + ")");
       caf::anon_send(row->handle, event{"", std::move(payload), {}});
       return nlohmann::json{{"ok", true}, {"id", reg.id_of(row->seq)}}.dump();
     },
@@ -147,18 +149,20 @@ caf::message_handler command_handlers(inspector_actor* self) {
       auto& reg = *self->state.cfg.registry;
       auto row = reg.find(who);
       if (!row)
-        return refuse("no actor '" + who + "' on node " + reg.node());
+        return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       if (!row->handle)
-        return refuse(reg.id_of(row->seq) + " is not running (" + row->state + ")");
+        return refuse(console_errc::not_running, reg.id_of(row->seq) + " is not running (" + row->state + ")");
       auto rp = self->make_response_promise<std::string>();
       auto id = reg.id_of(row->seq);
       self->request(row->handle, std::chrono::milliseconds(timeout_ms), event{"", std::move(payload), {}})
         .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
               [rp, id, timeout_ms, self](const caf::error& err) mutable {
-                rp.deliver(refuse(err == caf::sec::request_timeout
-                                    ? id + " did not answer within "
-                                        + std::to_string(timeout_ms) + " ms"
-                                    : id + " failed: " + self->system().render(err)));
+                rp.deliver(err == caf::sec::request_timeout
+                             ? refuse(console_errc::no_answer,
+                                      id + " did not answer within "
+                                        + std::to_string(timeout_ms) + " ms")
+                             : refuse(console_errc::failed,
+                                      id + " failed: " + self->system().render(err)));
               });
       return rp;
     },
@@ -168,27 +172,27 @@ caf::message_handler command_handlers(inspector_actor* self) {
       auto& reg = *st.cfg.registry;
       auto row = reg.find(who);
       if (!row)
-        return refuse("no actor '" + who + "' on node " + reg.node());
+        return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       auto id = reg.id_of(row->seq);
       if (row->kind == "user") {
         auto us = service_of(self, service::user_supervisor);
         if (!us)
-          return refuse("the user supervisor of node " + st.cfg.node_name
+          return refuse(console_errc::unavailable, "the user supervisor of node " + st.cfg.node_name
                         + " is restarting: try again");
         return self->delegate(us, a, std::move(who), std::move(reason), for_good);
       }
       if (row->supervisor.empty())
-        return refuse(id + " (" + row->name + ") is the root of the node's tree: stop the "
+        return refuse(console_errc::not_allowed, id + " (" + row->name + ") is the root of the node's tree: stop the "
                       "node instead");
       if (for_good)
-        return refuse(id + " (" + row->name + ") is restarted by its supervisor: --stop is for "
+        return refuse(console_errc::not_allowed, id + " (" + row->name + ") is restarted by its supervisor: --stop is for "
                       "spawned actors (an instance goes with its deployment: undeploy it)");
       if (!row->handle)
-        return refuse(id + " is not running (" + row->state + ")");
+        return refuse(console_errc::not_running, id + " is not running (" + row->state + ")");
       // A crash as its supervisor sees it: it is started again (or its supervisor escalates).
       // The reason can be trapped, so that a supervisor or a vnode host stops its own
       // children in order before it goes.
-      self->send_exit(row->handle, refuse(reason.empty() ? "killed from the console" : reason));
+      self->send_exit(row->handle, refuse(console_errc::killed, reason.empty() ? "killed from the console" : reason));
       st.log->warn("{} ({}) killed from the console{}{}", id, row->name,
                    reason.empty() ? "" : ": ", reason);
       return caf::make_message(

@@ -1,5 +1,7 @@
 #include "actors/inspect/user_supervisor.hpp"
 
+#include "actors/inspect/console_errc.hpp"
+
 #include "actors/api/counted_actor.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/logging.hpp"
@@ -57,8 +59,8 @@ struct user_supervisor_state {
 
 using user_sup_actor = caf::stateful_actor<user_supervisor_state>;
 
-caf::error refuse(const std::string& why) {
-  return caf::make_error(caf::sec::runtime_error, why);
+caf::error refuse(console_errc x, const std::string& why) {
+  return caf::make_error(x, why);
 }
 
 /// Watches a child: its down message restarts it (not linked: a child killed with
@@ -107,12 +109,12 @@ caf::result<std::string> do_spawn(user_sup_actor* self, const std::string& type,
                                   uint32_t count) {
   auto& st = self->state;
   if (!st.cfg.types || !st.cfg.types->has(type))
-    return refuse("no actor type '" + type + "' on node " + st.cfg.node_name + " (it has: "
+    return refuse(console_errc::unknown_type, "no actor type '" + type + "' on node " + st.cfg.node_name + " (it has: "
                   + known_types(st) + ")");
   if (count == 0 || count > st.cfg.max_spawn)
-    return refuse("--count must be 1-" + std::to_string(st.cfg.max_spawn));
+    return refuse(console_errc::invalid, "--count must be 1-" + std::to_string(st.cfg.max_spawn));
   if (!name.empty() && !valid_name(name))
-    return refuse("'" + name + "' is not an actor name (1-64 letters, digits, '-', '_', '.')");
+    return refuse(console_errc::invalid, "'" + name + "' is not an actor name (1-64 letters, digits, '-', '_', '.')");
   auto ids = nlohmann::json::array();
   auto names = nlohmann::json::array();
   for (uint32_t k = 1; k <= count; ++k) {
@@ -129,18 +131,18 @@ caf::result<std::string> do_spawn(user_sup_actor* self, const std::string& type,
     row.state = "running";
     row.started_ms = wall_clock_ms();
     if (!n.empty() && st.cfg.registry->find(n))
-      return refuse("an actor named '" + n + "' already runs on node " + st.cfg.node_name
+      return refuse(console_errc::invalid, "an actor named '" + n + "' already runs on node " + st.cfg.node_name
                     + (ids.empty() ? "" : " (" + std::to_string(ids.size()) + " spawned before it)"));
     auto stats = std::make_shared<actor_stats>();
     c.started = self->clock().now();
     auto a = st.cfg.types->spawn(type, self->system(), c.ctx, stats);
     if (!a)
-      return refuse("cannot spawn '" + type + "'");
+      return refuse(console_errc::failed, "cannot spawn '" + type + "'");
     row.handle = a;
     auto seq = st.cfg.registry->add(row, stats);
     if (seq == 0) {
       self->send_exit(a, caf::exit_reason::user_shutdown);
-      return refuse("an actor named '" + n + "' already runs on node " + st.cfg.node_name);
+      return refuse(console_errc::invalid, "an actor named '" + n + "' already runs on node " + st.cfg.node_name);
     }
     c.running = true;
     watch(self, a);
@@ -237,19 +239,19 @@ caf::behavior user_supervisor(user_sup_actor* self, user_supervisor_config cfg) 
       auto& reg = *st.cfg.registry;
       auto row = reg.find(who);
       if (!row)
-        return refuse("no actor '" + who + "' on node " + reg.node());
+        return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       auto id = reg.id_of(row->seq);
       auto c = st.children->find(row->seq);
       if (c == st.children->end())
-        return refuse(id + " is not supervised by the user supervisor");
+        return refuse(console_errc::not_allowed, id + " is not supervised by the user supervisor");
       if (!row->handle)
-        return refuse(id + " is not running (" + row->state + ")");
+        return refuse(console_errc::not_running, id + " is not running (" + row->state + ")");
       c->second.kill_reason = reason.empty() ? "no reason given" : reason;
       c->second.for_good = for_good;
       if (reason.empty())
         self->send_exit(row->handle, caf::exit_reason::kill);
       else
-        self->send_exit(row->handle, refuse(reason));
+        self->send_exit(row->handle, refuse(console_errc::killed, reason));
       st.log->warn("{} ({}) killed from the console{}{}", id, row->name,
                    reason.empty() ? "" : ": ", reason);
       return nlohmann::json{{"ok", true}, {"id", id}, {"restart", !for_good}}.dump();

@@ -30,19 +30,19 @@ namespace r = troupe::raft;
 
 namespace raft_detail {
 
-void fail_pending(raft_actor* self, const char* why) {
+void fail_pending(raft_actor* self, raft_errc why) {
   auto& st = self->state;
   for (auto& [idx, w] : st.writes)
     w.promise.deliver(failure(why));
   st.writes.clear();
   for (auto& [ctx, rd] : st.reads_waiting)
-    rd.promise.deliver(failure(raft_errors::no_quorum));
+    rd.promise.deliver(failure(raft_errc::no_quorum));
   st.reads_waiting.clear();
   for (auto& [idx, rd] : st.reads_ready)
-    rd.promise.deliver(failure(raft_errors::no_quorum));
+    rd.promise.deliver(failure(raft_errc::no_quorum));
   st.reads_ready.clear();
   for (auto& [id, w] : st.watches)
-    w.promise.deliver(failure(raft_errors::no_quorum));
+    w.promise.deliver(failure(raft_errc::no_quorum));
   st.watches.clear();
 }
 
@@ -123,7 +123,7 @@ void apply(raft_actor* self, const r::entry& e) {
   if (w == st.writes.end())
     return;
   if (w->second.term != e.term || !is_command)
-    w->second.promise.deliver(failure(raft_errors::leadership_lost));
+    w->second.promise.deliver(failure(raft_errc::leadership_lost));
   else if (w->second.member)
     w->second.promise.deliver(res.ok, res.incarnation, res.reason);
   else
@@ -157,8 +157,8 @@ void process_ready(raft_actor* self) {
       if (auto err = st.storage->save_snapshot(*rd.snap, true)) {
         st.log->critical("cannot store snapshot: {}", err.message);
         st.failed = true;
-        fail_pending(self, raft_errors::replica_stopped); // their outcome is unknown
-        st.owed.fail_all(failure(raft_errors::replica_stopped));
+        fail_pending(self, raft_errc::replica_stopped); // their outcome is unknown
+        st.owed.fail_all(failure(raft_errc::replica_stopped));
         self->quit(caf::make_error(exit_errc::storage_failed,
                                    "raft storage: cannot store a snapshot: " + err.message));
         return;
@@ -170,8 +170,8 @@ void process_ready(raft_actor* self) {
     if (auto err = st.storage->sync()) {
       st.log->critical("cannot sync the raft log: {}", err.message);
       st.failed = true;
-      fail_pending(self, raft_errors::replica_stopped); // their outcome is unknown
-      st.owed.fail_all(failure(raft_errors::replica_stopped));
+      fail_pending(self, raft_errc::replica_stopped); // their outcome is unknown
+      st.owed.fail_all(failure(raft_errc::replica_stopped));
       self->quit(caf::make_error(exit_errc::storage_failed,
                                  "raft storage: cannot sync the log: " + err.message));
       return;
@@ -186,7 +186,7 @@ void process_ready(raft_actor* self) {
       st.applied = rd.snap->meta.index;
       st.last_snapshot = st.applied;
       for (auto it = st.writes.begin(); it != st.writes.end() && it->first <= st.applied;) {
-        it->second.promise.deliver(failure(raft_errors::leadership_lost));
+        it->second.promise.deliver(failure(raft_errc::leadership_lost));
         it = st.writes.erase(it);
       }
     }
@@ -233,7 +233,7 @@ void process_ready(raft_actor* self) {
     else if (leader != st.last_leader && leader != r::no_node)
       st.log->info("following leader {} at term {}", leader, st.node->term());
     if (st.last_role == r::role::leader && role != r::role::leader) {
-      fail_pending(self, raft_errors::leadership_lost);
+      fail_pending(self, raft_errc::leadership_lost);
       for (auto& rp : st.stepping_down)
         rp.deliver(true);
       st.stepping_down.clear();
@@ -273,7 +273,7 @@ caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
   auto leader = leader_handle(self);
   if (!leader || from_peer(self)) {
     auto rp = self->make_response_promise();
-    rp.deliver(failure(raft_errors::no_quorum));
+    rp.deliver(failure(raft_errc::no_quorum));
     return rp;
   }
   return relay<Rs...>(self, &self->state.owed, leader, self->state.cfg.request_timeout,
@@ -285,8 +285,10 @@ caf::response_promise propose(raft_actor* self, const std::string& bytes, bool m
   auto rp = self->make_response_promise();
   auto res = st.node->propose(bytes);
   if (res.error != r::errc::none) {
-    rp.deliver(failure(res.error == r::errc::not_leader ? raft_errors::no_quorum
-                                                         : r::to_string(res.error)));
+    rp.deliver(res.error == r::errc::not_leader
+                 ? failure(raft_errc::no_quorum)
+                 : failure(raft_errc::no_quorum, std::string{"not applied: "}
+                                                   + r::to_string(res.error)));
     return rp;
   }
   st.writes.emplace(res.index, pending_write{res.term, member, rp});
@@ -422,17 +424,17 @@ caf::message_handler client_handlers(raft_actor* self) {
         return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
       state::command cmd;
       if (!state::decode(bytes, cmd))
-        return caf::make_error(caf::sec::invalid_argument, "malformed cluster state command");
+        return failure(raft_errc::malformed, "malformed cluster state command");
       if (std::holds_alternative<state::put_cmd>(cmd.body)
           || std::holds_alternative<state::del_cmd>(cmd.body))
-        return caf::make_error(caf::sec::invalid_argument, "KV writes go through kv_put/kv_del");
+        return failure(raft_errc::malformed, "KV writes go through kv_put/kv_del");
       return propose(self, bytes, true);
     },
     [self](bus_fetch_atom, const std::vector<std::string>& topics,
            const std::vector<uint64_t>& after) -> caf::result<std::string> {
       // A local read: the node asking learned the head from this replica's own view.
       if (topics.size() != after.size() || topics.size() > 10000)
-        return caf::make_error(caf::sec::invalid_argument, "malformed bus fetch");
+        return failure(raft_errc::malformed, "malformed bus fetch");
       return state::encode_bus_fetch(self->state.sm.bus(), topics, after);
     },
     [self](vnodes_atom a) -> caf::result<caf::message> {
@@ -523,8 +525,8 @@ caf::behavior raft_behavior(raft_actor* self, const raft_actor_config& cfg,
   // Stopped (the node stops, or its supervisor restarts it): whoever waits for an answer
   // gets one now rather than at their timeout.
   self->set_exit_handler([self](caf::exit_msg& em) {
-    fail_pending(self, raft_errors::replica_stopped);
-    self->state.owed.fail_all(failure(raft_errors::replica_stopped));
+    fail_pending(self, raft_errc::replica_stopped);
+    self->state.owed.fail_all(failure(raft_errc::replica_stopped));
     for (auto& rp : self->state.stepping_down)
       rp.deliver(false);
     self->state.stepping_down.clear();

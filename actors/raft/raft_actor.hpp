@@ -14,8 +14,8 @@
 //   (kv_list_atom, prefix, limit)  -> (vector<string> keys, vector<string> values, revision)
 //   (kv_watch_atom, prefix, after) -> (kinds, keys, values, revisions, revision): the events on
 //       keys under `prefix` after revision `after`, in order; waits up to watch_wait for the
-//       first one (a long poll). "compacted:N" when the events after `after` are no longer
-//       kept: read again and watch from revision N.
+//       first one (a long poll). raft_errc::compacted (context: text, N) when the events
+//       after `after` are no longer kept: read again and watch from revision N.
 //   (raft_status_atom)             -> raft_status
 //   (raft_status_all_atom)         -> vector<raft_status>: this replica's and every peer's
 //       that answers within peer_status_timeout
@@ -42,6 +42,7 @@
 #pragma once
 
 #include "actors/api/messages.hpp"
+#include "actors/raft/raft_errc.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/raft/raft_storage.hpp"
 #include "actors/wire.hpp"
@@ -103,15 +104,6 @@ using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
 // (leader_contact_atom, bool): to the member listener whenever this replica starts or stops
 // knowing a leader (a follower that heard none for an election timeout knows none)
 using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
-
-/// Error codes of the Raft actor's replies, in the error's context text.
-namespace raft_errors {
-constexpr const char* no_quorum = "no quorum: no leader is reachable; the write was not applied";
-constexpr const char* leadership_lost
-  = "leadership changed before the write was confirmed; its outcome is unknown";
-constexpr const char* replica_stopped
-  = "the Raft replica stopped before the write was confirmed; its outcome is unknown";
-} // namespace raft_errors
 
 struct raft_actor_config {
   raft::config raft;

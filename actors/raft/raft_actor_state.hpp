@@ -105,8 +105,9 @@ struct raft_actor_state {
 
 using raft_actor = caf::stateful_actor<raft_actor_state>;
 
-inline caf::error failure(const char* text) {
-  return caf::make_error(caf::sec::runtime_error, std::string{text});
+/// A reply's error: `x` with its text (or `text` when given).
+inline caf::error failure(raft_errc x, std::string text = {}) {
+  return caf::make_error(x, text.empty() ? std::string{text_of(x)} : std::move(text));
 }
 
 inline void schedule_flush(raft_actor* self) {

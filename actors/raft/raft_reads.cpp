@@ -9,8 +9,8 @@ bool answer_watch(raft_actor* self, pending_read& w, bool force) {
   auto& st = self->state;
   auto r = st.sm.kv().events_after(w.key, w.after);
   if (auto* c = std::get_if<state::kv_store::compacted>(&r)) {
-    w.promise.deliver(caf::make_error(caf::sec::runtime_error,
-                                      "compacted:" + std::to_string(c->oldest_available)));
+    w.promise.deliver(caf::make_error(raft_errc::compacted, std::string{text_of(raft_errc::compacted)},
+                                      c->oldest_available));
     return true;
   }
   auto& events = std::get<std::vector<state::kv_event>>(r);
@@ -83,7 +83,7 @@ caf::response_promise read(raft_actor* self, pending_read rd) {
   auto rp = rd.promise;
   auto ctx = st.next_read++;
   if (st.node->read_index(ctx) != r::errc::none) {
-    rp.deliver(failure(raft_errors::no_quorum));
+    rp.deliver(failure(raft_errc::no_quorum));
     return rp;
   }
   st.reads_waiting.emplace(ctx, std::move(rd));

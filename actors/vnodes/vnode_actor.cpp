@@ -1,6 +1,7 @@
 #include "actors/vnodes/vnode_actor.hpp"
 
 #include "actors/api/counted_actor.hpp"
+#include "actors/api/errors.hpp"
 #include "actors/api/event.hpp"
 #include "actors/owed_promises.hpp"
 #include "actors/api/actor_stats.hpp"
@@ -73,8 +74,8 @@ struct vnode_actor_state {
 
 using vnode_actor = caf::stateful_actor<vnode_actor_state>;
 
-caf::error refuse(std::string why) {
-  return caf::make_error(caf::sec::runtime_error, std::move(why));
+caf::error refuse(routing_errc x, std::string why) {
+  return caf::make_error(x, std::move(why));
 }
 
 caf::actor service_of(vnode_actor* self, service s) {
@@ -401,25 +402,25 @@ caf::result<caf::message> deliver_one(vnode_actor* self, const std::string& dep,
   if (st.core->admits(epoch)) {
     auto it = st.instances.find(dep);
     if (it == st.instances.end())
-      return refuse(not_running(self, dep));
+      return refuse(routing_errc::not_served, not_running(self, dep));
     ++st.shared->counters.delivered;
     return self->delegate(it->second.handle, std::move(ev));
   }
   if (!st.core->buffers(epoch))
-    return refuse(not_here(self, epoch));
+    return refuse(routing_errc::not_served, not_here(self, epoch));
   auto rp = self->make_response_promise();
   auto queued = wait_for_state(self, 1, [self, rp, dep, epoch, ev](bool serve) mutable {
     auto& st = self->state;
     auto it = st.instances.find(dep);
     if (!serve || !st.core->admits(epoch) || it == st.instances.end()) {
-      rp.deliver(refuse(serve ? not_running(self, dep) : not_here(self, epoch)));
+      rp.deliver(refuse(routing_errc::not_served, serve ? not_running(self, dep) : not_here(self, epoch)));
       return;
     }
     ++st.shared->counters.delivered;
     rp.delegate(it->second.handle, std::move(ev));
   });
   if (!queued)
-    return refuse(what(self) + " is moving and its buffer of "
+    return refuse(routing_errc::buffer_full, what(self) + " is moving and its buffer of "
                   + std::to_string(st.cfg().handoff_buffer) + " events is full");
   return rp;
 }
@@ -447,7 +448,7 @@ void deliver_reliable(vnode_actor* self, const std::string& dep, std::vector<std
   auto& st = self->state;
   auto it = st.instances.find(dep);
   if (it == st.instances.end()) {
-    rp.deliver(refuse(not_running(self, dep)));
+    rp.deliver(refuse(routing_errc::not_served, not_running(self, dep)));
     return;
   }
   struct gather {
@@ -508,25 +509,25 @@ deliver_batch_reliably(vnode_actor* self, const std::string& dep, std::vector<ui
   auto epoch = one_epoch(epochs);
   if (!epoch || keys.size() != epochs.size() || payloads.size() != epochs.size()
       || seqs.size() != epochs.size())
-    return refuse("malformed batch");
+    return refuse(routing_errc::malformed, "malformed batch");
   auto rp = self->make_response_promise();
   if (st.core->admits(*epoch)) {
     deliver_reliable(self, dep, std::move(keys), std::move(payloads), sender, std::move(seqs), rp);
     return rp;
   }
   if (!st.core->buffers(*epoch))
-    return refuse(not_here(self, *epoch));
+    return refuse(routing_errc::not_served, not_here(self, *epoch));
   auto work = [self, dep, e = *epoch, keys = std::move(keys), payloads = std::move(payloads),
                sender, seqs = std::move(seqs), rp](bool serve) mutable {
     if (!serve || !self->state.core->admits(e)) {
-      rp.deliver(refuse(not_here(self, e)));
+      rp.deliver(refuse(routing_errc::not_served, not_here(self, e)));
       return;
     }
     deliver_reliable(self, dep, std::move(keys), std::move(payloads), sender, std::move(seqs),
                      rp);
   };
   if (!wait_for_state(self, epochs.size(), std::move(work)))
-    return refuse(what(self) + " is moving and its buffer of "
+    return refuse(routing_errc::buffer_full, what(self) + " is moving and its buffer of "
                   + std::to_string(st.cfg().handoff_buffer) + " events is full");
   return rp;
 }
@@ -689,7 +690,7 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
   // stops them itself when it is told to exit, and answers whatever waits.
   self->set_exit_handler([self](caf::exit_msg& em) {
     self->state.gate->store(0, std::memory_order_release);
-    self->state.owed.fail_all(refuse(what(self) + " stopped before its events were confirmed"));
+    self->state.owed.fail_all(refuse(routing_errc::stopped, what(self) + " stopped before its events were confirmed"));
     release_waiting(self, false);
     stop_instances(self);
     self->quit(std::move(em.reason));
@@ -702,7 +703,7 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
       why = e.what();
     } catch (...) {
     }
-    self->state.owed.fail_all(refuse(what(self) + " crashed before its events were confirmed"));
+    self->state.owed.fail_all(refuse(routing_errc::stopped, what(self) + " crashed before its events were confirmed"));
     return caf::make_error(caf::sec::runtime_error, what(self) + " crashed: " + why);
   });
   return ownership_handlers(self).or_else(event_handlers(self)).or_else(caf::message_handler{

@@ -1,6 +1,7 @@
 #include "actors/vnodes/vnodes.hpp"
 
 #include "actors/api/counted_actor.hpp"
+#include "actors/api/errors.hpp"
 #include "actors/api/main_worker.hpp"
 #include "actors/api/actor_stats.hpp"
 #include "actors/logging.hpp"
@@ -53,8 +54,8 @@ struct vnodes_state {
 
 using vnodes_actor = caf::stateful_actor<vnodes_state>;
 
-caf::error refuse(std::string why) {
-  return caf::make_error(caf::sec::runtime_error, std::move(why));
+caf::error refuse(routing_errc x, std::string why) {
+  return caf::make_error(x, std::move(why));
 }
 
 caf::actor service_of(vnodes_actor* self, service s) {
@@ -262,10 +263,10 @@ caf::result<caf::message> deliver(vnodes_actor* self, const std::string& dep, ui
                                   uint64_t epoch, event& ev) {
   auto& st = self->state;
   if (!serving(self))
-    return refuse(st.cfg().node_name + " is fenced: it lost its coordinator or lease");
+    return refuse(routing_errc::fenced, st.cfg().node_name + " is fenced: it lost its coordinator or lease");
   auto slot = slot_for(st, dep, vnode);
   if (!slot)
-    return refuse("vnode " + std::to_string(vnode) + " of " + dep + " does not exist");
+    return refuse(routing_errc::malformed, "vnode " + std::to_string(vnode) + " of " + dep + " does not exist");
   if (goes_here(st, *slot, epoch))
     return self->delegate(slot_of(self, *slot), deliver_atom::value, dep, epoch, std::move(ev));
   auto* d = st.view.deployments.find(dep);
@@ -278,7 +279,7 @@ caf::result<caf::message> deliver(vnodes_actor* self, const std::string& dep, ui
     ev.headers["troupe-passed-on"] = st.cfg().node_name;
     return self->delegate(router, deliver_atom::value, dep, vnode, std::move(ev));
   }
-  return refuse("vnode " + std::to_string(vnode) + " of " + dep + " is not served by "
+  return refuse(routing_errc::not_served, "vnode " + std::to_string(vnode) + " of " + dep + " is not served by "
                 + st.cfg().node_name);
 }
 
@@ -370,14 +371,14 @@ deliver_batch_reliably(vnodes_actor* self, const std::string& dep, std::vector<u
                        std::vector<uint64_t>& seqs) {
   auto& st = self->state;
   if (!serving(self))
-    return refuse(st.cfg().node_name + " is fenced: it lost its coordinator or lease");
+    return refuse(routing_errc::fenced, st.cfg().node_name + " is fenced: it lost its coordinator or lease");
   auto n = vnodes.size();
   if (epochs.size() != n || keys.size() != n || payloads.size() != n || seqs.size() != n)
-    return refuse("malformed batch");
+    return refuse(routing_errc::malformed, "malformed batch");
   std::string problem;
   auto parts = split(st, dep, vnodes, epochs, keys, payloads, &seqs, problem);
   if (!problem.empty())
-    return refuse(problem);
+    return refuse(routing_errc::not_served, problem);
   struct gather {
     std::vector<std::string> replies;
     size_t waiting = 0;
@@ -501,7 +502,7 @@ caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
   // The vnode actors are not linked to it: it stops them itself when it is told to exit (they
   // stop their instances), so that none outlives it.
   self->set_exit_handler([self](caf::exit_msg& em) {
-    self->state.owed.fail_all(refuse(self->state.cfg().node_name
+    self->state.owed.fail_all(refuse(routing_errc::stopped, self->state.cfg().node_name
                                      + "'s vnodes stopped before the events were confirmed"));
     for (auto& [slot, s] : self->state.slots)
       if (s.handle) {
