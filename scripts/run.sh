@@ -6,7 +6,9 @@
 # round it writes and reads the cluster's replicated KV namespace with `troupe kv`, deploys the
 # word-count example over the vnodes and sends it events with `troupe ctl`. On the fourth it
 # inspects actors as the console does: spawns one on a worker, asks it, kills it and watches its
-# supervisor restart it (`troupe console --connect 127.0.0.1:PORT` does the same interactively).
+# supervisor restart it (`troupe console --connect 127.0.0.1:PORT` does the same interactively),
+# then crashes a worker's router, a service under the node's supervision tree, and shows it
+# restarted.
 # The nodes run the migrations example (the stock binary plus three run-once migrations, see
 # examples/migrations): the first round lists them, done once by the main worker before any
 # deployment started. On the fifth it broadcasts on the bus: a bulletin actor on one worker
@@ -104,6 +106,10 @@ while kill -0 "$coord" 2>/dev/null; do
     echo "== after the kill its supervisor restarted it (restarts 1):"
     "$bin" ctl "${c[@]}" inspect counter || true
     "$bin" ctl "${c[@]}" tree --node demo-worker-1 | grep -v "^.*words:" | head -n 12 || true
+    echo "== every role is supervised: crash demo-worker-1's router; its supervisor starts it again"
+    "$bin" ctl "${c[@]}" kill router --node demo-worker-1 || true
+    sleep 0.3
+    "$bin" ctl "${c[@]}" tree --node demo-worker-1 | grep -E "services|router" || true
     echo "== the worker's recent warnings:"
     "$bin" ctl "${c[@]}" logs --node demo-worker-1 --level warn --lines 3 || true
   fi

@@ -43,7 +43,7 @@ struct context {
   std::vector<std::string> args;              // `troupe ctl spawn TYPE ARGS...`
   // The node the actor runs on (set by Troupe). Its services are restarted by their
   // supervisors, so the accessors below look up the current one at each call.
-  std::shared_ptr<const service_directory> services;
+  std::shared_ptr<const service_directory> services{};
 
   /// Returns this node's router (see troupe::send), or an invalid handle while it restarts.
   caf::actor router() const;
