@@ -4,7 +4,7 @@
 #include "actors/wire.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 
@@ -108,9 +108,9 @@ struct roller_state {
   static inline const char* name = "troupe.log_roller";
 };
 
-using roller_actor = caf::stateful_actor<roller_state>;
+using roller_actor = log_roller_actor::stateful_pointer<roller_state>;
 
-caf::behavior roller(roller_actor* self, log_roller_config cfg, int fd, uint64_t size) {
+log_roller_actor::behavior_type roller(roller_actor self, log_roller_config cfg, int fd, uint64_t size) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.fd = fd;
@@ -134,23 +134,23 @@ caf::behavior roller(roller_actor* self, log_roller_config cfg, int fd, uint64_t
                                "cannot rotate " + st.cfg.path + " (see its log)");
       return nlohmann::json{{"file", st.cfg.path}, {"rotations", st.rotations}}.dump();
     },
-    [self](metrics_atom) {
+    [self](metrics_atom) -> metrics_result {
       auto& st = self->state;
-      return caf::make_message(
+      return {
         std::vector<std::string>{"troupe_log_lines_written_total", "troupe_log_bytes_written_total",
                                  "troupe_log_rotations_total", "troupe_log_write_errors_total"},
-        std::vector<uint64_t>{st.lines, st.bytes, st.rotations, st.errors});
+        std::vector<uint64_t>{st.lines, st.bytes, st.rotations, st.errors}};
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_log_roller(caf::actor_system& sys, const log_roller_config& cfg,
+log_roller_actor spawn_log_roller(caf::actor_system& sys, const log_roller_config& cfg,
                             std::string& problem) {
   int fd = open_locked(cfg.path, problem);
   if (fd < 0)
-    return nullptr;
+    return {};
   struct stat sb {};
   uint64_t size = ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
   return sys.spawn(roller, cfg, fd, size);

@@ -6,17 +6,15 @@
 // It rotates when the file reaches max_bytes, and on request: FILE -> FILE.1 -> ... ->
 // FILE.<max_files>, the oldest dropped (max_files 0: the file is truncated instead).
 //
-// Messages:
-//   (log_lines_atom, vector<string> lines)      appends the lines, one write per batch
-//   (log_rotate_atom) -> string                 rotates now; JSON {file, rotations}
-//   (log_roller_atom) -> actor                  (on a node's published actor) the roller, for
-//                                               local workers to ship to
-//   (metrics_atom) -> (names, values)           lines and bytes written, rotations, errors
+// Its messages are log_roller_actor below; (log_roller_atom) -> actor, asked of a node's
+// published actor, returns the roller, for local workers to ship to.
 #pragma once
 
-#include <caf/actor.hpp>
+#include "actors/wire.hpp"
+
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
 #include <string>
@@ -27,6 +25,15 @@ using log_lines_atom = caf::atom_constant<caf::atom("t_loglines")>;
 using log_rotate_atom = caf::atom_constant<caf::atom("t_logrot")>;
 using log_roller_atom = caf::atom_constant<caf::atom("t_logroll")>;
 
+/// The log-roller's interface.
+using log_roller_actor = caf::typed_actor<
+  // Appends the lines, one write per batch.
+  caf::reacts_to<log_lines_atom, std::vector<std::string>>,
+  // Rotates now; answers JSON {file, rotations}, or console_errc::failed.
+  caf::replies_to<log_rotate_atom>::with<std::string>,
+  // Lines and bytes written, rotations, write errors.
+  metrics_sig>;
+
 struct log_roller_config {
   std::string path;
   uint64_t max_bytes = 10 * 1024 * 1024;
@@ -35,7 +42,7 @@ struct log_roller_config {
 
 /// Opens (creating) the log file and spawns its roller. Returns an invalid handle and the
 /// problem when the file cannot be opened, or another process holds it.
-caf::actor spawn_log_roller(caf::actor_system& sys, const log_roller_config& cfg,
+log_roller_actor spawn_log_roller(caf::actor_system& sys, const log_roller_config& cfg,
                             std::string& problem);
 
 } // namespace troupe

@@ -6,6 +6,7 @@
 #include "actors/api/event.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/wire.hpp"
 #include "actors/workload_pull.hpp"
@@ -13,7 +14,7 @@
 #include "protocols/cluster_state/state_machine.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <isa-l/crc.h>
@@ -65,7 +66,7 @@ struct router_state {
   state::cluster_view view;
   uint64_t version = 0;
   std::map<std::string, uint32_t> next_vnode;  // round robin, per deployment
-  std::map<std::string, caf::actor> nodes;     // owner name -> its published actor
+  std::map<std::string, peer_node_actor> nodes;  // owner name -> its published door
   uint64_t sender_id = 0;                      // random per process: names this router's events
   uint64_t next_seq = 1;
   std::deque<std::pair<std::shared_ptr<reliable_batch>, std::vector<size_t>>> retries;
@@ -80,7 +81,12 @@ struct router_state {
   static inline const char* name = "troupe.router";
 };
 
-using router_actor = caf::stateful_actor<router_state>;
+// Besides its interface, the router tells itself to retry at-least-once groups and hand-over
+// messages for workers it cannot reach yet.
+using router_impl = router_actor::extend<
+  caf::reacts_to<retry_atom>, caf::reacts_to<forward_atom, std::string, caf::message, uint32_t>>;
+using router_class = router_impl::stateful_base<router_state>;
+using router_ptr = router_class*;
 
 
 
@@ -126,11 +132,13 @@ std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
 
 /// Runs `then(actor)` with the actor that delivers to `owner`'s vnodes, or `fail(why)`.
 template <class Then, class Fail>
-void with_owner(router_actor* self, const std::string& owner, Then then, Fail fail) {
+void with_owner(router_ptr self, const std::string& owner, Then then, Fail fail) {
   auto& st = self->state;
   if (owner == st.cfg.node_name)
-    if (auto host = st.cfg.services ? st.cfg.services->get(service::vnodes) : caf::actor{})
-      return then(host);
+    if (auto host = st.cfg.services ? st.cfg.services->get_as<vnodes_actor>(service::vnodes)
+                                    : vnodes_actor{})
+      return then(caf::actor_cast<peer_node_actor>(host)); // never sent bus_deliver: fan_out
+                                                            // skips this node
   if (auto it = st.nodes.find(owner); it != st.nodes.end() && it->second)
     return then(it->second);
   auto* rec = st.view.members.find(owner);
@@ -141,7 +149,9 @@ void with_owner(router_actor* self, const std::string& owner, Then then, Fail fa
     .then(
       [self, owner, then, fail](const caf::node_id&, caf::strong_actor_ptr& ptr,
                                 const std::set<std::string>&) mutable {
-        auto a = caf::actor_cast<caf::actor>(ptr);
+        // The door of another node hands on whatever it gets: the cast is where the cluster
+        // port's dynamic typing ends.
+        auto a = caf::actor_cast<peer_node_actor>(ptr);
         if (!a)
           return fail("nothing is published at the owner " + owner);
         self->state.nodes[owner] = a;
@@ -155,13 +165,13 @@ void with_owner(router_actor* self, const std::string& owner, Then then, Fail fa
 
 /// Delivers `ev` to vnode `vnode` of `deployment` at `owner`; `rp` gets the instance's reply.
 template <class Promise>
-void deliver_at(router_actor* self, const std::string& owner, Promise rp, std::string deployment,
+void deliver_at(router_ptr self, const std::string& owner, Promise rp, std::string deployment,
                 uint32_t vnode, event ev) {
   auto timeout = self->state.cfg.timeout;
   auto epoch = epoch_of(self->state, deployment, vnode);
   with_owner(
     self, owner,
-    [self, rp, deployment, vnode, epoch, ev, timeout](caf::actor target) mutable {
+    [self, rp, deployment, vnode, epoch, ev, timeout](peer_node_actor target) mutable {
       self
         ->request(target, timeout, deliver_atom::value, deployment, vnode, epoch, std::move(ev))
         .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
@@ -170,11 +180,11 @@ void deliver_at(router_actor* self, const std::string& owner, Promise rp, std::s
     [rp](const std::string& why) mutable { rp.deliver(failure(routing_errc::unreachable, why)); });
 }
 
-void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
+void deliver_reliably(router_ptr self, std::shared_ptr<reliable_batch> b,
                       std::vector<size_t> remaining);
 
 /// Tries `remaining` again after retry_interval, or gives up past the deadline.
-void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vector<size_t> remaining,
+void retry_later(router_ptr self, std::shared_ptr<reliable_batch> b, std::vector<size_t> remaining,
                  std::string problem) {
   b->last_problem = std::move(problem);
   if (!self->state.active.count(b))
@@ -192,7 +202,7 @@ void retry_later(router_actor* self, std::shared_ptr<reliable_batch> b, std::vec
 }
 
 /// Sends the events `remaining` of `b` to their vnodes' current owners, one group per owner.
-void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
+void deliver_reliably(router_ptr self, std::shared_ptr<reliable_batch> b,
                       std::vector<size_t> remaining) {
   auto& st = self->state;
   std::map<std::string, std::vector<size_t>> by_owner;
@@ -228,7 +238,7 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
     with_owner(
       self, owner,
       [self, gid, b, idx, vnodes, epochs, keys, payloads, seqs, sender,
-       timeout](caf::actor target) {
+       timeout](peer_node_actor target) {
         self
           ->request(target, timeout, deliver_batch_atom::value, b->deployment, vnodes, epochs,
                     keys, payloads, sender, seqs)
@@ -262,7 +272,7 @@ void deliver_reliably(router_actor* self, std::shared_ptr<reliable_batch> b,
 /// vnodes (it went down, or they moved) go to the new owners now, not after their request
 /// times out. An answer from the old owner that still comes is ignored (the instances skip
 /// an event they already handled, so a duplicate does no harm).
-void reroute_moved(router_actor* self) {
+void reroute_moved(router_ptr self) {
   auto& st = self->state;
   std::vector<inflight_group> moved;
   for (auto it = st.inflight.begin(); it != st.inflight.end();) {
@@ -283,7 +293,7 @@ void reroute_moved(router_actor* self) {
 }
 
 /// Starts delivering at-least-once events (keys[i] to vnodes[i]).
-caf::response_promise start_reliable(router_actor* self, const std::string& deployment,
+caf::response_promise start_reliable(router_ptr self, const std::string& deployment,
                                      std::vector<uint32_t> vnodes, std::vector<std::string> keys,
                                      std::vector<std::string> payloads, bool single) {
   auto& st = self->state;
@@ -307,7 +317,7 @@ caf::response_promise start_reliable(router_actor* self, const std::string& depl
 
 /// A broadcast that is not persisted, to every other member that is not gone: answers
 /// (sent, dropped) once each was sent or found unreachable. Down members count as drops.
-caf::response_promise fan_out(router_actor* self, const std::string& topic,
+caf::response_promise fan_out(router_ptr self, const std::string& topic,
                               const std::string& payload, const std::string& origin) {
   auto& st = self->state;
   struct tally {
@@ -337,7 +347,7 @@ caf::response_promise fan_out(router_actor* self, const std::string& topic,
   for (auto& name : targets)
     with_owner(
       self, name,
-      [self, t, topic, payload, origin](caf::actor a) {
+      [self, t, topic, payload, origin](peer_node_actor a) {
         self->send(a, bus_deliver_atom::value, topic, payload, origin);
         ++t->sent;
         t->one_done();
@@ -350,7 +360,7 @@ caf::response_promise fan_out(router_actor* self, const std::string& topic,
   return t->rp;
 }
 
-caf::result<caf::message> route(router_actor* self, const std::string& deployment,
+caf::result<std::string> route(router_ptr self, const std::string& deployment,
                                 std::string& key, std::string& payload) {
   auto& st = self->state;
   auto* d = st.view.deployments.find(deployment);
@@ -381,7 +391,7 @@ struct owner_batch {
 };
 
 /// Sends each owner its events; answers with how many were accepted, or the first problem.
-caf::response_promise send_batches(router_actor* self, const std::string& deployment,
+caf::response_promise send_batches(router_ptr self, const std::string& deployment,
                                    std::map<std::string, owner_batch> by_owner) {
   auto rp = self->make_response_promise();
   struct gather {
@@ -407,7 +417,7 @@ caf::response_promise send_batches(router_actor* self, const std::string& deploy
   for (auto& [owner, b] : by_owner)
     with_owner(
       self, owner,
-      [self, g, finish, deployment, b, timeout](caf::actor target) mutable {
+      [self, g, finish, deployment, b, timeout](peer_node_actor target) mutable {
         self
           ->request(target, timeout, deliver_batch_atom::value, deployment, b.vnodes, b.epochs,
                     b.keys, b.payloads)
@@ -430,7 +440,7 @@ caf::response_promise send_batches(router_actor* self, const std::string& deploy
   return rp;
 }
 
-caf::result<caf::message> route_batch(router_actor* self, const std::string& deployment,
+caf::result<uint64_t> route_batch(router_ptr self, const std::string& deployment,
                                       std::vector<std::string>& keys,
                                       std::vector<std::string>& payloads) {
   auto& st = self->state;
@@ -468,7 +478,7 @@ caf::result<caf::message> route_batch(router_actor* self, const std::string& dep
 }
 
 /// An event for a vnode this node's vnodes do not serve (any more): to its owner, once.
-caf::result<std::string> pass_on(router_actor* self, const std::string& deployment,
+caf::result<std::string> pass_on(router_ptr self, const std::string& deployment,
                                  uint32_t vnode, event& ev) {
   auto& st = self->state;
   auto* d = st.view.deployments.find(deployment);
@@ -485,9 +495,12 @@ caf::result<std::string> pass_on(router_actor* self, const std::string& deployme
 /// A vnode's hand-over messages, to worker `to`'s vnodes (through its ingress). A worker this
 /// router does not know yet (its view is behind the vnode's) is tried again, for up to 5 s: a
 /// lost state would make the new owner start empty.
-void forward(router_actor* self, const std::string& to, caf::message msg, uint32_t attempt) {
+void forward(router_ptr self, const std::string& to, caf::message msg, uint32_t attempt) {
   with_owner(
-    self, to, [self, msg](caf::actor target) { self->send(target, msg); },
+    // The message is one of vnodes_peer_actor's hand-over messages, built by a vnode actor:
+    // sent as it is, anonymously (no answer comes back).
+    self, to,
+    [msg](peer_node_actor target) { caf::anon_send(caf::actor_cast<caf::actor>(target), msg); },
     [self, to, msg, attempt](const std::string& why) {
       if (attempt < 50) {
         self->delayed_send(self, milliseconds(100), forward_atom::value, to, msg, attempt + 1);
@@ -497,7 +510,7 @@ void forward(router_actor* self, const std::string& to, caf::message msg, uint32
     });
 }
 
-void on_workload(router_actor* self, uint64_t version, const std::string& bytes) {
+void on_workload(router_ptr self, uint64_t version, const std::string& bytes) {
   auto& st = self->state;
   if (version < st.version)
     return;
@@ -511,14 +524,14 @@ void on_workload(router_actor* self, uint64_t version, const std::string& bytes)
   reroute_moved(self);
 }
 
-caf::message_handler routing_handlers(router_actor* self) {
-  return {
+auto routing_handlers(router_ptr self) {
+  return std::make_tuple(
     [self](route_atom, const std::string& deployment, std::string& key,
-           std::string& payload) -> caf::result<caf::message> {
+           std::string& payload) -> caf::result<std::string> {
       return route(self, deployment, key, payload);
     },
     [self](route_batch_atom, const std::string& deployment, std::vector<std::string>& keys,
-           std::vector<std::string>& payloads) -> caf::result<caf::message> {
+           std::vector<std::string>& payloads) -> caf::result<uint64_t> {
       return route_batch(self, deployment, keys, payloads);
     },
     [self](deliver_atom, const std::string& deployment, uint32_t vnode,
@@ -536,11 +549,11 @@ caf::message_handler routing_handlers(router_actor* self) {
       auto [b, remaining] = std::move(st.retries.front());
       st.retries.pop_front();
       deliver_reliably(self, std::move(b), std::move(remaining));
-    },
-  };
+    }
+  );
 }
 
-caf::behavior router(router_actor* self, router_config cfg) {
+router_impl::behavior_type router(router_ptr self, router_config cfg) {
   self->state.cfg = std::move(cfg);
   {
     std::random_device rd;
@@ -567,29 +580,31 @@ caf::behavior router(router_actor* self, router_config cfg) {
       }
   });
   pull_workload(self, self->state.cfg.services); // a restarted router missed views
-  return routing_handlers(self).or_else(caf::message_handler{
+  return join_handlers<router_impl::behavior_type>(routing_handlers(self), std::make_tuple(
     [self](bus_fanout_atom, const std::string& topic, const std::string& payload,
-           const std::string& origin) { return fan_out(self, topic, payload, origin); },
+           const std::string& origin) -> caf::result<uint64_t, uint64_t> {
+      return fan_out(self, topic, payload, origin);
+    },
     [self](workload_atom, uint64_t version, const std::string& bytes) {
       on_workload(self, version, bytes);
     },
-    [self](metrics_atom) {
+    [self](metrics_atom) -> metrics_result {
       auto& st = self->state;
-      return caf::make_message(
+      return {
         std::vector<std::string>{"troupe_events_routed_total", "troupe_events_rejected_total",
                                  "troupe_delivery_retries_total", "troupe_delivery_retry_queue"},
         std::vector<uint64_t>{st.routed, st.rejected, st.retried,
-                              static_cast<uint64_t>(st.retries.size())});
-    },
-  });
+                              static_cast<uint64_t>(st.retries.size())}};
+    }
+  ));
 }
 
 } // namespace
 
-caf::actor spawn_router(caf::actor_system& sys, router_config cfg,
-                        std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<router_actor>(
-    sys, [cfg](router_actor* self) { return router(self, cfg); }, std::move(stats));
+router_actor spawn_router(caf::actor_system& sys, router_config cfg,
+                          std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<router_class>(
+    sys, [cfg](router_ptr self) { return router(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -4,17 +4,9 @@
 // delivers to the owner's vnode host: the local one, or the owner's node over the cluster port.
 // Every node has one; it follows the cluster view its node receives.
 //
-// Messages:
-//   (workload_atom, version, bytes)                            a new cluster view (asked for
-//                                                              with workload_pull_atom at start)
-//   (deliver_atom, deployment, vnode, event)         -> string  to that vnode's current owner
-//   (forward_atom, worker, message)                            a vnode's hand-over message
-//                                                              to worker `worker`'s vnodes
-//   (route_atom, deployment, key, payload)           -> string  the instance's reply
-//   (route_batch_atom, deployment, keys, payloads)   -> uint64  events accepted, in order;
-//       fails as a whole, naming the first problem, when some cannot be delivered
-// Errors name the problem: an unknown deployment, a vnode without owner ("no workers"), an
-// owner that cannot be reached.
+// Its messages are router_actor below. Errors are routing_errc codes with the problem as
+// context: an unknown deployment, a vnode without owner ("no workers"), an owner that cannot
+// be reached.
 //
 // At-least-once deployments: every event gets this router's sender id and the next sequence
 // number, and the router keeps it until its instance has handled it: after a failure (the
@@ -23,14 +15,18 @@
 // sequence) they already handled.
 #pragma once
 
+#include "actors/api/messages.hpp"
+#include "actors/bus/bus_actor.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/vnodes/vnodes.hpp"
+#include "actors/wire.hpp"
 #include "protocols/clock.hpp"
 
 #include <caf/actor.hpp>
-#include "actors/api/messages.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
 #include <string>
@@ -41,6 +37,32 @@ using route_batch_atom = caf::atom_constant<caf::atom("route_bat")>;
 using forward_atom = caf::atom_constant<caf::atom("rt_fwd")>;
 
 struct actor_stats;
+
+/// The router's interface.
+using router_actor = caf::typed_actor<
+  // (deployment, key, payload): the instance's reply.
+  caf::replies_to<route_atom, std::string, std::string, std::string>::with<std::string>,
+  // (deployment, keys, payloads): how many events were accepted, in order; fails as a whole,
+  // naming the first problem, when some cannot be delivered.
+  caf::replies_to<route_batch_atom, std::string, std::vector<std::string>,
+                  std::vector<std::string>>::with<uint64_t>,
+  // (deployment, vnode, event): to that vnode's current owner (an event passed on by a
+  // worker that no longer owns the vnode).
+  caf::replies_to<deliver_atom, std::string, uint32_t, event>::with<std::string>,
+  // (worker, message): a vnode's hand-over message (vnodes_peer_actor's vnode_state,
+  // vnode_no_state or vnode_request) to worker `worker`'s vnodes.
+  caf::reacts_to<forward_atom, std::string, caf::message>,
+  // (full topic, payload, origin): a broadcast that is not persisted, to every other member;
+  // answers (sent, dropped).
+  caf::replies_to<bus_fanout_atom, std::string, std::string, std::string>::with<uint64_t,
+                                                                                uint64_t>,
+  // A new cluster view (asked for with workload_pull_atom at start).
+  workload_sig, metrics_sig>;
+
+/// What a router sends another node (its published door, which hands it on) or, for vnodes
+/// of its own node, its vnodes supervisor.
+using peer_node_actor = vnodes_peer_actor::extend<
+  caf::reacts_to<bus_deliver_atom, std::string, std::string, std::string>>;
 
 /// The vnode of `key` among `vnodes` (CRC32C of the key, modulo).
 uint32_t vnode_of(const std::string& key, uint32_t vnodes);
@@ -59,7 +81,7 @@ struct router_config {
 constexpr const char* sender_header = "troupe-sender";
 constexpr const char* sequence_header = "troupe-seq";
 
-caf::actor spawn_router(caf::actor_system& sys, router_config cfg,
-                        std::shared_ptr<actor_stats> stats = nullptr);
+router_actor spawn_router(caf::actor_system& sys, router_config cfg,
+                          std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

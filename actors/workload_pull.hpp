@@ -9,6 +9,7 @@
 #include "actors/wire.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <memory>
 #include <string>
@@ -19,7 +20,7 @@ namespace troupe {
 template <class Self>
 void pull_workload(Self* self, const std::shared_ptr<service_directory>& services) {
   if (services)
-    if (auto m = services->get(service::membership))
+    if (auto m = services->get_as<caf::typed_actor<workload_pull_sig>>(service::membership))
       self->send(m, workload_pull_atom::value);
 }
 

@@ -173,9 +173,9 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   caf::actor log_roller;
   if (!cfg.log_file.empty()) {
     std::string problem;
-    log_roller = spawn_log_roller(sys, log_roller_config{cfg.log_file, cfg.log_max_bytes,
+    log_roller = caf::actor_cast<caf::actor>(spawn_log_roller(sys, log_roller_config{cfg.log_file, cfg.log_max_bytes,
                                                          cfg.log_max_files},
-                                  problem);
+                                  problem));
     if (!log_roller)
       return config_failure("--log-file: " + problem);
     logging::ship_to(log_roller);

@@ -70,10 +70,11 @@ child_def log_roller_child(const rt_ptr& rt) {
     if (auto first = std::exchange(rt->first_roller, caf::actor{}))
       return first;
     std::string problem;
-    auto roller = spawn_log_roller(sys, log_roller_config{rt->cfg.log_file,
-                                                          rt->cfg.log_max_bytes,
-                                                          rt->cfg.log_max_files},
-                                   problem);
+    auto roller = caf::actor_cast<caf::actor>(
+      spawn_log_roller(sys,
+                       log_roller_config{rt->cfg.log_file, rt->cfg.log_max_bytes,
+                                         rt->cfg.log_max_files},
+                       problem));
     if (!roller)
       return caf::make_error(caf::sec::runtime_error, "--log-file: " + problem);
     logging::ship_to(roller);
@@ -95,7 +96,8 @@ supervisor_def services_tree(const rt_ptr& rt) {
   def.children.push_back(service_child(service::router, "router",
                                        [rt](caf::actor_system& sys, stats_ptr stats) {
     return caf::expected<caf::actor>{
-      spawn_router(sys, router_config{rt->cfg.name, rt->tree.services, rt->resolver}, stats)};
+      caf::actor_cast<caf::actor>(
+        spawn_router(sys, router_config{rt->cfg.name, rt->tree.services, rt->resolver}, stats))};
   }));
   auto table = make_bus_table(cfg.name);
   def.children.push_back(service_child(service::bus, "bus",
@@ -105,7 +107,7 @@ supervisor_def services_tree(const rt_ptr& rt) {
     bc.services = rt->tree.services;
     bc.table = table;
     bc.keep = rt->cfg.bus_keep;
-    return caf::expected<caf::actor>{spawn_bus(sys, std::move(bc), stats)};
+    return caf::expected<caf::actor>{caf::actor_cast<caf::actor>(spawn_bus(sys, std::move(bc), stats))};
   }));
   def.children.push_back(service_child(service::migrator, "migrator",
                                        [rt](caf::actor_system& sys, stats_ptr stats) {
@@ -114,7 +116,8 @@ supervisor_def services_tree(const rt_ptr& rt) {
     gc.data_dir = rt->cfg.data_dir;
     gc.migrations = rt->migrations;
     gc.services = rt->tree.services;
-    return caf::expected<caf::actor>{spawn_migrator(sys, std::move(gc), stats)};
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_migrator(sys, std::move(gc), stats))};
   }));
   def.children.push_back(service_child(service::inspector, "inspector",
                                        [rt](caf::actor_system& sys, stats_ptr stats) {
@@ -258,7 +261,8 @@ child_def vnodes_child(const rt_ptr& rt) {
     vc.migrations = rt->migrations;
     // The workers' lease (the agent's two thirds of the failure timeout).
     vc.lease = rt->cfg.failure_timeout * 2 / 3;
-    return caf::expected<caf::actor>{spawn_vnodes(sys, std::move(vc), stats)};
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_vnodes(sys, std::move(vc), stats))};
   });
   // It supervises one actor per vnode, each started again alone when it crashes.
   c.kind = "supervisor";

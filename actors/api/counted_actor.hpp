@@ -65,7 +65,9 @@ public:
     return r;
   }
 
-  caf::behavior make_behavior() override {
+  // A caf::behavior for dynamically typed actors, the typed_behavior of the interface for
+  // typed ones (the node's services: see each service's header).
+  typename Impl::behavior_type make_behavior() override {
     if (user_)
       return (*init_)(static_cast<Impl*>(this));
     auto init = std::move(*init_);
@@ -81,9 +83,10 @@ private:
 };
 
 /// Spawns an actor of class `Impl` whose behavior is `init(self)`, counting its messages in
-/// `stats` (the node's own services are spawned this way).
+/// `stats` (the node's own services are spawned this way). Returns the handle of Impl's
+/// interface: a caf::typed_actor for a typed service, else caf::actor.
 template <class Impl, class Init>
-caf::actor spawn_counted_as(caf::actor_system& sys, Init init, std::shared_ptr<actor_stats> stats,
+auto spawn_counted_as(caf::actor_system& sys, Init init, std::shared_ptr<actor_stats> stats,
                             bool user = false) {
   if (!stats)
     stats = std::make_shared<actor_stats>();

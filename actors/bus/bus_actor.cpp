@@ -2,6 +2,7 @@
 #include "actors/bus/bus_actor.hpp"
 
 #include "actors/api/counted_actor.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/names.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -13,7 +14,7 @@
 #include "protocols/cluster_state/state_machine.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -72,25 +73,28 @@ struct bus_state {
   static inline const char* name = "troupe.bus";
 };
 
-using bus_actor = caf::stateful_actor<bus_state>;
+// Besides its interface, the bus tells itself to retry a fetch.
+using bus_impl = bus_actor::extend<caf::reacts_to<bus_retry_atom>>;
+using bus_class = bus_impl::stateful_base<bus_state>;
+using bus_ptr = bus_class*;
 
 caf::error failure(bus_errc x, std::string text) {
   return caf::make_error(x, std::move(text));
 }
 
-void deliver(bus_actor* self, const std::vector<bus::delivery>& ds) {
+void deliver(bus_ptr self, const std::vector<bus::delivery>& ds) {
   auto& st = self->state;
   for (auto& d : ds) {
     auto it = st.subs->find(d.subscription);
     if (it == st.subs->end())
       continue;
-    self->send(it->second.who, bus_message_atom::value, it->second.ns, it->second.topic,
+    self->send(caf::actor_cast<bus_subscriber>(it->second.who), bus_message_atom::value, it->second.ns, it->second.topic,
                d.msg.payload, d.msg.index, d.msg.origin);
     ++st.delivered;
   }
 }
 
-void retry_later(bus_actor* self) {
+void retry_later(bus_ptr self) {
   auto& st = self->state;
   if (st.retry_scheduled)
     return;
@@ -101,12 +105,12 @@ void retry_later(bus_actor* self) {
 }
 
 /// Fetches what the subscribers have not seen of the persisted broadcasts, if anything.
-caf::actor node_of(bus_actor* self) {
+caf::actor node_of(bus_ptr self) {
   return self->state.cfg.services ? self->state.cfg.services->get(service::ingress)
                                   : caf::actor{};
 }
 
-void maybe_fetch(bus_actor* self) {
+void maybe_fetch(bus_ptr self) {
   auto& st = self->state;
   auto node = node_of(self);
   if (!node)
@@ -151,7 +155,7 @@ void maybe_fetch(bus_actor* self) {
       });
 }
 
-void unsubscribe_all(bus_actor* self, const caf::actor_addr& who) {
+void unsubscribe_all(bus_ptr self, const caf::actor_addr& who) {
   auto& st = self->state;
   for (auto it = st.subs->begin(); it != st.subs->end();) {
     if (it->second.who.address() == who) {
@@ -163,8 +167,8 @@ void unsubscribe_all(bus_actor* self, const caf::actor_addr& who) {
   }
 }
 
-caf::message_handler subscription_handlers(bus_actor* self) {
-  return {
+auto subscription_handlers(bus_ptr self) {
+  return std::make_tuple(
     [self](bus_subscribe_atom, const std::string& ns, const std::string& topic,
            caf::actor who) -> caf::result<uint64_t> {
       auto& st = self->state;
@@ -185,12 +189,12 @@ caf::message_handler subscription_handlers(bus_actor* self) {
       auto& st = self->state;
       st.ds->unsubscribe(id);
       st.subs->erase(id);
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler publish_handlers(bus_actor* self) {
-  return {
+auto publish_handlers(bus_ptr self) {
+  return std::make_tuple(
     [self](bus_publish_atom, const std::string& ns, const std::string& topic,
            std::string& payload, bool persist, bool send_to_self) -> caf::result<uint64_t> {
       auto& st = self->state;
@@ -250,12 +254,12 @@ caf::message_handler publish_handlers(bus_actor* self) {
             rp.deliver(uint64_t{0});
           });
       return rp;
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler delivery_handlers(bus_actor* self) {
-  return {
+auto delivery_handlers(bus_ptr self) {
+  return std::make_tuple(
     [self](bus_deliver_atom, const std::string& full, const std::string& payload,
            const std::string& origin) {
       deliver(self, self->state.ds->live(full, payload, origin));
@@ -276,19 +280,19 @@ caf::message_handler delivery_handlers(bus_actor* self) {
       self->state.retry_scheduled = false;
       maybe_fetch(self);
     },
-    [self](metrics_atom) {
+    [self](metrics_atom) -> metrics_result {
       auto& st = self->state;
-      return caf::make_message(
+      return {
         std::vector<std::string>{"troupe_bus_published_total", "troupe_bus_persisted_total",
                                  "troupe_bus_delivered_total", "troupe_bus_dropped_total",
                                  "troupe_bus_persist_failed_total", "troupe_bus_subscriptions"},
         std::vector<uint64_t>{st.published, st.persisted, st.delivered, st.dropped, st.failed,
-                              st.subs->size()});
-    },
-  };
+                              st.subs->size()}};
+    }
+  );
 }
 
-caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
+bus_impl::behavior_type bus_behavior(bus_ptr self, bus_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   if (!st.cfg.table)
@@ -305,15 +309,16 @@ caf::behavior bus_behavior(bus_actor* self, bus_config cfg) {
     self->monitor(sub.who);
   st.ds->fetch_failed();
   pull_workload(self, st.cfg.services);
-  return caf::behavior{subscription_handlers(self).or_else(publish_handlers(self)).or_else(delivery_handlers(self))};
+  return join_handlers<bus_impl::behavior_type>(subscription_handlers(self), publish_handlers(self),
+                                                delivery_handlers(self));
 }
 
 } // namespace
 
-caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg,
-                     std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<bus_actor>(
-    sys, [cfg](bus_actor* self) { return bus_behavior(self, cfg); }, std::move(stats));
+bus_actor spawn_bus(caf::actor_system& sys, bus_config cfg,
+                    std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<bus_class>(
+    sys, [cfg](bus_ptr self) { return bus_behavior(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -11,18 +11,7 @@
 //   broadcast once and in publish order, even one published before it subscribed or before
 //   the whole cluster restarted.
 //
-// Messages:
-//   (bus_publish_atom, ns, topic, payload, bool persist, bool send_to_self) -> uint64_t
-//       the broadcast's log index when persisted (once committed), 0 otherwise
-//   (bus_subscribe_atom, ns, topic, actor) -> uint64_t subscription id; the actor receives
-//       (bus_message_atom, ns, topic, payload, uint64_t index, string origin) for each
-//       broadcast, until it ends or unsubscribes
-//   (bus_unsubscribe_atom, uint64_t id)
-//   (bus_deliver_atom, full_topic, payload, origin)   a broadcast from another node's router
-//   (workload_atom, version, bytes)                   a new cluster view (its bus head)
-//   (bus_head_atom, uint64_t head)                    a new bus head alone
-//   (metrics_atom) -> (names, values)
-// Persisted broadcasts are proposed and fetched through the node's ingress; broadcasts that
+// Its messages are bus_actor below. Persisted broadcasts are proposed and fetched through the node's ingress; broadcasts that
 // are not persisted leave through its router (both from the service directory).
 //
 // The subscriptions and each one's delivery cursor live in a bus_table that outlives the
@@ -32,10 +21,12 @@
 
 #include "actors/api/messages.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +44,28 @@ using bus_head_atom = caf::atom_constant<caf::atom("bus_head")>;
 // (bus_fetch_atom, topics, afters) -> string: a coordinator's replica answers with
 // state::encode_bus_fetch (what each topic kept after each index, and its head)
 using bus_fetch_atom = caf::atom_constant<caf::atom("bus_fetch")>;
+
+/// The bus's interface.
+using bus_actor = caf::typed_actor<
+  // (ns, topic, payload, persist, send_to_self): the broadcast's log index when persisted
+  // (once committed), 0 otherwise; bus_errc on failure.
+  caf::replies_to<bus_publish_atom, std::string, std::string, std::string, bool,
+                  bool>::with<uint64_t>,
+  // (ns, topic, subscriber): the subscription's id; the subscriber (a bus_subscriber, the
+  // sender when invalid) receives each broadcast until it ends or unsubscribes.
+  caf::replies_to<bus_subscribe_atom, std::string, std::string, caf::actor>::with<uint64_t>,
+  caf::reacts_to<bus_unsubscribe_atom, uint64_t>,
+  // (full topic, payload, origin): a broadcast from another node's router.
+  caf::reacts_to<bus_deliver_atom, std::string, std::string, std::string>,
+  // A new cluster view: its bus head.
+  workload_sig,
+  // A new bus head alone.
+  caf::reacts_to<bus_head_atom, uint64_t>,
+  metrics_sig>;
+
+/// What a subscriber gets: (bus_message_atom, ns, topic, payload, index, origin).
+using bus_subscriber = caf::typed_actor<
+  caf::reacts_to<bus_message_atom, std::string, std::string, std::string, uint64_t, std::string>>;
 
 /// The bus's subscriptions, kept across restarts of the bus actor (opaque).
 struct bus_table;
@@ -73,7 +86,7 @@ std::string check_topic(const std::string& ns, const std::string& topic);
 
 struct actor_stats;
 
-caf::actor spawn_bus(caf::actor_system& sys, bus_config cfg,
-                     std::shared_ptr<actor_stats> stats = nullptr);
+bus_actor spawn_bus(caf::actor_system& sys, bus_config cfg,
+                    std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

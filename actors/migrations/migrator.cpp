@@ -14,7 +14,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/blocking_actor.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -80,9 +80,15 @@ struct migrator_state {
   static inline const char* name = "troupe.migrator";
 };
 
-using migrator_actor = caf::stateful_actor<migrator_state>;
+// What the migrator says to itself besides its interface: a run's outcome, from the thread
+// that ran it, and the tick that retries a step Raft could not take.
+using migrator_impl = migrator_actor::extend<
+  caf::reacts_to<mig_result_atom, std::string, uint64_t, uint32_t, std::string>,
+  caf::reacts_to<mig_tick_atom>>;
+using migrator_class = migrator_impl::stateful_base<migrator_state>;
+using migrator_ptr = migrator_class*;
 
-void step(migrator_actor* self);
+void step(migrator_ptr self);
 
 /// Names a run: the node, this process and how many runs were interrupted before it.
 std::string runner_name(const migrator_state& st, uint32_t run) {
@@ -91,7 +97,7 @@ std::string runner_name(const migrator_state& st, uint32_t run) {
 }
 
 /// The node's ingress (where Raft commands go), as the service directory has it now.
-caf::actor node_of(migrator_actor* self) {
+caf::actor node_of(migrator_ptr self) {
   auto& st = self->state;
   return st.cfg.services ? st.cfg.services->get(service::ingress) : caf::actor{};
 }
@@ -99,7 +105,7 @@ caf::actor node_of(migrator_actor* self) {
 /// Proposes a migration step; `then(ok, reason, attempt)` once applied (a start that applies
 /// answers with its checkpoint as the reason), or (false, error, 0) on failure.
 template <class Then>
-void propose(migrator_actor* self, state::migration_cmd c, Then then) {
+void propose(migrator_ptr self, state::migration_cmd c, Then then) {
   auto& st = self->state;
   state::command cmd;
   c.wall_ms = wall_clock_ms();
@@ -118,7 +124,7 @@ void propose(migrator_actor* self, state::migration_cmd c, Then then) {
           });
 }
 
-void say_once(migrator_actor* self, const std::string& what,
+void say_once(migrator_ptr self, const std::string& what,
               spdlog::level::level_enum level = spdlog::level::info) {
   auto& st = self->state;
   if (st.last_said == what)
@@ -129,7 +135,7 @@ void say_once(migrator_actor* self, const std::string& what,
 
 /// Runs migration `id` on a blocking actor (a thread of its own); its outcome comes back as
 /// (mig_result_atom, id, epoch, kind, error).
-void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
+void launch(migrator_ptr self, const std::string& id, uint64_t epoch,
             const std::string& checkpoint, uint32_t attempt) {
   auto& st = self->state;
   auto* m = st.cfg.migrations->find(id);
@@ -139,7 +145,7 @@ void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
   auto name = st.cfg.node_name;
   auto data_dir = st.cfg.data_dir;
   auto fn = m->run;
-  caf::actor me = self;
+  migrator_impl me = self;
   st.log->info("running migration {} (epoch {}, attempt {}{})", id, epoch, attempt,
                checkpoint.empty() ? "" : ", from checkpoint " + checkpoint);
   self->system().spawn([=](caf::blocking_actor* b) {
@@ -170,7 +176,7 @@ void launch(migrator_actor* self, const std::string& id, uint64_t epoch,
 }
 
 /// Records a finished run's outcome; kept for the next tick when Raft cannot take it now.
-void record(migrator_actor* self) {
+void record(migrator_ptr self) {
   auto& st = self->state;
   if (!st.unrecorded || !node_of(self))
     return;
@@ -224,7 +230,7 @@ void record(migrator_actor* self) {
   });
 }
 
-void step(migrator_actor* self) {
+void step(migrator_ptr self) {
   auto& st = self->state;
   if (!node_of(self) || st.busy || st.list.empty())
     return;
@@ -303,7 +309,7 @@ nlohmann::json listing(const migrator_state& st) {
           {"migrations", rows}};
 }
 
-caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
+migrator_impl::behavior_type migrator(migrator_ptr self, migrator_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.log = logging::get("migrations");
@@ -353,10 +359,10 @@ caf::behavior migrator(migrator_actor* self, migrator_config cfg) {
 
 } // namespace
 
-caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg,
-                          std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<migrator_actor>(
-    sys, [cfg](migrator_actor* self) { return migrator(self, cfg); }, std::move(stats));
+migrator_actor spawn_migrator(caf::actor_system& sys, migrator_config cfg,
+                              std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<migrator_class>(
+    sys, [cfg](migrator_ptr self) { return migrator(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

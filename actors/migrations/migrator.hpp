@@ -8,20 +8,18 @@
 // persisted broadcast on topic "migrations" of namespace "troupe". Every step is fenced by
 // the epoch in the Raft state itself, so a main worker that lost its lease records nothing.
 //
-// Messages:
-//   (workload_atom, version, bytes)   a new cluster view (asked for with workload_pull_atom at
-//                                     start: a restarted migrator carries on from the table)
-// Raft commands go through the node's ingress, announcements through its bus (both from the
-// service directory).
-//   (migrations_atom) -> string       JSON: {node, main_worker, waiting_for, migrations: [...]}
+// Its messages are migrator_actor below. Raft commands go through the node's ingress,
+// announcements through its bus (both from the service directory).
 #pragma once
 
 #include "actors/api/migrations.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <chrono>
 #include <memory>
@@ -30,6 +28,14 @@
 namespace troupe {
 
 using migrations_atom = caf::atom_constant<caf::atom("t_migrats")>;
+
+/// The migration actor's interface.
+using migrator_actor = caf::typed_actor<
+  // A new cluster view (asked for with workload_pull_atom at start: a restarted migrator
+  // carries on from the table).
+  workload_sig,
+  // JSON: {node, main_worker, waiting_for, migrations: [...]}
+  caf::replies_to<migrations_atom>::with<std::string>>;
 
 struct migrator_config {
   std::string node_name;
@@ -42,7 +48,7 @@ struct migrator_config {
 
 struct actor_stats;
 
-caf::actor spawn_migrator(caf::actor_system& sys, migrator_config cfg,
+migrator_actor spawn_migrator(caf::actor_system& sys, migrator_config cfg,
                           std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

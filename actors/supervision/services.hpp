@@ -13,6 +13,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
 
 #include <array>
 #include <cstdint>
@@ -51,6 +52,13 @@ public:
   caf::actor get(service s) const {
     std::lock_guard<std::mutex> guard{mtx_};
     return actors_[static_cast<size_t>(s)];
+  }
+
+  /// The same, as the typed handle of the service's interface (e.g. router_actor): sends
+  /// through it are checked against that interface at compile time.
+  template <class Handle>
+  Handle get_as(service s) const {
+    return caf::actor_cast<Handle>(get(s));
   }
 
   void put(service s, caf::actor a) {

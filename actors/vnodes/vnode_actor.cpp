@@ -5,6 +5,7 @@
 #include "actors/api/event.hpp"
 #include "actors/owed_promises.hpp"
 #include "actors/api/actor_stats.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
@@ -14,7 +15,7 @@
 #include "protocols/ownership/lease.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -72,17 +73,22 @@ struct vnode_actor_state {
   static inline const char* name = "troupe.vnode";
 };
 
-using vnode_actor = caf::stateful_actor<vnode_actor_state>;
+// Besides its interface, a vnode actor tells itself to restart crashed instances, to step its
+// ownership core, and to take periodic snapshots.
+using vnode_impl = vnode_actor::extend<caf::reacts_to<restart_atom>, caf::reacts_to<tick_atom>,
+                                       caf::reacts_to<snapshot_tick_atom>>;
+using vnode_class = vnode_impl::stateful_base<vnode_actor_state>;
+using vnode_ptr = vnode_class*;
 
 caf::error refuse(routing_errc x, std::string why) {
   return caf::make_error(x, std::move(why));
 }
 
-caf::actor service_of(vnode_actor* self, service s) {
+caf::actor service_of(vnode_ptr self, service s) {
   return lookup(self->state.cfg().services, s);
 }
 
-std::string what(vnode_actor* self) {
+std::string what(vnode_ptr self) {
   auto& st = self->state;
   return st.slot == main_slot ? std::string{"the singletons"}
                               : "vnode " + std::to_string(st.slot);
@@ -123,7 +129,7 @@ std::string snapshot_key(const state::deployment_spec& d, uint32_t vnode) {
          + std::to_string(vnode);
 }
 
-void list_instance(vnode_actor* self, const state::deployment_spec& d, const caf::actor& a,
+void list_instance(vnode_ptr self, const state::deployment_spec& d, const caf::actor& a,
                    std::shared_ptr<actor_stats> stats) {
   auto& st = self->state;
   auto& reg = *st.cfg().registry;
@@ -143,7 +149,7 @@ void list_instance(vnode_actor* self, const state::deployment_spec& d, const caf
 }
 
 /// Starts the instance of `d`, from `snapshot` when it is not empty.
-void start_instance(vnode_actor* self, const state::deployment_spec& d,
+void start_instance(vnode_ptr self, const state::deployment_spec& d,
                     const std::string& snapshot) {
   auto& st = self->state;
   context ctx{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services};
@@ -161,11 +167,12 @@ void start_instance(vnode_actor* self, const state::deployment_spec& d,
   st.instances[d.name] = instance{a, self->clock().now()};
   list_instance(self, d, a, std::move(stats));
   if (!snapshot.empty())
-    self->send(a, restore_atom::value, snapshot); // before any event: the mailbox keeps order
+    // Before any event: the mailbox keeps order.
+    self->send(caf::actor_cast<instance_actor>(a), restore_atom::value, snapshot);
 }
 
 /// Starts `d` with no handed-over state: from its last periodic snapshot when it keeps them.
-void start_fresh(vnode_actor* self, const state::deployment_spec& d) {
+void start_fresh(vnode_ptr self, const state::deployment_spec& d) {
   auto& st = self->state;
   auto kv = service_of(self, service::ingress);
   if (!kv || snapshot_every(d).count() <= 0)
@@ -194,7 +201,7 @@ void start_fresh(vnode_actor* self, const state::deployment_spec& d) {
       });
 }
 
-void stop_instances(vnode_actor* self) {
+void stop_instances(vnode_ptr self) {
   auto& st = self->state;
   for (auto& [name, inst] : st.instances) {
     self->demonitor(inst.handle);
@@ -209,7 +216,7 @@ void stop_instances(vnode_actor* self) {
 
 /// While serving: one instance per deployment of the slot, unless the deployments wait for a
 /// migration; instances of deployments that went away stop.
-void reconcile(vnode_actor* self) {
+void reconcile(vnode_ptr self) {
   auto& st = self->state;
   if (!st.info || st.core->phase() != own::vnode_phase::serving)
     return;
@@ -246,13 +253,13 @@ void reconcile(vnode_actor* self) {
 // -- the ownership core's effects ---------------------------------------------------------------
 
 /// Sends `msg` to worker `to`'s vnodes, through this node's router.
-void to_worker(vnode_actor* self, const std::string& to, caf::message msg) {
-  if (auto router = service_of(self, service::router))
+void to_worker(vnode_ptr self, const std::string& to, caf::message msg) {
+  if (auto router = self->state.cfg().services->get_as<router_actor>(service::router))
     self->send(router, forward_atom::value, to, std::move(msg));
 }
 
 /// The old owner's side of a hand-over: snapshot every instance, stop them, ship the states.
-void hand_over(vnode_actor* self, const std::string& to, uint64_t epoch) {
+void hand_over(vnode_ptr self, const std::string& to, uint64_t epoch) {
   auto& st = self->state;
   struct gather {
     std::vector<std::string> deployments, states, seen;
@@ -302,7 +309,7 @@ void hand_over(vnode_actor* self, const std::string& to, uint64_t epoch) {
   }
 }
 
-void release_waiting(vnode_actor* self, bool serve) {
+void release_waiting(vnode_ptr self, bool serve) {
   auto& st = self->state;
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
@@ -314,7 +321,7 @@ void release_waiting(vnode_actor* self, bool serve) {
 
 /// While awaiting a state, the core is told the time every 50 ms (it asks again, or gives
 /// up waiting); no timer runs otherwise.
-void start_ticking(vnode_actor* self) {
+void start_ticking(vnode_ptr self) {
   if (self->state.ticking)
     return;
   self->state.ticking = true;
@@ -326,7 +333,7 @@ void publish_phase(vnode_actor_state& st) {
                  std::memory_order_release);
 }
 
-void apply(vnode_actor* self, const own::vnode_effects& fx) {
+void apply_effects(vnode_ptr self, const own::vnode_effects& fx) {
   auto& st = self->state;
   if (fx.stop || fx.hand_over_to || fx.ask_state_from || fx.no_state_to)
     st.log->debug("{}: {}{}{}{} (epoch {})", what(self), fx.stop ? "stops" : "",
@@ -365,7 +372,7 @@ void apply(vnode_actor* self, const own::vnode_effects& fx) {
 // -- events -------------------------------------------------------------------------------------
 
 /// Why an event under `epoch` cannot be handled here now (not waiting either).
-std::string not_here(vnode_actor* self, uint64_t epoch) {
+std::string not_here(vnode_ptr self, uint64_t epoch) {
   auto& st = self->state;
   if (st.core->phase() == own::vnode_phase::serving && epoch < st.core->epoch())
     return what(self) + " changed owner at epoch " + std::to_string(st.core->epoch())
@@ -374,7 +381,7 @@ std::string not_here(vnode_actor* self, uint64_t epoch) {
 }
 
 /// Why a deployment's instance does not run on a served vnode.
-std::string not_running(vnode_actor* self, const std::string& dep) {
+std::string not_running(vnode_ptr self, const std::string& dep) {
   auto& st = self->state;
   if (st.info && !st.info->waiting_for.empty())
     return dep + " has not started on " + st.cfg().node_name
@@ -384,7 +391,7 @@ std::string not_running(vnode_actor* self, const std::string& dep) {
 }
 
 /// Queues work until the vnode is served; false when the buffer is full.
-bool wait_for_state(vnode_actor* self, size_t events, std::function<void(bool)> work) {
+bool wait_for_state(vnode_ptr self, size_t events, std::function<void(bool)> work) {
   auto& st = self->state;
   if (st.waiting_events + events > st.cfg().handoff_buffer) {
     st.shared->counters.buffer_refused += events;
@@ -396,7 +403,7 @@ bool wait_for_state(vnode_actor* self, size_t events, std::function<void(bool)> 
   return true;
 }
 
-caf::result<caf::message> deliver_one(vnode_actor* self, const std::string& dep, uint64_t epoch,
+caf::result<std::string> deliver_one(vnode_ptr self, const std::string& dep, uint64_t epoch,
                                       event& ev) {
   auto& st = self->state;
   if (st.core->admits(epoch)) {
@@ -404,7 +411,7 @@ caf::result<caf::message> deliver_one(vnode_actor* self, const std::string& dep,
     if (it == st.instances.end())
       return refuse(routing_errc::not_served, not_running(self, dep));
     ++st.shared->counters.delivered;
-    return self->delegate(it->second.handle, std::move(ev));
+    return self->delegate(caf::actor_cast<instance_actor>(it->second.handle), std::move(ev));
   }
   if (!st.core->buffers(epoch))
     return refuse(routing_errc::not_served, not_here(self, epoch));
@@ -426,7 +433,7 @@ caf::result<caf::message> deliver_one(vnode_actor* self, const std::string& dep,
 }
 
 /// At-most-once events of one deployment, fire and forget; returns how many were handed on.
-uint64_t deliver_unreliable(vnode_actor* self, const std::string& dep,
+uint64_t deliver_unreliable(vnode_ptr self, const std::string& dep,
                             std::vector<std::string>& keys, std::vector<std::string>& payloads) {
   auto& st = self->state;
   auto it = st.instances.find(dep);
@@ -442,7 +449,7 @@ uint64_t deliver_unreliable(vnode_actor* self, const std::string& dep,
 
 /// At-least-once events of one deployment: answered once each was handled (their replies, in
 /// order); an event whose (sender, seq) the instance already handled is skipped.
-void deliver_reliable(vnode_actor* self, const std::string& dep, std::vector<std::string> keys,
+void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::string> keys,
                       std::vector<std::string> payloads, uint64_t sender,
                       std::vector<uint64_t> seqs, caf::response_promise rp) {
   auto& st = self->state;
@@ -502,7 +509,7 @@ std::optional<uint64_t> one_epoch(const std::vector<uint64_t>& epochs) {
 }
 
 caf::result<std::vector<std::string>>
-deliver_batch_reliably(vnode_actor* self, const std::string& dep, std::vector<uint64_t>& epochs,
+deliver_batch_reliably(vnode_ptr self, const std::string& dep, std::vector<uint64_t>& epochs,
                        std::vector<std::string>& keys, std::vector<std::string>& payloads,
                        uint64_t sender, std::vector<uint64_t>& seqs) {
   auto& st = self->state;
@@ -544,7 +551,7 @@ bool wants_snapshots(const vnode_actor_state& st) {
 }
 
 /// Writes the snapshots that are due to the cluster's KV namespace.
-void take_snapshots(vnode_actor* self) {
+void take_snapshots(vnode_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto kv = service_of(self, service::ingress);
@@ -576,12 +583,12 @@ void take_snapshots(vnode_actor* self) {
 
 // -- the actor ----------------------------------------------------------------------------------
 
-void on_view(vnode_actor* self, std::shared_ptr<const slot_info> info) {
+void on_view(vnode_ptr self, std::shared_ptr<const slot_info> info) {
   auto& st = self->state;
   if (st.info && info->version < st.info->version)
     return;
   st.info = std::move(info);
-  apply(self, st.core->on_view(st.info->view, self->clock().now()));
+  apply_effects(self, st.core->on_view(st.info->view, self->clock().now()));
   reconcile(self); // deployments added or removed, or a migration done
   // Work that waited for a view this worker now has, and that will not be served here.
   if (st.core->phase() == own::vnode_phase::idle && !st.waiting.empty())
@@ -592,7 +599,7 @@ void on_view(vnode_actor* self, std::shared_ptr<const slot_info> info) {
   }
 }
 
-void on_instance_down(vnode_actor* self, const caf::down_msg& dm) {
+void on_instance_down(vnode_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   auto it = st.by_addr.find(dm.source);
   if (it == st.by_addr.end())
@@ -610,12 +617,12 @@ void on_instance_down(vnode_actor* self, const caf::down_msg& dm) {
   }
 }
 
-caf::message_handler ownership_handlers(vnode_actor* self) {
-  return {
+auto ownership_handlers(vnode_ptr self) {
+  return std::make_tuple(
     [self](slot_view_atom, std::shared_ptr<const slot_info>& info) { on_view(self, info); },
     [self](fence_atom) {
       auto& st = self->state;
-      apply(self, st.core->fence());
+      apply_effects(self, st.core->fence());
       st.info = nullptr; // the next view is taken afresh
     },
     [self](vnode_state_atom, uint64_t epoch, std::vector<std::string>& deps,
@@ -628,26 +635,26 @@ caf::message_handler ownership_handlers(vnode_actor* self) {
           for (auto& [sender, seqs] : decode_seen(seen[i]))
             st.seen[deps[i]][sender].insert(seqs.begin(), seqs.end());
       }
-      apply(self, st.core->on_state(epoch, self->clock().now()));
+      apply_effects(self, st.core->on_state(epoch, self->clock().now()));
     },
     [self](vnode_no_state_atom, uint64_t epoch, const std::string& ask_instead) {
-      apply(self, self->state.core->on_no_state(epoch, ask_instead, self->clock().now()));
+      apply_effects(self, self->state.core->on_no_state(epoch, ask_instead, self->clock().now()));
     },
     [self](vnode_request_atom, uint64_t epoch, const std::string& requester) {
-      apply(self, self->state.core->on_request(epoch, requester, self->clock().now()));
+      apply_effects(self, self->state.core->on_request(epoch, requester, self->clock().now()));
     },
     [self](tick_atom) {
       auto& st = self->state;
       st.ticking = false;
-      apply(self, st.core->on_tick(self->clock().now())); // ticks on while awaiting
-    },
-  };
+      apply_effects(self, st.core->on_tick(self->clock().now())); // ticks on while awaiting
+    }
+  );
 }
 
-caf::message_handler event_handlers(vnode_actor* self) {
-  return {
+auto event_handlers(vnode_ptr self) {
+  return std::make_tuple(
     [self](deliver_atom, const std::string& dep, uint64_t epoch,
-           event& ev) -> caf::result<caf::message> { return deliver_one(self, dep, epoch, ev); },
+           event& ev) -> caf::result<std::string> { return deliver_one(self, dep, epoch, ev); },
     [self](deliver_batch_atom, const std::string& dep, std::vector<uint64_t>& epochs,
            std::vector<std::string>& keys, std::vector<std::string>& payloads) -> uint64_t {
       auto epoch = one_epoch(epochs);
@@ -669,11 +676,11 @@ caf::message_handler event_handlers(vnode_actor* self) {
     [self](instances_atom, const std::string& dep) {
       auto it = self->state.instances.find(dep);
       return it == self->state.instances.end() ? caf::actor{} : it->second.handle;
-    },
-  };
+    }
+  );
 }
 
-caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<vnode_shared> shared,
+vnode_impl::behavior_type vnode_behavior(vnode_ptr self, uint32_t slot, std::shared_ptr<vnode_shared> shared,
                              serving_gate gate) {
   auto& st = self->state;
   st.slot = slot;
@@ -706,7 +713,8 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
     self->state.owed.fail_all(refuse(routing_errc::stopped, what(self) + " crashed before its events were confirmed"));
     return caf::make_error(caf::sec::runtime_error, what(self) + " crashed: " + why);
   });
-  return ownership_handlers(self).or_else(event_handlers(self)).or_else(caf::message_handler{
+  return join_handlers<vnode_impl::behavior_type>(ownership_handlers(self), event_handlers(self),
+                                                  std::make_tuple(
     [self](restart_atom) {
       self->state.restart_scheduled = false;
       reconcile(self);
@@ -719,18 +727,18 @@ caf::behavior vnode_behavior(vnode_actor* self, uint32_t slot, std::shared_ptr<v
       }
       take_snapshots(self);
       self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
-    },
-  });
+    }
+  ));
 }
 
 } // namespace
 
-caf::actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
-                             std::shared_ptr<vnode_shared> shared, serving_gate gate,
-                             std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<vnode_actor>(
+vnode_actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
+                              std::shared_ptr<vnode_shared> shared, serving_gate gate,
+                              std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<vnode_class>(
     sys,
-    [slot, shared, gate](vnode_actor* self) { return vnode_behavior(self, slot, shared, gate); },
+    [slot, shared, gate](vnode_ptr self) { return vnode_behavior(self, slot, shared, gate); },
     std::move(stats));
 }
 

@@ -4,17 +4,7 @@
 // `vnodes` supervisor spawns one per vnode this worker has owned, hands it its part of each
 // cluster view and the events for it, and starts it again when it crashes.
 //
-// Messages (from the vnodes supervisor, on this node):
-//   (slot_view_atom, shared_ptr<const slot_info>)   its part of a new view
-//   (fence_atom)                                     stop everything (lease ran out)
-//   (deliver_atom, deployment, epoch, event) -> string
-//   (deliver_batch_atom, deployment, epochs, keys, payloads) -> uint64
-//   (deliver_batch_atom, deployment, epochs, keys, payloads, sender, seqs) -> vector<string>
-//   (vnode_state_atom, epoch, deployments, states, seen)
-//   (vnode_no_state_atom, epoch, ask_instead)
-//   (vnode_request_atom, epoch, requester)
-//   (instances_atom) -> vector<string>
-//   (instances_atom, deployment) -> actor
+// Its messages, all from the vnodes supervisor on this node, are vnode_actor below.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
@@ -26,6 +16,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <atomic>
 #include <memory>
@@ -43,6 +34,32 @@ struct slot_info {
   std::string waiting_for;  // a migration the deployments wait for ("": none)
   uint64_t version = 0;     // of the cluster view
 };
+
+/// A vnode actor's interface: vnodes_actor's messages for one vnode (the vnode id dropped).
+using vnode_actor = caf::typed_actor<
+  // Its part of a new view.
+  caf::reacts_to<slot_view_atom, std::shared_ptr<const slot_info>>,
+  // Stop everything (the lease ran out).
+  caf::reacts_to<fence_atom>,
+  caf::replies_to<deliver_atom, std::string, uint64_t, event>::with<std::string>,
+  caf::replies_to<deliver_batch_atom, std::string, std::vector<uint64_t>, std::vector<std::string>,
+                  std::vector<std::string>>::with<uint64_t>,
+  caf::replies_to<deliver_batch_atom, std::string, std::vector<uint64_t>, std::vector<std::string>,
+                  std::vector<std::string>, uint64_t,
+                  std::vector<uint64_t>>::with<std::vector<std::string>>,
+  caf::reacts_to<vnode_state_atom, uint64_t, std::vector<std::string>, std::vector<std::string>,
+                 std::vector<std::string>>,
+  caf::reacts_to<vnode_no_state_atom, uint64_t, std::string>,
+  caf::reacts_to<vnode_request_atom, uint64_t, std::string>,
+  caf::replies_to<instances_atom>::with<std::vector<std::string>>,
+  caf::replies_to<instances_atom, std::string>::with<caf::actor>>;
+
+/// What a vnode actor sends a deployment's instance. Instances are the users' actors,
+/// dynamically typed: their handles are cast to this, and one without a handler answers
+/// with an error.
+using instance_actor = caf::typed_actor<caf::replies_to<event>::with<std::string>,
+                                        caf::reacts_to<restore_atom, std::string>,
+                                        caf::replies_to<snapshot_atom>::with<std::string>>;
 
 /// Counters every vnode actor of a node adds to (for GET /metrics).
 struct vnode_counters {
@@ -69,7 +86,7 @@ std::string vnode_name(uint32_t slot);
 /// that serves their epoch as accepted, as the vnode actor would.
 using serving_gate = std::shared_ptr<std::atomic<uint64_t>>;
 
-caf::actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
+vnode_actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
                              std::shared_ptr<vnode_shared> shared, serving_gate gate,
                              std::shared_ptr<actor_stats> stats);
 

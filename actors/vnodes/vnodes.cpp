@@ -4,6 +4,7 @@
 #include "actors/api/errors.hpp"
 #include "actors/api/main_worker.hpp"
 #include "actors/api/actor_stats.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/owed_promises.hpp"
 #include "actors/router.hpp"
@@ -16,7 +17,7 @@
 #include "protocols/membership/types.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -29,7 +30,7 @@ namespace {
 using respawn_atom = caf::atom_constant<caf::atom("vn_respawn")>;
 
 struct slot_actor {
-  caf::actor handle;
+  vnode_actor handle;
   uint64_t reg_seq = 0;
   serving_gate gate = std::make_shared<std::atomic<uint64_t>>(0);  // kept across restarts
 };
@@ -52,19 +53,22 @@ struct vnodes_state {
   static inline const char* name = "troupe.vnodes";
 };
 
-using vnodes_actor = caf::stateful_actor<vnodes_state>;
+// Besides its interface, the supervisor tells itself to start a crashed vnode actor again.
+using vnodes_impl = vnodes_actor::extend<caf::reacts_to<respawn_atom, uint32_t>>;
+using vnodes_class = vnodes_impl::stateful_base<vnodes_state>;
+using vnodes_ptr = vnodes_class*;
 
 caf::error refuse(routing_errc x, std::string why) {
   return caf::make_error(x, std::move(why));
 }
 
-caf::actor service_of(vnodes_actor* self, service s) {
+caf::actor service_of(vnodes_ptr self, service s) {
   return lookup(self->state.cfg().services, s);
 }
 
 // -- the vnode actors -----------------------------------------------------------------------------
 
-caf::actor spawn_slot(vnodes_actor* self, uint32_t slot) {
+vnode_actor spawn_slot(vnodes_ptr self, uint32_t slot) {
   auto& st = self->state;
   auto stats = std::make_shared<actor_stats>();
   auto& s = st.slots[slot];
@@ -73,7 +77,8 @@ caf::actor spawn_slot(vnodes_actor* self, uint32_t slot) {
   st.by_addr[a.address()] = slot;
   s.handle = a;
   if (s.reg_seq != 0) {
-    st.cfg().registry->restarted(s.reg_seq, a, std::move(stats), wall_clock_ms());
+    st.cfg().registry->restarted(s.reg_seq, caf::actor_cast<caf::actor>(a), std::move(stats),
+                                 wall_clock_ms());
   } else {
     actor_row row;
     row.name = vnode_name(slot);
@@ -82,7 +87,7 @@ caf::actor spawn_slot(vnodes_actor* self, uint32_t slot) {
     row.supervisor = "vnodes";
     row.state = "running";
     row.started_ms = wall_clock_ms();
-    row.handle = a;
+    row.handle = caf::actor_cast<caf::actor>(a);
     s.reg_seq = st.cfg().registry->add(std::move(row), std::move(stats));
   }
   if (auto it = st.infos.find(slot); it != st.infos.end())
@@ -91,7 +96,7 @@ caf::actor spawn_slot(vnodes_actor* self, uint32_t slot) {
 }
 
 /// The actor of `slot`, started when it has none.
-caf::actor slot_of(vnodes_actor* self, uint32_t slot) {
+vnode_actor slot_of(vnodes_ptr self, uint32_t slot) {
   auto it = self->state.slots.find(slot);
   if (it != self->state.slots.end() && it->second.handle)
     return it->second.handle;
@@ -135,7 +140,7 @@ std::shared_ptr<slot_info> info_of(vnodes_state& st, uint32_t slot) {
 }
 
 /// Gives every vnode actor that has a part in the view its part of it.
-void distribute(vnodes_actor* self) {
+void distribute(vnodes_ptr self) {
   auto& st = self->state;
   bool singletons = false;
   for (auto& [name, d] : st.view.deployments.all())
@@ -164,7 +169,7 @@ void distribute(vnodes_actor* self) {
     st.log->info("{} vnodes gained, {} handed over; {} owned", gained, handed, owned);
 }
 
-void log_migration_gate(vnodes_actor* self, const std::string& next) {
+void log_migration_gate(vnodes_ptr self, const std::string& next) {
   auto& st = self->state;
   if (!next.empty() && st.waiting_for != next)
     st.log->info("deployments wait for migration {} ({})", next,
@@ -176,7 +181,7 @@ void log_migration_gate(vnodes_actor* self, const std::string& next) {
   st.waiting_for = next;
 }
 
-void on_workload(vnodes_actor* self, uint64_t version, const std::string& bytes) {
+void on_workload(vnodes_ptr self, uint64_t version, const std::string& bytes) {
   auto& st = self->state;
   if (st.have_view && version < st.version)
     return;
@@ -210,7 +215,7 @@ void on_workload(vnodes_actor* self, uint64_t version, const std::string& bytes)
 // -- events ---------------------------------------------------------------------------------------
 
 /// Stops every vnode until the coordinator confirms this worker's vnodes again.
-void fence(vnodes_actor* self, const char* why) {
+void fence(vnodes_ptr self, const char* why) {
   auto& st = self->state;
   if (st.fenced)
     return;
@@ -227,7 +232,7 @@ void fence(vnodes_actor* self, const char* why) {
 /// True while this worker may hand events on: not fenced, and its lease holds now (checked
 /// at each delivery, so a worker that wakes from a pause longer than its lease fences itself
 /// before it handles anything that waited).
-bool serving(vnodes_actor* self) {
+bool serving(vnodes_ptr self) {
   auto& st = self->state;
   if (st.fenced)
     return false;
@@ -259,7 +264,7 @@ bool goes_here(vnodes_state& st, uint32_t slot, uint64_t epoch) {
   return v.owner == st.cfg().node_name || epoch > v.epoch;
 }
 
-caf::result<caf::message> deliver(vnodes_actor* self, const std::string& dep, uint32_t vnode,
+caf::result<std::string> deliver(vnodes_ptr self, const std::string& dep, uint32_t vnode,
                                   uint64_t epoch, event& ev) {
   auto& st = self->state;
   if (!serving(self))
@@ -271,7 +276,9 @@ caf::result<caf::message> deliver(vnodes_actor* self, const std::string& dep, ui
     return self->delegate(slot_of(self, *slot), deliver_atom::value, dep, epoch, std::move(ev));
   auto* d = st.view.deployments.find(dep);
   auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
-  auto router = service_of(self, service::router);
+  auto router = self->state.cfg().services
+                  ? self->state.cfg().services->get_as<router_actor>(service::router)
+                  : router_actor{};
   if (!owner.empty() && owner != st.cfg().node_name && router
       && ev.headers.count("troupe-passed-on") == 0) {
     // Sent by a node that has not seen the move yet: pass it on to the new owner, once
@@ -316,7 +323,7 @@ std::map<uint32_t, batch_part> split(vnodes_state& st, const std::string& dep,
   return parts;
 }
 
-caf::result<uint64_t> deliver_batch(vnodes_actor* self, const std::string& dep,
+caf::result<uint64_t> deliver_batch(vnodes_ptr self, const std::string& dep,
                                     std::vector<uint32_t>& vnodes, std::vector<uint64_t>& epochs,
                                     std::vector<std::string>& keys,
                                     std::vector<std::string>& payloads) {
@@ -365,7 +372,7 @@ caf::result<uint64_t> deliver_batch(vnodes_actor* self, const std::string& dep,
 }
 
 caf::result<std::vector<std::string>>
-deliver_batch_reliably(vnodes_actor* self, const std::string& dep, std::vector<uint32_t>& vnodes,
+deliver_batch_reliably(vnodes_ptr self, const std::string& dep, std::vector<uint32_t>& vnodes,
                        std::vector<uint64_t>& epochs, std::vector<std::string>& keys,
                        std::vector<std::string>& payloads, uint64_t sender,
                        std::vector<uint64_t>& seqs) {
@@ -413,7 +420,7 @@ deliver_batch_reliably(vnodes_actor* self, const std::string& dep, std::vector<u
 
 // -- the actor ------------------------------------------------------------------------------------
 
-void on_slot_down(vnodes_actor* self, const caf::down_msg& dm) {
+void on_slot_down(vnodes_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   auto it = st.by_addr.find(dm.source);
   if (it == st.by_addr.end())
@@ -421,7 +428,7 @@ void on_slot_down(vnodes_actor* self, const caf::down_msg& dm) {
   auto slot = it->second;
   st.by_addr.erase(it);
   auto& s = st.slots[slot];
-  s.handle = nullptr;
+  s.handle = vnode_actor{};
   s.gate->store(0, std::memory_order_release); // it crashed: it serves nothing
   st.cfg().registry->exited(s.reg_seq, self->system().render(dm.reason), "restarting");
   st.log->warn("{} exited ({}): starting it again", vnode_name(slot),
@@ -429,10 +436,10 @@ void on_slot_down(vnodes_actor* self, const caf::down_msg& dm) {
   self->delayed_send(self, st.cfg().restart_delay, respawn_atom::value, slot);
 }
 
-caf::message_handler handoff_handlers(vnodes_actor* self) {
+auto handoff_handlers(vnodes_ptr self) {
   // From other workers (through the router and the ingress): to the vnode's actor, which is
   // started for them when there is none (an early state waits there for its view).
-  return {
+  return std::make_tuple(
     [self](vnode_state_atom, uint32_t vnode, uint64_t epoch, std::vector<std::string>& deps,
            std::vector<std::string>& states, std::vector<std::string>& seen) {
       self->send(slot_of(self, vnode), vnode_state_atom::value, epoch, std::move(deps),
@@ -443,12 +450,12 @@ caf::message_handler handoff_handlers(vnodes_actor* self) {
     },
     [self](vnode_request_atom, uint32_t vnode, uint64_t epoch, std::string& requester) {
       self->send(slot_of(self, vnode), vnode_request_atom::value, epoch, std::move(requester));
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler listing_handlers(vnodes_actor* self) {
-  return {
+auto listing_handlers(vnodes_ptr self) {
+  return std::make_tuple(
     [self](instances_atom) {
       std::vector<std::string> out;
       for (auto& r : self->state.cfg().registry->all())
@@ -458,14 +465,14 @@ caf::message_handler listing_handlers(vnodes_actor* self) {
         }
       return out;
     },
-    [self](instances_atom, const std::string& dep, uint32_t vnode) -> caf::result<caf::message> {
+    [self](instances_atom, const std::string& dep, uint32_t vnode) -> caf::result<caf::actor> {
       auto slot = slot_for(self->state, dep, vnode);
       auto it = slot ? self->state.slots.find(*slot) : self->state.slots.end();
       if (it == self->state.slots.end() || !it->second.handle)
-        return caf::make_message(caf::actor{});
+        return caf::actor{};
       return self->delegate(it->second.handle, instances_atom::value, dep);
     },
-    [self](metrics_atom) {
+    [self](metrics_atom) -> metrics_result {
       auto& st = self->state;
       auto& c = st.shared->counters;
       std::vector<std::string> names;
@@ -487,12 +494,12 @@ caf::message_handler listing_handlers(vnodes_actor* self) {
       add("troupe_vnode_handoffs_received_total", c.handoffs_received);
       add("troupe_duplicates_skipped_total", c.duplicates);
       add("troupe_fenced", st.fenced ? 1 : 0);
-      return caf::make_message(std::move(names), std::move(values));
-    },
-  };
+      return {std::move(names), std::move(values)};
+    }
+  );
 }
 
-caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
+vnodes_impl::behavior_type vnodes_behavior(vnodes_ptr self, vnodes_config cfg) {
   auto& st = self->state;
   st.shared = std::make_shared<vnode_shared>();
   st.shared->cfg = std::move(cfg);
@@ -506,7 +513,7 @@ caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
                                      + "'s vnodes stopped before the events were confirmed"));
     for (auto& [slot, s] : self->state.slots)
       if (s.handle) {
-        self->demonitor(s.handle);
+        self->demonitor(s.handle.address());
         self->send_exit(s.handle, em.reason);
         self->state.cfg().registry->remove(s.reg_seq);
       }
@@ -514,7 +521,8 @@ caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
     self->quit(std::move(em.reason));
   });
   pull_workload(self, st.cfg().services); // a restarted supervisor missed the views
-  return handoff_handlers(self).or_else(listing_handlers(self)).or_else(caf::message_handler{
+  return join_handlers<vnodes_impl::behavior_type>(handoff_handlers(self), listing_handlers(self),
+                                                   std::make_tuple(
     [self](workload_atom, uint64_t version, const std::string& bytes) {
       on_workload(self, version, bytes);
     },
@@ -525,7 +533,7 @@ caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
         spawn_slot(self, slot);
     },
     [self](deliver_atom, const std::string& dep, uint32_t vnode, uint64_t epoch,
-           event& ev) -> caf::result<caf::message> {
+           event& ev) -> caf::result<std::string> {
       return deliver(self, dep, vnode, epoch, ev);
     },
     [self](deliver_batch_atom, const std::string& dep, std::vector<uint32_t>& vnodes,
@@ -537,16 +545,16 @@ caf::behavior vnodes_behavior(vnodes_actor* self, vnodes_config cfg) {
            std::vector<uint64_t>& epochs, std::vector<std::string>& keys,
            std::vector<std::string>& payloads, uint64_t sender, std::vector<uint64_t>& seqs) {
       return deliver_batch_reliably(self, dep, vnodes, epochs, keys, payloads, sender, seqs);
-    },
-  });
+    }
+  ));
 }
 
 } // namespace
 
-caf::actor spawn_vnodes(caf::actor_system& sys, vnodes_config cfg,
-                        std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<vnodes_actor>(
-    sys, [cfg](vnodes_actor* self) { return vnodes_behavior(self, cfg); }, std::move(stats));
+vnodes_actor spawn_vnodes(caf::actor_system& sys, vnodes_config cfg,
+                          std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<vnodes_class>(
+    sys, [cfg](vnodes_ptr self) { return vnodes_behavior(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -12,45 +12,32 @@
 // instance until the next view confirms its vnodes. A view older than this worker's join
 // (its incarnation) is ignored: it may not show the moves made while the worker was gone.
 //
-// Messages:
-//   (workload_atom, version, bytes)                  a new cluster view (state::encode_view)
-//   (fence_atom)                                     lost its coordinator: stop everything
-//   (deliver_atom, deployment, vnode, epoch, event) -> string   the instance's reply; an error
-//       when this worker does not serve the vnode (an event for a vnode that moved is passed
-//       on to the new owner once)
-//   (deliver_batch_atom, deployment, vnodes, epochs, keys, payloads) -> uint64   handed to
-//       their instances, in order, fire and forget
-//   (deliver_batch_atom, deployment, vnodes, epochs, keys, payloads, sender, seqs)
-//       -> vector<string>   at-least-once: once every instance handled its events; an event
-//       whose (sender, seq) an instance already handled is skipped
-//   (vnode_state_atom, vnode, epoch, deployments, states, seen)   a vnode's state from its old
-//       owner (one entry per deployment)
-//   (vnode_no_state_atom, vnode, epoch, ask_instead)   the old owner has none (ask the other)
-//   (vnode_request_atom, vnode, epoch, requester)      the new owner asks for a vnode's state
-//   (instances_atom) -> vector<string>               "deployment/vnode/running" per instance
-//   (instances_atom, deployment, vnode) -> actor     that instance (invalid when none)
-//   (metrics_atom) -> (names, values)
+// Its messages are vnodes_actor below: what other nodes send it (vnodes_peer_actor, through
+// their router and this node's ingress) and what this node's own services send it.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
+#include "actors/api/event.hpp"
 #include "actors/api/migrations.hpp"
 #include "actors/inspect/actor_registry.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 #include "protocols/clock.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
 struct actor_stats;
 
-using workload_atom = caf::atom_constant<caf::atom("workload")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
 using instances_atom = caf::atom_constant<caf::atom("instances")>;
@@ -58,6 +45,40 @@ using fence_atom = caf::atom_constant<caf::atom("fence")>;
 using vnode_state_atom = caf::atom_constant<caf::atom("vn_state")>;
 using vnode_no_state_atom = caf::atom_constant<caf::atom("vn_nostate")>;
 using vnode_request_atom = caf::atom_constant<caf::atom("vn_request")>;
+
+/// What a worker's vnodes take from other nodes (routers and the old owners of vnodes).
+using vnodes_peer_actor = caf::typed_actor<
+  // (deployment, vnode, epoch, event): the instance's reply; an error when this worker does
+  // not serve the vnode (an event for a vnode that moved is passed on to the new owner once).
+  caf::replies_to<deliver_atom, std::string, uint32_t, uint64_t, event>::with<std::string>,
+  // (deployment, vnodes, epochs, keys, payloads): at-most-once, handed to their instances in
+  // order, fire and forget; answers how many were accepted.
+  caf::replies_to<deliver_batch_atom, std::string, std::vector<uint32_t>, std::vector<uint64_t>,
+                  std::vector<std::string>, std::vector<std::string>>::with<uint64_t>,
+  // The same with (sender, seqs): at-least-once, answered once every instance handled its
+  // events (their replies, in order); an event whose (sender, seq) was handled is skipped.
+  caf::replies_to<deliver_batch_atom, std::string, std::vector<uint32_t>, std::vector<uint64_t>,
+                  std::vector<std::string>, std::vector<std::string>, uint64_t,
+                  std::vector<uint64_t>>::with<std::vector<std::string>>,
+  // (vnode, epoch, deployments, states, seen): a vnode's state from its old owner.
+  caf::reacts_to<vnode_state_atom, uint32_t, uint64_t, std::vector<std::string>,
+                 std::vector<std::string>, std::vector<std::string>>,
+  // (vnode, epoch, ask_instead): the old owner has none (ask the other).
+  caf::reacts_to<vnode_no_state_atom, uint32_t, uint64_t, std::string>,
+  // (vnode, epoch, requester): the new owner asks for a vnode's state.
+  caf::reacts_to<vnode_request_atom, uint32_t, uint64_t, std::string>>;
+
+/// The vnodes supervisor's interface.
+using vnodes_actor = vnodes_peer_actor::extend<
+  // A new cluster view (state::encode_view).
+  workload_sig,
+  // Lost its coordinator: stop everything.
+  caf::reacts_to<fence_atom>,
+  // "deployment/vnode/running" per instance.
+  caf::replies_to<instances_atom>::with<std::vector<std::string>>,
+  // (deployment, vnode): that instance (invalid when none).
+  caf::replies_to<instances_atom, std::string, uint32_t>::with<caf::actor>,
+  metrics_sig>;
 
 /// The vnode id of the singletons' actor (the main worker owns it).
 constexpr uint32_t main_slot = 0xFFFFFFFFu;
@@ -80,7 +101,7 @@ struct vnodes_config {
   size_t handoff_buffer = 10000;  // events buffered per vnode while its state is on the way
 };
 
-caf::actor spawn_vnodes(caf::actor_system& sys, vnodes_config cfg,
-                        std::shared_ptr<actor_stats> stats = nullptr);
+vnodes_actor spawn_vnodes(caf::actor_system& sys, vnodes_config cfg,
+                          std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

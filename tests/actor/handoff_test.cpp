@@ -37,13 +37,13 @@ struct fixture : test_coordinator_fixture<config> {
     uint16_t port = 1;
     for (std::string w : {"w1", "w2"}) {
       auto services = std::make_shared<service_directory>();
-      routers[w] = spawn_router(sys, router_config{w, services, resolver});
+      routers[w] = caf::actor_cast<caf::actor>(spawn_router(sys, router_config{w, services, resolver}));
       services->put(service::router, routers[w]);
       vnodes_config hc;
       hc.node_name = w;
       hc.types = types;
       hc.services = services;
-      hosts[w] = spawn_vnodes(sys, hc);
+      hosts[w] = caf::actor_cast<caf::actor>(spawn_vnodes(sys, hc));
       services->put(service::vnodes, hosts[w]);
       self->send(resolver, port++, hosts[w]);
     }

@@ -40,14 +40,14 @@ struct fixture : test_coordinator_fixture<config> {
         return std::string{"relayed"};
       }};
     });
-    router = spawn_router(sys, router_config{"w1", services, {}});
+    router = caf::actor_cast<caf::actor>(spawn_router(sys, router_config{"w1", services, {}}));
     services->put(service::router, router);
     vnodes_config hc;
     hc.node_name = "w1";
     hc.types = types;
     hc.services = services;
     hc.restart_delay = std::chrono::milliseconds(100);
-    hostw1 = spawn_vnodes(sys, hc);
+    hostw1 = caf::actor_cast<caf::actor>(spawn_vnodes(sys, hc));
     services->put(service::vnodes, hostw1);
     membership::member c;
     c.name = "c1";

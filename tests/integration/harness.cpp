@@ -170,6 +170,14 @@ void process::signal(int sig) const {
     ::kill(pid_, sig);
 }
 
+bool process::stopped() const {
+  std::ifstream in{"/proc/" + std::to_string(pid_) + "/stat"};
+  std::string line;
+  std::getline(in, line);
+  auto r = line.rfind(')'); // "pid (comm) state ...": comm may hold anything
+  return r != std::string::npos && r + 2 < line.size() && line[r + 2] == 'T';
+}
+
 std::optional<int> process::wait_exit(ms timeout) {
   if (exit_code_)
     return exit_code_;

@@ -48,6 +48,8 @@ public:
 
   pid_t pid() const { return pid_; }
   void signal(int sig) const;
+  /// True once the process is stopped (SIGSTOP takes effect asynchronously).
+  bool stopped() const;
 
   /// Waits for the exit; returns the exit code (128+signal when killed), nullopt on timeout.
   std::optional<int> wait_exit(ms timeout);

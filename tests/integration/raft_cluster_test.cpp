@@ -435,6 +435,11 @@ CAF_TEST(a write in flight when its leader is cut off fails at once with outcome
   for (size_t i = 0; i < 3; ++i)
     if (i != *l)
       c.nodes[i]->signal(SIGSTOP);
+  // A follower that was running when the signal came may still answer one append: the write
+  // goes out once both have stopped.
+  for (size_t i = 0; i < 3; ++i)
+    if (i != *l)
+      CAF_REQUIRE(wait_until([&] { return c.nodes[i]->stopped(); }, 5s, 1ms));
   // A write sent now reaches the leader before it knows: it cannot commit, and once the leader
   // sees it has lost its quorum (an election timeout without answers) it steps down and fails
   // the write, whose outcome is unknown (a majority may yet have it), instead of letting the
