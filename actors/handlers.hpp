@@ -4,6 +4,8 @@
 // implement exactly the actor's interface.
 #pragma once
 
+#include <caf/message_handler.hpp>
+
 #include <tuple>
 #include <utility>
 
@@ -13,6 +15,15 @@ template <class Behavior, class... Groups>
 Behavior join_handlers(Groups&&... groups) {
   return std::apply([](auto&&... hs) { return Behavior{std::forward<decltype(hs)>(hs)...}; },
                     std::tuple_cat(std::forward<Groups>(groups)...));
+}
+
+/// The same handlers for a dynamically typed actor (the node's ingress, which hands on what
+/// arrives from the network).
+template <class Group>
+caf::message_handler as_message_handler(Group&& group) {
+  return std::apply(
+    [](auto&&... hs) { return caf::message_handler{std::forward<decltype(hs)>(hs)...}; },
+    std::forward<Group>(group));
 }
 
 } // namespace troupe

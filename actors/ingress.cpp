@@ -5,6 +5,7 @@
 #include "actors/api/counted_actor.hpp"
 #include "actors/bus/bus_relay.hpp"
 #include "actors/event_relay.hpp"
+#include "actors/handlers.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/log_roller.hpp"
@@ -56,15 +57,13 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
   auto kv_target = [dir, coordinator] {
     return dir->get(coordinator ? service::raft : service::membership);
   };
+  auto kv = as_message_handler(
+    kv_relay_handler(self, kv_target, std::chrono::milliseconds(10000),
+                     coordinator ? "this coordinator's Raft replica is restarting: try again"
+                                 : "this worker's membership is restarting: try again",
+                     {}, true));
   return guard_writes(self, cfg.console_token,
-                      own.or_else(kv_relay_handler(self, kv_target,
-                                                   std::chrono::milliseconds(10000),
-                                                   coordinator
-                                                     ? "this coordinator's Raft replica is "
-                                                       "restarting: try again"
-                                                     : "this worker's membership is "
-                                                       "restarting: try again",
-                                                   {}, true))
+                      own.or_else(kv)
                         .or_else(event_relay_handler(self, dir))
                         .or_else(console_handler(self, dir))
                         .or_else(bus_relay_handler(self, dir)));

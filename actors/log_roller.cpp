@@ -110,7 +110,8 @@ struct roller_state {
 
 using roller_actor = log_roller_actor::stateful_pointer<roller_state>;
 
-log_roller_actor::behavior_type roller(roller_actor self, log_roller_config cfg, int fd, uint64_t size) {
+log_roller_actor::behavior_type roller(roller_actor self, log_roller_config cfg, int fd,
+                                       uint64_t size) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.fd = fd;

@@ -47,7 +47,8 @@ protected:
       std::string line{buf.data(), buf.size()};
       while (!line.empty() && line.back() == '\n')
         line.pop_back();
-      caf::anon_send(caf::actor_cast<log_roller_actor>(roller_), log_lines_atom::value, std::vector<std::string>{std::move(line)});
+      caf::anon_send(caf::actor_cast<log_roller_actor>(roller_), log_lines_atom::value,
+                     std::vector<std::string>{std::move(line)});
       return;
     }
     if (shipping_)

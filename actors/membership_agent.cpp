@@ -5,6 +5,7 @@
 #include "actors/bus/bus_actor.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/log_roller.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/reply.hpp"
 #include "actors/workload_pull.hpp"
@@ -15,7 +16,7 @@
 #include "protocols/supervision/backoff.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
@@ -79,7 +80,14 @@ struct agent_state {
   static inline const char* name = "troupe.membership_agent";
 };
 
-using agent_actor = caf::stateful_actor<agent_state>;
+// Besides its interface, the agent tells itself to retry a join, to tick (heartbeats), to look
+// for the coordinator's log-roller again, to poll a graceful stop's drain, and to end it.
+using agent_impl = membership_agent_actor::extend<
+  caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<tick_atom>,
+  caf::reacts_to<roller_retry_atom, uint64_t>, caf::reacts_to<drain_poll_atom>,
+  caf::reacts_to<leave_atom, bool>>;
+using agent_class = agent_impl::stateful_base<agent_state>;
+using agent_ptr = agent_class*;
 
 double jitter(agent_state& st) {
   return std::uniform_real_distribution<double>{0.0, 1.0}(st.rng);
@@ -92,8 +100,10 @@ bool linked(const agent_state& st) {
   return st.state == link_state::up && st.coordinator;
 }
 
-caf::actor service_of(agent_actor* self, service s) {
-  return self->state.cfg.services ? self->state.cfg.services->get(s) : caf::actor{};
+/// Service `s` of this node as `Handle` (its interface, or the part of it the agent uses).
+template <class Handle>
+Handle service_as(agent_ptr self, service s) {
+  return self->state.cfg.services ? self->state.cfg.services->get_as<Handle>(s) : Handle{};
 }
 
 /// The worker's lease: the failure timeout's two thirds from the last answered heartbeat.
@@ -106,13 +116,13 @@ void renew_lease(agent_state& st) {
     st.cfg.services->lease().renew_until(st.last_ack + lease_of(st));
 }
 
-void disconnect(agent_actor* self, duration delay) {
+void disconnect(agent_ptr self, duration delay) {
   auto& st = self->state;
   if (st.cfg.services)
     st.cfg.services->lease().revoke();
   // Whatever ended the link, this worker's vnodes may be given away: stop serving them.
   if (st.state == link_state::up)
-    if (auto host = service_of(self, service::vnodes))
+    if (auto host = service_as<vnodes_actor>(self, service::vnodes))
       self->send(host, fence_atom::value);
   if (st.coordinator && st.state == link_state::up)
     self->demonitor(st.coordinator);
@@ -128,7 +138,7 @@ void disconnect(agent_actor* self, duration delay) {
   self->delayed_send(self, delay, retry_atom::value, gen);
 }
 
-void retry_later(agent_actor* self, const std::string& reason) {
+void retry_later(agent_ptr self, const std::string& reason) {
   auto& st = self->state;
   auto delay = st.backoff->next(jitter(st));
   disconnect(self, delay);
@@ -140,18 +150,18 @@ void retry_later(agent_actor* self, const std::string& reason) {
               std::chrono::duration_cast<milliseconds>(delay).count());
 }
 
-void lost(agent_actor* self, const std::string& reason) {
+void lost(agent_ptr self, const std::string& reason) {
   auto& st = self->state;
   st.log->warn("lost coordinator {}: {}", st.coordinator_ep.to_string(), reason);
   disconnect(self, st.backoff->next(jitter(st)));
 }
 
-void send_heartbeat(agent_actor* self);
+void send_heartbeat(agent_ptr self);
 
 /// The coordinator's door (its ingress) exited while the connection stayed: its supervisor
 /// publishes a new one on the same port. This worker looks it up again and carries on with its
 /// incarnation and lease; heartbeats that fail meanwhile are judged on the tick as usual.
-void reattach(agent_actor* self, const std::string& why) {
+void reattach(agent_ptr self, const std::string& why) {
   auto& st = self->state;
   st.log->info("the ingress of coordinator {} exited ({}): looking it up again",
                st.coordinator_ep.to_string(), why);
@@ -181,7 +191,7 @@ void reattach(agent_actor* self, const std::string& why) {
 /// Lines go to the coordinator's log-roller, the one writer of the host's log file. The
 /// roller is watched: when it restarts, lines go to stderr (counted) until the new one is
 /// found.
-void find_roller(agent_actor* self, uint64_t gen) {
+void find_roller(agent_ptr self, uint64_t gen) {
   auto& st = self->state;
   self->request(st.coordinator, std::chrono::seconds(5), log_roller_atom::value)
     .then(
@@ -204,7 +214,7 @@ void find_roller(agent_actor* self, uint64_t gen) {
       });
 }
 
-void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
+void on_join_reply(agent_ptr self, uint64_t gen, const frame& f) {
   auto& st = self->state;
   if (gen != st.generation || st.state != link_state::joining)
     return;
@@ -248,7 +258,7 @@ void on_join_reply(agent_actor* self, uint64_t gen, const frame& f) {
   send_heartbeat(self);
 }
 
-void attempt_join(agent_actor* self) {
+void attempt_join(agent_ptr self) {
   auto& st = self->state;
   if (st.cfg.coordinators.empty())
     return;
@@ -286,7 +296,7 @@ void attempt_join(agent_actor* self) {
       });
 }
 
-void send_heartbeat(agent_actor* self) {
+void send_heartbeat(agent_ptr self) {
   auto& st = self->state;
   if (!st.coordinator)
     return; // looking up its new ingress (reattach)
@@ -345,7 +355,7 @@ ms::status_reply status_of(agent_state& st) {
 
 /// Answers a status request with the coordinator's live status (its Raft state included)
 /// under this worker's name and health, or with the cached view when it does not answer.
-void answer_status(agent_actor* self) {
+void answer_status(agent_ptr self) {
   auto& st = self->state;
   if (!linked(st) || !self->current_message_id().is_request())
     return reply(self, frame{ms::encode(status_of(st))});
@@ -368,7 +378,7 @@ void answer_status(agent_actor* self) {
 }
 
 /// Tells the coordinator this worker leaves for good, and drops the link.
-void finish_leave(agent_actor* self, caf::response_promise rp) {
+void finish_leave(agent_ptr self, caf::response_promise rp) {
   auto& st = self->state;
   auto coordinator = st.coordinator;
   if (!coordinator) {
@@ -396,7 +406,7 @@ void finish_leave(agent_actor* self, caf::response_promise rp) {
 /// The link's periodic check: the lease (give the link up, and fence the vnodes, before the
 /// coordinators, which wait the whole failure timeout, can declare this worker down), then a
 /// heartbeat.
-void on_tick(agent_actor* self) {
+void on_tick(agent_ptr self) {
   auto& st = self->state;
   if (st.cfg.is_orphaned && st.cfg.is_orphaned()) {
     if (st.cfg.on_fatal)
@@ -419,7 +429,7 @@ void on_tick(agent_actor* self) {
 }
 
 /// A frame from the coordinator (views, workloads, bus heads) or a status request.
-void on_frame(agent_actor* self, const frame& f) {
+void on_frame(agent_ptr self, const frame& f) {
   auto& st = self->state;
   ms::decoded msg;
   if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none) {
@@ -437,7 +447,7 @@ void on_frame(agent_actor* self, const frame& f) {
     return answer_status(self);
   if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
     st.bus_head = std::max(st.bus_head, h->head);
-    if (auto bus = service_of(self, service::bus))
+    if (auto bus = service_as<bus_actor>(self, service::bus))
       self->send(bus, bus_head_atom::value, h->head);
     return;
   }
@@ -447,7 +457,7 @@ void on_frame(agent_actor* self, const frame& f) {
       st.workload = w->state;
     }
     for (auto s : {service::router, service::bus, service::migrator, service::vnodes})
-      if (auto a = service_of(self, s))
+      if (auto a = service_as<caf::typed_actor<workload_sig>>(self, s))
         self->send(a, workload_atom::value, w->version, w->state);
     return;
   }
@@ -458,12 +468,12 @@ void on_frame(agent_actor* self, const frame& f) {
 
 /// A graceful stop, step one: become `leaving`, so that the vnodes move away (with their
 /// state) while this worker is still linked; step two once they are gone (drain_poll_atom).
-caf::result<bool> begin_leave(agent_actor* self) {
+caf::result<bool> begin_leave(agent_ptr self) {
   auto& st = self->state;
   if (!linked(st))
     return false;
   auto rp = self->make_response_promise<bool>();
-  if (!service_of(self, service::vnodes) || st.leave_rp) {
+  if (!service_as<vnodes_actor>(self, service::vnodes) || st.leave_rp) {
     finish_leave(self, rp);
     return rp;
   }
@@ -487,11 +497,11 @@ caf::result<bool> begin_leave(agent_actor* self) {
 }
 
 /// While leaving: done once no instance runs here (or the drain timed out).
-void poll_drain(agent_actor* self) {
+void poll_drain(agent_ptr self) {
   auto& st = self->state;
   if (!st.leave_rp)
     return;
-  auto host = service_of(self, service::vnodes);
+  auto host = service_as<vnodes_actor>(self, service::vnodes);
   if (!host) {
     self->send(self, leave_atom::value, true);
     return;
@@ -513,7 +523,7 @@ void poll_drain(agent_actor* self) {
       [self](const caf::error&) { self->send(self, leave_atom::value, true); });
 }
 
-void on_down(agent_actor* self, const caf::down_msg& dm) {
+void on_down(agent_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   if (st.roller && dm.source == st.roller.address()) {
     st.roller = nullptr;
@@ -530,8 +540,8 @@ void on_down(agent_actor* self, const caf::down_msg& dm) {
   }
 }
 
-caf::message_handler link_handlers(agent_actor* self) {
-  return {
+auto link_handlers(agent_ptr self) {
+  return std::make_tuple(
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -549,7 +559,10 @@ caf::message_handler link_handlers(agent_actor* self) {
         attempt_join(self);
     },
     [self](tick_atom) { on_tick(self); },
-    [self](const frame& f) { on_frame(self, f); },
+    [self](const frame& f) -> caf::result<frame> {
+      on_frame(self, f); // a StatusRequest is answered there, through a promise
+      return caf::delegated<frame>{};
+    },
     [self](workload_pull_atom) {
       auto& st = self->state;
       answer_workload_pull(self, st.cfg.services, st.workload_version, st.workload, st.bus_head);
@@ -573,36 +586,38 @@ caf::message_handler link_handlers(agent_actor* self) {
         return;
       }
       finish_leave(self, rp);
-    },
-  };
+    }
+  );
 }
 
 /// What the node's ingress hands on: KV requests and log rotation, for the coordinator.
-caf::message_handler relay_handlers(agent_actor* self) {
+auto relay_handlers(agent_ptr self) {
   auto coordinator = [self]() -> caf::actor {
     auto& st = self->state;
     return st.state == link_state::up ? st.coordinator : caf::actor{};
   };
-  return kv_relay_handler(self, coordinator, std::chrono::milliseconds(10000),
-                          "this worker is not connected to a coordinator",
-                          self->state.cfg.console_token, false, &self->state.owed,
-                          service_errc::not_connected)
-    .or_else(caf::message_handler{
-      [self](log_rotate_atom a) -> caf::result<caf::message> {
+  auto kv = kv_relay_handler(self, coordinator, std::chrono::milliseconds(10000),
+                             "this worker is not connected to a coordinator",
+                             self->state.cfg.console_token, false, &self->state.owed,
+                             service_errc::not_connected);
+  return std::tuple_cat(std::move(kv), std::make_tuple(
+      [self](log_rotate_atom a) -> caf::result<std::string> {
         // The log file is the coordinator's: the request goes there.
         auto& st = self->state;
         if (!linked(st))
           return caf::make_error(service_errc::not_connected,
                                  std::string{"this worker is not connected to a coordinator"});
+        auto rp = self->make_response_promise();
         if (!st.cfg.console_token.empty())
-          return self->delegate(st.coordinator, auth_atom::value, st.cfg.console_token,
-                                caf::make_message(a));
-        return self->delegate(st.coordinator, a);
-      },
-    });
+          rp.delegate(st.coordinator, auth_atom::value, st.cfg.console_token,
+                      caf::make_message(a));
+        else
+          rp.delegate(st.coordinator, a);
+        return rp;
+      }));
 }
 
-caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
+agent_impl::behavior_type agent(agent_ptr self, membership_agent_config cfg) {
   auto& st = self->state;
   st.backoff.emplace(cfg.backoff_initial, cfg.backoff_max);
   st.rng.seed(cfg.seed);
@@ -628,15 +643,16 @@ caf::behavior agent(agent_actor* self, membership_agent_config cfg) {
                   "the outcome is unknown"}));
     self->quit(std::move(em.reason));
   });
-  return caf::behavior{link_handlers(self).or_else(relay_handlers(self))};
+  return join_handlers<agent_impl::behavior_type>(link_handlers(self), relay_handlers(self));
 }
 
 } // namespace
 
-caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg,
-                                  std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<agent_actor>(
-    sys, [cfg](agent_actor* self) { return agent(self, cfg); }, std::move(stats));
+membership_agent_actor spawn_membership_agent(caf::actor_system& sys,
+                                              membership_agent_config cfg,
+                                              std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<agent_class>(
+    sys, [cfg](agent_ptr self) { return agent(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

@@ -4,26 +4,20 @@
 // with it, so `troupe status` works against any node.
 //
 // It starts joining on (start_atom, cluster_port, http_port), sent once the ports are bound.
-// Messages:
-//   frame(View)           pushed by the coordinator on every change
-//   frame(Workload), frame(BusHead)   pushed too: handed to the node's router, bus, migrator
-//                         and vnodes (their current incarnations, from the service directory)
-//   frame(StatusRequest)  -> frame(StatusReply)  (through the node's ingress)
-//   the KV and cluster-state requests of kv_relay.hpp, and log_rotate_atom: relayed to the
-//                         coordinator (with this node's console token), from the ingress
-//   (workload_pull_atom)  a restarted service asks for the last view
-//   leave_atom            -> bool: a graceful stop. With a vnode host, the member first becomes
-//                            `leaving` so that its vnodes move away with their state (at most
-//                            drain_timeout), then it leaves (`left`)
+// Its messages are membership_agent_actor below.
 #pragma once
 
 #include "actors/endpoint.hpp"
+#include "actors/log_roller.hpp"
+#include "actors/raft/raft_actor.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/membership/types.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <functional>
 #include <string>
@@ -32,6 +26,23 @@
 namespace troupe {
 
 struct actor_stats;
+
+/// The membership agent's interface. The KV service (the requests of kv_relay.hpp) is relayed
+/// to the coordinator, with this node's console token.
+using membership_agent_actor = kv_service_actor::extend<
+  // From the coordinator: View on every change; Workload and BusHead, handed to the node's
+  // router, bus, migrator and vnodes (their current incarnations); StatusRequest (through the
+  // node's ingress) -> StatusReply.
+  frame_sig,
+  // (cluster_port, http_port): the ports are bound, start joining.
+  caf::reacts_to<start_atom, uint16_t, uint16_t>,
+  // A restarted service asks for the last view.
+  workload_pull_sig,
+  // A graceful stop. With a vnode host, the member first becomes `leaving` so that its vnodes
+  // move away with their state (at most drain_timeout), then it leaves (`left`).
+  caf::replies_to<leave_atom>::with<bool>,
+  // The log file is the coordinator's: relayed there.
+  caf::replies_to<log_rotate_atom>::with<std::string>>;
 
 struct membership_agent_config {
   membership::member self;                  // address holds the bind host
@@ -62,7 +73,8 @@ struct membership_agent_config {
 
 /// Spawns the membership agent (counting its messages in `stats`, when given); it starts
 /// joining on start_atom.
-caf::actor spawn_membership_agent(caf::actor_system& sys, membership_agent_config cfg,
-                                  std::shared_ptr<actor_stats> stats = nullptr);
+membership_agent_actor spawn_membership_agent(caf::actor_system& sys,
+                                              membership_agent_config cfg,
+                                              std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

@@ -4,6 +4,7 @@
 #include "actors/api/counted_actor.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/reply.hpp"
@@ -15,7 +16,7 @@
 #include "protocols/membership/codec.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -68,7 +69,15 @@ struct server_state {
   static inline const char* name = "troupe.membership_server";
 };
 
-using server_actor = caf::stateful_actor<server_state>;
+// Besides its interface, the server ticks its failure detector.
+using server_impl = membership_server_actor::extend<caf::reacts_to<tick_atom>>;
+using server_class = server_impl::stateful_base<server_state>;
+using server_ptr = server_class*;
+
+/// A joined member's agent, as the membership protocol talks to it.
+frame_peer peer(const caf::actor& a) {
+  return caf::actor_cast<frame_peer>(a);
+}
 
 /// The local table's transitions are logged at debug: the info line comes from the Raft
 /// replica when the change is committed, the same on every coordinator.
@@ -92,7 +101,7 @@ ms::view current_view(const server_state& st) {
 }
 
 /// Pushes the view to every joined member when it changed since the last push.
-void broadcast_if_changed(server_actor* self) {
+void broadcast_if_changed(server_ptr self) {
   auto& st = self->state;
   if (st.broadcast_once && st.registry.version() == st.broadcast_version)
     return;
@@ -100,28 +109,28 @@ void broadcast_if_changed(server_actor* self) {
   st.broadcast_version = st.registry.version();
   frame f{ms::encode(current_view(st))};
   for (auto& kv : st.links)
-    self->send(kv.second.handle, f);
+    self->send(peer(kv.second.handle), f);
 }
 
-caf::actor service_of(server_actor* self, service s) {
-  return self->state.cfg.services->get(s);
+raft_actor raft_of(server_ptr self) {
+  return self->state.cfg.services->get_as<raft_actor>(service::raft);
 }
 
 /// Pushes the workload (vnode map, deployments) to every joined member when it changed.
-void push_workload_if_changed(server_actor* self) {
+void push_workload_if_changed(server_ptr self) {
   auto& st = self->state;
   if (st.workload.empty() || st.workload_pushed == st.workload_version)
     return;
   st.workload_pushed = st.workload_version;
   for (auto s : {service::vnodes, service::router, service::bus, service::migrator})
-    if (auto a = service_of(self, s))
+    if (auto a = st.cfg.services->get_as<caf::typed_actor<workload_sig>>(s))
       self->send(a, workload_atom::value, st.workload_version, st.workload);
   frame f{ms::encode(ms::workload{st.workload_version, st.workload})};
   for (auto& kv : st.links)
-    self->send(kv.second.handle, f);
+    self->send(peer(kv.second.handle), f);
 }
 
-void forget_link(server_actor* self, const std::string& name) {
+void forget_link(server_ptr self, const std::string& name) {
   auto i = self->state.links.find(name);
   if (i == self->state.links.end())
     return;
@@ -134,14 +143,14 @@ void forget_link(server_actor* self, const std::string& name) {
 /// lost it less than leader_grace ago (an election). Cut off from the quorum for longer, it
 /// stops answering heartbeats, so its workers fence themselves before the majority's leader,
 /// which declares it lost after the failure timeout, moves their vnodes.
-bool vouches(server_actor* self) {
+bool vouches(server_ptr self) {
   auto& st = self->state;
   if (st.leader_known)
     return true;
   return self->clock().now() - st.leader_lost_at < st.cfg.leader_grace;
 }
 
-void reject(server_actor* self, const char* what) {
+void reject(server_ptr self, const char* what) {
   ++self->state.bad_frames;
   self->state.log->warn("rejected a frame from {}: {}", caf::to_string(self->current_sender()),
                         what);
@@ -156,8 +165,8 @@ struct outcome {
 };
 
 /// Proposes a membership command through this coordinator's Raft replica.
-void propose(server_actor* self, state::command cmd, std::function<void(outcome)> done) {
-  auto raft = service_of(self, service::raft);
+void propose(server_ptr self, state::command cmd, std::function<void(outcome)> done) {
+  auto raft = raft_of(self);
   if (!raft) {
     done(outcome{false, false, 0, "the Raft replica is restarting"});
     return;
@@ -172,7 +181,7 @@ void propose(server_actor* self, state::command cmd, std::function<void(outcome)
 }
 
 /// Proposes a state change once: a proposal still in flight is not made again.
-void propose_state(server_actor* self, const std::string& name, uint64_t incarnation,
+void propose_state(server_ptr self, const std::string& name, uint64_t incarnation,
                    ms::member_state to, const std::string& cause) {
   auto& st = self->state;
   auto key = name + "/" + std::to_string(incarnation) + "/" + ms::to_string(to);
@@ -196,7 +205,7 @@ bool is_self_registered(const server_state& st) {
 
 /// Registers this coordinator in the replicated state: at start, and again whenever the state
 /// lost it (the leader declared it lost while it was cut off).
-void register_self(server_actor* self) {
+void register_self(server_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
   if (st.registering || is_self_registered(st) || now - st.last_register < milliseconds(200))
@@ -228,7 +237,7 @@ void register_self(server_actor* self) {
 
 /// Keeps the replicated state in line with what this coordinator sees of its members, and
 /// this coordinator's links in line with the replicated state.
-void reconcile(server_actor* self) {
+void reconcile(server_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto wall = wall_clock_ms();
@@ -282,7 +291,7 @@ void reconcile(server_actor* self) {
   }
 }
 
-void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
+void on_join(server_ptr self, ms::member candidate, uint32_t vnodes) {
   auto& st = self->state;
   auto cluster_vnodes = st.registry.vnode_count();
   if (vnodes != 0 && cluster_vnodes != 0 && vnodes != cluster_vnodes) {
@@ -335,16 +344,16 @@ void on_join(server_actor* self, ms::member candidate, uint32_t vnodes) {
             st.by_addr[sender.address()] = name;
             rp.deliver(frame{ms::encode(ms::join_accepted{current_view(st).cluster_id, inc})});
             // The view may have been pushed before this link existed.
-            self->send(sender, frame{ms::encode(current_view(st))});
+            self->send(peer(sender), frame{ms::encode(current_view(st))});
             if (!st.workload.empty())
-              self->send(sender,
+              self->send(peer(sender),
                          frame{ms::encode(ms::workload{st.workload_version, st.workload})});
             if (st.bus_head > 0) // may be past the workload's
-              self->send(sender, frame{ms::encode(ms::bus_head{st.bus_head})});
+              self->send(peer(sender), frame{ms::encode(ms::bus_head{st.bus_head})});
           });
 }
 
-void on_leave(server_actor* self, const ms::leave& lv) {
+void on_leave(server_ptr self, const ms::leave& lv) {
   auto& st = self->state;
   if (lv.drain) {
     // Step one of a graceful stop: `leaving` takes the member's vnodes away while it stays
@@ -385,7 +394,7 @@ void on_leave(server_actor* self, const ms::leave& lv) {
           });
 }
 
-void on_status(server_actor* self) {
+void on_status(server_ptr self) {
   auto& st = self->state;
   ms::status_reply status;
   status.members = current_view(st);
@@ -403,7 +412,7 @@ void on_status(server_actor* self) {
   }
   auto rp = self->make_response_promise();
   // Every coordinator's live Raft state; without an answer the status still goes out.
-  auto raft = service_of(self, service::raft);
+  auto raft = raft_of(self);
   if (!raft) {
     status.node_health.level = "red";
     status.node_health.reasons.push_back("the Raft replica is restarting");
@@ -436,8 +445,8 @@ void on_status(server_actor* self) {
       });
 }
 
-caf::message_handler cluster_state_handlers(server_actor* self) {
-  return {
+auto cluster_state_handlers(server_ptr self) {
+  return std::make_tuple(
     [self](start_atom, uint16_t cluster_port, uint16_t http_port) {
       // The ports are known only once they are bound (0 means "any free port").
       auto& st = self->state;
@@ -449,8 +458,10 @@ caf::message_handler cluster_state_handlers(server_actor* self) {
       note_local(st, st.table().add_local(st.cfg.self, self->clock().now(), wall_clock_ms()));
       st.log->info("coordinator {} at {} serves the membership of cluster {}", st.cfg.self.name,
                    st.cfg.self.address, st.cfg.cluster_id);
-      if (auto raft = service_of(self, service::raft))
-        self->send(raft, member_listen_atom::value, caf::actor{self});
+      if (auto raft = raft_of(self)) {
+        member_listener_actor me = caf::actor_cast<server_impl>(self);
+        self->send(raft, member_listen_atom::value, caf::actor_cast<caf::actor>(me));
+      }
       register_self(self);
       self->send(self, tick_atom::value);
     },
@@ -491,34 +502,40 @@ caf::message_handler cluster_state_handlers(server_actor* self) {
       reconcile(self);
       broadcast_if_changed(self);
       push_workload_if_changed(self);
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler member_handlers(server_actor* self) {
-  return {
-    [self](const frame& f) {
-      auto& st = self->state;
-      ms::decoded msg;
-      if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none)
-        return reject(self, ms::to_string(err));
-      if (auto* join = std::get_if<ms::join_request>(&msg.body))
-        return on_join(self, std::move(join->self), join->vnodes);
-      if (auto* hb = std::get_if<ms::heartbeat>(&msg.body)) {
-        auto out = st.table().heartbeat(hb->name, hb->incarnation, self->clock().now(),
-                                        wall_clock_ms());
-        note_local(st, out.changes);
-        if (!out.changes.empty())
-          reconcile(self);
-        if (!vouches(self))
-          return; // unanswered: the worker's lease runs out and it looks for another coordinator
-        return reply(self, frame{ms::encode(ms::heartbeat_ack{out.rejoin, st.registry.version()})});
-      }
-      if (auto* lv = std::get_if<ms::leave>(&msg.body))
-        return on_leave(self, *lv);
-      if (std::holds_alternative<ms::status_request>(msg.body))
-        return on_status(self);
-      return reject(self, "unexpected message type for a coordinator");
+/// A membership protocol message from a member (or a client asking for the status).
+void on_frame(server_ptr self, const frame& f) {
+  auto& st = self->state;
+  ms::decoded msg;
+  if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none)
+    return reject(self, ms::to_string(err));
+  if (auto* join = std::get_if<ms::join_request>(&msg.body))
+    return on_join(self, std::move(join->self), join->vnodes);
+  if (auto* hb = std::get_if<ms::heartbeat>(&msg.body)) {
+    auto out = st.table().heartbeat(hb->name, hb->incarnation, self->clock().now(),
+                                    wall_clock_ms());
+    note_local(st, out.changes);
+    if (!out.changes.empty())
+      reconcile(self);
+    if (!vouches(self))
+      return; // unanswered: the worker's lease runs out and it looks for another coordinator
+    return reply(self, frame{ms::encode(ms::heartbeat_ack{out.rejoin, st.registry.version()})});
+  }
+  if (auto* lv = std::get_if<ms::leave>(&msg.body))
+    return on_leave(self, *lv);
+  if (std::holds_alternative<ms::status_request>(msg.body))
+    return on_status(self);
+  return reject(self, "unexpected message type for a coordinator");
+}
+
+auto member_handlers(server_ptr self) {
+  return std::make_tuple(
+    [self](const frame& f) -> caf::result<frame> {
+      on_frame(self, f); // requests are answered there, through reply() or a promise
+      return caf::delegated<frame>{};
     },
     [self](bus_head_atom a, uint64_t head) {
       // From the Raft replica: only the bus head changed. Every node's bus learns it.
@@ -526,11 +543,11 @@ caf::message_handler member_handlers(server_actor* self) {
       if (head <= st.bus_head)
         return;
       st.bus_head = head;
-      if (auto bus = service_of(self, service::bus))
+      if (auto bus = self->state.cfg.services->get_as<bus_actor>(service::bus))
         self->send(bus, a, head);
       frame f{ms::encode(ms::bus_head{head})};
       for (auto& kv : st.links)
-        self->send(kv.second.handle, f);
+        self->send(peer(kv.second.handle), f);
     },
     [self](workload_pull_atom) {
       auto& st = self->state;
@@ -548,11 +565,11 @@ caf::message_handler member_handlers(server_actor* self) {
       } else {
         st.log->debug("a Raft leader is known again");
       }
-    },
-  };
+    }
+  );
 }
 
-caf::behavior server(server_actor* self, membership_server_config cfg) {
+server_impl::behavior_type server(server_ptr self, membership_server_config cfg) {
   auto& st = self->state;
   st.table_.emplace(cfg.cluster_id, cfg.table);
   st.cfg = std::move(cfg);
@@ -572,15 +589,17 @@ caf::behavior server(server_actor* self, membership_server_config cfg) {
     note_local(st, st.table().connection_lost(name, inc, self->clock().now(), wall_clock_ms()));
     reconcile(self);
   });
-  return caf::behavior{cluster_state_handlers(self).or_else(member_handlers(self))};
+  return join_handlers<server_impl::behavior_type>(cluster_state_handlers(self),
+                                                   member_handlers(self));
 }
 
 } // namespace
 
-caf::actor spawn_membership_server(caf::actor_system& sys, membership_server_config cfg,
-                                   std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<server_actor>(
-    sys, [cfg](server_actor* self) { return server(self, cfg); }, std::move(stats));
+membership_server_actor spawn_membership_server(caf::actor_system& sys,
+                                                membership_server_config cfg,
+                                                std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<server_class>(
+    sys, [cfg](server_ptr self) { return server(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

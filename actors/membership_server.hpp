@@ -9,7 +9,8 @@
 // otherwise (after the leader declared it lost).
 //
 // It starts serving on (start_atom, cluster_port, http_port), sent once the ports are bound.
-// Messages (all `frame`s carrying a membership Envelope, see protocols/membership):
+// Its messages are membership_server_actor below; the frames carry a membership Envelope
+// (see protocols/membership):
 //   JoinRequest   -> JoinAccepted | JoinRejected   a worker joins once the join is committed;
 //                                                  its sender is monitored
 //   Heartbeat     -> HeartbeatAck                  rejoin=true when the incarnation is unknown;
@@ -17,23 +18,24 @@
 //                                                  no leader for longer than leader_grace
 //   Leave         -> HeartbeatAck                  graceful departure: state `left`
 //   StatusRequest -> StatusReply                   the view, with every coordinator's Raft state
-// (frames reach it through the node's ingress), and, from inside the node:
-//   (member_view_atom, version, bytes)  from the Raft replica whenever the view changed
-//   (bus_head_atom, head)               from the Raft replica: only the bus head moved
-//   (workload_pull_atom)                a restarted service asks for the current view: it is
-//                                       sent to the asking actor as (workload_atom, ...)
+// (frames reach it through the node's ingress). From inside the node it is the Raft replica's
+// member listener (member_listener_actor), and a restarted service asks it for the current
+// view (workload_pull_atom), which it sends to the asking actor as (workload_atom, ...).
 // It pushes a View to every joined member whenever the view changes. A closed connection
 // (down_msg) marks the member down at once; silence marks it suspect, then down, through the
 // failure detector on a periodic tick.
 #pragma once
 
+#include "actors/raft/raft_actor.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/membership/membership_table.hpp"
 #include "protocols/membership/types.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <functional>
 #include <string>
@@ -41,6 +43,14 @@
 namespace troupe {
 
 struct actor_stats;
+
+/// The membership server's interface: the membership protocol's frames, what the Raft
+/// replica tells its member listener, and the node's own signals.
+using membership_server_actor = member_listener_actor::extend<
+  frame_sig,
+  // (cluster_port, http_port): the ports are bound, start serving.
+  caf::reacts_to<start_atom, uint16_t, uint16_t>,
+  workload_pull_sig>;
 
 struct membership_server_config {
   membership::member self;          // this node's own entry; address holds the bind host
@@ -63,7 +73,8 @@ struct membership_server_config {
 };
 
 /// Spawns the membership server (counting its messages in `stats`, when given).
-caf::actor spawn_membership_server(caf::actor_system& sys, membership_server_config cfg,
-                                   std::shared_ptr<actor_stats> stats = nullptr);
+membership_server_actor spawn_membership_server(caf::actor_system& sys,
+                                                membership_server_config cfg,
+                                                std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

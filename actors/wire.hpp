@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
 #include <string>
@@ -22,6 +23,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, frame& x) {
   return f(caf::meta::type_name("troupe.frame"), x.bytes);
 }
+
+/// A frame carries one encoded protocol message; a request gets one frame back.
+using frame_sig = caf::replies_to<frame>::with<frame>;
+/// A member the membership protocol talks to (a coordinator's server, a worker's agent).
+using frame_peer = caf::typed_actor<frame_sig>;
 
 // Local (same-process) signals. Atoms hold at most 10 characters.
 using tick_atom = caf::atom_constant<caf::atom("t_tick")>;

@@ -33,9 +33,10 @@ void answer_workload_pull(Self* self, const std::shared_ptr<service_directory>& 
   if (!to)
     return;
   if (!workload.empty())
-    self->send(to, workload_atom::value, version, workload);
+    self->send(caf::actor_cast<caf::typed_actor<workload_sig>>(to), workload_atom::value, version,
+               workload);
   if (bus_head > 0 && services && to == services->get(service::bus))
-    self->send(to, bus_head_atom::value, bus_head);
+    self->send(caf::actor_cast<bus_actor>(to), bus_head_atom::value, bus_head);
 }
 
 } // namespace troupe

@@ -223,7 +223,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   root_row.state = "running";
   root_row.started_ms = wall_clock_ms();
   auto root_stats = std::make_shared<actor_stats>();
-  auto root = spawn_supervisor(sys, std::move(root_def), rt->tree, root_stats);
+  auto root = caf::actor_cast<caf::actor>(
+    spawn_supervisor(sys, std::move(root_def), rt->tree, root_stats));
   root_row.handle = root;
   rt->tree.registry->add(std::move(root_row), root_stats);
   auto& services = *rt->tree.services;

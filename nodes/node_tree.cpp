@@ -107,7 +107,8 @@ supervisor_def services_tree(const rt_ptr& rt) {
     bc.services = rt->tree.services;
     bc.table = table;
     bc.keep = rt->cfg.bus_keep;
-    return caf::expected<caf::actor>{caf::actor_cast<caf::actor>(spawn_bus(sys, std::move(bc), stats))};
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_bus(sys, std::move(bc), stats))};
   }));
   def.children.push_back(service_child(service::migrator, "migrator",
                                        [rt](caf::actor_system& sys, stats_ptr stats) {
@@ -125,7 +126,8 @@ supervisor_def services_tree(const rt_ptr& rt) {
     ic.node_name = rt->cfg.name;
     ic.registry = rt->tree.registry;
     ic.services = rt->tree.services;
-    return caf::expected<caf::actor>{spawn_inspector(sys, std::move(ic), stats)};
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_inspector(sys, std::move(ic), stats))};
   }));
   return def;
 }
@@ -167,8 +169,8 @@ child_def raft_child(const rt_ptr& rt) {
       if (err)
         return caf::make_error(exit_errc::storage_failed, "raft storage: " + err.message);
     }
-    auto a = spawn_raft_actor(sys, raft_config(rt), std::move(storage), std::move(restored),
-                              stats);
+    auto a = caf::actor_cast<caf::actor>(
+      spawn_raft_actor(sys, raft_config(rt), std::move(storage), std::move(restored), stats));
     start_if_restarted(rt, a, false);
     return a;
   });
@@ -199,7 +201,7 @@ child_def membership_server_child(const rt_ptr& rt) {
     // election timeouts. Half of what is left is the grace.
     auto election_max = cfg.raft_tick * (2 * cfg.election_ticks);
     mc.leader_grace = std::max<duration>(duration{0}, (cfg.failure_timeout - election_max) / 2);
-    auto a = spawn_membership_server(sys, std::move(mc), stats);
+    auto a = caf::actor_cast<caf::actor>(spawn_membership_server(sys, std::move(mc), stats));
     start_if_restarted(rt, a, true);
     return caf::expected<caf::actor>{a};
   });
@@ -244,7 +246,7 @@ child_def membership_agent_child(const rt_ptr& rt) {
     ac.services = rt->tree.services;
     ac.console_token = cfg.console_token;
     ac.ship_logs = cfg.ship_logs;
-    auto a = spawn_membership_agent(sys, std::move(ac), stats);
+    auto a = caf::actor_cast<caf::actor>(spawn_membership_agent(sys, std::move(ac), stats));
     start_if_restarted(rt, a, true);
     return caf::expected<caf::actor>{a};
   });
@@ -298,7 +300,8 @@ child_def user_supervisor_child(const rt_ptr& rt) {
     uc.restart.period = cfg.restart_period;
     uc.restart.initial_backoff = cfg.restart_backoff;
     uc.restart.max_backoff = cfg.restart_backoff_max;
-    return caf::expected<caf::actor>{spawn_user_supervisor(sys, std::move(uc), stats)};
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_user_supervisor(sys, std::move(uc), stats))};
   });
 }
 

@@ -4,13 +4,15 @@
 
 #include "actors/api/counted_actor.hpp"
 #include "actors/inspect/log_ring.hpp"
+#include "actors/handlers.hpp"
+#include "actors/inspect/user_supervisor.hpp"
 #include "actors/logging.hpp"
 #include "actors/names.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -31,7 +33,8 @@ struct inspector_state {
   static inline const char* name = "troupe.inspector";
 };
 
-using inspector_actor = caf::stateful_actor<inspector_state>;
+using inspector_class = inspector_actor::stateful_base<inspector_state>;
+using inspector_ptr = inspector_class*;
 
 caf::error refuse(console_errc x, const std::string& why) {
   return caf::make_error(x, why);
@@ -72,13 +75,14 @@ nlohmann::json tree_of(const actor_registry& reg, const std::vector<actor_row>& 
   return j;
 }
 
-caf::actor service_of(inspector_actor* self, service s) {
+user_supervisor_actor user_supervisor_of(inspector_ptr self) {
   auto& dir = self->state.cfg.services;
-  return dir ? dir->get(s) : caf::actor{};
+  return dir ? dir->get_as<user_supervisor_actor>(service::user_supervisor)
+             : user_supervisor_actor{};
 }
 
-caf::message_handler query_handlers(inspector_actor* self) {
-  return {
+auto query_handlers(inspector_ptr self) {
+  return std::make_tuple(
     [self](actors_atom, uint64_t offset, uint64_t limit) {
       auto& reg = *self->state.cfg.registry;
       uint64_t total = 0;
@@ -122,8 +126,8 @@ caf::message_handler query_handlers(inspector_actor* self) {
       return nlohmann::json{{"node", reg.node()}, {"children", std::move(kids)}}.dump();
     },
     [self](spawn_atom a, std::string& type, std::string& name, std::vector<std::string>& args,
-           uint32_t count) -> caf::result<caf::message> {
-      auto us = service_of(self, service::user_supervisor);
+           uint32_t count) -> caf::result<std::string> {
+      auto us = user_supervisor_of(self);
       if (!us)
         return refuse(console_errc::unavailable, "the user supervisor of node " + self->state.cfg.node_name
                       + " is restarting: try again");
@@ -138,12 +142,12 @@ caf::message_handler query_handlers(inspector_actor* self) {
         return refuse(console_errc::not_running, reg.id_of(row->seq) + " is not running (" + row->state + ")");
       caf::anon_send(row->handle, event{"", std::move(payload), {}});
       return nlohmann::json{{"ok", true}, {"id", reg.id_of(row->seq)}}.dump();
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler command_handlers(inspector_actor* self) {
-  return {
+auto command_handlers(inspector_ptr self) {
+  return std::make_tuple(
     [self](ask_atom, const std::string& who, std::string& payload,
            uint64_t timeout_ms) -> caf::result<std::string> {
       auto& reg = *self->state.cfg.registry;
@@ -167,7 +171,7 @@ caf::message_handler command_handlers(inspector_actor* self) {
       return rp;
     },
     [self](kill_atom a, std::string& who, std::string& reason,
-           bool for_good) -> caf::result<caf::message> {
+           bool for_good) -> caf::result<std::string> {
       auto& st = self->state;
       auto& reg = *st.cfg.registry;
       auto row = reg.find(who);
@@ -175,7 +179,7 @@ caf::message_handler command_handlers(inspector_actor* self) {
         return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       auto id = reg.id_of(row->seq);
       if (row->kind == "user") {
-        auto us = service_of(self, service::user_supervisor);
+        auto us = user_supervisor_of(self);
         if (!us)
           return refuse(console_errc::unavailable, "the user supervisor of node " + st.cfg.node_name
                         + " is restarting: try again");
@@ -195,14 +199,13 @@ caf::message_handler command_handlers(inspector_actor* self) {
       self->send_exit(row->handle, refuse(console_errc::killed, reason.empty() ? "killed from the console" : reason));
       st.log->warn("{} ({}) killed from the console{}{}", id, row->name,
                    reason.empty() ? "" : ": ", reason);
-      return caf::make_message(
-        nlohmann::json{{"ok", true}, {"id", id}, {"restart", true}}.dump());
-    },
-  };
+      return nlohmann::json{{"ok", true}, {"id", id}, {"restart", true}}.dump();
+    }
+  );
 }
 
-caf::message_handler log_handlers(inspector_actor* self) {
-  return {
+auto log_handlers(inspector_ptr self) {
+  return std::make_tuple(
     [self](logs_atom, uint64_t after, int32_t min_level, uint64_t limit) {
       uint64_t next = 0;
       auto lines = logging::recent()->read(after, min_level, std::min<uint64_t>(limit, 5000),
@@ -234,7 +237,7 @@ caf::message_handler log_handlers(inspector_actor* self) {
       }
       return nlohmann::json{{"level", level}, {"reasons", reasons}}.dump();
     },
-    [self](metrics_atom) {
+    [self](metrics_atom) -> metrics_result {
       std::map<std::string, uint64_t> handled, mailbox, restarts;
       for (auto& r : self->state.cfg.registry->all()) {
         if (!r.counted || (r.kind != "instance" && r.kind != "user"))
@@ -253,25 +256,26 @@ caf::message_handler log_handlers(inspector_actor* self) {
         names.push_back("troupe_actor_restarts_total;type;" + type);
         values.push_back(restarts[type]);
       }
-      return caf::make_message(std::move(names), std::move(values));
-    },
-  };
+      return {std::move(names), std::move(values)};
+    }
+  );
 }
 
-caf::behavior inspector(inspector_actor* self, inspector_config cfg) {
+inspector_actor::behavior_type inspector(inspector_ptr self, inspector_config cfg) {
   self->state.cfg = std::move(cfg);
   auto& st = self->state;
   if (!st.cfg.registry)
     st.cfg.registry = std::make_shared<actor_registry>(st.cfg.node_name);
-  return caf::behavior{query_handlers(self).or_else(command_handlers(self)).or_else(log_handlers(self))};
+  return join_handlers<inspector_actor::behavior_type>(query_handlers(self), command_handlers(self),
+                                                       log_handlers(self));
 }
 
 } // namespace
 
-caf::actor spawn_inspector(caf::actor_system& sys, inspector_config cfg,
-                           std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<inspector_actor>(
-    sys, [cfg](inspector_actor* self) { return inspector(self, cfg); }, std::move(stats));
+inspector_actor spawn_inspector(caf::actor_system& sys, inspector_config cfg,
+                                std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<inspector_class>(
+    sys, [cfg](inspector_ptr self) { return inspector(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

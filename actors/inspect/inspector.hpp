@@ -4,37 +4,23 @@
 // and services, the vnodes and their instances, and the actors spawned by operators (which
 // run under the user supervisor, see user_supervisor.hpp: `spawn` goes there).
 //
-// Answers are JSON text (one object), so that the console, ctl and scripts read the same.
-//   (actors_atom, offset, limit) -> string       {node, total, offset, actors: [row...]}
-//   (inspect_atom, who) -> string                row plus "dump" (the actor's dump_atom
-//                                                reply, when it has one)
-//   (tree_atom) -> string                        {node, children: [row + children...]}: rows
-//                                                with kind supervisor also carry "strategy"
-//   (spawn_atom, type, name, args, count) -> string   {ids: [...], names: [...]}
-//   (tell_atom, who, payload) -> string          {ok}: an event sent, fire and forget
-//   (ask_atom, who, payload, timeout_ms) -> string   the actor's reply to the event
-//   (kill_atom, who, reason, for_good) -> string  {ok, id}: the actor is sent an exit; a
-//                                                service, vnode or supervisor crashes and its
-//                                                supervisor starts it again (the root cannot
-//                                                be killed; for_good only for spawned actors)
-//   (logs_atom, after, min_level, limit) -> string   {node, next, lines: [{seq, level, text}]}
-//   (metrics_atom) -> (names, values)            messages handled and mailbox sizes by type
-//   (health_atom) -> string                      {level, reasons}: this node's health as its
-//                                                actors and log shipping see it (restarts
-//                                                past restart_alarm a minute: yellow; the
-//                                                log-roller unreachable: yellow)
-// `who` is an id ("<node>/<n>" or "<n>") or a name. Unknown actors are errors that say so.
+// Its messages are inspector_actor below. Answers are JSON text (one object), so that the
+// console, ctl and scripts read the same. `who` is an id ("<node>/<n>" or "<n>") or a name;
+// errors are console_errc codes (an unknown actor, one not running, ...) that say which.
 #pragma once
 
 #include "actors/inspect/actor_registry.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -48,6 +34,33 @@ using kill_atom = caf::atom_constant<caf::atom("i_kill")>;
 using logs_atom = caf::atom_constant<caf::atom("i_logs")>;
 using health_atom = caf::atom_constant<caf::atom("i_health")>;
 
+/// The inspector's interface.
+using inspector_actor = caf::typed_actor<
+  // (offset, limit): {node, total, offset, actors: [row...]}
+  caf::replies_to<actors_atom, uint64_t, uint64_t>::with<std::string>,
+  // (who): its row plus "dump" (the actor's dump_atom reply, when it has one)
+  caf::replies_to<inspect_atom, std::string>::with<std::string>,
+  // {node, children: [row + children...]}: supervisors' rows also carry "strategy"
+  caf::replies_to<tree_atom>::with<std::string>,
+  // (type, name, args, count): {node, count, ids, names}, from the user supervisor
+  caf::replies_to<spawn_atom, std::string, std::string, std::vector<std::string>,
+                  uint32_t>::with<std::string>,
+  // (who, payload): {ok, id}: an event sent, fire and forget
+  caf::replies_to<tell_atom, std::string, std::string>::with<std::string>,
+  // (who, payload, timeout_ms): the actor's reply to the event
+  caf::replies_to<ask_atom, std::string, std::string, uint64_t>::with<std::string>,
+  // (who, reason, for_good): {ok, id, restart}: the actor is sent an exit; a service, vnode
+  // or supervisor crashes and its supervisor starts it again (the root cannot be killed;
+  // for_good only for spawned actors)
+  caf::replies_to<kill_atom, std::string, std::string, bool>::with<std::string>,
+  // (after, min_level, limit): {node, next, lines: [{seq, level, text}]}
+  caf::replies_to<logs_atom, uint64_t, int32_t, uint64_t>::with<std::string>,
+  // {level, reasons}: this node's health as its actors and log shipping see it (restarts
+  // past restart_alarm a minute: yellow; the log-roller unreachable: yellow)
+  caf::replies_to<health_atom>::with<std::string>,
+  // Messages handled, mailbox sizes and restarts of user actors and instances, by type.
+  metrics_sig>;
+
 struct inspector_config {
   std::string node_name;
   std::shared_ptr<actor_registry> registry;     // every supervisor lists its children there
@@ -57,7 +70,7 @@ struct inspector_config {
 
 struct actor_stats;
 
-caf::actor spawn_inspector(caf::actor_system& sys, inspector_config cfg,
-                           std::shared_ptr<actor_stats> stats = nullptr);
+inspector_actor spawn_inspector(caf::actor_system& sys, inspector_config cfg,
+                                std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

@@ -9,7 +9,7 @@
 #include "actors/wall_clock.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -57,7 +57,10 @@ struct user_supervisor_state {
   static inline const char* name = "troupe.user_supervisor";
 };
 
-using user_sup_actor = caf::stateful_actor<user_supervisor_state>;
+// Besides its interface, the user supervisor tells itself to restart a child after its backoff.
+using user_sup_impl = user_supervisor_actor::extend<caf::reacts_to<restart_child_atom, uint64_t>>;
+using user_sup_class = user_sup_impl::stateful_base<user_supervisor_state>;
+using user_sup_ptr = user_sup_class*;
 
 caf::error refuse(console_errc x, const std::string& why) {
   return caf::make_error(x, why);
@@ -65,12 +68,12 @@ caf::error refuse(console_errc x, const std::string& why) {
 
 /// Watches a child: its down message restarts it (not linked: a child killed with
 /// `exit_reason::kill` would take the supervisor down through a link).
-void watch(user_sup_actor* self, const caf::actor& a) {
+void watch(user_sup_ptr self, const caf::actor& a) {
   self->monitor(a);
 }
 
 /// Starts (or starts again) child `seq`; an invalid handle when its type cannot be spawned.
-caf::actor start_child(user_sup_actor* self, uint64_t seq, child& c,
+caf::actor start_child(user_sup_ptr self, uint64_t seq, child& c,
                        std::shared_ptr<actor_stats> stats) {
   auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx, std::move(stats));
   if (!a)
@@ -82,7 +85,7 @@ caf::actor start_child(user_sup_actor* self, uint64_t seq, child& c,
   return a;
 }
 
-void restart_child(user_sup_actor* self, uint64_t seq) {
+void restart_child(user_sup_ptr self, uint64_t seq) {
   auto& st = self->state;
   auto c = st.children->find(seq);
   if (c == st.children->end() || c->second.running)
@@ -104,7 +107,7 @@ std::string known_types(const user_supervisor_state& st) {
   return known.empty() ? "none" : known;
 }
 
-caf::result<std::string> do_spawn(user_sup_actor* self, const std::string& type,
+caf::result<std::string> do_spawn(user_sup_ptr self, const std::string& type,
                                   const std::string& name, std::vector<std::string>& args,
                                   uint32_t count) {
   auto& st = self->state;
@@ -163,7 +166,7 @@ caf::result<std::string> do_spawn(user_sup_actor* self, const std::string& type,
     .dump();
 }
 
-void on_child_down(user_sup_actor* self, const caf::down_msg& dm) {
+void on_child_down(user_sup_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   auto it = st.by_addr.find(dm.source);
   if (it == st.by_addr.end())
@@ -200,7 +203,7 @@ void on_child_down(user_sup_actor* self, const caf::down_msg& dm) {
   self->delayed_send(self, d.delay, restart_child_atom::value, seq);
 }
 
-caf::behavior user_supervisor(user_sup_actor* self, user_supervisor_config cfg) {
+user_sup_impl::behavior_type user_supervisor(user_sup_ptr self, user_supervisor_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   if (!st.cfg.children)
@@ -261,10 +264,10 @@ caf::behavior user_supervisor(user_sup_actor* self, user_supervisor_config cfg) 
 
 } // namespace
 
-caf::actor spawn_user_supervisor(caf::actor_system& sys, user_supervisor_config cfg,
-                                 std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<user_sup_actor>(
-    sys, [cfg](user_sup_actor* self) { return user_supervisor(self, cfg); }, std::move(stats));
+user_supervisor_actor spawn_user_supervisor(caf::actor_system& sys, user_supervisor_config cfg,
+                                            std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<user_sup_class>(
+    sys, [cfg](user_sup_ptr self) { return user_supervisor(self, cfg); }, std::move(stats));
 }
 
 } // namespace troupe

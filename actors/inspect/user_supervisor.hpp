@@ -8,20 +8,19 @@
 // tree restarts the user supervisor, the new one starts every child again (as OTP starts a
 // supervisor's children), so operators' actors come back with their ids.
 //
-// Messages:
-//   (spawn_atom, type, name, args, count) -> string   JSON {node, count, ids, names}
-//   (kill_atom, who, reason, for_good) -> string       JSON {ok, id, restart}: the actor gets
-//                                                      an exit; with for_good it is not
-//                                                      restarted and leaves the registry
+// Its messages are user_supervisor_actor below (the inspector hands it the console's spawn
+// and kill of spawned actors).
 #pragma once
 
 #include "actors/api/actor_types.hpp"
 #include "actors/inspect/actor_registry.hpp"
+#include "actors/inspect/inspector.hpp"
 #include "actors/supervision/services.hpp"
 #include "protocols/supervision/restart_policy.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <memory>
 #include <string>
@@ -29,6 +28,15 @@
 namespace troupe {
 
 struct actor_stats;
+
+/// The user supervisor's interface.
+using user_supervisor_actor = caf::typed_actor<
+  // (type, name, args, count): JSON {node, count, ids, names}
+  caf::replies_to<spawn_atom, std::string, std::string, std::vector<std::string>,
+                  uint32_t>::with<std::string>,
+  // (who, reason, for_good): JSON {ok, id, restart}: the actor gets an exit; with for_good
+  // it is not restarted and leaves the registry
+  caf::replies_to<kill_atom, std::string, std::string, bool>::with<std::string>>;
 
 /// The spawned actors' specs, kept across restarts of the user supervisor (opaque).
 struct user_children;
@@ -49,7 +57,7 @@ struct user_supervisor_config {
 /// The name of the user supervisor's row in the registry, and in its children's rows.
 constexpr const char* user_supervisor_name = "user-supervisor";
 
-caf::actor spawn_user_supervisor(caf::actor_system& sys, user_supervisor_config cfg,
-                                 std::shared_ptr<actor_stats> stats = nullptr);
+user_supervisor_actor spawn_user_supervisor(caf::actor_system& sys, user_supervisor_config cfg,
+                                            std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

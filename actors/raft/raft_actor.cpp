@@ -4,6 +4,7 @@
 #include "actors/api/counted_actor.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/supervision/exit_errc.hpp"
+#include "actors/handlers.hpp"
 #include "actors/logging.hpp"
 #include "actors/relay.hpp"
 #include "actors/wire.hpp"
@@ -16,7 +17,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
@@ -30,7 +31,7 @@ namespace r = troupe::raft;
 
 namespace raft_detail {
 
-void fail_pending(raft_actor* self, raft_errc why) {
+void fail_pending(raft_ptr self, raft_errc why) {
   auto& st = self->state;
   for (auto& [idx, w] : st.writes)
     w.promise.deliver(failure(why));
@@ -72,7 +73,7 @@ void log_vnode_moves(raft_actor_state& st, const state::vnode_moves_cmd& c) {
 }
 
 /// Hands the cluster view to the node's membership server whenever it changed.
-void publish_members(raft_actor* self) {
+void publish_members(raft_ptr self) {
   auto& st = self->state;
   if (!st.member_listener)
     return;
@@ -100,7 +101,7 @@ void publish_members(raft_actor* self) {
              state::encode_view(st.sm, st.applied));
 }
 
-void apply(raft_actor* self, const r::entry& e) {
+void apply_entry(raft_ptr self, const r::entry& e) {
   auto& st = self->state;
   st.applied = e.index;
   state::apply_result res;
@@ -137,7 +138,7 @@ bool leader_message(r::msg_type t) {
          || t == r::msg_type::timeout_now;
 }
 
-void process_ready(raft_actor* self) {
+void process_ready(raft_ptr self) {
   auto& st = self->state;
   for (int round = 0; round < 100 && !st.failed && st.node->has_ready(); ++round) {
     auto rd = st.node->take_ready();
@@ -191,7 +192,7 @@ void process_ready(raft_actor* self) {
       }
     }
     for (auto& e : rd.committed)
-      apply(self, e);
+      apply_entry(self, e);
     for (auto& rs : rd.reads) {
       auto it = st.reads_waiting.find(rs.context);
       if (it == st.reads_waiting.end())
@@ -248,7 +249,7 @@ void process_ready(raft_actor* self) {
 }
 
 /// Where a request this node cannot serve should go: the leader's Raft actor, if reachable.
-caf::actor leader_handle(raft_actor* self) {
+caf::actor leader_handle(raft_ptr self) {
   auto& st = self->state;
   auto l = st.node->leader();
   if (l == r::no_node || l == st.cfg.raft.id)
@@ -259,7 +260,7 @@ caf::actor leader_handle(raft_actor* self) {
 
 /// True when the current request came from another coordinator's Raft actor: it was already
 /// forwarded once and must not bounce between two nodes that disagree on the leader.
-bool from_peer(raft_actor* self) {
+bool from_peer(raft_ptr self) {
   auto sender = self->current_sender();
   for (auto& [id, p] : self->state.peers)
     if (p.handle && caf::actor_cast<caf::strong_actor_ptr>(p.handle) == sender)
@@ -269,7 +270,7 @@ bool from_peer(raft_actor* self) {
 
 /// Relays a request to the leader and its reply (of types Rs...) back to the requester.
 template <class... Rs, class... Ts>
-caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
+caf::response_promise forward_to_leader(raft_ptr self, Ts&&... xs) {
   auto leader = leader_handle(self);
   if (!leader || from_peer(self)) {
     auto rp = self->make_response_promise();
@@ -280,7 +281,7 @@ caf::response_promise forward_to_leader(raft_actor* self, Ts&&... xs) {
                       std::forward<Ts>(xs)...);
 }
 
-caf::response_promise propose(raft_actor* self, const std::string& bytes, bool member) {
+caf::response_promise propose(raft_ptr self, const std::string& bytes, bool member) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   auto res = st.node->propose(bytes);
@@ -296,7 +297,7 @@ caf::response_promise propose(raft_actor* self, const std::string& bytes, bool m
   return rp;
 }
 
-caf::response_promise propose(raft_actor* self, const state::command& cmd) {
+caf::response_promise propose(raft_ptr self, const state::command& cmd) {
   return propose(self, state::encode(cmd), false);
 }
 
@@ -308,8 +309,8 @@ std::optional<uint64_t> expected(int64_t x) {
 
 using namespace raft_detail;
 
-caf::message_handler replica_handlers(raft_actor* self) {
-  return {
+auto replica_handlers(raft_ptr self) {
+  return std::make_tuple(
     [self](start_atom) {
       // Sent once the node's ports are bound: nothing is logged or connected before then,
       // so a node that cannot start prints only its one error line.
@@ -343,7 +344,7 @@ caf::message_handler replica_handlers(raft_actor* self) {
       if (gen == p.generation && !p.handle)
         connect_peer(self, id);
     },
-    [self](peer_hello_atom) -> caf::actor { return self; },
+    [self](peer_hello_atom) -> caf::actor { return caf::actor_cast<caf::actor>(self); },
     [self](const raft_frame& f) {
       r::message m;
       auto err = r::decode(f.bytes, m);
@@ -357,14 +358,15 @@ caf::message_handler replica_handlers(raft_actor* self) {
         self->state.last_heard[m.from] = self->clock().now();
       self->state.node->step(m);
       schedule_flush(self);
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler client_handlers(raft_actor* self) {
-  return {
+/// The KV store: writes, reads and watches.
+auto kv_handlers(raft_ptr self) {
+  return std::make_tuple(
     [self](kv_put_atom a, std::string& key, std::string& value, int64_t exp, uint64_t client,
-           uint64_t seq) -> caf::result<caf::message> {
+           uint64_t seq) -> caf::result<bool, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<bool, uint64_t>(self, a, std::move(key), std::move(value), exp,
                                                  client, seq);
@@ -373,13 +375,14 @@ caf::message_handler client_handlers(raft_actor* self) {
                                                          expected(exp)}});
     },
     [self](kv_del_atom a, std::string& key, int64_t exp, uint64_t client,
-           uint64_t seq) -> caf::result<caf::message> {
+           uint64_t seq) -> caf::result<bool, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<bool, uint64_t>(self, a, std::move(key), exp, client, seq);
       return propose(self,
                      state::command{client, seq, state::del_cmd{std::move(key), expected(exp)}});
     },
-    [self](kv_get_atom a, std::string& key) -> caf::result<caf::message> {
+    [self](kv_get_atom a, std::string& key)
+      -> caf::result<bool, std::string, uint64_t, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<bool, std::string, uint64_t, uint64_t>(self, a,
                                                                         std::move(key));
@@ -387,7 +390,8 @@ caf::message_handler client_handlers(raft_actor* self) {
       rd.key = std::move(key);
       return read(self, std::move(rd));
     },
-    [self](kv_list_atom a, std::string& prefix, uint64_t limit) -> caf::result<caf::message> {
+    [self](kv_list_atom a, std::string& prefix, uint64_t limit)
+      -> caf::result<std::vector<std::string>, std::vector<std::string>, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<std::vector<std::string>, std::vector<std::string>, uint64_t>(
           self, a, std::move(prefix), limit);
@@ -397,7 +401,9 @@ caf::message_handler client_handlers(raft_actor* self) {
       rd.limit = static_cast<size_t>(std::min<uint64_t>(limit, 100000));
       return read(self, std::move(rd));
     },
-    [self](kv_watch_atom a, std::string& prefix, uint64_t after) -> caf::result<caf::message> {
+    [self](kv_watch_atom a, std::string& prefix, uint64_t after)
+      -> caf::result<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
+                     std::vector<uint64_t>, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<std::vector<std::string>, std::vector<std::string>,
                                  std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
@@ -414,12 +420,18 @@ caf::message_handler client_handlers(raft_actor* self) {
         return;
       answer_watch(self, it->second, true); // no event in time: an empty answer
       self->state.watches.erase(it);
-    },
-    [self](raft_status_atom) { return own_status(self->state); },
+    }
+  );
+}
+
+/// The cluster state and the replicas' status.
+auto cluster_handlers(raft_ptr self) {
+  return std::make_tuple(
+    [self](raft_status_atom) -> raft_status { return own_status(self->state); },
     [self](raft_status_all_atom) -> caf::result<std::vector<raft_status>> {
       return all_status(self);
     },
-    [self](state_cmd_atom a, std::string& bytes) -> caf::result<caf::message> {
+    [self](state_cmd_atom a, std::string& bytes) -> caf::result<bool, uint64_t, std::string> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
       state::command cmd;
@@ -437,7 +449,8 @@ caf::message_handler client_handlers(raft_actor* self) {
         return failure(raft_errc::malformed, "malformed bus fetch");
       return state::encode_bus_fetch(self->state.sm.bus(), topics, after);
     },
-    [self](vnodes_atom a) -> caf::result<caf::message> {
+    [self](vnodes_atom a)
+      -> caf::result<std::vector<std::string>, std::vector<uint64_t>, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<std::vector<std::string>, std::vector<uint64_t>, uint64_t>(
           self, a);
@@ -445,18 +458,18 @@ caf::message_handler client_handlers(raft_actor* self) {
       rd.vnodes = true;
       return read(self, std::move(rd));
     },
-    [self](deployments_atom a) -> caf::result<caf::message> {
+    [self](deployments_atom a) -> caf::result<std::vector<std::string>, uint64_t> {
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);
       pending_read rd;
       rd.deployments = true;
       return read(self, std::move(rd));
-    },
-  };
+    }
+  );
 }
 
-caf::message_handler lifecycle_handlers(raft_actor* self) {
-  return {
+auto lifecycle_handlers(raft_ptr self) {
+  return std::make_tuple(
     [self](leave_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.node->current_role() != r::role::leader)
@@ -484,16 +497,16 @@ caf::message_handler lifecycle_handlers(raft_actor* self) {
     },
     [self](member_listen_atom, caf::actor& listener) {
       auto& st = self->state;
-      st.member_listener = std::move(listener);
+      st.member_listener = caf::actor_cast<member_listener_actor>(std::move(listener));
       st.member_view_sent = false;
       self->send(st.member_listener, leader_contact_atom::value,
                  st.node->leader() != r::no_node);
       publish_members(self);
-    },
-  };
+    }
+  );
 }
 
-caf::behavior raft_behavior(raft_actor* self, const raft_actor_config& cfg,
+raft_impl::behavior_type raft_behavior(raft_ptr self, const raft_actor_config& cfg,
                             std::unique_ptr<r::raft_storage> storage,
                             r::restored_state restored) {
   auto& st = self->state;
@@ -532,19 +545,19 @@ caf::behavior raft_behavior(raft_actor* self, const raft_actor_config& cfg,
     self->state.stepping_down.clear();
     self->quit(std::move(em.reason));
   });
-  return caf::behavior{
-    replica_handlers(self).or_else(client_handlers(self)).or_else(lifecycle_handlers(self))};
+  return join_handlers<raft_impl::behavior_type>(replica_handlers(self), kv_handlers(self),
+                                                 cluster_handlers(self), lifecycle_handlers(self));
 }
 
-caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
+raft_actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
                             std::unique_ptr<r::raft_storage> storage, r::restored_state restored,
                             std::shared_ptr<actor_stats> stats) {
   // Storage and state move into the actor through shared holders: CAF copies spawn arguments.
   auto holder = std::make_shared<std::unique_ptr<r::raft_storage>>(std::move(storage));
   auto rs = std::make_shared<r::restored_state>(std::move(restored));
-  return spawn_counted_as<raft_actor>(
+  return spawn_counted_as<raft_class>(
     sys,
-    [cfg, holder, rs](raft_actor* self) {
+    [cfg, holder, rs](raft_ptr self) {
       return raft_behavior(self, cfg, std::move(*holder), std::move(*rs));
     },
     std::move(stats));

@@ -7,31 +7,8 @@
 // stand-in). Raft messages travel as `raft_frame`s. A lost peer is re-resolved with backoff;
 // Raft itself tolerates the messages lost meanwhile.
 //
-// Client requests (local or from other nodes):
-//   (kv_put_atom, key, value, expected_revision or -1, client, sequence) -> (ok, revision)
-//   (kv_del_atom, key, expected_revision or -1, client, sequence)       -> (ok, revision)
-//   (kv_get_atom, key)             -> (found, value, mod_revision, store revision)
-//   (kv_list_atom, prefix, limit)  -> (vector<string> keys, vector<string> values, revision)
-//   (kv_watch_atom, prefix, after) -> (kinds, keys, values, revisions, revision): the events on
-//       keys under `prefix` after revision `after`, in order; waits up to watch_wait for the
-//       first one (a long poll). raft_errc::compacted (context: text, N) when the events
-//       after `after` are no longer kept: read again and watch from revision N.
-//   (raft_status_atom)             -> raft_status
-//   (raft_status_all_atom)         -> vector<raft_status>: this replica's and every peer's
-//       that answers within peer_status_timeout
-//   (state_cmd_atom, bytes)        -> (ok, incarnation, reason): proposes an encoded cluster
-//       state command (protocols/cluster_state/commands.hpp: membership, deploy, undeploy) and
-//       answers once applied
-//   (deployments_atom)             -> (vector<string> encoded deployments, version):
-//       linearizable
-//   (vnodes_atom)                  -> (vector<string> owners, vector<uint64_t> epochs,
-//       version): the vnode map, linearizable
-//   (leave_atom)                   -> bool: before a graceful stop; a leader hands leadership
-//       to its most up-to-date connected follower and answers once it is no longer leader
-//       (true) or after two election timeouts (false)
-//   (member_listen_atom, actor)    the actor receives (member_view_atom, version, bytes) with
-//       the cluster view (state::encode_view: membership, vnode map, deployments) now and
-//       after every change, and (leader_contact_atom, bool) now and whenever it changes
+// Its messages (client requests, local or from other nodes, and its peers') are raft_actor
+// below.
 //
 // On the leader it also watches the other coordinators: one not heard from for peer_timeout
 // is proposed lost (holder_lost), which marks it and the members it holds down; members gone
@@ -42,6 +19,7 @@
 #pragma once
 
 #include "actors/api/messages.hpp"
+#include "actors/bus/bus_actor.hpp"
 #include "actors/raft/raft_errc.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/raft/raft_storage.hpp"
@@ -53,10 +31,12 @@
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -105,6 +85,70 @@ using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
 // knowing a leader (a follower that heard none for an election timeout knows none)
 using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
 
+/// The KV and cluster-state service every node offers its clients: a coordinator's Raft
+/// replica serves it, a worker's membership agent relays it to its coordinator. Writes are
+/// answered once applied, reads are linearizable; errors are raft_errc codes.
+using kv_service_actor = caf::typed_actor<
+  // (key, value, expected revision or -1, client, sequence): (ok, revision)
+  caf::replies_to<kv_put_atom, std::string, std::string, int64_t, uint64_t,
+                  uint64_t>::with<bool, uint64_t>,
+  // (key, expected revision or -1, client, sequence): (ok, revision)
+  caf::replies_to<kv_del_atom, std::string, int64_t, uint64_t, uint64_t>::with<bool, uint64_t>,
+  // (key): (found, value, mod revision, store revision)
+  caf::replies_to<kv_get_atom, std::string>::with<bool, std::string, uint64_t, uint64_t>,
+  // (prefix, limit): (keys, values, revision)
+  caf::replies_to<kv_list_atom, std::string, uint64_t>::with<
+    std::vector<std::string>, std::vector<std::string>, uint64_t>,
+  // (prefix, after): (kinds, keys, values, revisions, revision): the events on keys under
+  // `prefix` after revision `after`, in order; waits up to watch_wait for the first one (a
+  // long poll). raft_errc::compacted (context: text, N) when the events after `after` are no
+  // longer kept: read again and watch from revision N.
+  caf::replies_to<kv_watch_atom, std::string, uint64_t>::with<
+    std::vector<std::string>, std::vector<std::string>, std::vector<std::string>,
+    std::vector<uint64_t>, uint64_t>,
+  caf::replies_to<raft_status_atom>::with<raft_status>,
+  // (bytes): (ok, incarnation, reason): proposes an encoded cluster state command
+  // (protocols/cluster_state/commands.hpp: membership, deploy, undeploy, ...) and answers
+  // once applied.
+  caf::replies_to<state_cmd_atom, std::string>::with<bool, uint64_t, std::string>,
+  // (topics, afters): state::encode_bus_fetch of what each topic kept after each index.
+  caf::replies_to<bus_fetch_atom, std::vector<std::string>,
+                  std::vector<uint64_t>>::with<std::string>,
+  // (owners, epochs, version): the vnode map, linearizable.
+  caf::replies_to<vnodes_atom>::with<std::vector<std::string>, std::vector<uint64_t>, uint64_t>,
+  // (encoded deployments, version): linearizable.
+  caf::replies_to<deployments_atom>::with<std::vector<std::string>, uint64_t>>;
+
+/// A coordinator's Raft replica's interface: the KV service and what its node and its peers
+/// say to it.
+using raft_actor = kv_service_actor::extend<
+  // This replica's status and every peer's that answers within peer_status_timeout.
+  caf::replies_to<raft_status_all_atom>::with<std::vector<raft_status>>,
+  // Before a graceful stop: a leader hands leadership to its most up-to-date connected
+  // follower and answers once it is no longer leader (true) or after two election timeouts
+  // (false).
+  caf::replies_to<leave_atom>::with<bool>,
+  // (listener, a member_listener_actor): it receives the cluster view now and after every
+  // change, and whether a leader is known now and whenever that changes.
+  caf::reacts_to<member_listen_atom, caf::actor>,
+  // Once the node's ports are bound: start ticking and connecting to the peers.
+  caf::reacts_to<start_atom>,
+  // From a peer, through the node's door: this replica's handle, for Raft frames.
+  caf::replies_to<peer_hello_atom>::with<caf::actor>,
+  // A Raft message from a peer.
+  caf::reacts_to<raft_frame>>;
+
+/// What a Raft replica tells its member listener (the node's membership server).
+using member_listener_actor = caf::typed_actor<
+  // (version, bytes): the cluster view (state::encode_view: membership, vnode map,
+  // deployments, ...)
+  caf::reacts_to<member_view_atom, uint64_t, std::string>,
+  // Whether this replica knows a leader (a follower that heard none for an election timeout
+  // knows none).
+  caf::reacts_to<leader_contact_atom, bool>,
+  // Only the last persisted broadcast's index changed.
+  caf::reacts_to<bus_head_atom, uint64_t>>;
+
 struct raft_actor_config {
   raft::config raft;
   std::map<raft::node_id, endpoint> peers;  // every other voter and where it listens
@@ -129,7 +173,7 @@ struct raft_actor_config {
 /// connecting to its peers on (start_atom).
 /// A storage failure at run time (a write or fsync that fails) ends the actor with an
 /// exit_errc::storage_failed error naming the file: the node stops with exit 74.
-caf::actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
+raft_actor spawn_raft_actor(caf::actor_system& sys, raft_actor_config cfg,
                             std::unique_ptr<raft::raft_storage> storage,
                             raft::restored_state restored,
                             std::shared_ptr<actor_stats> stats = nullptr);

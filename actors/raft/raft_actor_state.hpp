@@ -12,7 +12,7 @@
 #include "protocols/raft/raft.hpp"
 #include "protocols/supervision/backoff.hpp"
 
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
@@ -72,7 +72,7 @@ struct raft_actor_state {
   r::index_t last_snapshot = 0;
   std::map<r::node_id, peer_link> peers;
   std::map<r::index_t, pending_write> writes;
-  caf::actor member_listener;                     // the node's membership server
+  member_listener_actor member_listener;                  // the node's membership server
   uint64_t member_version_sent = 0;
   uint64_t vnode_version_sent = 0;
   uint64_t deployments_version_sent = 0;
@@ -103,14 +103,23 @@ struct raft_actor_state {
   static inline const char* name = "troupe.raft";
 };
 
-using raft_actor = caf::stateful_actor<raft_actor_state>;
+// Besides its interface, the replica tells itself to tick, to flush (one fsync per mailbox
+// drain), to connect a peer again, to end a watch that saw no event, and to stop waiting
+// for a leadership transfer.
+using raft_impl = raft_actor::extend<
+  caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>,
+  caf::reacts_to<peer_retry_atom, r::node_id, uint64_t>,
+  caf::reacts_to<watch_timeout_atom, uint64_t>,
+  caf::reacts_to<leave_atom, bool>>;
+using raft_class = raft_impl::stateful_base<raft_actor_state>;
+using raft_ptr = raft_class*;
 
 /// A reply's error: `x` with its text (or `text` when given).
 inline caf::error failure(raft_errc x, std::string text = {}) {
   return caf::make_error(x, text.empty() ? std::string{text_of(x)} : std::move(text));
 }
 
-inline void schedule_flush(raft_actor* self) {
+inline void schedule_flush(raft_ptr self) {
   // One flush per mailbox drain: everything that arrived together shares one fsync.
   if (!self->state.flush_scheduled) {
     self->state.flush_scheduled = true;
@@ -122,40 +131,40 @@ inline void schedule_flush(raft_actor* self) {
 
 /// Sends a Raft message to its peer, connecting first when there is no link (Raft tolerates
 /// the loss meanwhile).
-void send_raft(raft_actor* self, const r::message& m);
+void send_raft(raft_ptr self, const r::message& m);
 
 /// Resolves peer `id` and asks it for its Raft actor; retries with backoff on failure.
-void connect_peer(raft_actor* self, r::node_id id);
+void connect_peer(raft_ptr self, r::node_id id);
 
 /// Forgets the link to peer `id` and schedules a reconnection.
-void peer_lost(raft_actor* self, r::node_id id, const std::string& why);
+void peer_lost(raft_ptr self, r::node_id id, const std::string& why);
 
 /// This replica's status.
 raft_status own_status(raft_actor_state& st);
 
 /// Collects this replica's status and every connected peer's that answers in time.
-caf::response_promise all_status(raft_actor* self);
+caf::response_promise all_status(raft_ptr self);
 
 // -- raft_reads.cpp ---------------------------------------------------------------------------
 
 /// Answers a watch if it has events (or `force`, with none); returns whether it answered.
-bool answer_watch(raft_actor* self, pending_read& w, bool force);
+bool answer_watch(raft_ptr self, pending_read& w, bool force);
 
 /// Answers the parked watches that have events now.
-void serve_watches(raft_actor* self);
+void serve_watches(raft_ptr self);
 
 /// Answers the reads whose read index is applied.
-void serve_reads(raft_actor* self);
+void serve_reads(raft_ptr self);
 
 /// Starts a linearizable read (leader only): answered once its read index is applied.
-caf::response_promise read(raft_actor* self, pending_read rd);
+caf::response_promise read(raft_ptr self, pending_read rd);
 
 // -- raft_leader.cpp --------------------------------------------------------------------------
 
 /// Proposes what the leader itself decides; nobody waits for the answer.
-void propose_own(raft_actor* self, const state::command& cmd);
+void propose_own(raft_ptr self, const state::command& cmd);
 
 /// Leader: declares silent coordinators lost, places the vnodes, prunes long-gone members.
-void leader_duties(raft_actor* self);
+void leader_duties(raft_ptr self);
 
 } // namespace troupe::raft_detail

@@ -10,7 +10,7 @@ namespace troupe::raft_detail {
 
 /// Leader: proposes what the leader itself decides (a coordinator lost, members to prune);
 /// nobody waits for the answer, and a lost proposal is made again on a later tick.
-void propose_own(raft_actor* self, const state::command& cmd) {
+void propose_own(raft_ptr self, const state::command& cmd) {
   if (self->state.node->propose(state::encode(cmd)).error == r::errc::none)
     schedule_flush(self);
 }
@@ -18,7 +18,7 @@ void propose_own(raft_actor* self, const state::command& cmd) {
 /// Leader: notes, on its own monotonic clock, when it first saw each member down (a new
 /// leader starts counting when it takes over: later than anyone saw it, so it only waits
 /// longer). Nothing compares this with another node's clock.
-void note_down(raft_actor* self, time_point now) {
+void note_down(raft_ptr self, time_point now) {
   namespace ms = troupe::membership;
   auto& st = self->state;
   for (auto it = st.down_seen.begin(); it != st.down_seen.end();) {
@@ -33,7 +33,7 @@ void note_down(raft_actor* self, time_point now) {
 }
 
 /// True while a down member may still serve under its lease (as far as this leader can tell).
-bool within_lease(raft_actor* self, const std::string& name, time_point now) {
+bool within_lease(raft_ptr self, const std::string& name, time_point now) {
   auto it = self->state.down_seen.find(name);
   if (it == self->state.down_seen.end())
     return false;
@@ -44,7 +44,7 @@ bool within_lease(raft_actor* self, const std::string& name, time_point now) {
 /// leaves is replaced at once, one that went down only once its lease has run out (it may not
 /// know yet that it lost its coordinator, and there must never be two). The new one is the
 /// first worker that is up, by name.
-void pick_main_worker(raft_actor* self, time_point now) {
+void pick_main_worker(raft_ptr self, time_point now) {
   namespace ms = troupe::membership;
   auto& st = self->state;
   auto& mw = st.sm.main();
@@ -74,7 +74,7 @@ void pick_main_worker(raft_actor* self, time_point now) {
 /// Leader, on every tick: declares lost the coordinators it has not heard from for
 /// peer_timeout, places the vnodes over the live workers, and prunes members gone for
 /// member_forget_after.
-void leader_duties(raft_actor* self) {
+void leader_duties(raft_ptr self) {
   namespace ms = troupe::membership;
   auto& st = self->state;
   if (st.node->current_role() != r::role::leader)

@@ -8,7 +8,7 @@
 
 namespace troupe::raft_detail {
 
-void send_raft(raft_actor* self, const r::message& m) {
+void send_raft(raft_ptr self, const r::message& m) {
   auto& st = self->state;
   auto it = st.peers.find(m.to);
   if (it == st.peers.end())
@@ -18,10 +18,10 @@ void send_raft(raft_actor* self, const r::message& m) {
       connect_peer(self, m.to);
     return; // Raft tolerates the loss; the next heartbeat or append repeats what matters
   }
-  self->send(it->second.handle, raft_frame{r::encode(m)});
+  self->send(caf::actor_cast<raft_actor>(it->second.handle), raft_frame{r::encode(m)});
 }
 
-void peer_lost(raft_actor* self, r::node_id id, const std::string& why) {
+void peer_lost(raft_ptr self, r::node_id id, const std::string& why) {
   auto& p = self->state.peers[id];
   if (p.handle)
     self->state.log->info("lost peer {} at {}: {}", id, p.ep.to_string(), why);
@@ -32,7 +32,7 @@ void peer_lost(raft_actor* self, r::node_id id, const std::string& why) {
   self->delayed_send(self, delay, peer_retry_atom::value, id, gen);
 }
 
-void connect_peer(raft_actor* self, r::node_id id) {
+void connect_peer(raft_ptr self, r::node_id id) {
   auto& st = self->state;
   auto& p = st.peers[id];
   p.connecting = true;
@@ -86,7 +86,7 @@ raft_status own_status(raft_actor_state& st) {
 }
 
 /// Collects this replica's status and every connected peer's that answers in time.
-caf::response_promise all_status(raft_actor* self) {
+caf::response_promise all_status(raft_ptr self) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   struct gather {

@@ -5,7 +5,7 @@
 namespace troupe::raft_detail {
 
 /// Answers a watch if it has events (or `force`, with none); returns whether it answered.
-bool answer_watch(raft_actor* self, pending_read& w, bool force) {
+bool answer_watch(raft_ptr self, pending_read& w, bool force) {
   auto& st = self->state;
   auto r = st.sm.kv().events_after(w.key, w.after);
   if (auto* c = std::get_if<state::kv_store::compacted>(&r)) {
@@ -29,13 +29,13 @@ bool answer_watch(raft_actor* self, pending_read& w, bool force) {
   return true;
 }
 
-void serve_watches(raft_actor* self) {
+void serve_watches(raft_ptr self) {
   auto& st = self->state;
   for (auto it = st.watches.begin(); it != st.watches.end();)
     it = answer_watch(self, it->second, false) ? st.watches.erase(it) : std::next(it);
 }
 
-void serve_reads(raft_actor* self) {
+void serve_reads(raft_ptr self) {
   auto& st = self->state;
   auto it = st.reads_ready.begin();
   while (it != st.reads_ready.end()) {
@@ -77,7 +77,7 @@ void serve_reads(raft_actor* self) {
 }
 
 
-caf::response_promise read(raft_actor* self, pending_read rd) {
+caf::response_promise read(raft_ptr self, pending_read rd) {
   auto& st = self->state;
   rd.promise = self->make_response_promise();
   auto rp = rd.promise;

@@ -7,7 +7,7 @@
 #include "actors/wire.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -41,9 +41,14 @@ struct supervisor_state {
   static inline const char* name = "troupe.supervisor";
 };
 
-using supervisor_actor = caf::stateful_actor<supervisor_state>;
+// Besides its interface, a supervisor tells itself that a child could not start (decided on
+// the next message, see start_child) and that its children did not stop in time.
+using supervisor_impl = supervisor_actor::extend<
+  caf::reacts_to<start_failed_atom, uint64_t, caf::error>, caf::reacts_to<stop_timeout_atom>>;
+using supervisor_class = supervisor_impl::stateful_base<supervisor_state>;
+using supervisor_ptr = supervisor_class*;
 
-std::string render_reason(supervisor_actor* self, const caf::error& reason) {
+std::string render_reason(supervisor_ptr self, const caf::error& reason) {
   if (!reason)
     return "exited normally";
   if (auto text = fatal_text(reason); !text.empty())
@@ -64,7 +69,7 @@ sv::child_exit kind_of(const caf::error& reason) {
 }
 
 /// Lists child `k` in the registry, or records its new incarnation there.
-void list_child(supervisor_actor* self, child_slot& kid, caf::actor a,
+void list_child(supervisor_ptr self, child_slot& kid, caf::actor a,
                 std::shared_ptr<actor_stats> stats) {
   auto& reg = *self->state.tree.registry;
   if (kid.reg_seq == 0)
@@ -86,7 +91,7 @@ void list_child(supervisor_actor* self, child_slot& kid, caf::actor a,
   kid.reg_seq = reg.add(std::move(row), std::move(stats));
 }
 
-void start_child(supervisor_actor* self, size_t k) {
+void start_child(supervisor_ptr self, size_t k) {
   auto& st = self->state;
   auto& kid = st.kids[k];
   auto stats = std::make_shared<actor_stats>();
@@ -113,14 +118,14 @@ void start_child(supervisor_actor* self, size_t k) {
   list_child(self, kid, hdl, std::move(stats));
 }
 
-void quit_when_empty(supervisor_actor* self) {
+void quit_when_empty(supervisor_ptr self) {
   if (self->state.by_addr.empty())
     self->quit(self->state.exit_reason);
 }
 
 /// Stops every child in reverse start order, then exits with `reason` once they are gone
 /// (or after stop_timeout).
-void stop_all(supervisor_actor* self, caf::error reason) {
+void stop_all(supervisor_ptr self, caf::error reason) {
   auto& st = self->state;
   if (st.stopping)
     return;
@@ -135,7 +140,7 @@ void stop_all(supervisor_actor* self, caf::error reason) {
 }
 
 /// Gives up: the parent sees this supervisor exit with `text` (fatal codes kept).
-void escalate(supervisor_actor* self, const std::string& text, const caf::error& cause) {
+void escalate(supervisor_ptr self, const std::string& text, const caf::error& cause) {
   auto& st = self->state;
   st.log->error("{} gives up: {}", st.def.name, text);
   auto code = is_fatal(cause) ? static_cast<exit_errc>(cause.code()) : exit_errc::gave_up;
@@ -145,7 +150,7 @@ void escalate(supervisor_actor* self, const std::string& text, const caf::error&
   stop_all(self, std::move(reason));
 }
 
-void apply(supervisor_actor* self, const sv::effects& fx, const caf::error& cause) {
+void apply(supervisor_ptr self, const sv::effects& fx, const caf::error& cause) {
   auto& st = self->state;
   if (fx.escalate)
     return escalate(self, *fx.escalate, cause);
@@ -159,7 +164,7 @@ void apply(supervisor_actor* self, const sv::effects& fx, const caf::error& caus
     start_child(self, k);
 }
 
-void on_child_exit(supervisor_actor* self, size_t k, const caf::error& reason) {
+void on_child_exit(supervisor_ptr self, size_t k, const caf::error& reason) {
   auto& st = self->state;
   auto& kid = st.kids[k];
   auto why = render_reason(self, reason);
@@ -182,7 +187,8 @@ void on_child_exit(supervisor_actor* self, size_t k, const caf::error& reason) {
   apply(self, fx, reason);
 }
 
-caf::behavior supervisor(supervisor_actor* self, supervisor_def def, tree_context tree) {
+supervisor_impl::behavior_type supervisor(supervisor_ptr self, supervisor_def def,
+                                          tree_context tree) {
   auto& st = self->state;
   std::vector<sv::child_spec> specs;
   for (auto& c : def.children) {
@@ -238,7 +244,7 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_def def, tree_contex
                    std::chrono::duration_cast<milliseconds>(st.def.stop_timeout).count());
       self->quit(st.exit_reason);
     },
-    [self](metrics_atom) {
+    [self](metrics_atom) -> metrics_result {
       auto& st = self->state;
       std::vector<std::string> names;
       std::vector<uint64_t> values;
@@ -247,7 +253,7 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_def def, tree_contex
                         + st.kids[k].def.name);
         values.push_back(st.core->restarts(k));
       }
-      return caf::make_message(std::move(names), std::move(values));
+      return {std::move(names), std::move(values)};
     },
   };
 }
@@ -267,16 +273,17 @@ child_def supervisor_child(supervisor_def def, tree_context tree) {
   c.kind = "supervisor";
   c.strategy = describe(def);
   c.start = [def, tree](caf::actor_system& sys, const std::shared_ptr<actor_stats>& stats) {
-    return spawn_supervisor(sys, def, tree, stats);
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_supervisor(sys, def, tree, stats))};
   };
   return c;
 }
 
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_def def, tree_context tree,
-                            std::shared_ptr<actor_stats> stats) {
-  return spawn_counted_as<supervisor_actor>(
+supervisor_actor spawn_supervisor(caf::actor_system& sys, supervisor_def def, tree_context tree,
+                                  std::shared_ptr<actor_stats> stats) {
+  return spawn_counted_as<supervisor_class>(
     sys,
-    [def = std::move(def), tree = std::move(tree)](supervisor_actor* self) mutable {
+    [def = std::move(def), tree = std::move(tree)](supervisor_ptr self) mutable {
       return supervisor(self, std::move(def), std::move(tree));
     },
     std::move(stats));

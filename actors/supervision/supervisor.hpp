@@ -14,20 +14,21 @@
 // exits. Escalations are caf::errors of category `exit_errc` (gave_up, or the fatal code of
 // the child that failed), so the root knows the node's exit code and which child it was.
 //
-// Messages:
-//   (metrics_atom) -> (names, values)   restarts of each child:
-//       troupe_supervisor_restarts_total;supervisor;<name>;child;<child>
+// Its messages are supervisor_actor below; its children and parent talk to it with exit and
+// down messages only.
 #pragma once
 
 #include "actors/inspect/actor_registry.hpp"
 #include "actors/supervision/exit_errc.hpp"
 #include "actors/supervision/services.hpp"
+#include "actors/wire.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/supervision/supervisor_core.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <functional>
 #include <memory>
@@ -38,6 +39,10 @@
 namespace troupe {
 
 struct actor_stats;
+
+/// A supervisor's interface: restarts of each child, for GET /metrics, as
+/// troupe_supervisor_restarts_total;supervisor;<name>;child;<child>.
+using supervisor_actor = caf::typed_actor<metrics_sig>;
 
 /// What a supervisor's children share: the node's registry and service directory.
 struct tree_context {
@@ -77,7 +82,7 @@ std::string describe(const supervisor_def& def);
 child_def supervisor_child(supervisor_def def, tree_context tree);
 
 /// Spawns a supervisor; it starts its children at once, in order.
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_def def, tree_context tree,
+supervisor_actor spawn_supervisor(caf::actor_system& sys, supervisor_def def, tree_context tree,
                             std::shared_ptr<actor_stats> stats = nullptr);
 
 } // namespace troupe

@@ -360,6 +360,9 @@ void apply_effects(vnode_ptr self, const own::vnode_effects& fx) {
   if (fx.start) {
     if (!fx.from_state)
       st.states.clear();
+    if (!fx.gave_up_on.empty()) // what its instances held there is lost: operators must know
+      st.log->warn("{} starts afresh at epoch {}: no state came from its old owner {} in time",
+                   what(self), st.core->epoch(), fx.gave_up_on);
     st.log->debug("{} served from epoch {} ({})", what(self), st.core->epoch(),
                   fx.from_state ? "its old owner's state" : "afresh");
     reconcile(self);

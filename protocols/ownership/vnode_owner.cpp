@@ -139,6 +139,7 @@ vnode_effects vnode_owner::on_tick(time_point now) {
     return fx;
   if (now >= start_after_) {
     become_serving(fx, false); // no state came: every older owner has stopped or lost its lease
+    fx.gave_up_on = from_;
     return fx;
   }
   if (now - asked_at_ >= ask_again) {

@@ -61,6 +61,7 @@ struct vnode_effects {
   bool start = false;            // start the instances (from the state that came: from_state)
   bool from_state = false;
   bool drop_buffer = false;      // the events that waited have nowhere to go here
+  std::string gave_up_on;        // with start: the old owner whose state never came
 };
 
 class vnode_owner {

@@ -50,7 +50,8 @@ struct fixture : test_coordinator_fixture<config> {
       cfg.node_name = "w1";
       cfg.registry = registry;
       cfg.services = services;
-      return caf::expected<caf::actor>{spawn_inspector(sys, cfg, stats)};
+      return caf::expected<caf::actor>{
+        caf::actor_cast<caf::actor>(spawn_inspector(sys, cfg, stats))};
     };
     child_def uc;
     uc.name = user_supervisor_name;
@@ -65,10 +66,11 @@ struct fixture : test_coordinator_fixture<config> {
       cfg.services = services;
       cfg.children = children;
       cfg.restart.initial_backoff = std::chrono::milliseconds(10);
-      return caf::expected<caf::actor>{spawn_user_supervisor(sys, cfg, stats)};
+      return caf::expected<caf::actor>{
+        caf::actor_cast<caf::actor>(spawn_user_supervisor(sys, cfg, stats))};
     };
     def.children = {ic, uc};
-    root = spawn_supervisor(sys, def, tree);
+    root = caf::actor_cast<caf::actor>(spawn_supervisor(sys, def, tree));
     run();
     inspector = services->get(service::inspector);
     CAF_REQUIRE(inspector);

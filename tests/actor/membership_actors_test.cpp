@@ -81,7 +81,8 @@ struct fixture : test_coordinator_fixture<config> {
     troupe::raft::storage_options opts;
     opts.fsync = false;
     CAF_REQUIRE(!troupe::raft::raft_storage::open(dir, opts, storage, restored));
-    auto r = spawn_raft_actor(sys, rc, std::move(storage), std::move(restored));
+    auto r = caf::actor_cast<caf::actor>(
+      spawn_raft_actor(sys, rc, std::move(storage), std::move(restored)));
     anon_send(r, start_atom::value);
     consume_messages();
     return r;
@@ -98,7 +99,7 @@ struct fixture : test_coordinator_fixture<config> {
     sc.services = std::make_shared<service_directory>();
     sc.services->put(service::raft, raft);
     sc.raft_id = 1;
-    auto srv = spawn_membership_server(sys, sc);
+    auto srv = caf::actor_cast<caf::actor>(spawn_membership_server(sys, sc));
     anon_send(srv, start_atom::value, uint16_t{8139}, uint16_t{8140});
     self->send(resolver, srv, true);
     consume_messages();
@@ -115,7 +116,7 @@ struct fixture : test_coordinator_fixture<config> {
     ac.heartbeat_interval = heartbeat;
     ac.failure_timeout = timeout;
     ac.connect_timeout = milliseconds(500);
-    auto a = spawn_membership_agent(sys, ac);
+    auto a = caf::actor_cast<caf::actor>(spawn_membership_agent(sys, ac));
     anon_send(a, start_atom::value, uint16_t(9000 + pid), uint16_t(0));
     agents.push_back(a);
     consume_messages();

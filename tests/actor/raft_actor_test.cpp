@@ -70,7 +70,8 @@ struct fixture : test_coordinator_fixture<config> {
     opts.fsync = false;
     auto err = r::raft_storage::open(base + "/" + std::to_string(id), opts, storage, restored);
     CAF_REQUIRE(!err);
-    nodes[id] = spawn_raft_actor(sys, cfg, std::move(storage), std::move(restored));
+    nodes[id] = caf::actor_cast<caf::actor>(
+      spawn_raft_actor(sys, cfg, std::move(storage), std::move(restored)));
     anon_send(nodes[id], start_atom::value);
     self->send(resolver, static_cast<uint16_t>(9000 + id), nodes[id]);
     consume_messages();

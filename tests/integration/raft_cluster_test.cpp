@@ -23,6 +23,7 @@
 #include <thread>
 #include <atomic>
 #include <mutex>
+#include <regex>
 #include <iostream>
 
 using namespace troupe;
@@ -324,6 +325,15 @@ CAF_TEST(every coordinator serves the same replicated membership) {
   cluster3 c;
   CAF_REQUIRE(c.wait_leader());
   auto coord = [&](size_t i) { return "127.0.0.1:" + std::to_string(c.ports[i]); };
+  // wb joins c1 first once c1 knows the leader (until then c1 refuses joins with "no quorum"
+  // and wb would join c2 instead, which this test does not kill).
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto st = status_via(c, 1);
+      auto m = st ? member(*st, "c1") : std::nullopt;
+      return m && m->at("raft").is_object() && m->at("raft").at("leader").get<uint64_t>() != 0;
+    },
+    10s, 50ms));
   // wa knows only c0; wb knows all three and joins c1 first.
   process wa{{"run", "--worker", "--name=wa", "--coordinators=" + coord(0), "--cluster-port=0",
               "--http-port=0", "--data-dir=" + c.dir + "/wa", "--threads=2"},
@@ -371,6 +381,8 @@ CAF_TEST(every coordinator serves the same replicated membership) {
   }
   // SIGKILL c1, which holds wb: the others mark c1 down, and wb joins through another
   // coordinator with a new incarnation. wa, held by c0, is not disturbed.
+  std::regex held_by_c1{R"(member wb \(incarnation \d+\) is joining: joined via c1)"};
+  CAF_REQUIRE(std::regex_search(c.nodes[0]->log(), held_by_c1));
   auto wb_before = member(*status_via(c, 0), "wb")->at("incarnation").get<uint64_t>();
   auto t0 = clock::now();
   c.kill(1);
