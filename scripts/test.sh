@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 cd build
+# Integration tests keep their data and logs under test-tmp (one folder per test process, for
+# a look after a failure): only the last run's are kept.
+rm -rf test-tmp
 # Integration tests start real processes on random loopback ports; two at a time fits 2 cores.
 ctest --output-on-failure -j 2 --timeout 600 "$@"
 cd ..
