@@ -4,7 +4,8 @@
 # of one coordinator and WORKERS worker processes, once with the binary built from BASELINE (a
 # commit, built in a git worktree under build/bench-send/) and once with the current tree,
 # alternating which goes first, TRIALS times; at-most-once and at-least-once. Reports events/s
-# (median of the trials) and current / baseline.
+# (median of the trials), current / baseline of the medians, and the median of each trial's
+# own ratio (its two runs back to back, so drift of the machine between trials cancels).
 #
 #   scripts/bench/send.sh        # BASELINE=168be4c EVENTS=300000 TRIALS=5 WORKERS=2
 #
@@ -100,11 +101,15 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 base, events, trials, workers = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 print(f"\n`ctl send --stdin` of {events} events, {workers} workers, median of {trials} trials")
-print(f"\n| delivery | baseline {base} events/s | current events/s | current / baseline |")
-print("|---|---|---|---|")
+print(f"\n| delivery | baseline {base} events/s | current events/s | current / baseline "
+      "| median of trials' ratios |")
+print("|---|---|---|---|---|")
 for d in ("at-most-once", "at-least-once"):
     med = {b: statistics.median(r["per_s"] for r in rows if r["delivery"] == d and r["binary"] == b)
            for b in ("baseline", "current")}
+    runs = [r for r in rows if r["delivery"] == d]
+    pairs = [{r["binary"]: r["per_s"] for r in runs[i:i + 2]} for i in range(0, len(runs) - 1, 2)]
+    paired = statistics.median(p["current"] / p["baseline"] for p in pairs)
     print(f"| {d} | {med['baseline']:.0f} | {med['current']:.0f} | "
-          f"{med['current'] / med['baseline']:.2f}x |")
+          f"{med['current'] / med['baseline']:.2f}x | {paired:.2f}x |")
 EOF
