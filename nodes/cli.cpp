@@ -1,22 +1,67 @@
 #include "nodes/cli.hpp"
 
 #include "actors/names.hpp"
+#include "nodes/did_you_mean.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/run_options.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <ostream>
 
 namespace troupe {
 
+namespace {
+
+/// Where a client command connects when not told: $TROUPE_CONNECT, else this host's default
+/// cluster port.
+std::string default_connect() {
+  if (auto* env = std::getenv("TROUPE_CONNECT"); env && *env)
+    return env;
+  return "127.0.0.1:8139";
+}
+
+/// The names of `app`'s subcommands.
+std::vector<std::string> command_names(CLI::App* app) {
+  std::vector<std::string> out;
+  for (auto* sub : app->get_subcommands([](CLI::App*) { return true; }))
+    out.push_back(sub->get_name());
+  return out;
+}
+
+/// The long option names of `app` (and, with fallthrough, its parent's), "--name".
+std::vector<std::string> option_names(CLI::App* app) {
+  std::vector<std::string> out;
+  for (auto* a = app; a != nullptr; a = a->get_parent())
+    for (auto* opt : a->get_options())
+      for (auto& name : opt->get_lnames())
+        out.push_back("--" + name);
+  return out;
+}
+
+/// A mistyped top-level command, found before CLI11 (which would only say that a command is
+/// required): its error line, or "" when the first word is a command (or an option).
+std::string unknown_command(CLI::App& app, const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1].empty() || args[1][0] == '-')
+    return {};
+  auto names = command_names(&app);
+  if (std::find(names.begin(), names.end(), args[1]) != names.end())
+    return {};
+  return "troupe: unknown command '" + args[1] + "'" + did_you_mean_hint(args[1], names)
+         + " (see troupe --help)";
+}
+
+} // namespace
+
 command parse_command_line(const std::vector<std::string>& args, std::ostream& out,
                            std::ostream& err) {
   CLI::App app{"Troupe: a clustering runtime for CAF actors.", "troupe"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "print help for every command");
+  app.set_version_flag("--version", std::string{"troupe "} + TROUPE_VERSION);
 
   auto* run = app.add_subcommand("run", "start a node (a cluster of one unless told otherwise)");
   std::map<std::string, std::string> values;
@@ -45,9 +90,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   std::string connect;
   status_command st;
   std::string timeout_text = "3s";
-  status->add_option("--connect", connect, "any node of the cluster")
-    ->type_name("HOST:PORT")
-    ->required();
+  status->add_option("--connect", connect,
+                     "any node of the cluster [default: $TROUPE_CONNECT, else 127.0.0.1:8139]")
+    ->type_name("HOST:PORT");
   status->add_flag("--json", st.json, "print one JSON object");
   status->add_option("--timeout", timeout_text, "give up after this long [default: 3s]")
     ->type_name("DURATION");
@@ -100,7 +145,9 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   ctl_command cc;
   std::string ctl_connect;
   std::string ctl_timeout = "5s";
-  auto* connect_opt = ctl->add_option("--connect", ctl_connect, "nodes of the cluster, tried in turn")
+  ctl->add_option("--connect", ctl_connect,
+                  "nodes of the cluster, tried in turn [default: $TROUPE_CONNECT, else "
+                  "127.0.0.1:8139]")
     ->type_name("HOST:PORT,...");
   ctl->add_flag("--json", cc.json, "print JSON");
   auto* ctl_timeout_opt
@@ -238,9 +285,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* console = app.add_subcommand(
     "console", "an interactive prompt over the ctl commands (history, tab completion)");
   console_command con;
-  console->add_option("--connect", con.connect, "nodes of the cluster, tried in turn")
-    ->type_name("HOST:PORT,...")
-    ->required();
+  console->add_option("--connect", con.connect,
+                      "nodes of the cluster, tried in turn [default: $TROUPE_CONNECT, else "
+                      "127.0.0.1:8139]")
+    ->type_name("HOST:PORT,...");
   console->add_option("--token", con.token,
                       "the cluster's console token, for commands that change anything "
                       "[default: $TROUPE_CONSOLE_TOKEN]")
@@ -249,9 +297,16 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   console->add_option("--timeout", con.timeout_text, "each command gives up after this long [default: 5s]")
     ->type_name("DURATION");
 
+  if (auto problem = unknown_command(app, args); !problem.empty()) {
+    err << problem << "\n";
+    return exit_now{exit_code::usage};
+  }
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
     app.parse(rev);
+  } catch (const CLI::CallForVersion& e) {
+    out << e.what() << "\n";
+    return exit_now{exit_code::ok};
   } catch (const CLI::CallForHelp& e) {
     app.exit(e, out, err);
     return exit_now{exit_code::ok};
@@ -272,6 +327,14 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     return exit_now{is_run ? exit_code::config : exit_code::usage};
   }
 
+  if (connect.empty())
+    connect = default_connect();
+  if (kv_connect.empty())
+    kv_connect = default_connect();
+  if (ctl_connect.empty())
+    ctl_connect = default_connect();
+  if (con.connect.empty())
+    con.connect = default_connect();
   if (status->parsed()) {
     auto ep = parse_endpoint(connect);
     if (!ep) {
@@ -339,27 +402,43 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     auto extra = ctl->remaining();
     if (extra.empty())
       err << "troupe ctl: give a command (see troupe ctl --help)\n";
+    else if (!extra.front().empty() && extra.front()[0] == '-')
+      err << "troupe ctl: unknown option '" << extra.front() << "'"
+          << did_you_mean_hint(extra.front(), option_names(ctl)) << " (see troupe ctl --help)\n";
     else
-      err << "troupe ctl: unknown command '" << extra.front() << "' (see troupe ctl --help)\n";
+      err << "troupe ctl: unknown command '" << extra.front() << "'"
+          << did_you_mean_hint(extra.front(), command_names(ctl)) << " (see troupe ctl --help)\n";
+    return exit_now{exit_code::usage};
+  }
+  // An option or argument a ctl command does not take falls through to ctl, which keeps it
+  // (to name an unknown command): it is an error, not something to ignore.
+  if (ctl->parsed() && !ctl_kv->parsed() && !ctl->remaining().empty()) {
+    auto* sub = ctl->get_subcommands().front();
+    auto extra = ctl->remaining().front();
+    bool is_option = !extra.empty() && extra[0] == '-';
+    err << "troupe ctl " << sub->get_name() << ": unknown " << (is_option ? "option" : "argument")
+        << " '" << extra << "'" << (is_option ? did_you_mean_hint(extra, option_names(sub)) : "")
+        << " (see troupe ctl help " << sub->get_name() << ")\n";
     return exit_now{exit_code::usage};
   }
   if (ctl->parsed()) {
     if (ctl_help->parsed()) {
       cc.op = ctl_command::help;
+      // App::help() would describe the command that was parsed (help itself).
+      auto help_of = [](CLI::App* a, const std::string& name) {
+        return a->get_formatter()->make_help(a, name, CLI::AppFormatMode::Normal);
+      };
       if (cc.name.empty()) {
-        out << ctl->help();
+        out << help_of(ctl, "troupe ctl");
         return exit_now{exit_code::ok};
       }
       for (auto* sub : ctl->get_subcommands([](CLI::App*) { return true; }))
         if (sub->get_name() == cc.name) {
-          out << sub->help();
+          out << help_of(sub, "troupe ctl " + cc.name);
           return exit_now{exit_code::ok};
         }
-      err << "troupe ctl help: unknown command '" << cc.name << "' (see troupe ctl help)\n";
-      return exit_now{exit_code::usage};
-    }
-    if (connect_opt->count() == 0) {
-      err << "troupe ctl: --connect is required (see troupe ctl --help)\n";
+      err << "troupe ctl help: unknown command '" << cc.name << "'"
+          << did_you_mean_hint(cc.name, command_names(ctl)) << " (see troupe ctl help)\n";
       return exit_now{exit_code::usage};
     }
     node_config scratch;
@@ -419,14 +498,22 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     }
     if (cc.op == ctl_command::kv) {
       // Run it as `troupe kv ARGS --connect ...`, with this command's --json and --timeout.
+      // Options given after `kv` are the kv command's own and win.
       cc.kv_args = {"troupe", "kv"};
       for (auto& a : ctl_kv->remaining())
         cc.kv_args.push_back(a);
-      cc.kv_args.push_back("--connect=" + ctl_connect);
-      cc.kv_args.push_back("--timeout=" + ctl_timeout);
-      if (!cc.token.empty())
+      auto given = [&](const std::string& opt) {
+        return std::any_of(cc.kv_args.begin(), cc.kv_args.end(), [&](const std::string& a) {
+          return a == opt || a.rfind(opt + "=", 0) == 0;
+        });
+      };
+      if (!given("--connect"))
+        cc.kv_args.push_back("--connect=" + ctl_connect);
+      if (!given("--timeout"))
+        cc.kv_args.push_back("--timeout=" + ctl_timeout);
+      if (!cc.token.empty() && !given("--token"))
         cc.kv_args.push_back("--token=" + cc.token);
-      if (cc.json)
+      if (cc.json && !given("--json"))
         cc.kv_args.push_back("--json");
     }
     if (cc.op == ctl_command::send && cc.from_stdin == !cc.key.empty()) {

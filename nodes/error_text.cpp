@@ -22,7 +22,40 @@ bool is(const caf::error& err, E x) {
   return in<E>(err) && err.code() == static_cast<uint8_t>(x);
 }
 
+/// A sentence for the CAF errors users meet, or "".
+std::string sec_text(const caf::error& err) {
+  if (err.category() != caf::atom("system")) // caf::sec's category
+    return {};
+  switch (static_cast<caf::sec>(err.code())) {
+    case caf::sec::cannot_connect_to_node:
+      return "nothing answers there: is a Troupe node running at that address? (start one "
+             "with `troupe run`, or give --connect HOST:PORT)";
+    case caf::sec::cannot_open_port:
+      return "the port is in use by another process or not allowed here (choose another "
+             "port, or 0 for any free one)";
+    case caf::sec::request_timeout:
+      return "no answer in time (the node may be busy or cut off: try again, or give a "
+             "longer --timeout)";
+    case caf::sec::no_route_to_receiving_node:
+    case caf::sec::remote_linking_failed:
+      return "the connection to the node was lost";
+    case caf::sec::unexpected_message:
+      return "the node does not know this request (is it a Troupe node of another version?)";
+    default:
+      return {};
+  }
+}
+
 } // namespace
+
+std::string error_text(caf::actor_system& sys, const caf::error& err) {
+  if (auto text = sec_text(err); !text.empty())
+    return text;
+  auto& ctx = err.context();
+  if (ctx.size() >= 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return sys.render(err);
+}
 
 int exit_code_for(const caf::error& err) {
   namespace ec = exit_code;

@@ -10,12 +10,9 @@
 
 namespace troupe {
 
-inline std::string error_text(caf::actor_system& sys, const caf::error& err) {
-  auto& ctx = err.context();
-  if (ctx.size() >= 1 && ctx.match_element<std::string>(0))
-    return ctx.get_as<std::string>(0);
-  return sys.render(err);
-}
+/// CAF's own errors that users meet (a node that does not answer, a port in use, a timeout)
+/// are said as a sentence with what to do; any other CAF error is rendered as CAF does.
+std::string error_text(caf::actor_system& sys, const caf::error& err);
 
 /// The exit code of a client command that failed with `err`, from its category and code
 /// (never its text): 77 refused, 1 a failure of the request itself, 69 unavailable (worth

@@ -58,7 +58,7 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
           after = rev;
           ok = true;
         },
-        [&](const caf::error& err) { std::cerr << prefix << sys.render(err) << "\n"; });
+        [&](const caf::error& err) { std::cerr << prefix << error_text(sys, err) << "\n"; });
     if (!ok)
       return exit_code::unavailable;
   }

@@ -10,6 +10,7 @@
 #include "actors/supervision/supervisor.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
+#include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/http_status.hpp"
 #include "nodes/local_supervisor.hpp"
@@ -267,7 +268,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   if (!published) {
     shutdown_tree();
     return config_failure("--cluster-port: cannot listen on " + cfg.bind + ":"
-                          + std::to_string(cfg.cluster_port) + ": " + sys.render(published.error()));
+                          + std::to_string(cfg.cluster_port) + ": "
+                          + error_text(sys, published.error()));
   }
   uint16_t cluster_port = *published;
 

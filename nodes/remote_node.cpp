@@ -1,6 +1,7 @@
 #include "nodes/remote_node.hpp"
 
 #include "actors/wire.hpp"
+#include "nodes/error_text.hpp"
 #include "protocols/membership/codec.hpp"
 
 #include <caf/actor_system.hpp>
@@ -27,7 +28,7 @@ caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const e
         if (!out)
           problem = "no Troupe node listens there";
       },
-      [&](const caf::error& err) { problem = sys.render(err); });
+      [&](const caf::error& err) { problem = error_text(sys, err); });
   return out;
 }
 
@@ -67,7 +68,7 @@ std::optional<membership::status_reply> request_status(caf::actor_system& sys,
         else
           why = "unexpected reply";
       },
-      [&](const caf::error& err) { why = sys.render(err); });
+      [&](const caf::error& err) { why = error_text(sys, err); });
   if (!out && problem)
     *problem = why;
   return out;

@@ -4,15 +4,19 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/config_value.hpp>
+#include <caf/pec.hpp>
 
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 
 namespace troupe {
 
@@ -280,18 +284,40 @@ const option_spec* find_option(const std::string& name) {
   return nullptr;
 }
 
+namespace {
+
+/// Where and why CAF's config parser stopped, as a sentence: "line 2, column 1: unexpected
+/// newline" rather than parser_error(unexpected_newline, ({"column" = 1, "line" = 2})).
+std::string parse_error_text(const caf::error& err) {
+  if (err.category() != caf::atom("parser"))
+    return caf::to_string(err);
+  auto what = caf::to_string(static_cast<caf::pec>(err.code()));
+  std::replace(what.begin(), what.end(), '_', ' ');
+  auto rendered = caf::to_string(err);
+  std::smatch line, column;
+  std::regex line_re{R"("line" = (\d+))"}, column_re{R"("column" = (\d+))"};
+  if (std::regex_search(rendered, line, line_re) && std::regex_search(rendered, column, column_re))
+    return "line " + line[1].str() + ", column " + column[1].str() + ": " + what;
+  return what;
+}
+
+} // namespace
+
 /// Reads the [troupe] section of `path` into `cfg` for each option not in `given`.
 std::optional<config_error> apply_config_file(const std::string& path,
                                               const std::map<std::string, bool>& given,
                                               node_config& cfg) {
   const std::string where = "--config-file";
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return config_error{where, "'" + path + "' is a directory: give the config file in it"};
   std::ifstream probe{path};
   if (!probe)
     return config_error{where, "cannot read '" + path + "': " + std::strerror(errno)};
   auto parsed = caf::actor_system_config::parse_config_file(path.c_str());
   if (!parsed)
     return config_error{where, "'" + path + "' is not a valid config file: "
-                                 + caf::to_string(parsed.error())};
+                                 + parse_error_text(parsed.error())};
   for (auto& [section, value] : *parsed) {
     if (section != "troupe")
       return config_error{path, "unknown section [" + section

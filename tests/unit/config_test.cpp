@@ -6,7 +6,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -165,9 +167,14 @@ CAF_TEST(unknown keys sections and unreadable files are errors) {
   auto r = parse({"run", "--config-file", "/nonexistent/troupe.ini"});
   CAF_CHECK_EQUAL(r.exit_code(), exit_code::config);
   CAF_CHECK(mentions(r.err, "--config-file"));
-  temp_file h{"[troupe\n"};
+  temp_file h{"[troupe\nname = \"x\"\n"};
   auto s = parse({"run", "--config-file", h.path});
   CAF_CHECK_EQUAL(s.exit_code(), exit_code::config);
+  CAF_CHECK(mentions(s.err, "line 2, column 1: unexpected newline"));
+  CAF_CHECK(!mentions(s.err, "parser_error"));
+  auto d = parse({"run", "--config-file", "/tmp"});
+  CAF_CHECK_EQUAL(d.exit_code(), exit_code::config);
+  CAF_CHECK(mentions(d.err, "is a directory"));
 }
 
 CAF_TEST(list values work in the config file) {
@@ -189,15 +196,76 @@ CAF_TEST(help lists every option with its default and exits 0) {
   CAF_CHECK(!mentions(p.out, "--supervisor-pid")); // internal options stay hidden
 }
 
-CAF_TEST(status needs a target and parses it) {
-  auto p = parse({"status", "--connect", "127.0.0.1:8139", "--json"});
+CAF_TEST(status parses its target and connects to this host by default) {
+  auto p = parse({"status", "--connect", "10.0.0.7:9000", "--json"});
   auto* s = std::get_if<status_command>(&p.cmd);
   CAF_REQUIRE(s != nullptr);
   CAF_CHECK(s->json);
-  CAF_CHECK_EQUAL(s->target.port, 8139);
-  CAF_CHECK_EQUAL(parse({"status"}).exit_code(), exit_code::usage);
+  CAF_CHECK_EQUAL(s->target.port, 9000);
   CAF_CHECK_EQUAL(parse({"status", "--connect", "nope"}).exit_code(), exit_code::usage);
   CAF_CHECK_EQUAL(parse({}).exit_code(), exit_code::usage);
+  unsetenv("TROUPE_CONNECT");
+  auto d = parse({"status"});
+  auto* ds = std::get_if<status_command>(&d.cmd);
+  CAF_REQUIRE(ds != nullptr);
+  CAF_CHECK_EQUAL(ds->target.host, "127.0.0.1");
+  CAF_CHECK_EQUAL(ds->target.port, 8139);
+  setenv("TROUPE_CONNECT", "10.0.0.8:7000", 1);
+  auto e = parse({"ctl", "members"});
+  unsetenv("TROUPE_CONNECT");
+  auto* c = std::get_if<ctl_command>(&e.cmd);
+  CAF_REQUIRE(c != nullptr);
+  CAF_REQUIRE_EQUAL(c->targets.size(), 1u);
+  CAF_CHECK_EQUAL(c->targets[0].host, "10.0.0.8");
+  CAF_CHECK_EQUAL(c->targets[0].port, 7000);
+}
+
+CAF_TEST(version and mistyped commands and options) {
+  auto v = parse({"--version"});
+  CAF_CHECK_EQUAL(v.exit_code(), exit_code::ok);
+  CAF_CHECK(mentions(v.out, "troupe 0."));
+  auto typo = parse({"stauts"});
+  CAF_CHECK_EQUAL(typo.exit_code(), exit_code::usage);
+  CAF_CHECK(mentions(typo.err, "unknown command 'stauts' (did you mean 'status'?)"));
+  auto far = parse({"frobnicate"});
+  CAF_CHECK_EQUAL(far.exit_code(), exit_code::usage);
+  CAF_CHECK(mentions(far.err, "unknown command 'frobnicate'"));
+  CAF_CHECK(!mentions(far.err, "did you mean"));
+  auto ctl_typo = parse({"ctl", "deplyo", "wc", "word-count"});
+  CAF_CHECK_EQUAL(ctl_typo.exit_code(), exit_code::usage);
+  CAF_CHECK(mentions(ctl_typo.err, "did you mean 'deploy'?"));
+  // An option a ctl command does not take is an error that names it, not silently ignored.
+  auto bogus = parse({"ctl", "deploy", "wc", "word-count", "--bogus-flag"});
+  CAF_CHECK_EQUAL(bogus.exit_code(), exit_code::usage);
+  CAF_CHECK(mentions(bogus.err, "unknown option '--bogus-flag'"));
+  auto near = parse({"ctl", "deploy", "wc", "word-count", "--rooting", "hash"});
+  CAF_CHECK_EQUAL(near.exit_code(), exit_code::usage);
+  CAF_CHECK(mentions(near.err, "did you mean '--routing'?"));
+  auto extra = parse({"ctl", "undeploy", "wc", "more"});
+  CAF_CHECK_EQUAL(extra.exit_code(), exit_code::usage);
+  CAF_CHECK(mentions(extra.err, "unknown argument 'more'"));
+}
+
+CAF_TEST(ctl help describes ctl and each command) {
+  auto all = parse({"ctl", "help"});
+  CAF_CHECK_EQUAL(all.exit_code(), exit_code::ok);
+  CAF_CHECK(mentions(all.out, "Usage: troupe ctl"));
+  for (auto cmd : {"deploy", "send", "publish", "subscribe", "migrations", "kill"})
+    CAF_CHECK(mentions(all.out, cmd));
+  auto one = parse({"ctl", "help", "deploy"});
+  CAF_CHECK_EQUAL(one.exit_code(), exit_code::ok);
+  CAF_CHECK(mentions(one.out, "Usage: troupe ctl deploy"));
+  CAF_CHECK(mentions(one.out, "--routing"));
+}
+
+CAF_TEST(ctl kv takes the options of the kv command after it) {
+  auto p = parse({"ctl", "kv", "put", "a", "b", "--connect", "10.0.0.9:1"});
+  auto* c = std::get_if<ctl_command>(&p.cmd);
+  CAF_REQUIRE(c != nullptr);
+  auto connects = std::count_if(c->kv_args.begin(), c->kv_args.end(), [](const std::string& a) {
+    return a.rfind("--connect", 0) == 0;
+  });
+  CAF_CHECK_EQUAL(connects, 1);
 }
 
 CAF_TEST(local worker arguments parse back into a worker of the parent) {

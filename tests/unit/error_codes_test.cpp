@@ -103,3 +103,19 @@ CAF_TEST(the same text under another code maps by the code) {
   CAF_CHECK_EQUAL(exit_code_for(compacted), exit_code::failure);
   CAF_CHECK_EQUAL(compacted.context().get_as<uint64_t>(1), 42u);
 }
+
+CAF_TEST(the errors of CAF that users meet are sentences) {
+  config cfg;
+  caf::actor_system sys{cfg};
+  auto refused = caf::make_error(caf::sec::cannot_connect_to_node, "ip_connect failed",
+                                 std::string{"127.0.0.1"}, uint16_t{1});
+  auto text = error_text(sys, refused);
+  CAF_MESSAGE(text);
+  CAF_CHECK(text.find("nothing answers there") != std::string::npos);
+  CAF_CHECK(text.find("system_error") == std::string::npos);
+  CAF_CHECK(error_text(sys, caf::make_error(caf::sec::cannot_open_port)).find("in use")
+            != std::string::npos);
+  CAF_CHECK(error_text(sys, caf::make_error(caf::sec::request_timeout)).find("no answer in time")
+            != std::string::npos);
+  CAF_CHECK_EQUAL(exit_code_for(refused), exit_code::unavailable);
+}
