@@ -212,6 +212,9 @@ void print_help() {
                "  kill ACTOR [--reason R] [--stop]    its supervisor restarts it unless --stop\n"
                "  kv put|get|del|list|watch ...       the KV namespace\n"
                "  logs [--node N] [--follow] [--level L]\n"
+               "  publish TOPIC PAYLOAD [--persist]   broadcast on the bus\n"
+               "  subscribe TOPIC [--count N]         print a topic's broadcasts\n"
+               "  migrations [retry [ID]]             the run-once migrations\n"
                "  help [COMMAND], quit\n"
                "ACTOR is an id (node/n) or a name. Tab completes; history is in ~/.troupe_history.\n";
 }

@@ -1,6 +1,8 @@
 // The counters an inspected actor keeps about itself. The actor writes them on its message
 // path with relaxed atomic increments (no lock, no allocation); the inspector reads them when
-// an operator asks. The mailbox size is what was enqueued and not yet handled.
+// an operator asks. The mailbox size is what was enqueued and not yet handled. Of what a user's
+// actor handled, Troupe's own requests (snapshot, restore, the console's dump) are counted
+// apart: operators see the messages of their application.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,14 @@ namespace troupe {
 struct actor_stats {
   std::atomic<uint64_t> enqueued{0};
   std::atomic<uint64_t> handled{0};
+  std::atomic<uint64_t> internal{0};  // of handled: Troupe's own snapshot, restore and dump
+
+  /// The messages handled, Troupe's own left out.
+  uint64_t user_handled() const {
+    auto h = handled.load(std::memory_order_relaxed);
+    auto i = internal.load(std::memory_order_relaxed);
+    return h > i ? h - i : 0;
+  }
 
   uint64_t mailbox() const {
     auto h = handled.load(std::memory_order_relaxed);

@@ -60,8 +60,11 @@ public:
       return caf::invoke_message_result::consumed;
     }
     auto r = Impl::consume(x);
-    if (r != caf::invoke_message_result::skipped)
+    if (r != caf::invoke_message_result::skipped) {
       stats_->handled.fetch_add(1, std::memory_order_relaxed);
+      if (user_ && troupes_own(x))
+        stats_->internal.fetch_add(1, std::memory_order_relaxed);
+    }
     return r;
   }
 
@@ -76,6 +79,13 @@ public:
   }
 
 private:
+  /// Troupe's own requests to a user's actor: snapshot, restore and the console's dump.
+  static bool troupes_own(caf::mailbox_element& x) {
+    auto& m = x.content();
+    return m.template match_elements<snapshot_atom>() || m.template match_elements<dump_atom>()
+           || m.template match_elements<restore_atom, std::string>();
+  }
+
   std::optional<Init> init_;
   std::shared_ptr<actor_stats> stats_;
   bool user_;

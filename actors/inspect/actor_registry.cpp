@@ -25,7 +25,7 @@ void actor_registry::restarted(uint64_t seq, caf::actor handle, std::shared_ptr<
     return;
   auto& e = it->second;
   if (e.stats)
-    e.handled_before += e.stats->handled.load(std::memory_order_relaxed);
+    e.handled_before += e.stats->user_handled();
   e.stats = std::move(stats);
   e.row.handle = std::move(handle);
   e.row.restarts += 1;
@@ -66,7 +66,7 @@ actor_row actor_registry::snapshot(const entry& e) const {
   auto row = e.row;
   if (e.stats) {
     row.counted = true;
-    row.handled = e.handled_before + e.stats->handled.load(std::memory_order_relaxed);
+    row.handled = e.handled_before + e.stats->user_handled();
     row.mailbox = row.handle ? e.stats->mailbox() : 0;
   }
   return row;

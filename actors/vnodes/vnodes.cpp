@@ -62,10 +62,6 @@ caf::error refuse(routing_errc x, std::string why) {
   return caf::make_error(x, std::move(why));
 }
 
-caf::actor service_of(vnodes_ptr self, service s) {
-  return lookup(self->state.cfg().services, s);
-}
-
 // -- the vnode actors -----------------------------------------------------------------------------
 
 vnode_actor spawn_slot(vnodes_ptr self, uint32_t slot) {

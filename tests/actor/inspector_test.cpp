@@ -112,6 +112,14 @@ CAF_TEST(a counted actor counts what it handles and what waits) {
   run();
   CAF_CHECK_EQUAL(stats->handled.load(), 10u);
   CAF_CHECK_EQUAL(stats->mailbox(), 0u);
+  // Troupe's own requests (a snapshot for a hand-over, the console's dump) are not the
+  // application's messages: handled counts the events only.
+  self->send(a, snapshot_atom::value);
+  self->send(a, dump_atom::value);
+  self->send(a, restore_atom::value, std::string{});
+  run();
+  CAF_CHECK_EQUAL(stats->mailbox(), 0u);
+  CAF_CHECK_EQUAL(stats->user_handled(), 10u);
   anon_send_exit(a, caf::exit_reason::kill);
   run();
 }

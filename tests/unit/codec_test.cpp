@@ -73,7 +73,7 @@ CAF_TEST(every message type survives a round trip) {
   CAF_CHECK_EQUAL(vv.members[1].name, "other");
   CAF_CHECK(vv.members[1].roles.coordinator && vv.members[1].roles.worker);
   roundtrip<status_request>(status_request{});
-  status_reply sr{v, "me", health{"yellow", {"not connected"}}, 3};
+  status_reply sr{v, "me", health{"yellow", {"not connected"}}, 3, {}};
   auto srr = roundtrip<status_reply>(sr);
   CAF_CHECK_EQUAL(srr.answered_by, "me");
   CAF_CHECK_EQUAL(srr.node_health.level, "yellow");
@@ -97,7 +97,7 @@ CAF_TEST(garbage and oversized frames are rejected without crashing) {
     decode(bytes, out);
   }
   // Mutations of a valid frame must never crash either.
-  auto good = encode(status_reply{view{1, "c", {sample_member()}}, "n", health{}, 0});
+  auto good = encode(status_reply{view{1, "c", {sample_member()}}, "n", health{}, 0, {}});
   for (int i = 0; i < 5000; ++i) {
     auto bytes = good;
     bytes[rng() % bytes.size()] = static_cast<char>(rng());
@@ -118,7 +118,7 @@ CAF_TEST(fields are checked after parsing) {
   CAF_CHECK(decode(encode(join_request{m}), out) == codec_errc::invalid_value);
   CAF_CHECK(decode(encode(heartbeat{"", 1}), out) == codec_errc::invalid_value);
   CAF_CHECK(decode(encode(join_accepted{"c", 0}), out) == codec_errc::invalid_value);
-  status_reply sr{view{}, "n", health{"purple", {}}, 0};
+  status_reply sr{view{}, "n", health{"purple", {}}, 0, {}};
   CAF_CHECK(decode(encode(sr), out) == codec_errc::invalid_value);
   sr.node_health.level = "red";
   sr.node_health.reasons.assign(codec_limits::max_reasons + 1, "r");

@@ -287,3 +287,30 @@ CAF_TEST(local worker arguments parse back into a worker of the parent) {
   CAF_CHECK_EQUAL(r->cfg.instance_prefix, "cid");
   CAF_CHECK(r->cfg.heartbeat_interval == milliseconds(100));
 }
+
+CAF_TEST(every config sample in the README starts a node) {
+  std::ifstream in{std::string{TROUPE_SOURCE_DIR} + "/README.md"};
+  CAF_REQUIRE(in);
+  std::vector<std::string> samples;
+  std::string line;
+  std::string* current = nullptr;
+  while (std::getline(in, line)) {
+    if (line == "```ini") {
+      samples.emplace_back();
+      current = &samples.back();
+    } else if (current && line == "```") {
+      current = nullptr;
+    } else if (current) {
+      *current += line + "\n";
+    }
+  }
+  CAF_REQUIRE(!samples.empty());
+  for (auto& text : samples) {
+    temp_file f{text};
+    auto p = parse({"run", "--config-file", f.path});
+    CAF_CHECK(std::holds_alternative<run_command>(p.cmd));
+    if (!std::holds_alternative<run_command>(p.cmd))
+      CAF_MESSAGE("refused: " << p.err << "the sample:\n" << text);
+  }
+  CAF_MESSAGE(samples.size() << " README config samples parsed");
+}

@@ -38,7 +38,7 @@ struct worker {
   std::string name;
   uint32_t incarnation = 0;  // the process, and the runs interrupted in it: the runner
   uint64_t lease = 0;  // the main worker epoch it believes it holds (0: none): its fence
-  std::optional<job> running;
+  std::optional<job> running{};
   bool starting = false;  // a start is in flight
 
   std::string runner() const { return name + "#" + std::to_string(incarnation); }
