@@ -12,6 +12,9 @@
 
 #include <atomic>
 #include <cstdio>
+#include <deque>
+#include <iterator>
+#include <vector>
 #include <mutex>
 
 namespace troupe::logging {
@@ -23,16 +26,30 @@ std::string pattern = "[%Y-%m-%dT%H:%M:%S.%e%z][%l][-][%n] %v";
 spdlog::level::level_enum current_level = spdlog::level::info;
 
 /// Where a node's lines go: stderr, or once logging::ship_to named one, the log-roller. While
-/// the roller is unreachable (a worker between coordinators) lines go to stderr, counted.
+/// the roller is unreachable (a local worker before it joined, or between coordinators) lines
+/// go to stderr, counted, and are held (the last held_limit of them) for the roller, which
+/// gets them first once it is reachable: the log file misses no line of a worker's start.
 class output_sink final : public spdlog::sinks::base_sink<std::mutex> {
 public:
+  static constexpr size_t held_limit = 10000;
+
   void ship_to(caf::actor roller, bool shipping) {
     std::lock_guard<std::mutex> guard{mutex_};
     roller_ = std::move(roller);
     shipping_ = shipping;
+    if (!shipping_)
+      held_.clear();
+    if (roller_ && !held_.empty()) {
+      std::vector<std::string> lines(std::make_move_iterator(held_.begin()),
+                                     std::make_move_iterator(held_.end()));
+      held_.clear();
+      caf::anon_send(caf::actor_cast<log_roller_actor>(roller_), log_lines_atom::value,
+                     std::move(lines));
+    }
   }
 
   uint64_t stderr_lines() const { return stderr_lines_.load(std::memory_order_relaxed); }
+  uint64_t dropped_lines() const { return dropped_lines_.load(std::memory_order_relaxed); }
 
   bool unreachable() {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -43,16 +60,22 @@ protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t buf;
     formatter_->format(msg, buf);
-    if (roller_) {
+    if (roller_ || shipping_) {
       std::string line{buf.data(), buf.size()};
       while (!line.empty() && line.back() == '\n')
         line.pop_back();
-      caf::anon_send(caf::actor_cast<log_roller_actor>(roller_), log_lines_atom::value,
-                     std::vector<std::string>{std::move(line)});
-      return;
-    }
-    if (shipping_)
+      if (roller_) {
+        caf::anon_send(caf::actor_cast<log_roller_actor>(roller_), log_lines_atom::value,
+                       std::vector<std::string>{std::move(line)});
+        return;
+      }
+      if (held_.size() == held_limit) {
+        held_.pop_front();
+        dropped_lines_.fetch_add(1, std::memory_order_relaxed);
+      }
+      held_.push_back(std::move(line));
       stderr_lines_.fetch_add(1, std::memory_order_relaxed);
+    }
     std::fwrite(buf.data(), 1, buf.size(), stderr);
   }
 
@@ -61,7 +84,9 @@ protected:
 private:
   caf::actor roller_;
   bool shipping_ = false;
+  std::deque<std::string> held_;  // for the roller, while it is unreachable
   std::atomic<uint64_t> stderr_lines_{0};
+  std::atomic<uint64_t> dropped_lines_{0};  // held too long: never reached the log file
 };
 
 std::shared_ptr<output_sink> out_sink() {
@@ -102,6 +127,10 @@ void stop_shipping() {
 
 uint64_t stderr_lines() {
   return out_sink()->stderr_lines();
+}
+
+uint64_t dropped_lines() {
+  return out_sink()->dropped_lines();
 }
 
 bool roller_unreachable() {

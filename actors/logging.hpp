@@ -34,8 +34,12 @@ void ship_to(const caf::actor& roller);
 /// Lines go to stderr again, uncounted (the roller is gone for good: the node stops).
 void stop_shipping();
 
-/// How many lines went to stderr because the roller was unreachable.
+/// How many lines went to stderr because the roller was unreachable. They are also held (the
+/// last 10,000) and go to the roller first once it is reachable.
 uint64_t stderr_lines();
+
+/// How many of those were dropped from the hold before a roller took them (not in the file).
+uint64_t dropped_lines();
 
 /// True while lines should go to a log-roller that cannot be reached.
 bool roller_unreachable();

@@ -205,6 +205,10 @@ struct http_status::impl {
     out.push_back({"troupe_log_lines_stderr_total",
                    "Log lines written to stderr because the log-roller was unreachable.", "counter",
                    {{{}, static_cast<double>(logging::stderr_lines())}}});
+    out.push_back({"troupe_log_lines_dropped_total",
+                   "Log lines that waited for an unreachable log-roller too long (past 10,000) "
+                   "and are not in the log file.",
+                   "counter", {{{}, static_cast<double>(logging::dropped_lines())}}});
     out.push_back({"troupe_main_worker", "1 on the cluster's main worker, 0 elsewhere.", "gauge",
                    {{{}, is_main_worker() ? 1.0 : 0.0}}});
     out.push_back({"troupe_process_threads", "Threads of this process.", "gauge",

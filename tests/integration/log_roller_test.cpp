@@ -1,10 +1,10 @@
 // The log-roller against real processes: a coordinator and three workers all log through the
 // coordinator's roller, each at 10,000 lines a second, while the file rotates by size and on
 // `troupe ctl logs rotate`; every line must be in the rotated files exactly once, whole.
-#include "tests/integration/local_cluster.hpp"
-
 #define CAF_SUITE log_roller
 #include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
 
 #include <httplib.h>
 
@@ -89,7 +89,21 @@ CAF_TEST(four processes log through one roller and every line lands once and who
       return s.done.size() == nodes.size();
     },
     30s, 200ms));
-  // A worker's lines from before it joined (no roller yet) went to stderr, counted.
+  // A worker's lines from before it joined (no roller yet) went to stderr, counted, and reached
+  // the log file once the worker found the roller: its very first line is there.
+  auto first_line = "[" + node.worker(1) + "][node] node " + node.worker(1) + " (pid";
+  CAF_CHECK(wait_until(
+    [&] {
+      for (auto& e : std::filesystem::directory_iterator(logs)) {
+        std::ifstream in{e.path()};
+        std::string line;
+        while (std::getline(in, line))
+          if (line.find(first_line) != std::string::npos)
+            return true;
+      }
+      return false;
+    },
+    10s, 200ms));
   auto st = node.status();
   CAF_REQUIRE(st);
   auto w = member(*st, node.worker(1));
