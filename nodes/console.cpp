@@ -195,8 +195,12 @@ std::string history_path() {
   return std::string{home} + "/.troupe_history";
 }
 
-extern "C" void ignore_interrupt(int) {
-  // Ctrl-C ends a running `logs --follow`, not the console.
+volatile std::sig_atomic_t prompt_interrupted = 0;
+
+extern "C" void on_prompt_interrupt(int) {
+  // Ctrl-C at the prompt clears the line (as bash and psql do); a running command that follows
+  // (logs --follow, subscribe, kv watch) catches it itself and ends, back to the prompt.
+  prompt_interrupted = 1;
 }
 
 void print_help() {
@@ -315,12 +319,21 @@ int run_console(const console_command& con) {
   stifle_history(1000);
   if (!history.empty())
     read_history(history.c_str());
-  std::signal(SIGINT, ignore_interrupt);
+  // Without SA_RESTART: the read under readline() returns, and readline() with it.
+  struct sigaction sa {};
+  sa.sa_handler = on_prompt_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
   bool tty = isatty(STDIN_FILENO) != 0;
   if (tty)
     std::cout << "Connected to " << con.connect << ". Type help for the commands, quit to leave.\n";
   for (;;) {
+    prompt_interrupted = 0;
     char* raw = readline(tty ? "troupe> " : "");
+    if (!raw && prompt_interrupted) {
+      std::cout << "^C" << std::endl; // Ctrl-C: the line is dropped, a fresh prompt follows
+      continue;
+    }
     if (!raw)
       break; // end of input (Ctrl-D)
     std::string line{raw};

@@ -14,10 +14,14 @@
 #include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
 #include <random>
 #include <thread>
 #include <tuple>
+
+#include <signal.h>
 
 namespace troupe {
 
@@ -38,6 +42,59 @@ const char* op_name(kv_command::op_t op) {
   }
   return "?";
 }
+
+/// Ctrl-C (SIGINT) or SIGTERM while a watch runs: it ends with exit 0 (in the console: back
+/// to the prompt).
+volatile std::sig_atomic_t watch_interrupted = 0;
+
+extern "C" void on_watch_interrupt(int) {
+  watch_interrupted = 1;
+}
+
+/// While a watch runs: the signal handlers, and a thread that turns an interrupt into an
+/// answer to the long poll in flight, so that the wait ends at once rather than when the poll
+/// does (up to the server's watch wait). Restores the old handlers when it goes.
+class watch_interrupts {
+public:
+  explicit watch_interrupts(caf::scoped_actor& self) : self_(self->ctrl()) {
+    watch_interrupted = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_watch_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    thread_ = std::thread{[this] { run(); }};
+  }
+
+  ~watch_interrupts() {
+    done_ = true;
+    thread_.join();
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+  /// The response id of the request now in flight (its answer ends the wait).
+  void waiting_for(caf::message_id rid) { pending_ = rid.integer_value(); }
+
+  bool interrupted() const { return watch_interrupted != 0; }
+
+private:
+  void run() {
+    while (!done_ && !watch_interrupted)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (auto rid = pending_.load(); !done_ && rid != 0)
+      self_->enqueue(caf::make_mailbox_element(nullptr, caf::message_id{rid}, {},
+                                               caf::make_error(caf::sec::request_timeout)),
+                     nullptr);
+  }
+
+  caf::strong_actor_ptr self_;
+  std::atomic<uint64_t> pending_{0};
+  std::atomic<bool> done_{false};
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+  std::thread thread_;
+};
 
 using watch_reply = std::tuple<std::vector<std::string>, std::vector<std::string>,
                                std::vector<std::string>, std::vector<uint64_t>, uint64_t>;
@@ -64,13 +121,18 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
   }
   uint64_t printed = 0;
   auto delay = std::chrono::milliseconds(100);
+  watch_interrupts interrupts{self};
   for (;;) {
     std::optional<watch_reply> got;
     std::string problem;
     std::optional<uint64_t> oldest; // the first revision still kept, when compacted
-    if (node)
-      self->request(node, cmd.timeout + std::chrono::seconds(5), kv_watch_atom::value, cmd.key, after)
-        .receive(
+    if (interrupts.interrupted())
+      return exit_code::ok;
+    if (node) {
+      auto rh = self->request(node, cmd.timeout + std::chrono::seconds(5), kv_watch_atom::value,
+                              cmd.key, after);
+      interrupts.waiting_for(rh.id()); // already the id its answer comes with
+      std::move(rh).receive(
           [&](std::vector<std::string>& kinds, std::vector<std::string>& keys,
               std::vector<std::string>& values, std::vector<uint64_t>& revs, uint64_t rev) {
             got = watch_reply{kinds, keys, values, revs, rev};
@@ -83,8 +145,11 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
                 && ctx.match_element<uint64_t>(1))
               oldest = ctx.get_as<uint64_t>(1);
           });
-    else
+    } else {
       problem = "not connected";
+    }
+    if (interrupts.interrupted())
+      return exit_code::ok;
     if (oldest) {
       std::cerr << prefix << "the events after revision " << after
                 << " are no longer kept: read the current values, then watch with --after "

@@ -1,10 +1,10 @@
 // The console and the inspection commands against real processes: `troupe console` driven
 // through tmux (send-keys, capture-pane) as a person would use it, and every `troupe ctl`
 // inspection command in JSON, with its errors and the console token.
-#include "tests/integration/local_cluster.hpp"
-
 #define CAF_SUITE console
 #include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
 
 #include <unistd.h>
 
@@ -204,4 +204,40 @@ CAF_TEST(the console inspects spawns asks and kills across a coordinator and thr
     all.replace(at, 4, " ");
   CAF_CHECK(all.find("spawn word-count --node " + w2 + " --name wc1") != std::string::npos);
   CAF_CHECK(all.find("kill wc1 --reason testing") != std::string::npos);
+}
+
+CAF_TEST(ctrl c ends a running command and clears the line and ctrl d quits) {
+  local_cluster node{"console-keys", 0};
+  CAF_REQUIRE(node.wait_up(1));
+  auto home = node.dir + "/home";
+  std::filesystem::create_directories(home);
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  tmux_session t{"exec env HOME=" + home + " " + TROUPE_BIN
+                 + " console --connect 127.0.0.1:" + std::to_string(node.port)};
+  CAF_CHECK(t.started());
+  CAF_CHECK(t.wait_for([](const std::string& s) { return count_of(s, "troupe>") == 1; }));
+  // A watch runs until Ctrl-C, which ends it at once: a new prompt, the console still there.
+  t.line("kv watch app/");
+  CAF_CHECK(wait_until(
+    [&] { return run_troupe({"kv", "put", "app/color", "blue", connect}).code == 0; }, 10s));
+  CAF_CHECK(t.wait_for(
+    [](const std::string& s) { return s.find("put app/color blue") != std::string::npos; }));
+  auto pressed = std::chrono::steady_clock::now();
+  t.keys({"C-c"});
+  CAF_CHECK(t.wait_for([](const std::string& s) { return count_of(s, "troupe>") == 2; }, 3s));
+  auto took = std::chrono::duration_cast<ms>(std::chrono::steady_clock::now() - pressed);
+  CAF_MESSAGE("the watch ended " << took.count() << " ms after Ctrl-C");
+  // At the prompt, Ctrl-C drops the line being typed.
+  t.type("members --bogus");
+  CAF_CHECK(wait_until([&] { return t.editing() == "members --bogus"; }, 3s));
+  t.keys({"C-c"});
+  CAF_CHECK(t.wait_for([](const std::string& s) { return count_of(s, "troupe>") == 3; }, 3s));
+  CAF_CHECK(t.editing().empty());
+  t.line("members");
+  CAF_CHECK(t.wait_for([&](const std::string&) {
+    return t.after("members").find(node.name) != std::string::npos;
+  }));
+  // Ctrl-D on an empty line quits.
+  t.keys({"C-d"});
+  CAF_CHECK(wait_until([&] { return !t.alive(); }, 5s));
 }
