@@ -230,6 +230,11 @@ auto log_handlers(inspector_ptr self) {
         level = "yellow";
         reasons.push_back(std::to_string(recent) + " actor restarts in the last minute");
       }
+      if (st.cfg.services)
+        for (auto& problem : st.cfg.services->problems().all()) {
+          level = "yellow";
+          reasons.push_back(problem);
+        }
       if (logging::roller_unreachable()) {
         level = "yellow";
         reasons.push_back("log-roller unreachable: " + std::to_string(logging::stderr_lines())

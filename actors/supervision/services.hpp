@@ -3,13 +3,15 @@
 // one: whoever talks to a service looks it up here when it sends. The directory never leaves
 // the node (design rule 8: internal handles stay inside).
 //
-// It also holds the node's lease (node_lease.hpp), which the actors serving vnodes check.
+// It also holds the node's lease (node_lease.hpp), which the actors serving vnodes check, and
+// the problems its health reports (node_problems.hpp).
 //
 // A lookup takes a mutex for a few nanoseconds; it is on the path of each message or batch a
 // node relays, never in a loop over events.
 #pragma once
 
 #include "actors/node_lease.hpp"
+#include "actors/node_problems.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
@@ -71,6 +73,11 @@ public:
     return lease_;
   }
 
+  /// What the node's health should report as wrong (see node_problems.hpp).
+  node_problems& problems() const {
+    return problems_;
+  }
+
   /// Forgets `s` if its current incarnation is `a` (a later one stays).
   void erase(service s, const caf::actor_addr& a) {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -83,6 +90,7 @@ private:
   mutable std::mutex mtx_;
   std::array<caf::actor, service_count> actors_;
   mutable node_lease lease_;
+  mutable node_problems problems_;
 };
 
 /// The current incarnation of `s` in `dir` (none without a directory: tests, tools).

@@ -157,11 +157,21 @@ void start_instance(vnode_ptr self, const state::deployment_spec& d,
   auto a = st.cfg().types ? st.cfg().types->spawn(d.type, self->system(), ctx, stats)
                           : caf::actor{};
   if (!a) {
-    if (st.unknown_types.insert(d.name).second)
-      st.log->error("deployment {} needs actor type '{}', which this node does not have",
-                    d.name, d.type);
+    if (st.unknown_types.insert(d.name).second) {
+      std::string known;
+      for (auto& n : st.cfg().types ? st.cfg().types->names() : std::vector<std::string>{})
+        known += (known.empty() ? "" : ", ") + n;
+      auto why = "deployment " + d.name + " needs actor type '" + d.type
+                 + "', which this node does not have (it has: "
+                 + (known.empty() ? std::string{"none"} : known) + ")";
+      st.log->error("{}", why);
+      if (st.cfg().services)
+        st.cfg().services->problems().set(missing_type_key + d.name, why);
+    }
     return;
   }
+  if (st.unknown_types.erase(d.name) > 0 && st.cfg().services)
+    st.cfg().services->problems().clear(missing_type_key + d.name); // it has the type now
   self->monitor(a);
   st.by_addr[a.address()] = d.name;
   st.instances[d.name] = instance{a, self->clock().now()};

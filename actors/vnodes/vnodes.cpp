@@ -21,6 +21,7 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <map>
 
 namespace troupe {
@@ -193,6 +194,10 @@ void on_workload(vnodes_ptr self, uint64_t version, const std::string& bytes) {
   st.version = version;
   st.have_view = true;
   st.view = std::move(view);
+  if (st.cfg().services) // an undeployed deployment's missing type is no longer a problem
+    st.cfg().services->problems().clear_unless(missing_type_key, [&](const std::string& key) {
+      return st.view.deployments.find(key.substr(std::strlen(missing_type_key))) != nullptr;
+    });
   auto main = st.view.main.name() == st.cfg().node_name ? st.view.main.epoch() : 0;
   if (main != main_worker_epoch()) {
     detail::set_main_worker(main);

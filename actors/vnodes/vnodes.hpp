@@ -80,6 +80,10 @@ using vnodes_actor = vnodes_peer_actor::extend<
   caf::replies_to<instances_atom, std::string, uint32_t>::with<caf::actor>,
   metrics_sig>;
 
+/// The key prefix of a node problem (node_problems.hpp) "deployment D needs a type this node
+/// does not have", followed by the deployment's name.
+constexpr const char* missing_type_key = "missing-type/";
+
 /// The vnode id of the singletons' actor (the main worker owns it).
 constexpr uint32_t main_slot = 0xFFFFFFFFu;
 

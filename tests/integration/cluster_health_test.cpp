@@ -86,3 +86,34 @@ CAF_TEST(vnodes without a live owner turn the cluster red and a joined worker gr
   if (caf::test::engine::current_test()->bad() > 0)
     std::cout << coord.log() << worker.log();
 }
+
+CAF_TEST(a deployment of a type the worker does not have turns it yellow with the reason) {
+  auto dir = temp_dir("cluster-health-type");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  auto self_ep = "127.0.0.1:" + std::to_string(port);
+  // A cluster of one: the node is its own worker.
+  process node{{"run", "--name=n", "--cluster-port=" + std::to_string(port),
+                "--data-dir=" + dir + "/n", "--vnodes=8"},
+               dir + "/n.log"};
+  std::optional<json> st;
+  CAF_CHECK(wait_until([&] { return level_of(st = http_status(http)) == "green"; }, 10s));
+  auto connect = "--connect=" + self_ep;
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "bad", "nosuchtype"}).code, 0);
+  // The cause reaches `troupe status`, not only the worker's log.
+  CAF_CHECK(wait_until(
+    [&] {
+      st = http_status(http);
+      return level_of(st) == "yellow"
+             && reasons_have(st, "deployment bad needs actor type 'nosuchtype', which this node "
+                                 "does not have (it has: ");
+    },
+    10s));
+  auto table = run_troupe({"status", connect});
+  CAF_CHECK(table.out.find("nosuchtype") != std::string::npos);
+  // Undeployed, it is no longer a problem.
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "bad"}).code, 0);
+  CAF_CHECK(wait_until([&] { return level_of(st = http_status(http)) == "green"; }, 10s));
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << node.log() << (st ? st->dump(2) : std::string{"no status"}) << "\n";
+}
