@@ -13,9 +13,14 @@ namespace troupe {
 
 class node_problems {
 public:
-  void set(const std::string& key, std::string text) {
+  /// Records problem `key`; true when it is new (or says something new).
+  bool set(const std::string& key, std::string text) {
     std::lock_guard<std::mutex> guard{mtx_};
-    texts_[key] = std::move(text);
+    auto& slot = texts_[key];
+    if (slot == text)
+      return false;
+    slot = std::move(text);
+    return true;
   }
 
   void clear(const std::string& key) {

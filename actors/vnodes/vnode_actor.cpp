@@ -164,9 +164,9 @@ void start_instance(vnode_ptr self, const state::deployment_spec& d,
       auto why = "deployment " + d.name + " needs actor type '" + d.type
                  + "', which this node does not have (it has: "
                  + (known.empty() ? std::string{"none"} : known) + ")";
-      st.log->error("{}", why);
-      if (st.cfg().services)
-        st.cfg().services->problems().set(missing_type_key + d.name, why);
+      // Logged once a node, not once a vnode.
+      if (!st.cfg().services || st.cfg().services->problems().set(missing_type_key + d.name, why))
+        st.log->error("{}", why);
     }
     return;
   }
