@@ -223,10 +223,14 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* ctl_tell = ctl->add_subcommand("tell", "send an event with PAYLOAD to ACTOR (fire and forget)");
   ctl_tell->add_option("actor", cc.actor, "an actor id (node/n) or name")->required();
   ctl_tell->add_option("payload", cc.payload, "the event's payload")->required();
+  ctl_tell->add_option("--key", cc.key, "the event's key [default: the payload]")
+    ->type_name("KEY");
   node_opt(ctl_tell, "look only on this member");
   auto* ctl_ask = ctl->add_subcommand("ask", "send an event with PAYLOAD to ACTOR and print its reply");
   ctl_ask->add_option("actor", cc.actor, "an actor id (node/n) or name")->required();
   ctl_ask->add_option("payload", cc.payload, "the event's payload [default: empty]");
+  ctl_ask->add_option("--key", cc.key, "the event's key [default: the payload]")
+    ->type_name("KEY");
   node_opt(ctl_ask, "look only on this member");
   auto* ctl_kill = ctl->add_subcommand(
     "kill", "kill ACTOR; its supervisor restarts it (unless --stop)");

@@ -390,6 +390,12 @@ int do_logs(cluster_link& link, const ctl_command& cmd, const std::string& prefi
   return code;
 }
 
+/// The key of the event `tell` and `ask` send: --key, else the payload (an actor that keys its
+/// state by the event's key, as word-count does, sees what was typed).
+std::string event_key(const ctl_command& cmd) {
+  return cmd.key.empty() ? cmd.payload : cmd.key;
+}
+
 } // namespace
 
 int run_inspect(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
@@ -436,7 +442,7 @@ int run_inspect(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
         print_inspect(json::parse(*text));
       break;
     case ctl_command::tell:
-      text = link.ask(*where, write_message(cmd.token, tell_atom::value, cmd.actor, cmd.payload),
+      text = link.ask(*where, write_message(cmd.token, tell_atom::value, cmd.actor, event_key(cmd), cmd.payload),
                       cmd.timeout, fail);
       if (text && !cmd.json)
         std::cout << "OK\n";
@@ -446,7 +452,8 @@ int run_inspect(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
       // The actor gets the whole timeout less a margin for the way back.
       auto budget = static_cast<uint64_t>(std::max<int64_t>(ms - ms / 10, 1));
       text = link.ask(*where,
-                      write_message(cmd.token, ask_atom::value, cmd.actor, cmd.payload, budget),
+                      write_message(cmd.token, ask_atom::value, cmd.actor, event_key(cmd), cmd.payload,
+                                    budget),
                       cmd.timeout, fail);
       if (text) {
         if (cmd.json)

@@ -72,18 +72,20 @@ caf::message_handler console_handler(Self* self, std::shared_ptr<service_directo
       return self->delegate(inspector, a, std::move(type), std::move(name), std::move(args),
                             count);
     },
-    [=](tell_atom a, std::string& who, std::string& payload) -> caf::result<caf::message> {
+    [=](tell_atom a, std::string& who, std::string& key,
+        std::string& payload) -> caf::result<caf::message> {
       auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
-      return self->delegate(inspector, a, std::move(who), std::move(payload));
+      return self->delegate(inspector, a, std::move(who), std::move(key), std::move(payload));
     },
-    [=](ask_atom a, std::string& who, std::string& payload,
+    [=](ask_atom a, std::string& who, std::string& key, std::string& payload,
         uint64_t timeout_ms) -> caf::result<caf::message> {
       auto inspector = services->get(service::inspector);
       if (!inspector)
         return missing();
-      return self->delegate(inspector, a, std::move(who), std::move(payload), timeout_ms);
+      return self->delegate(inspector, a, std::move(who), std::move(key), std::move(payload),
+                            timeout_ms);
     },
     [=](kill_atom a, std::string& who, std::string& reason,
         bool for_good) -> caf::result<caf::message> {
@@ -149,8 +151,11 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
         const std::vector<std::string>&) mutable { return check(); },
     [=](spawn_atom, const std::string&, const std::string&, const std::vector<std::string>&,
         uint32_t) mutable { return check(); },
-    [=](tell_atom, const std::string&, const std::string&) mutable { return check(); },
-    [=](ask_atom, const std::string&, const std::string&, uint64_t) mutable { return check(); },
+    [=](tell_atom, const std::string&, const std::string&, const std::string&) mutable {
+      return check();
+    },
+    [=](ask_atom, const std::string&, const std::string&, const std::string&,
+        uint64_t) mutable { return check(); },
     [=](kill_atom, const std::string&, const std::string&, bool) mutable { return check(); },
     [=](log_rotate_atom) mutable { return check(); },
     [=](bus_publish_atom, const std::string&, const std::string&, const std::string&, bool,

@@ -133,14 +133,15 @@ auto query_handlers(inspector_ptr self) {
                       + " is restarting: try again");
       return self->delegate(us, a, std::move(type), std::move(name), std::move(args), count);
     },
-    [self](tell_atom, const std::string& who, std::string& payload) -> caf::result<std::string> {
+    [self](tell_atom, const std::string& who, std::string& key,
+           std::string& payload) -> caf::result<std::string> {
       auto& reg = *self->state.cfg.registry;
       auto row = reg.find(who);
       if (!row)
         return refuse(console_errc::unknown_actor, "no actor '" + who + "' on node " + reg.node());
       if (!row->handle)
         return refuse(console_errc::not_running, reg.id_of(row->seq) + " is not running (" + row->state + ")");
-      caf::anon_send(row->handle, event{"", std::move(payload), {}});
+      caf::anon_send(row->handle, event{std::move(key), std::move(payload), {}});
       return nlohmann::json{{"ok", true}, {"id", reg.id_of(row->seq)}}.dump();
     }
   );
@@ -148,7 +149,7 @@ auto query_handlers(inspector_ptr self) {
 
 auto command_handlers(inspector_ptr self) {
   return std::make_tuple(
-    [self](ask_atom, const std::string& who, std::string& payload,
+    [self](ask_atom, const std::string& who, std::string& key, std::string& payload,
            uint64_t timeout_ms) -> caf::result<std::string> {
       auto& reg = *self->state.cfg.registry;
       auto row = reg.find(who);
@@ -158,7 +159,9 @@ auto command_handlers(inspector_ptr self) {
         return refuse(console_errc::not_running, reg.id_of(row->seq) + " is not running (" + row->state + ")");
       auto rp = self->make_response_promise<std::string>();
       auto id = reg.id_of(row->seq);
-      self->request(row->handle, std::chrono::milliseconds(timeout_ms), event{"", std::move(payload), {}})
+      self
+        ->request(row->handle, std::chrono::milliseconds(timeout_ms),
+                  event{std::move(key), std::move(payload), {}})
         .then([rp](std::string& reply) mutable { rp.deliver(std::move(reply)); },
               [rp, id, timeout_ms, self](const caf::error& err) mutable {
                 rp.deliver(err == caf::sec::request_timeout

@@ -45,10 +45,10 @@ using inspector_actor = caf::typed_actor<
   // (type, name, args, count): {node, count, ids, names}, from the user supervisor
   caf::replies_to<spawn_atom, std::string, std::string, std::vector<std::string>,
                   uint32_t>::with<std::string>,
-  // (who, payload): {ok, id}: an event sent, fire and forget
-  caf::replies_to<tell_atom, std::string, std::string>::with<std::string>,
-  // (who, payload, timeout_ms): the actor's reply to the event
-  caf::replies_to<ask_atom, std::string, std::string, uint64_t>::with<std::string>,
+  // (who, key, payload): {ok, id}: an event sent, fire and forget
+  caf::replies_to<tell_atom, std::string, std::string, std::string>::with<std::string>,
+  // (who, key, payload, timeout_ms): the actor's reply to the event
+  caf::replies_to<ask_atom, std::string, std::string, std::string, uint64_t>::with<std::string>,
   // (who, reason, for_good): {ok, id, restart}: the actor is sent an exit; a service, vnode
   // or supervisor crashes and its supervisor starts it again (the root cannot be killed;
   // for_good only for spawned actors)

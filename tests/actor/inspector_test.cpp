@@ -166,7 +166,8 @@ CAF_TEST(the user supervisor spawns restarts after a kill and stops for good) {
   auto j = inspect("wc");
   CAF_CHECK_EQUAL(j.at("supervisor"), "user-supervisor");
   CAF_CHECK_EQUAL(j.at("restarts"), 0);
-  auto reply = ask(ask_atom::value, std::string{"wc"}, std::string{"hi"}, uint64_t{1000});
+  auto reply = ask(ask_atom::value, std::string{"wc"}, std::string{"hi"}, std::string{"hi"},
+                   uint64_t{1000});
   CAF_CHECK_EQUAL(reply, std::string{"1"});
   CAF_CHECK(ask(kill_atom::value, std::string{"wc"}, std::string{"because"}, false));
   trigger_timeouts(); // the restart backoff (when run() has not fired it already)

@@ -1,9 +1,9 @@
 // The cluster's health as any node reports it (GET /api/status, troupe status): every node's
 // level and reasons, and the overall level, the worst of them.
-#include "tests/integration/harness.hpp"
-
 #define CAF_SUITE cluster_health
 #include <caf/test/unit_test.hpp>
+
+#include "tests/integration/harness.hpp"
 
 #include <csignal>
 

@@ -1,9 +1,9 @@
 // Every inspection command of `troupe ctl` in JSON against a coordinator and two workers
 // started with a console token: what they answer, how they fail, and what the token guards.
-#include "tests/integration/local_cluster.hpp"
-
 #define CAF_SUITE inspect_ctl
 #include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
 
 #include <csignal>
 
@@ -146,6 +146,11 @@ CAF_TEST(ctl inspects in JSON and the console token guards every write) {
   auto as = ctl({"--json", "ask", id, "hello"}, true);
   CAF_CHECK_EQUAL(as.code, 0);
   CAF_CHECK_EQUAL(field(as, "reply"), "hello");
+  // The event's key is the payload unless --key says otherwise: word-count counts by key.
+  CAF_CHECK_EQUAL(ctl({"spawn", "word-count", "--node", w1, "--name", "wcx"}, true).code, 0);
+  CAF_CHECK_EQUAL(ctl({"ask", "wcx", "apple"}, true).out, "1\n");
+  CAF_CHECK_EQUAL(ctl({"ask", "wcx", "apple"}, true).out, "2\n");
+  CAF_CHECK_EQUAL(ctl({"ask", "wcx", "apple", "--key", "pear"}, true).out, "1\n");
   CAF_CHECK(wait_until(
     [&] {
       auto j = parse(ctl({"--json", "inspect", "e1"}));
