@@ -16,7 +16,8 @@
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh
+# Only the binaries the demo runs (the test suite builds the rest when it runs).
+TARGETS="troupe troupe-migrations-example" scripts/build.sh
 bin=build/bin/troupe-migrations-example
 workers="${WORKERS:-3}"
 port="${PORT:-8139}"
