@@ -100,12 +100,6 @@ bool linked(const agent_state& st) {
   return st.state == link_state::up && st.coordinator;
 }
 
-/// Service `s` of this node as `Handle` (its interface, or the part of it the agent uses).
-template <class Handle>
-Handle service_as(agent_ptr self, service s) {
-  return self->state.cfg.services ? self->state.cfg.services->get_as<Handle>(s) : Handle{};
-}
-
 /// The worker's lease: the failure timeout's two thirds from the last answered heartbeat.
 duration lease_of(const agent_state& st) {
   return st.cfg.failure_timeout * 2 / 3;
@@ -122,7 +116,7 @@ void disconnect(agent_ptr self, duration delay) {
     st.cfg.services->lease().revoke();
   // Whatever ended the link, this worker's vnodes may be given away: stop serving them.
   if (st.state == link_state::up)
-    if (auto host = service_as<vnodes_actor>(self, service::vnodes))
+    if (auto host = lookup_as<vnodes_actor>(self->state.cfg.services, service::vnodes))
       self->send(host, fence_atom::value);
   if (st.coordinator && st.state == link_state::up)
     self->demonitor(st.coordinator);
@@ -447,7 +441,7 @@ void on_frame(agent_ptr self, const frame& f) {
     return answer_status(self);
   if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
     st.bus_head = std::max(st.bus_head, h->head);
-    if (auto bus = service_as<bus_actor>(self, service::bus))
+    if (auto bus = lookup_as<bus_actor>(self->state.cfg.services, service::bus))
       self->send(bus, bus_head_atom::value, h->head);
     return;
   }
@@ -457,7 +451,7 @@ void on_frame(agent_ptr self, const frame& f) {
       st.workload = w->state;
     }
     for (auto s : {service::router, service::bus, service::migrator, service::vnodes})
-      if (auto a = service_as<caf::typed_actor<workload_sig>>(self, s))
+      if (auto a = lookup_as<caf::typed_actor<workload_sig>>(self->state.cfg.services, s))
         self->send(a, workload_atom::value, w->version, w->state);
     return;
   }
@@ -473,7 +467,7 @@ caf::result<bool> begin_leave(agent_ptr self) {
   if (!linked(st))
     return false;
   auto rp = self->make_response_promise<bool>();
-  if (!service_as<vnodes_actor>(self, service::vnodes) || st.leave_rp) {
+  if (!lookup_as<vnodes_actor>(self->state.cfg.services, service::vnodes) || st.leave_rp) {
     finish_leave(self, rp);
     return rp;
   }
@@ -501,7 +495,7 @@ void poll_drain(agent_ptr self) {
   auto& st = self->state;
   if (!st.leave_rp)
     return;
-  auto host = service_as<vnodes_actor>(self, service::vnodes);
+  auto host = lookup_as<vnodes_actor>(self->state.cfg.services, service::vnodes);
   if (!host) {
     self->send(self, leave_atom::value, true);
     return;

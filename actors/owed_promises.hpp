@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace troupe {
 
@@ -59,6 +61,28 @@ public:
 private:
   id next_ = 0;
   std::map<id, caf::response_promise> open_;
+};
+
+/// The replies of several requests that answer one owed promise together, in their order: it
+/// is answered once the last one came, or at once with the first error.
+struct reply_gather {
+  std::vector<std::string> replies;
+  size_t waiting = 0;
+  bool failed = false;
+
+  /// A reply came (stored in `replies` by the caller): answers `id` when it was the last.
+  void one_done(owed_promises& owed, owed_promises::id id) {
+    if (--waiting == 0 && !failed)
+      owed.deliver(id, std::move(replies));
+  }
+
+  /// A request failed: answers `id` with `err` unless it was answered already.
+  void fail(owed_promises& owed, owed_promises::id id, caf::error err) {
+    if (failed)
+      return;
+    failed = true;
+    owed.deliver(id, std::move(err));
+  }
 };
 
 } // namespace troupe

@@ -135,8 +135,7 @@ template <class Then, class Fail>
 void with_owner(router_ptr self, const std::string& owner, Then then, Fail fail) {
   auto& st = self->state;
   if (owner == st.cfg.node_name)
-    if (auto host = st.cfg.services ? st.cfg.services->get_as<vnodes_actor>(service::vnodes)
-                                    : vnodes_actor{})
+    if (auto host = lookup_as<vnodes_actor>(st.cfg.services, service::vnodes))
       return then(caf::actor_cast<peer_node_actor>(host)); // never sent bus_deliver: fan_out
                                                             // skips this node
   if (auto it = st.nodes.find(owner); it != st.nodes.end() && it->second)

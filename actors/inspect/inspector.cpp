@@ -76,9 +76,7 @@ nlohmann::json tree_of(const actor_registry& reg, const std::vector<actor_row>& 
 }
 
 user_supervisor_actor user_supervisor_of(inspector_ptr self) {
-  auto& dir = self->state.cfg.services;
-  return dir ? dir->get_as<user_supervisor_actor>(service::user_supervisor)
-             : user_supervisor_actor{};
+  return lookup_as<user_supervisor_actor>(self->state.cfg.services, service::user_supervisor);
 }
 
 auto query_handlers(inspector_ptr self) {

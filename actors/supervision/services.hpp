@@ -98,4 +98,10 @@ inline caf::actor lookup(const std::shared_ptr<service_directory>& dir, service 
   return dir ? dir->get(s) : caf::actor{};
 }
 
+/// The same, as the typed handle `Handle` (see service_directory::get_as).
+template <class Handle>
+Handle lookup_as(const std::shared_ptr<service_directory>& dir, service s) {
+  return dir ? dir->get_as<Handle>(s) : Handle{};
+}
+
 } // namespace troupe

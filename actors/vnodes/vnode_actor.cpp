@@ -264,7 +264,7 @@ void reconcile(vnode_ptr self) {
 
 /// Sends `msg` to worker `to`'s vnodes, through this node's router.
 void to_worker(vnode_ptr self, const std::string& to, caf::message msg) {
-  if (auto router = self->state.cfg().services->get_as<router_actor>(service::router))
+  if (auto router = lookup_as<router_actor>(self->state.cfg().services, service::router))
     self->send(router, forward_atom::value, to, std::move(msg));
 }
 
@@ -471,13 +471,8 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
     rp.deliver(refuse(routing_errc::not_served, not_running(self, dep)));
     return;
   }
-  struct gather {
-    std::vector<std::string> replies;
-    size_t waiting = 0;
-    bool failed = false;
-  };
   auto owed = st.owed.add(std::move(rp));
-  auto g = std::make_shared<gather>();
+  auto g = std::make_shared<reply_gather>();
   auto n = keys.size();
   g->replies.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -497,15 +492,9 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
           if (done.size() > seen_per_sender)
             done.erase(done.begin());
           g->replies[i] = std::move(reply);
-          if (--g->waiting == 0 && !g->failed)
-            self->state.owed.deliver(owed, std::move(g->replies));
+          g->one_done(self->state.owed, owed);
         },
-        [self, g, owed](caf::error& err) mutable {
-          if (!g->failed) {
-            g->failed = true;
-            self->state.owed.deliver(owed, std::move(err));
-          }
-        });
+        [self, g, owed](caf::error& err) { g->fail(self->state.owed, owed, std::move(err)); });
   }
   if (g->waiting == 0)
     st.owed.deliver(owed, std::move(g->replies));

@@ -277,9 +277,7 @@ caf::result<std::string> deliver(vnodes_ptr self, const std::string& dep, uint32
     return self->delegate(slot_of(self, *slot), deliver_atom::value, dep, epoch, std::move(ev));
   auto* d = st.view.deployments.find(dep);
   auto owner = d ? state::owner_of(st.view, *d, vnode) : std::string{};
-  auto router = self->state.cfg().services
-                  ? self->state.cfg().services->get_as<router_actor>(service::router)
-                  : router_actor{};
+  auto router = lookup_as<router_actor>(st.cfg().services, service::router);
   if (!owner.empty() && owner != st.cfg().node_name && router
       && ev.headers.count("troupe-passed-on") == 0) {
     // Sent by a node that has not seen the move yet: pass it on to the new owner, once
@@ -387,12 +385,7 @@ deliver_batch_reliably(vnodes_ptr self, const std::string& dep, std::vector<uint
   auto parts = split(st, dep, vnodes, epochs, keys, payloads, &seqs, problem);
   if (!problem.empty())
     return refuse(routing_errc::not_served, problem);
-  struct gather {
-    std::vector<std::string> replies;
-    size_t waiting = 0;
-    bool failed = false;
-  };
-  auto g = std::make_shared<gather>();
+  auto g = std::make_shared<reply_gather>();
   g->replies.resize(n);
   g->waiting = parts.size();
   auto owed = st.owed.add(self->make_response_promise());
@@ -407,15 +400,9 @@ deliver_batch_reliably(vnodes_ptr self, const std::string& dep, std::vector<uint
         [self, g, owed, idx = p.idx](std::vector<std::string>& replies) mutable {
           for (size_t k = 0; k < idx.size() && k < replies.size(); ++k)
             g->replies[idx[k]] = std::move(replies[k]);
-          if (--g->waiting == 0 && !g->failed)
-            self->state.owed.deliver(owed, std::move(g->replies));
+          g->one_done(self->state.owed, owed);
         },
-        [self, g, owed](caf::error& err) mutable {
-          if (!g->failed) {
-            g->failed = true;
-            self->state.owed.deliver(owed, std::move(err));
-          }
-        });
+        [self, g, owed](caf::error& err) { g->fail(self->state.owed, owed, std::move(err)); });
   return caf::delegated<std::vector<std::string>>{};
 }
 
