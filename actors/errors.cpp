@@ -2,6 +2,7 @@
 
 #include "actors/api/errors.hpp"
 #include "actors/inspect/console_errc.hpp"
+#include "actors/link/link_errc.hpp"
 #include "actors/raft/raft_errc.hpp"
 #include "actors/supervision/exit_errc.hpp"
 #include "actors/supervision/service_errc.hpp"
@@ -92,6 +93,18 @@ const char* to_string(service_errc x) {
   return "?";
 }
 
+const char* to_string(link_errc x) {
+  switch (x) {
+    case link_errc::unsupported: return "unsupported";
+    case link_errc::too_many_requests: return "too_many_requests";
+    case link_errc::closed: return "closed";
+    case link_errc::malformed: return "malformed";
+    case link_errc::too_large: return "too_large";
+    case link_errc::refused: return "refused";
+  }
+  return "?";
+}
+
 namespace {
 
 /// Renders an error of enum E as its text (the context's first string), else the code's name.
@@ -113,6 +126,7 @@ void add_error_categories(caf::actor_system_config& cfg) {
   add<raft_errc>(cfg);
   add<console_errc>(cfg);
   add<service_errc>(cfg);
+  add<link_errc>(cfg);
   add_exit_errc_category(cfg);
 }
 

@@ -16,6 +16,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include <iostream>
+
 namespace troupe {
 
 namespace {
@@ -34,14 +36,24 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
         return unavailable("this node's membership is restarting: try again");
       return self->delegate(m, f);
     },
-    [=](peer_hello_atom) -> caf::actor { return dir->get(service::raft); },
+    [=](peer_hello_atom) { return static_cast<bool>(dir->get(service::raft)); },
+    [=](raft_frame& f) {
+      if (auto raft = dir->get(service::raft))
+        self->send(raft, std::move(f)); // Raft tolerates a frame lost while it restarts
+    },
     [=](migrations_atom a) -> caf::result<caf::message> {
       auto m = dir->get(service::migrator);
       if (!m)
         return unavailable("this node's migrator is restarting: try again");
       return self->delegate(m, a);
     },
-    [=](log_roller_atom) -> caf::actor { return dir->get(service::log_roller); },
+    [=](log_roller_atom) { return static_cast<bool>(dir->get(service::log_roller)); },
+    [=](log_lines_atom a, std::vector<std::string>& lines) {
+      if (auto roller = dir->get(service::log_roller))
+        return self->send(roller, a, std::move(lines));
+      for (auto& l : lines) // the roller is restarting: the lines are not lost
+        std::cerr << l << '\n';
+    },
     [=](log_rotate_atom a) -> caf::result<caf::message> {
       if (auto roller = dir->get(service::log_roller))
         return self->delegate(roller, a);

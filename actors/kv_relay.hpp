@@ -4,6 +4,7 @@
 // kv_service_actor (raft_actor.hpp): each answers with that interface's reply types.
 #pragma once
 
+#include "actors/link/link.hpp"
 #include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/console_handler.hpp"
@@ -120,10 +121,13 @@ auto kv_relay_cluster(Self* self, const kv_relay_route& r) {
   return std::make_tuple(
     [=](state_cmd_atom a, std::string& bytes) -> caf::result<bool, uint64_t, std::string> {
       // Clients may deploy and undeploy, publish persisted broadcasts and record migration
-      // steps (fenced by the main worker epoch); membership is the coordinators' own business.
+      // steps (fenced by the main worker epoch); membership is the coordinators' own business
+      // (a follower's replica forwards its commands to the leader's door).
       state::command cmd;
+      auto peer = link_peer_of(self->current_sender());
+      bool from_coordinator = peer && peer->coordinator;
       if (!state::decode(bytes, cmd)
-          || !(std::holds_alternative<state::deploy_cmd>(cmd.body)
+          || !(from_coordinator || std::holds_alternative<state::deploy_cmd>(cmd.body)
                || std::holds_alternative<state::undeploy_cmd>(cmd.body)
                || std::holds_alternative<state::bus_publish_cmd>(cmd.body)
                || std::holds_alternative<state::migration_cmd>(cmd.body)))

@@ -75,7 +75,7 @@ struct agent_state {
   uint64_t workload_version = 0;
   std::string workload;
   uint64_t bus_head = 0;
-  caf::actor roller;  // the coordinator's log-roller, while lines are shipped to it
+  caf::actor roller;  // the coordinator (its door), while lines are shipped to its log-roller
 
   static inline const char* name = "troupe.membership_agent";
 };
@@ -124,9 +124,7 @@ void disconnect(agent_ptr self, duration delay) {
   st.coordinator = nullptr;
   if (st.cfg.ship_logs) {
     logging::ship_to(caf::actor{}); // to stderr, counted, until the roller is back
-    if (st.roller)
-      self->demonitor(st.roller);
-    st.roller = nullptr;
+    st.roller = nullptr; // the coordinator's door: watched as the coordinator
   }
   auto gen = ++st.generation;
   self->delayed_send(self, delay, retry_atom::value, gen);
@@ -182,25 +180,26 @@ void reattach(agent_ptr self, const std::string& why) {
       });
 }
 
-/// Lines go to the coordinator's log-roller, the one writer of the host's log file. The
-/// roller is watched: when it restarts, lines go to stderr (counted) until the new one is
-/// found.
+/// Lines go to the coordinator's log-roller, the one writer of the host's log file, through
+/// the coordinator's door (which writes them to its stderr while its roller restarts). When
+/// the coordinator is lost, lines go to stderr (counted) until it is back.
 void find_roller(agent_ptr self, uint64_t gen) {
   auto& st = self->state;
   self->request(st.coordinator, std::chrono::seconds(5), log_roller_atom::value)
     .then(
-      [self, gen](const caf::actor& roller) {
+      [self, gen](bool has_roller) {
         auto& st = self->state;
         if (gen != st.generation || st.state != link_state::up)
           return;
-        if (!roller) {
+        if (!has_roller) {
           // The coordinator's roller is restarting (or there is none): ask again later.
           self->delayed_send(self, milliseconds(500), roller_retry_atom::value, gen);
           return;
         }
-        st.roller = roller;
-        self->monitor(roller);
-        logging::ship_to(roller);
+        // Lines go to the coordinator's door, which hands them to its roller (watched with
+        // the coordinator itself).
+        st.roller = st.coordinator;
+        logging::ship_to(st.roller);
       },
       [self](const caf::error& err) {
         self->state.log->warn("no log-roller at the coordinator ({}): logging to stderr",
@@ -519,7 +518,7 @@ void poll_drain(agent_ptr self) {
 
 void on_down(agent_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
-  if (st.roller && dm.source == st.roller.address()) {
+  if (st.roller && st.roller != st.coordinator && dm.source == st.roller.address()) {
     st.roller = nullptr;
     logging::ship_to(caf::actor{});
     if (st.state == link_state::up)

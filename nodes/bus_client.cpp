@@ -1,3 +1,4 @@
+#include "actors/link/process_links.hpp"
 #include "nodes/bus_client.hpp"
 
 #include "actors/bus/bus_actor.hpp"
@@ -58,9 +59,11 @@ int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor&
               const ctl_command& cmd, const std::string& prefix) {
   int code = exit_code::ok;
   bool subscribed = false;
+  // No actor handle crosses the wire: the node delivers to the connection it heard the
+  // subscription on, and what comes back over it is handed to this actor.
+  link_context_of(sys)->set_door(caf::actor_cast<caf::actor>(self));
   self
-    ->request(node, cmd.timeout, bus_subscribe_atom::value, cmd.bus_namespace, cmd.key,
-              caf::actor_cast<caf::actor>(self))
+    ->request(node, cmd.timeout, bus_subscribe_atom::value, cmd.bus_namespace, cmd.key)
     .receive([&](uint64_t) { subscribed = true; },
              [&](const caf::error& err) { code = fail(sys, err, prefix); });
   if (!subscribed)
@@ -94,6 +97,7 @@ int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor&
   }
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
+  link_context_of(sys)->set_door(nullptr);
   if (lost) {
     std::cerr << prefix << "lost the connection to the node\n";
     return exit_code::unavailable;

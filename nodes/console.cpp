@@ -299,7 +299,7 @@ bool split_words(const std::string& line, std::vector<std::string>& words,
 
 int run_console(const console_command& con) {
   client_config sc;
-  caf::actor_system sys{sc};
+  troupe_system sys{sc};
   {
     // Say at once when the cluster is not there, rather than at the first command.
     caf::scoped_actor self{sys};

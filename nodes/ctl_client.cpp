@@ -285,7 +285,7 @@ int run_ctl(const ctl_command& cmd) {
     return std::get<exit_now>(parsed).code;
   }
   client_config sc;
-  caf::actor_system sys{sc};
+  troupe_system sys{sc};
   return run_ctl(cmd, sys);
 }
 

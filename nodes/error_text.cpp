@@ -2,6 +2,7 @@
 
 #include "actors/api/errors.hpp"
 #include "actors/inspect/console_errc.hpp"
+#include "actors/link/link_errc.hpp"
 #include "actors/raft/raft_errc.hpp"
 #include "actors/supervision/service_errc.hpp"
 #include "nodes/exit_codes.hpp"
@@ -80,6 +81,11 @@ int exit_code_for(const caf::error& err) {
   if (is(err, service_errc::malformed))
     return ec::failure;
   if (in<service_errc>(err))
+    return ec::unavailable;
+  if (is(err, link_errc::malformed) || is(err, link_errc::too_large)
+      || is(err, link_errc::unsupported))
+    return ec::failure; // asking again cannot help
+  if (in<link_errc>(err))
     return ec::unavailable;
   if (is(err, bus_errc::no_subscriber) || is(err, bus_errc::invalid))
     return ec::failure;

@@ -190,7 +190,7 @@ int watch(caf::actor_system& sys, caf::scoped_actor& self, caf::actor node, size
 
 int run_kv(const kv_command& cmd) {
   client_config sc;
-  caf::actor_system sys{sc};
+  troupe_system sys{sc};
   auto prefix = std::string{"troupe kv "} + op_name(cmd.op) + ": ";
   int code = exit_code::ok;
   {

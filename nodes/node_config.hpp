@@ -4,6 +4,7 @@
 // line wins. validate() runs before anything starts. No CAF in this header: it is widely used.
 #pragma once
 
+#include "actors/link/link.hpp"
 #include "actors/endpoint.hpp"
 #include "protocols/clock.hpp"
 
@@ -20,6 +21,7 @@ struct node_config {
   uint16_t cluster_port = 8139;  // 0: pick a free port
   int http_port = -1;            // -1: cluster port + 1 (any free port when cluster port is 0); 0: off
   std::string data_dir;          // default: ./troupe-data/<name>
+  link_settings links;           // the wire's bounds (--max-frame-bytes, ...)
   std::string log_level = "info";
   std::string pid_file;
   uint32_t workers = 0;          // local worker processes to start and supervise

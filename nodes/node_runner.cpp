@@ -152,7 +152,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                 rep.truncated_bytes, rep.truncated_file);
   }
 
-  caf::actor_system_config sc;
+  troupe_system_config sc;
   register_types(sc);
   if (types)
     types->configure(sc); // the user's own message types
@@ -166,7 +166,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   // Whoever asks the node to stop (a signal, the tree giving up, the cluster refusing it);
   // shared, since actors may still ask while the node winds down.
   auto stop = std::make_shared<stop_request>();
-  caf::actor_system sys{sc};
+  troupe_system sys{sc};
 
   // The log-roller: from here on this process's lines go to the log file, through one writer.
   // It is opened here so that a bad --log-file stops the node with one line; the tree's
@@ -194,7 +194,10 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   rt->tree.services = std::make_shared<service_directory>();
   rt->cluster_id = cluster_id;
   rt->group = group;
-  rt->resolver = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+  // The wire (actors/link): its bounds are set before anything connects or listens.
+  auto links = std::make_shared<link_context>(cfg.links, logging::get("link"));
+  install_link_context(sys, links);
+  rt->resolver = link_connector_of(sys);
   rt->first_roller = log_roller;
   if (coordinator) {
     rt->first_storage = std::make_shared<std::unique_ptr<raft::raft_storage>>(std::move(raft_storage));
@@ -264,7 +267,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   auto membership_actor = services.get(service::membership);
 
   door = spawn_door(sys, rt->tree.services);
-  auto published = sys.middleman().publish(door, cfg.cluster_port, cfg.bind.c_str(), true);
+  links->set_door(door);
+  auto published = listen_links(sys, cfg.bind, cfg.cluster_port);
   if (!published) {
     shutdown_tree();
     return config_failure("--cluster-port: cannot listen on " + cfg.bind + ":"
@@ -272,6 +276,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                           + error_text(sys, published.error()));
   }
   uint16_t cluster_port = *published;
+  links->set_identity(cfg.name, advertised_address(cfg.bind, cluster_port), coordinator);
 
   std::unique_ptr<http_status> http;
   uint16_t http_port = 0;
@@ -284,7 +289,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                    service::vnodes})
       http->add_metrics_source(s);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {
-      sys.middleman().close(cluster_port);
+      stop_links(sys);
       shutdown_tree();
       return config_failure(std::string{cfg.http_port > 0 ? "--http-port" : "--http-port (default: cluster port + 1)"}
                             + ": " + problem);
@@ -369,7 +374,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   }
   if (http)
     http->stop();
-  sys.middleman().close(cluster_port);
+  stop_links(sys); // no new connections; those open close
   log->info("stopped");
   // The last lines go to stderr; the roller writes what it holds before the tree stops it.
   logging::stop_shipping();

@@ -18,7 +18,7 @@ client_config::client_config() {
 
 caf::actor connect_node(caf::actor_system& sys, caf::scoped_actor& self, const endpoint& target,
                         duration timeout, std::string& problem) {
-  auto mm = caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+  auto mm = link_connector_of(sys);
   caf::actor out;
   problem = "no answer";
   self->request(mm, timeout, caf::connect_atom::value, target.host, target.port)

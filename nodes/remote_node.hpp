@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/endpoint.hpp"
+#include "actors/link/process_links.hpp"
 #include "protocols/clock.hpp"
 #include "protocols/membership/types.hpp"
 
@@ -18,7 +19,7 @@ namespace troupe {
 
 /// The actor system of a client command (status, kv) and of tests that act as one: every
 /// message type registered, the middleman loaded, two scheduler threads.
-struct client_config : caf::actor_system_config {
+struct client_config : troupe_system_config {
   client_config();
 };
 

@@ -22,7 +22,7 @@ namespace ms = membership;
 
 int run_status(const status_command& cmd) {
   client_config sc;
-  caf::actor_system sys{sc};
+  troupe_system sys{sc};
   int code = exit_code::ok;
   {
     caf::scoped_actor self{sys};

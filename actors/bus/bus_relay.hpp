@@ -37,6 +37,14 @@ caf::message_handler bus_relay_handler(Self* self, std::shared_ptr<service_direc
         return missing();
       return self->delegate(bus, a, std::move(ns), std::move(topic), std::move(who));
     },
+    // From another process (no actor handle crosses the wire): the bus delivers to the
+    // sender, the connection the subscription came over.
+    [=](bus_subscribe_atom a, std::string& ns, std::string& topic) -> caf::result<caf::message> {
+      auto bus = services->get(service::bus);
+      if (!bus)
+        return missing();
+      return self->delegate(bus, a, std::move(ns), std::move(topic), caf::actor{});
+    },
     [=](bus_unsubscribe_atom a, uint64_t id) {
       if (auto bus = services->get(service::bus))
         self->send(bus, a, id);

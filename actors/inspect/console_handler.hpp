@@ -15,6 +15,7 @@
 #include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/inspector.hpp"
+#include "actors/link/link.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
@@ -131,7 +132,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
   // snapshots), from anywhere else it is refused.
   auto check = [self, run]() mutable -> caf::result<caf::message> {
     auto* e = self->current_mailbox_element();
-    if (e && e->sender && e->sender->node() == self->node())
+    if (e && e->sender && e->sender->node() == self->node() && !link_peer_of(e->sender))
       return run(e->copy_content_to_message());
     return caf::make_error(console_errc::refused,
                            std::string{"refused: this cluster needs the console token for "

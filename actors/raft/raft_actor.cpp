@@ -2,6 +2,7 @@
 #include "actors/raft/raft_actor_state.hpp"
 
 #include "actors/api/counted_actor.hpp"
+#include "actors/link/link.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/supervision/exit_errc.hpp"
 #include "actors/handlers.hpp"
@@ -258,14 +259,12 @@ caf::actor leader_handle(raft_ptr self) {
   return it == st.peers.end() ? nullptr : it->second.handle;
 }
 
-/// True when the current request came from another coordinator's Raft actor: it was already
-/// forwarded once and must not bounce between two nodes that disagree on the leader.
+/// True when the current request came from another coordinator (over a link whose peer said
+/// so in its hello): it was already forwarded once and must not bounce between two nodes that
+/// disagree on the leader.
 bool from_peer(raft_ptr self) {
-  auto sender = self->current_sender();
-  for (auto& [id, p] : self->state.peers)
-    if (p.handle && caf::actor_cast<caf::strong_actor_ptr>(p.handle) == sender)
-      return true;
-  return false;
+  auto peer = link_peer_of(self->current_sender());
+  return peer && peer->coordinator;
 }
 
 /// Relays a request to the leader and its reply (of types Rs...) back to the requester.
@@ -344,7 +343,7 @@ auto replica_handlers(raft_ptr self) {
       if (gen == p.generation && !p.handle)
         connect_peer(self, id);
     },
-    [self](peer_hello_atom) -> caf::actor { return caf::actor_cast<caf::actor>(self); },
+    [](peer_hello_atom) { return true; },
     [self](const raft_frame& f) {
       r::message m;
       auto err = r::decode(f.bytes, m);

@@ -133,8 +133,9 @@ using raft_actor = kv_service_actor::extend<
   caf::reacts_to<member_listen_atom, caf::actor>,
   // Once the node's ports are bound: start ticking and connecting to the peers.
   caf::reacts_to<start_atom>,
-  // From a peer, through the node's door: this replica's handle, for Raft frames.
-  caf::replies_to<peer_hello_atom>::with<caf::actor>,
+  // From a peer, through the node's door: true (this node runs a Raft replica; the peer
+  // sends its Raft frames to the door, which hands them here).
+  caf::replies_to<peer_hello_atom>::with<bool>,
   // A Raft message from a peer.
   caf::reacts_to<raft_frame>>;
 
@@ -152,8 +153,8 @@ using member_listener_actor = caf::typed_actor<
 struct raft_actor_config {
   raft::config raft;
   std::map<raft::node_id, endpoint> peers;  // every other voter and where it listens
-  // Answers (connect_atom, host, port) like CAF's middleman actor; the peer's published actor
-  // must answer (peer_hello_atom) with its Raft actor.
+  // Answers (connect_atom, host, port) like CAF's middleman actor (actors/link's connector);
+  // the peer's door must answer (peer_hello_atom) with true.
   caf::actor resolver;
   std::string node_name;
   milliseconds tick_interval{25};

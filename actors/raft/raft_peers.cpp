@@ -51,17 +51,18 @@ void connect_peer(raft_ptr self, r::node_id id) {
           peer_lost(self, id, "nothing published there");
           return;
         }
-        // The published actor introduces the node's Raft actor.
+        // The node's door says whether it runs a Raft replica; frames then go to the door.
         self->request(published, timeout, peer_hello_atom::value)
           .then(
-            [self, id, gen](caf::actor& raft_peer) {
+            [self, id, gen, published](bool has_raft) {
               auto& p = self->state.peers[id];
               if (gen != p.generation)
                 return;
-              if (!raft_peer) {
+              if (!has_raft) {
                 peer_lost(self, id, "that node runs no Raft replica");
                 return;
               }
+              auto raft_peer = published;
               p.handle = raft_peer;
               p.connecting = false;
               p.backoff->reset();

@@ -12,6 +12,7 @@ std::string encode(const hello& h) {
   p.set_name(h.name);
   p.set_incarnation(h.incarnation);
   p.set_address(h.address);
+  p.set_coordinator(h.coordinator);
   return p.SerializeAsString();
 }
 
@@ -34,6 +35,7 @@ wire_errc decode(std::string_view bytes, hello& out) {
   out.name = p.name();
   out.incarnation = p.incarnation();
   out.address = p.address();
+  out.coordinator = p.coordinator();
   return wire_errc::none;
 }
 

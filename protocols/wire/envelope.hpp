@@ -43,6 +43,7 @@ struct hello {
   std::string name;
   uint64_t incarnation = 0;
   std::string address;
+  bool coordinator = false;
 };
 
 struct envelope {

@@ -28,15 +28,20 @@ uint32_t crc32c(std::string_view data) {
                       static_cast<int>(data.size()), 0xFFFFFFFF);
 }
 
-void append_frame(std::string& out, std::string_view body) {
-  char h[header_size];
+std::array<char, header_size> header_for(std::string_view body) {
+  std::array<char, header_size> h;
   h[0] = static_cast<char>(magic0);
   h[1] = static_cast<char>(magic1);
   h[2] = static_cast<char>(version);
   h[3] = 0;
-  put_u32(h + 4, static_cast<uint32_t>(body.size()));
-  put_u32(h + 8, crc32c(body));
-  out.append(h, header_size);
+  put_u32(h.data() + 4, static_cast<uint32_t>(body.size()));
+  put_u32(h.data() + 8, crc32c(body));
+  return h;
+}
+
+void append_frame(std::string& out, std::string_view body) {
+  auto h = header_for(body);
+  out.append(h.data(), header_size);
   out.append(body.data(), body.size());
 }
 

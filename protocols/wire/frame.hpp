@@ -9,6 +9,7 @@
 
 #include "protocols/wire/wire_errc.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,9 @@ inline constexpr uint32_t default_max_frame = 4u << 20;
 
 /// CRC32C (Castagnoli) of `data`.
 uint32_t crc32c(std::string_view data);
+
+/// Returns the header of a frame holding `body`.
+std::array<char, header_size> header_for(std::string_view body);
 
 /// Returns header + body. The caller keeps bodies under its bound.
 std::string make_frame(std::string_view body);

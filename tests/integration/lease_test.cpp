@@ -85,7 +85,7 @@ CAF_TEST(a worker paused past its lease handles nothing queued and loses nothing
   std::atomic<bool> stop{false};
   std::thread client{[&] {
     client_config cfg;
-    caf::actor_system sys{cfg};
+    troupe_system sys{cfg};
     caf::scoped_actor self{sys};
     caf::actor node;
     for (uint64_t i = 1; !stop && i < 10000000;) {

@@ -36,7 +36,7 @@ struct cluster3 {
   std::vector<uint16_t> ports;
   std::vector<std::unique_ptr<process>> nodes;
   client_config cfg;
-  caf::actor_system sys{cfg};
+  troupe_system sys{cfg};
   uint64_t seq = 0;
 
   cluster3() {

@@ -43,7 +43,7 @@ CAF_TEST(a raft write that fails at run time stops the node with exit 74 naming 
     15s, 50ms));
 
   client_config cfg;
-  caf::actor_system sys{cfg};
+  troupe_system sys{cfg};
   caf::scoped_actor self{sys};
   std::string problem;
   auto target = connect_node(sys, self, endpoint{"127.0.0.1", port}, 2s, problem);

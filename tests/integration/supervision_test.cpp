@@ -141,7 +141,7 @@ public:
 private:
   void run() {
     client_config cfg;
-    caf::actor_system sys{cfg};
+    troupe_system sys{cfg};
     caf::scoped_actor self{sys};
     caf::actor node;
     size_t next = 0;
@@ -341,7 +341,7 @@ CAF_TEST(every service of every node is restarted by its supervisor and nothing 
                              << " events acknowledged");
   {
     client_config cfg;
-    caf::actor_system sys{cfg};
+    troupe_system sys{cfg};
     caf::scoped_actor self{sys};
     std::string problem;
     auto node = connect_node(sys, self, endpoint{"127.0.0.1", c.cports[0]}, 2s, problem);

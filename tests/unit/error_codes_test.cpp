@@ -7,6 +7,7 @@
 #include "actors/inspect/console_errc.hpp"
 #include "actors/raft/raft_errc.hpp"
 #include "actors/supervision/service_errc.hpp"
+#include "actors/link/link_errc.hpp"
 #include "actors/wire.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
@@ -76,6 +77,10 @@ CAF_TEST(each error keeps its code across the wire and maps to its exit code) {
     {caf::make_error(service_errc::restarting, std::string{"the bus is restarting"}),
      exit_code::unavailable},
     {caf::make_error(bus_errc::invalid, std::string{"a topic of 300 bytes"}), exit_code::failure},
+    {caf::make_error(link_errc::too_large, std::string{"a message over --max-frame-bytes"}),
+     exit_code::failure},
+    {caf::make_error(link_errc::closed, std::string{"the connection closed"}),
+     exit_code::unavailable},
     {caf::make_error(caf::sec::request_timeout), exit_code::unavailable},
     {caf::make_error(caf::sec::runtime_error, std::string{"a user actor's own error"}),
      exit_code::failure},

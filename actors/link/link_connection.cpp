@@ -1,0 +1,374 @@
+#include "actors/link/link_connection.hpp"
+
+#include "actors/link/link_errc.hpp"
+#include "protocols/wire/link_check.hpp"
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/io/system_messages.hpp>
+#include <caf/sec.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+namespace troupe {
+
+namespace {
+
+using wire::wire_errc;
+
+/// The bound of a hello: nobody needs more to say who they are.
+constexpr uint32_t max_hello = 4096;
+/// Bytes read at once once a peer said hello (one buffer per connection).
+constexpr size_t read_chunk = 32 * 1024;
+
+struct link_state {
+  link_state(link_context_ptr c, caf::io::connection_handle h, bool out, caf::actor o)
+    : ctx(std::move(c)), hdl(h), outbound(out), owner(std::move(o)), reader(max_hello),
+      out_seq(ctx->incarnation()) {
+  }
+  link_context_ptr ctx;
+  caf::io::connection_handle hdl;
+  bool outbound;
+  caf::actor owner;
+  bool up = false;
+  wire::frame_reader reader;
+  wire::link_sender out_seq;
+  wire::link_receiver in_seq;
+  wire::hello peer;
+  std::string peer_addr;                      // remote address, for logs before the hello
+  uint64_t next_request = 0;
+  std::unordered_map<uint64_t, caf::response_promise> waiting;  // our requests
+  size_t serving = 0;                         // the peer's requests at our door
+};
+
+using state_ptr = std::shared_ptr<link_state>;
+
+/// Who the peer is, for logs: its name once it said hello, else its address.
+std::string who(const link_state& st) {
+  if (st.up && !st.peer.name.empty())
+    return st.peer.name + " (" + st.peer_addr + ")";
+  return st.peer_addr;
+}
+
+caf::error link_error(link_errc code, std::string text) {
+  return caf::make_error(code, std::move(text));
+}
+
+void write_frame(caf::io::broker* self, link_state& st, std::string_view body) {
+  auto fault = st.ctx->take_fault();
+  if (fault == link_context::fault::drop) {
+    st.ctx->log->warn("fault injection: dropping a frame to {}", who(st));
+    return;
+  }
+  if (fault != link_context::fault::none)
+    st.ctx->log->warn("fault injection: {} a frame to {}",
+                      fault == link_context::fault::duplicate ? "repeating" : "corrupting",
+                      who(st));
+  auto hdr = wire::header_for(body);
+  auto& buf = self->wr_buf(st.hdl);
+  for (int i = fault == link_context::fault::duplicate ? 2 : 1; i > 0; --i) {
+    buf.insert(buf.end(), hdr.begin(), hdr.end());
+    buf.insert(buf.end(), body.begin(), body.end());
+  }
+  if (fault == link_context::fault::corrupt && !body.empty())
+    buf.back() ^= 0x5a;
+  st.ctx->stats.frames_out.fetch_add(1, std::memory_order_relaxed);
+  self->flush(st.hdl);
+}
+
+void send_envelope(caf::io::broker* self, link_state& st, wire::kind k, uint64_t request_id,
+                   wire::msg_type type, std::string body) {
+  wire::envelope e;
+  e.seq = st.out_seq.next();
+  e.incarnation = st.out_seq.incarnation();
+  e.kind = k;
+  e.request_id = request_id;
+  e.type = static_cast<uint32_t>(type);
+  e.body = std::move(body);
+  write_frame(self, st, wire::encode(std::move(e)));
+}
+
+/// CAF's binary format of a message (every type in it registered on both ends).
+caf::expected<std::string> to_bytes(caf::actor_system& sys, caf::message& msg) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  if (auto err = inspect(sink, msg))
+    return err;
+  return std::string(buf.begin(), buf.end());
+}
+
+caf::expected<caf::message> from_bytes(caf::actor_system& sys, const std::string& bytes) {
+  caf::binary_deserializer source{sys, bytes.data(), bytes.size()};
+  caf::message msg;
+  if (auto err = inspect(source, msg))
+    return err;
+  return msg;
+}
+
+/// Closes the connection for good: every request still waiting fails, the owner and
+/// monitors see the reason.
+void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
+  for (auto& [id, rp] : st.waiting)
+    rp.deliver(link_error(link_errc::closed, "the connection to " + who(st)
+                                               + " closed before it answered"));
+  st.waiting.clear();
+  link_peer_down(self->address());
+  if (st.up)
+    st.ctx->stats.established.fetch_sub(1, std::memory_order_relaxed);
+  else
+    st.ctx->stats.pending.fetch_sub(1, std::memory_order_relaxed);
+  self->close(st.hdl);
+  self->quit(std::move(reason));
+}
+
+void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::string& detail) {
+  st.ctx->refused(why, who(st), detail);
+  close_link(self, st, caf::make_error(caf::exit_reason::remote_link_unreachable));
+}
+
+bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
+  wire::hello h;
+  if (auto e = wire::decode(body, h); e != wire_errc::none) {
+    refuse(self, st, wire_errc::no_hello, std::string{"not a hello: "} + wire::to_string(e));
+    return false;
+  }
+  if (h.version < wire::min_version || wire::version < h.min_version) {
+    refuse(self, st, wire_errc::unsupported_version,
+           "it speaks wire version " + std::to_string(h.version) + " (reads from "
+             + std::to_string(h.min_version) + "), this node "
+             + std::to_string(wire::version) + " (reads from "
+             + std::to_string(wire::min_version) + ")");
+    return false;
+  }
+  st.peer = h;
+  st.up = true;
+  st.in_seq.start(h.incarnation);
+  st.reader = wire::frame_reader{st.ctx->settings.max_frame};
+  st.ctx->stats.pending.fetch_sub(1, std::memory_order_relaxed);
+  st.ctx->stats.established.fetch_add(1, std::memory_order_relaxed);
+  link_peer_up(self->address(), h);
+  if (!st.outbound)
+    write_frame(self, st, wire::encode(st.ctx->make_hello()));
+  if (st.owner)
+    self->send(st.owner, link_up_atom::value);
+  return true;
+}
+
+void answer_error(caf::io::broker* self, link_state& st, uint64_t id, caf::error err) {
+  auto msg = caf::make_message(std::move(err));
+  auto bytes = to_bytes(self->system(), msg);
+  send_envelope(self, st, wire::kind::error, id, wire::msg_type::caf_message,
+                bytes ? std::move(*bytes) : std::string{});
+}
+
+/// A request of the peer: to this node's door; its answer, whatever it is, back over the link.
+void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
+  auto& st = *sp;
+  if (e.type == static_cast<uint32_t>(wire::msg_type::probe))
+    return send_envelope(self, st, wire::kind::response, e.request_id, wire::msg_type::probe, {});
+  if (e.type != static_cast<uint32_t>(wire::msg_type::caf_message)) {
+    st.ctx->stats.unsupported_in.fetch_add(1, std::memory_order_relaxed);
+    return send_envelope(self, st, wire::kind::unsupported, e.request_id,
+                         static_cast<wire::msg_type>(e.type), {});
+  }
+  if (st.serving >= st.ctx->settings.max_in_flight)
+    return answer_error(self, st, e.request_id,
+                        link_error(link_errc::too_many_requests,
+                                   "too many requests in flight on this connection"));
+  auto msg = from_bytes(self->system(), e.body);
+  if (!msg)
+    return answer_error(self, st, e.request_id,
+                        link_error(link_errc::malformed, "a request that does not decode: "
+                                                           + self->system().render(msg.error())));
+  auto door = st.ctx->door();
+  if (!door)
+    return answer_error(self, st, e.request_id,
+                        link_error(link_errc::refused, "this process takes no requests"));
+  ++st.serving;
+  auto id = e.request_id;
+  // The answer can be of any type: a handler of a type no answer has makes CAF hand the
+  // answer over as the context of an unexpected_response error.
+  struct never {};
+  self->request(door, caf::infinite, std::move(*msg))
+    .then([](never) {},
+          [self, sp, id](caf::error& err) {
+            auto& st = *sp;
+            --st.serving;
+            if (!st.up)
+              return;
+            if (err == caf::sec::unexpected_response) {
+              auto reply = err.context();
+              auto bytes = to_bytes(self->system(), reply);
+              if (bytes)
+                return send_envelope(self, st, wire::kind::response, id,
+                                     wire::msg_type::caf_message, std::move(*bytes));
+              return answer_error(self, st, id,
+                                  link_error(link_errc::malformed,
+                                             "an answer that cannot be sent: "
+                                               + self->system().render(bytes.error())));
+            }
+            answer_error(self, st, id, std::move(err));
+          });
+}
+
+/// An answer of the peer to one of our requests.
+void on_answer(caf::io::broker* self, link_state& st, wire::envelope& e) {
+  auto it = st.waiting.find(e.request_id);
+  if (it == st.waiting.end()) {
+    st.ctx->stats.late_answers.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto rp = std::move(it->second);
+  st.waiting.erase(it);
+  if (e.kind == wire::kind::unsupported) {
+    st.ctx->stats.unsupported_out.fetch_add(1, std::memory_order_relaxed);
+    return rp.deliver(link_error(link_errc::unsupported,
+                                 who(st) + " runs a release that does not know this message"));
+  }
+  if (e.type == static_cast<uint32_t>(wire::msg_type::probe))
+    return rp.deliver(true);
+  auto msg = from_bytes(self->system(), e.body);
+  if (!msg)
+    return rp.deliver(link_error(link_errc::malformed, "an answer that does not decode: "
+                                                         + self->system().render(msg.error())));
+  rp.deliver(std::move(*msg)); // an error answer is a message holding the error
+}
+
+void on_tell(caf::io::broker* self, link_state& st, wire::envelope& e) {
+  if (e.type != static_cast<uint32_t>(wire::msg_type::caf_message)) {
+    st.ctx->stats.unsupported_in.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto msg = from_bytes(self->system(), e.body);
+  if (!msg) {
+    st.ctx->refused(wire_errc::malformed, who(st), self->system().render(msg.error()));
+    return;
+  }
+  if (auto door = st.ctx->door())
+    self->send(door, std::move(*msg));
+}
+
+/// Returns false when the connection was closed.
+bool on_frame(caf::io::broker* self, const state_ptr& sp, std::string_view body) {
+  auto& st = *sp;
+  st.ctx->stats.frames_in.fetch_add(1, std::memory_order_relaxed);
+  if (!st.up)
+    return on_hello(self, st, body);
+  wire::envelope e;
+  if (auto err = wire::decode(body, e); err != wire_errc::none) {
+    refuse(self, st, err, "an envelope that does not decode");
+    return false;
+  }
+  if (auto err = st.in_seq.check(e.incarnation, e.seq); err != wire_errc::none) {
+    refuse(self, st, err,
+           "the link is out of step: expected frame " + std::to_string(st.in_seq.expected())
+             + " of incarnation " + std::to_string(st.peer.incarnation) + ", got "
+             + std::to_string(e.seq) + " of " + std::to_string(e.incarnation));
+    return false;
+  }
+  switch (e.kind) {
+    case wire::kind::tell:
+      on_tell(self, st, e);
+      break;
+    case wire::kind::request:
+      on_request(self, sp, e);
+      break;
+    default:
+      on_answer(self, st, e);
+  }
+  return true;
+}
+
+void configure_read(caf::io::broker* self, link_state& st) {
+  using caf::io::receive_policy;
+  if (st.up)
+    self->configure_read(st.hdl, receive_policy::at_most(read_chunk));
+  else
+    self->configure_read(st.hdl, receive_policy::exactly(st.reader.wanted()));
+}
+
+void on_data(caf::io::broker* self, const state_ptr& sp, const std::vector<char>& buf) {
+  auto& st = *sp;
+  const char* p = buf.data();
+  size_t n = buf.size();
+  while (n > 0) {
+    auto used = st.reader.feed(p, n);
+    p += used;
+    n -= used;
+    if (st.reader.failed()) {
+      auto why = st.reader.error();
+      return refuse(self, st, st.up ? why : wire_errc::no_hello,
+                    st.up ? "" : std::string{"not a hello: "} + wire::to_string(why));
+    }
+    if (st.reader.ready()) {
+      auto body = std::string{st.reader.body()};
+      st.reader.next();
+      if (!on_frame(self, sp, body))
+        return;
+    }
+  }
+  configure_read(self, st);
+}
+
+/// A local actor's message for the node at the other end.
+caf::result<caf::message> on_local(caf::io::broker* self, link_state& st, caf::message_view& x) {
+  bool is_request = self->current_message_id().is_request();
+  if (!st.up)
+    return link_error(link_errc::closed, "the connection to " + who(st) + " is not up yet");
+  auto msg = x.move_content_to_message();
+  auto bytes = to_bytes(self->system(), msg);
+  if (!bytes)
+    return link_error(link_errc::malformed,
+                      "a message that cannot be sent: " + self->system().render(bytes.error()));
+  if (bytes->size() + 64 > st.ctx->settings.max_frame)
+    return link_error(link_errc::too_large,
+                      "a message of " + std::to_string(bytes->size())
+                        + " bytes is over the frame bound (--max-frame-bytes "
+                        + std::to_string(st.ctx->settings.max_frame) + ")");
+  if (!is_request) {
+    send_envelope(self, st, wire::kind::tell, 0, wire::msg_type::caf_message, std::move(*bytes));
+    return caf::message{};
+  }
+  if (st.waiting.size() >= st.ctx->settings.max_in_flight)
+    return link_error(link_errc::too_many_requests,
+                      "too many requests waiting for " + who(st));
+  auto id = ++st.next_request;
+  st.waiting.emplace(id, self->make_response_promise());
+  send_envelope(self, st, wire::kind::request, id, wire::msg_type::caf_message,
+                std::move(*bytes));
+  return caf::delegated<caf::message>{}; // answered through the promise
+}
+
+} // namespace
+
+caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle hdl,
+                              link_context_ptr ctx, bool outbound, caf::actor owner) {
+  auto sp = std::make_shared<link_state>(ctx, hdl, outbound, owner);
+  sp->peer_addr = self->remote_addr(hdl) + ":" + std::to_string(self->remote_port(hdl));
+  ctx->stats.pending.fetch_add(1, std::memory_order_relaxed);
+  if (outbound)
+    write_frame(self, *sp, wire::encode(ctx->make_hello()));
+  configure_read(self, *sp);
+  self->delayed_send(self, ctx->settings.hello_timeout, link_hello_timeout_atom::value);
+  self->set_default_handler(
+    [sp](caf::scheduled_actor* s, caf::message_view& x) -> caf::result<caf::message> {
+      return on_local(static_cast<caf::io::broker*>(s), *sp, x);
+    });
+  self->set_exit_handler([self, sp](caf::exit_msg& m) {
+    close_link(self, *sp, std::move(m.reason));
+  });
+  return {
+    [self, sp](const caf::io::new_data_msg& m) { on_data(self, sp, m.buf); },
+    [self, sp](const caf::io::connection_closed_msg&) {
+      close_link(self, *sp, caf::make_error(caf::exit_reason::remote_link_unreachable));
+    },
+    [self, sp](link_hello_timeout_atom) {
+      if (!sp->up)
+        refuse(self, *sp, wire_errc::no_hello, "no hello within the hello timeout");
+    },
+  };
+}
+
+} // namespace troupe

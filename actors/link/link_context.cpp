@@ -1,0 +1,108 @@
+#include "actors/link/link.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_control_block.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace troupe {
+
+namespace {
+
+uint64_t random_incarnation() {
+  std::random_device rd;
+  uint64_t x = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return x == 0 ? 1 : x;
+}
+
+std::mutex peers_mtx;
+std::unordered_map<caf::actor_addr, wire::hello>& peers() {
+  static std::unordered_map<caf::actor_addr, wire::hello> m;
+  return m;
+}
+
+} // namespace
+
+link_context::link_context(link_settings s, std::shared_ptr<spdlog::logger> l)
+  : settings(s), log(std::move(l)), incarnation_(random_incarnation()) {
+}
+
+void link_context::set_identity(std::string name, std::string address, bool coordinator) {
+  std::lock_guard<std::mutex> g{mtx_};
+  name_ = std::move(name);
+  address_ = std::move(address);
+  coordinator_ = coordinator;
+}
+
+wire::hello link_context::make_hello() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  wire::hello h;
+  h.version = wire::version;
+  h.min_version = wire::min_version;
+  h.incarnation = incarnation_;
+  if (name_.empty() || address_.empty()) {
+    h.kind = wire::peer_kind::client;
+  } else {
+    h.kind = wire::peer_kind::node;
+    h.name = name_;
+    h.address = address_;
+    h.coordinator = coordinator_;
+  }
+  return h;
+}
+
+void link_context::set_door(caf::actor door) {
+  std::lock_guard<std::mutex> g{mtx_};
+  door_ = std::move(door);
+}
+
+caf::actor link_context::door() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  return door_;
+}
+
+void link_context::refused(wire::wire_errc why, const std::string& peer,
+                           const std::string& detail) {
+  auto i = static_cast<size_t>(why);
+  if (i < link_stats::reasons)
+    stats.refused[i].fetch_add(1, std::memory_order_relaxed);
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> g{mtx_};
+    auto key = std::make_pair(peer, static_cast<int>(why));
+    auto it = last_log_.find(key);
+    if (it != last_log_.end() && now - it->second < std::chrono::minutes(1))
+      return;
+    if (last_log_.size() > 10000) // bounded even under a flood of addresses
+      last_log_.clear();
+    last_log_[key] = now;
+  }
+  if (log)
+    log->warn("refused a connection from {}: {}{}{} (logged once a minute per peer)", peer,
+              wire::to_string(why), detail.empty() ? "" : ": ", detail);
+}
+
+void link_peer_up(const caf::actor_addr& conn, wire::hello h) {
+  std::lock_guard<std::mutex> g{peers_mtx};
+  peers()[conn] = std::move(h);
+}
+
+void link_peer_down(const caf::actor_addr& conn) {
+  std::lock_guard<std::mutex> g{peers_mtx};
+  peers().erase(conn);
+}
+
+std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender) {
+  if (!sender)
+    return std::nullopt;
+  auto addr = caf::actor_cast<caf::actor_addr>(sender);
+  std::lock_guard<std::mutex> g{peers_mtx};
+  auto it = peers().find(addr);
+  if (it == peers().end())
+    return std::nullopt;
+  return it->second;
+}
+
+} // namespace troupe

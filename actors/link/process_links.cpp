@@ -1,0 +1,87 @@
+#include "actors/link/process_links.hpp"
+
+#include "actors/logging.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include <stdexcept>
+
+namespace troupe {
+
+namespace {
+
+process_links& links_of(caf::actor_system& sys) {
+  auto* cfg = dynamic_cast<const troupe_system_config*>(&sys.config());
+  if (cfg == nullptr)
+    throw std::logic_error("an actor system without Troupe's links (use troupe_system_config)");
+  return *cfg->links;
+}
+
+link_context_ptr context_locked(process_links& l) {
+  if (!l.ctx)
+    l.ctx = std::make_shared<link_context>(link_settings{}, logging::get("link"));
+  return l.ctx;
+}
+
+} // namespace
+
+troupe_system::~troupe_system() {
+  stop_links(*this);
+}
+
+void install_link_context(caf::actor_system& sys, link_context_ptr ctx) {
+  auto& l = links_of(sys);
+  std::lock_guard<std::mutex> g{l.mtx};
+  l.ctx = std::move(ctx);
+}
+
+link_context_ptr link_context_of(caf::actor_system& sys) {
+  auto& l = links_of(sys);
+  std::lock_guard<std::mutex> g{l.mtx};
+  return context_locked(l);
+}
+
+caf::actor link_connector_of(caf::actor_system& sys) {
+  auto& l = links_of(sys);
+  std::lock_guard<std::mutex> g{l.mtx};
+  if (!l.connector)
+    l.connector = spawn_link_connector(sys, context_locked(l));
+  return l.connector;
+}
+
+caf::expected<uint16_t> listen_links(caf::actor_system& sys, const std::string& bind,
+                                     uint16_t port) {
+  auto& l = links_of(sys);
+  std::lock_guard<std::mutex> g{l.mtx};
+  caf::actor listener;
+  auto res = link_listen(sys, context_locked(l), bind, port, &listener);
+  if (res)
+    l.listener = listener;
+  return res;
+}
+
+void stop_links(caf::actor_system& sys) {
+  auto& l = links_of(sys);
+  caf::actor listener;
+  caf::actor connector;
+  {
+    std::lock_guard<std::mutex> g{l.mtx};
+    listener = std::move(l.listener);
+    connector = std::move(l.connector);
+    l.listener = nullptr;
+    l.connector = nullptr;
+  }
+  caf::scoped_actor self{sys, true};
+  size_t waiting = 0;
+  for (auto& a : {listener, connector})
+    if (a) {
+      self->monitor(a);
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+      ++waiting;
+    }
+  for (; waiting > 0; --waiting)
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(std::chrono::seconds(2)) >> [&] { waiting = 1; });
+}
+
+} // namespace troupe
