@@ -1,6 +1,6 @@
-// The one CAF message type that crosses nodes: the bytes of an encoded protobuf Envelope.
-// Everything a node says to another node travels this way and is decoded at the edge
-// (design rule 7), so the CAF type system never sees the protocol's evolving schema.
+// The protocol messages as CAF values inside a node: the bytes of an encoded membership
+// Envelope (frame) or Raft message (raft_frame). On the wire (actors/link) they travel as
+// their own envelope types (TYPE_MEMBERSHIP, TYPE_RAFT), decoded at the edge (design rule 7).
 #pragma once
 
 #include <caf/atom.hpp>
@@ -22,6 +22,16 @@ struct frame {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, frame& x) {
   return f(caf::meta::type_name("troupe.frame"), x.bytes);
+}
+
+/// Raft messages between coordinators (an encoded raft.proto Message).
+struct raft_frame {
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, raft_frame& x) {
+  return f(caf::meta::type_name("troupe.raft_frame"), x.bytes);
 }
 
 /// A frame carries one encoded protocol message; a request gets one frame back.

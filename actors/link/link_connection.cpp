@@ -1,6 +1,7 @@
 #include "actors/link/link_connection.hpp"
 
 #include "actors/link/link_errc.hpp"
+#include "actors/wire.hpp"
 #include "protocols/wire/link_check.hpp"
 
 #include <caf/binary_deserializer.hpp>
@@ -107,6 +108,35 @@ caf::expected<caf::message> from_bytes(caf::actor_system& sys, const std::string
   return msg;
 }
 
+/// The type tag and body of a message: protocol messages travel as themselves.
+std::pair<wire::msg_type, caf::expected<std::string>> encode_body(caf::actor_system& sys,
+                                                                  caf::message& msg) {
+  if (msg.match_elements<frame>())
+    return {wire::msg_type::membership, std::move(msg.get_mutable_as<frame>(0).bytes)};
+  if (msg.match_elements<raft_frame>())
+    return {wire::msg_type::raft, std::move(msg.get_mutable_as<raft_frame>(0).bytes)};
+  return {wire::msg_type::caf_message, to_bytes(sys, msg)};
+}
+
+/// The message an envelope's body holds, by its type tag.
+caf::expected<caf::message> body_of(caf::actor_system& sys, uint32_t type, std::string& body) {
+  switch (static_cast<wire::msg_type>(type)) {
+    case wire::msg_type::membership:
+      return caf::make_message(frame{std::move(body)});
+    case wire::msg_type::raft:
+      return caf::make_message(raft_frame{std::move(body)});
+    default:
+      return from_bytes(sys, body);
+  }
+}
+
+/// True for the types this build knows as requests and one-way messages.
+bool known_type(uint32_t type) {
+  return type == static_cast<uint32_t>(wire::msg_type::caf_message)
+         || type == static_cast<uint32_t>(wire::msg_type::membership)
+         || type == static_cast<uint32_t>(wire::msg_type::raft);
+}
+
 /// Closes the connection for good: every request still waiting fails, the owner and
 /// monitors see the reason.
 void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
@@ -168,7 +198,7 @@ void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
   auto& st = *sp;
   if (e.type == static_cast<uint32_t>(wire::msg_type::probe))
     return send_envelope(self, st, wire::kind::response, e.request_id, wire::msg_type::probe, {});
-  if (e.type != static_cast<uint32_t>(wire::msg_type::caf_message)) {
+  if (!known_type(e.type)) {
     st.ctx->stats.unsupported_in.fetch_add(1, std::memory_order_relaxed);
     return send_envelope(self, st, wire::kind::unsupported, e.request_id,
                          static_cast<wire::msg_type>(e.type), {});
@@ -177,7 +207,7 @@ void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
     return answer_error(self, st, e.request_id,
                         link_error(link_errc::too_many_requests,
                                    "too many requests in flight on this connection"));
-  auto msg = from_bytes(self->system(), e.body);
+  auto msg = body_of(self->system(), e.type, e.body);
   if (!msg)
     return answer_error(self, st, e.request_id,
                         link_error(link_errc::malformed, "a request that does not decode: "
@@ -200,10 +230,10 @@ void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
               return;
             if (err == caf::sec::unexpected_response) {
               auto reply = err.context();
-              auto bytes = to_bytes(self->system(), reply);
+              auto [type, bytes] = encode_body(self->system(), reply);
               if (bytes)
-                return send_envelope(self, st, wire::kind::response, id,
-                                     wire::msg_type::caf_message, std::move(*bytes));
+                return send_envelope(self, st, wire::kind::response, id, type,
+                                     std::move(*bytes));
               return answer_error(self, st, id,
                                   link_error(link_errc::malformed,
                                              "an answer that cannot be sent: "
@@ -229,7 +259,7 @@ void on_answer(caf::io::broker* self, link_state& st, wire::envelope& e) {
   }
   if (e.type == static_cast<uint32_t>(wire::msg_type::probe))
     return rp.deliver(true);
-  auto msg = from_bytes(self->system(), e.body);
+  auto msg = body_of(self->system(), e.type, e.body);
   if (!msg)
     return rp.deliver(link_error(link_errc::malformed, "an answer that does not decode: "
                                                          + self->system().render(msg.error())));
@@ -237,11 +267,11 @@ void on_answer(caf::io::broker* self, link_state& st, wire::envelope& e) {
 }
 
 void on_tell(caf::io::broker* self, link_state& st, wire::envelope& e) {
-  if (e.type != static_cast<uint32_t>(wire::msg_type::caf_message)) {
+  if (!known_type(e.type)) {
     st.ctx->stats.unsupported_in.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  auto msg = from_bytes(self->system(), e.body);
+  auto msg = body_of(self->system(), e.type, e.body);
   if (!msg) {
     st.ctx->refused(wire_errc::malformed, who(st), self->system().render(msg.error()));
     return;
@@ -318,7 +348,7 @@ caf::result<caf::message> on_local(caf::io::broker* self, link_state& st, caf::m
   if (!st.up)
     return link_error(link_errc::closed, "the connection to " + who(st) + " is not up yet");
   auto msg = x.move_content_to_message();
-  auto bytes = to_bytes(self->system(), msg);
+  auto [type, bytes] = encode_body(self->system(), msg);
   if (!bytes)
     return link_error(link_errc::malformed,
                       "a message that cannot be sent: " + self->system().render(bytes.error()));
@@ -328,7 +358,7 @@ caf::result<caf::message> on_local(caf::io::broker* self, link_state& st, caf::m
                         + " bytes is over the frame bound (--max-frame-bytes "
                         + std::to_string(st.ctx->settings.max_frame) + ")");
   if (!is_request) {
-    send_envelope(self, st, wire::kind::tell, 0, wire::msg_type::caf_message, std::move(*bytes));
+    send_envelope(self, st, wire::kind::tell, 0, type, std::move(*bytes));
     return caf::message{};
   }
   if (st.waiting.size() >= st.ctx->settings.max_in_flight)
@@ -336,8 +366,7 @@ caf::result<caf::message> on_local(caf::io::broker* self, link_state& st, caf::m
                       "too many requests waiting for " + who(st));
   auto id = ++st.next_request;
   st.waiting.emplace(id, self->make_response_promise());
-  send_envelope(self, st, wire::kind::request, id, wire::msg_type::caf_message,
-                std::move(*bytes));
+  send_envelope(self, st, wire::kind::request, id, type, std::move(*bytes));
   return caf::delegated<caf::message>{}; // answered through the promise
 }
 

@@ -42,17 +42,6 @@ namespace troupe {
 
 struct actor_stats;
 
-/// Raft messages between coordinators (an encoded raft.proto Message).
-/// Registered by register_types() (wire.hpp) with every other message type.
-struct raft_frame {
-  std::string bytes;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, raft_frame& x) {
-  return f(caf::meta::type_name("troupe.raft_frame"), x.bytes);
-}
-
 /// What `troupe status` shows of a coordinator's Raft replica.
 struct raft_status {
   std::string role;
