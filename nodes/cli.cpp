@@ -581,6 +581,7 @@ std::vector<std::string> local_worker_args(const node_config& parent, uint16_t p
     "--threads=" + std::to_string(parent.threads),
     "--vnodes=" + std::to_string(parent.vnodes),
     "--bus-keep=" + std::to_string(parent.bus_keep),
+    "--max-frame-bytes=" + std::to_string(parent.links.max_frame),
     "--worker-id=" + std::to_string(k),
     "--supervisor-pid=" + std::to_string(parent_pid),
     "--instance-prefix=" + cluster_id,

@@ -7,6 +7,7 @@
 #include "actors/wire.hpp"
 #include "nodes/cluster_health.hpp"
 #include "nodes/metrics_text.hpp"
+#include "actors/link/process_links.hpp"
 #include "nodes/remote_node.hpp"
 #include "nodes/status_render.hpp"
 #include "protocols/membership/codec.hpp"
@@ -213,8 +214,40 @@ struct http_status::impl {
                    {{{}, is_main_worker() ? 1.0 : 0.0}}});
     out.push_back({"troupe_process_threads", "Threads of this process.", "gauge",
                    {{{}, static_cast<double>(proc.threads)}}});
+    add_link_metrics(link_context_of(sys)->stats, out);
     res.status = 200;
     res.set_content(metrics::render(out), "text/plain; version=0.0.4; charset=utf-8");
+  }
+
+  /// The transport's counters (actors/link).
+  static void add_link_metrics(const link_stats& st, std::vector<metrics::family>& out) {
+    auto v = [](const std::atomic<uint64_t>& a) {
+      return static_cast<double>(a.load(std::memory_order_relaxed));
+    };
+    metrics::family refused{"troupe_link_refused_total",
+                   "Connections closed and frames refused by the transport, by reason.",
+                   "counter", {}};
+    for (size_t i = 1; i < link_stats::reasons; ++i) {
+      auto name = wire::to_string(static_cast<wire::wire_errc>(i));
+      if (std::string{name} != "unknown")
+        refused.samples.push_back({{{"reason", name}}, v(st.refused[i])});
+    }
+    out.push_back(std::move(refused));
+    out.push_back({"troupe_link_connections", "Connections of this node, by state.", "gauge",
+                   {{{{"state", "established"}}, v(st.established)},
+                    {{{"state", "awaiting_hello"}}, v(st.pending)}}});
+    out.push_back({"troupe_link_frames_total", "Frames sent and received.", "counter",
+                   {{{{"direction", "in"}}, v(st.frames_in)},
+                    {{{"direction", "out"}}, v(st.frames_out)}}});
+    out.push_back({"troupe_link_unsupported_total",
+                   "Messages of a type the receiving release does not know: received here "
+                   "(in) or answered so by a peer (out).",
+                   "counter",
+                   {{{{"direction", "in"}}, v(st.unsupported_in)},
+                    {{{"direction", "out"}}, v(st.unsupported_out)}}});
+    out.push_back({"troupe_link_late_answers_total",
+                   "Answers that came after their request was no longer waited for.", "counter",
+                   {{{}, v(st.late_answers)}}});
   }
 
   static std::string help_of(const std::string& name) {

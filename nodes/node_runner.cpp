@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -96,6 +97,12 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
              std::shared_ptr<const migration_list> migrations) {
   // Block the stop signals before any thread exists so that every thread inherits the mask and
   // the main thread alone receives them, synchronously, in sigtimedwait below.
+  // Every connection is a file descriptor: take what the system allows (the transport's own
+  // bounds, --max-connections and the hello queue, keep the node within it).
+  if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = std::min<rlim_t>(r.rlim_max, 65536);
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);

@@ -146,6 +146,7 @@ raft_actor_config raft_config(const rt_ptr& rt) {
   rc.raft.heartbeat_ticks = 1;
   rc.tick_interval = std::chrono::duration_cast<milliseconds>(cfg.raft_tick);
   rc.resolver = rt->resolver;
+  rc.max_kv_bytes = cfg.links.max_frame - (64u << 10);
   rc.node_name = cfg.name;
   rc.peer_timeout = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout);
   // Workers fence themselves two thirds of the failure timeout after their last answer.

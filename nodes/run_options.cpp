@@ -245,6 +245,32 @@ const std::vector<option_spec>& option_table() {
      }},
     {"log-max-files", "N", "rotated log files kept (0: truncate instead)", "5",
      uint_setter(&node_config::log_max_files, 0, 1000)},
+    {"max-frame-bytes", "N",
+     "largest message this node sends or takes on the wire (every node of a cluster should "
+     "give the same); a KV value, broadcast or event over it is refused before anything is "
+     "written", "4194304",
+     [](node_config& c, const std::string& v) {
+       return parse_uint<uint32_t>(v, 65536, 256u << 20, c.links.max_frame);
+     }},
+    {"max-connections", "N", "connections this node accepts that said hello, in total",
+     "1024",
+     [](node_config& c, const std::string& v) {
+       return parse_uint<size_t>(v, 16, 65536, c.links.max_connections);
+     }},
+    {"max-connections-per-address", "N",
+     "connections this node accepts from one address that said hello", "512",
+     [](node_config& c, const std::string& v) {
+       return parse_uint<size_t>(v, 1, 65536, c.links.max_per_address);
+     }},
+    {"hello-timeout", "DURATION",
+     "a connection that has not said a valid hello by then is closed", "5s",
+     [](node_config& c, const std::string& v) -> std::string {
+       duration d{};
+       if (!parse_duration(v, d) || d < milliseconds(100) || d > std::chrono::minutes(1))
+         return "'" + v + "' is not a duration between 100ms and 1min";
+       c.links.hello_timeout = std::chrono::duration_cast<milliseconds>(d);
+       return {};
+     }},
     {"bus-keep", "N",
      "persisted broadcasts kept per topic: the last N published from this node's actors and "
      "clients (`troupe ctl publish --persist`)", "100",

@@ -63,6 +63,7 @@ struct link_stats {
   std::atomic<uint64_t> unsupported_in{0};   // messages of a type this build does not know
   std::atomic<uint64_t> unsupported_out{0};  // answered "unsupported" by a peer
   std::atomic<uint64_t> late_answers{0};     // answers to requests no longer waited for
+  std::atomic<uint64_t> too_large_out{0};    // messages refused here: over the wire's bound
 };
 
 /// What one process's listener, connector and connections share.

@@ -23,6 +23,11 @@ using wire::wire_errc;
 constexpr uint32_t max_hello = 4096;
 /// Bytes read at once once a peer said hello (one buffer per connection).
 constexpr size_t read_chunk = 32 * 1024;
+/// Room for the envelope around a body in one frame.
+constexpr size_t envelope_room = 1024;
+/// The bound of one Raft message (a snapshot of the cluster state may be larger than a frame:
+/// it travels in pieces). The same bound as a record of the Raft log.
+constexpr size_t max_raft_message = 256u << 20;
 
 struct link_state {
   link_state(link_context_ptr c, caf::io::connection_handle h, bool out, caf::actor o)
@@ -39,6 +44,9 @@ struct link_state {
   wire::link_receiver in_seq;
   wire::hello peer;
   std::string peer_addr;                      // remote address, for logs before the hello
+  size_t send_limit = 0;                      // the smaller of both ends' frame bounds
+  std::string partial;                        // a message arriving in pieces (more = true)
+  bool partial_active = false;
   uint64_t next_request = 0;
   std::unordered_map<uint64_t, caf::response_promise> waiting;  // our requests
   size_t serving = 0;                         // the peer's requests at our door
@@ -81,14 +89,28 @@ void write_frame(caf::io::broker* self, link_state& st, std::string_view body) {
 
 void send_envelope(caf::io::broker* self, link_state& st, wire::kind k, uint64_t request_id,
                    wire::msg_type type, std::string body) {
-  wire::envelope e;
-  e.seq = st.out_seq.next();
-  e.incarnation = st.out_seq.incarnation();
-  e.kind = k;
-  e.request_id = request_id;
-  e.type = static_cast<uint32_t>(type);
-  e.body = std::move(body);
-  write_frame(self, st, wire::encode(std::move(e)));
+  auto piece = st.send_limit - envelope_room;
+  size_t off = 0;
+  do { // one envelope, or (a body over one frame) several with more = true but the last
+    wire::envelope e;
+    e.seq = st.out_seq.next();
+    e.incarnation = st.out_seq.incarnation();
+    e.kind = k;
+    e.request_id = request_id;
+    e.type = static_cast<uint32_t>(type);
+    auto n = std::min(piece, body.size() - off);
+    e.more = off + n < body.size();
+    e.body = off == 0 && !e.more ? std::move(body) : body.substr(off, n);
+    off += n;
+    write_frame(self, st, wire::encode(std::move(e)));
+  } while (off < body.size());
+}
+
+/// The largest message of `type` that may cross this link.
+size_t bound_of(const link_state& st, uint32_t type) {
+  if (type == static_cast<uint32_t>(wire::msg_type::raft) && st.peer.coordinator)
+    return max_raft_message;
+  return std::min<size_t>(st.send_limit, st.ctx->settings.max_frame) - envelope_room;
 }
 
 /// CAF's binary format of a message (every type in it registered on both ends).
@@ -174,6 +196,8 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
   }
   st.peer = h;
   st.up = true;
+  st.send_limit = std::min<size_t>(st.ctx->settings.max_frame,
+                                   h.max_frame >= 65536 ? h.max_frame : wire::default_max_frame);
   st.in_seq.start(h.incarnation);
   st.reader = wire::frame_reader{st.ctx->settings.max_frame};
   st.ctx->stats.pending.fetch_sub(1, std::memory_order_relaxed);
@@ -231,6 +255,12 @@ void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
             if (err == caf::sec::unexpected_response) {
               auto reply = err.context();
               auto [type, bytes] = encode_body(self->system(), reply);
+              if (bytes && bytes->size() > bound_of(st, static_cast<uint32_t>(type)))
+                return answer_error(self, st, id,
+                                    link_error(link_errc::too_large,
+                                               "the answer of " + std::to_string(bytes->size())
+                                                 + " bytes is over the bound of the wire "
+                                                   "(--max-frame-bytes)"));
               if (bytes)
                 return send_envelope(self, st, wire::kind::response, id, type,
                                      std::move(*bytes));
@@ -298,6 +328,22 @@ bool on_frame(caf::io::broker* self, const state_ptr& sp, std::string_view body)
              + std::to_string(e.seq) + " of " + std::to_string(e.incarnation));
     return false;
   }
+  if (e.more || st.partial_active) { // a message in pieces
+    bool coordinator_raft =
+      e.type == static_cast<uint32_t>(wire::msg_type::raft) && st.ctx->make_hello().coordinator;
+    auto bound = coordinator_raft ? max_raft_message : st.ctx->settings.max_frame;
+    if (st.partial.size() + e.body.size() > bound) {
+      refuse(self, st, wire_errc::frame_too_large,
+             "a message in pieces over its bound of " + std::to_string(bound) + " bytes");
+      return false;
+    }
+    st.partial += e.body;
+    st.partial_active = e.more;
+    if (e.more)
+      return true;
+    e.body = std::move(st.partial);
+    st.partial.clear();
+  }
   switch (e.kind) {
     case wire::kind::tell:
       on_tell(self, st, e);
@@ -329,8 +375,7 @@ void on_data(caf::io::broker* self, const state_ptr& sp, const std::vector<char>
     n -= used;
     if (st.reader.failed()) {
       auto why = st.reader.error();
-      return refuse(self, st, st.up ? why : wire_errc::no_hello,
-                    st.up ? "" : std::string{"not a hello: "} + wire::to_string(why));
+      return refuse(self, st, why, st.up ? "" : "before its hello");
     }
     if (st.reader.ready()) {
       auto body = std::string{st.reader.body()};
@@ -352,11 +397,13 @@ caf::result<caf::message> on_local(caf::io::broker* self, link_state& st, caf::m
   if (!bytes)
     return link_error(link_errc::malformed,
                       "a message that cannot be sent: " + self->system().render(bytes.error()));
-  if (bytes->size() + 64 > st.ctx->settings.max_frame)
+  if (bytes->size() > bound_of(st, static_cast<uint32_t>(type))) {
+    st.ctx->stats.too_large_out.fetch_add(1, std::memory_order_relaxed);
     return link_error(link_errc::too_large,
                       "a message of " + std::to_string(bytes->size())
-                        + " bytes is over the frame bound (--max-frame-bytes "
-                        + std::to_string(st.ctx->settings.max_frame) + ")");
+                        + " bytes is over the bound of the wire (--max-frame-bytes "
+                        + std::to_string(st.send_limit) + " on this link)");
+  }
   if (!is_request) {
     send_envelope(self, st, wire::kind::tell, 0, type, std::move(*bytes));
     return caf::message{};

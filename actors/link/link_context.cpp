@@ -42,6 +42,7 @@ wire::hello link_context::make_hello() const {
   h.version = wire::version;
   h.min_version = wire::min_version;
   h.incarnation = incarnation_;
+  h.max_frame = settings.max_frame;
   if (name_.empty() || address_.empty()) {
     h.kind = wire::peer_kind::client;
   } else {

@@ -366,6 +366,11 @@ auto kv_handlers(raft_ptr self) {
   return std::make_tuple(
     [self](kv_put_atom a, std::string& key, std::string& value, int64_t exp, uint64_t client,
            uint64_t seq) -> caf::result<bool, uint64_t> {
+      if (auto n = key.size() + value.size(); n > self->state.cfg.max_kv_bytes)
+        return failure(raft_errc::malformed,
+                       "a key and value of " + std::to_string(n) + " bytes are over the bound of "
+                         + std::to_string(self->state.cfg.max_kv_bytes)
+                         + " (--max-frame-bytes less 64 KiB); nothing was written");
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<bool, uint64_t>(self, a, std::move(key), std::move(value), exp,
                                                  client, seq);

@@ -148,6 +148,9 @@ struct raft_actor_config {
   std::string node_name;
   milliseconds tick_interval{25};
   milliseconds request_timeout{5000};
+  // The largest key + value a KV put may carry: the wire's frame bound less room for the
+  // request around it, so a write any node accepts can reach every replica.
+  size_t max_kv_bytes = (4u << 20) - (64u << 10);
   size_t snapshot_every = 10000;  // applied entries between snapshots
   milliseconds watch_wait{4000};  // how long a watch waits for an event (below request_timeout)
   milliseconds peer_timeout{1500};         // leader: a coordinator silent this long is lost

@@ -13,6 +13,7 @@ std::string encode(const hello& h) {
   p.set_incarnation(h.incarnation);
   p.set_address(h.address);
   p.set_coordinator(h.coordinator);
+  p.set_max_frame(h.max_frame);
   return p.SerializeAsString();
 }
 
@@ -36,6 +37,7 @@ wire_errc decode(std::string_view bytes, hello& out) {
   out.incarnation = p.incarnation();
   out.address = p.address();
   out.coordinator = p.coordinator();
+  out.max_frame = p.max_frame();
   return wire_errc::none;
 }
 
@@ -47,6 +49,7 @@ std::string encode(envelope&& e) {
   p.set_request_id(e.request_id);
   p.set_type(e.type);
   p.set_body(std::move(e.body));
+  p.set_more(e.more);
   return p.SerializeAsString();
 }
 
@@ -67,6 +70,7 @@ wire_errc decode(std::string_view bytes, envelope& out) {
   out.request_id = p.request_id();
   out.type = p.type();
   out.body = std::move(*p.mutable_body());
+  out.more = p.more();
   return wire_errc::none;
 }
 

@@ -44,6 +44,7 @@ struct hello {
   uint64_t incarnation = 0;
   std::string address;
   bool coordinator = false;
+  uint32_t max_frame = 0;
 };
 
 struct envelope {
@@ -53,6 +54,7 @@ struct envelope {
   uint64_t request_id = 0;
   uint32_t type = 0;
   std::string body;
+  bool more = false;
 };
 
 struct envelope_limits {
