@@ -1,3 +1,4 @@
+#include "nodes/http_pool.hpp"
 #include "nodes/http_status.hpp"
 
 #include "actors/api/main_worker.hpp"
@@ -314,7 +315,13 @@ std::string http_status::start(const std::string& host, uint16_t port) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  p->server.set_read_timeout(5, 0);
+  // Idle connections must not hold the endpoint: each waits on a thread of its own (up to
+  // 1024 at once) and is closed after 2 s without a request; a request has 2 s to arrive
+  // whole and its answer 5 s to leave.
+  p->server.new_task_queue = [] { return new http_pool(1024); };
+  p->server.set_keep_alive_timeout(2);
+  p->server.set_keep_alive_max_count(100);
+  p->server.set_read_timeout(2, 0);
   p->server.set_write_timeout(5, 0);
   if (port == 0) {
     auto bound = p->server.bind_to_any_port(host);

@@ -337,3 +337,49 @@ CAF_TEST(a KV value over the bound is refused before anything is written) {
   CAF_CHECK(list.out.find("big/b") == std::string::npos);
   CAF_CHECK(list.out.find("big/c") != std::string::npos);
 }
+
+CAF_TEST(idle connections to the HTTP port do not stop it from answering) {
+  raise_fd_limit();
+  auto dir = temp_dir("hostile-http");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  process node{{"run", "--name=w" + std::to_string(port), "--cluster-port=" + std::to_string(port),
+                "--data-dir=" + dir + "/data", "--threads=2"},
+               dir + "/node.log"};
+  CAF_REQUIRE(wait_until(
+    [&] {
+      auto st = http_status(http);
+      return st && count_state(*st, "up") == 1;
+    },
+    15s, 50ms));
+  std::vector<int> idle;
+  for (int i = 0; i < 300; ++i)
+    if (int fd = dial(http); fd >= 0)
+      idle.push_back(fd);
+  // Half of them start a request and never finish it.
+  for (size_t i = 0; i < idle.size(); i += 2)
+    send_all(idle[i], "GET /metrics HTTP/1.1\r\nHost: x\r\n");
+  CAF_REQUIRE_EQUAL(idle.size(), 300u);
+  auto worst = 0ms;
+  for (int round = 0; round < 10; ++round) {
+    for (auto path : {"/api/status", "/metrics"}) {
+      httplib::Client cli{"127.0.0.1", http};
+      cli.set_connection_timeout(1, 0);
+      cli.set_read_timeout(1, 0);
+      auto t0 = clock::now();
+      auto res = cli.Get(path);
+      auto took = std::chrono::duration_cast<ms>(clock::now() - t0);
+      worst = std::max(worst, took);
+      CAF_CHECK(res && res->status == 200);
+    }
+    // New idle connections keep coming while the old ones time out.
+    for (int i = 0; i < 30; ++i)
+      if (int fd = dial(http); fd >= 0)
+        idle.push_back(fd);
+    std::this_thread::sleep_for(100ms);
+  }
+  CAF_MESSAGE(idle.size() << " idle HTTP connections; slowest answer " << worst.count() << " ms");
+  CAF_CHECK_LESS(worst, 1000ms);
+  for (int fd : idle)
+    ::close(fd);
+}
