@@ -41,6 +41,15 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
       if (auto raft = dir->get(service::raft))
         self->send(raft, std::move(f)); // Raft tolerates a frame lost while it restarts
     },
+    [=](inject_fault_atom, const std::string& kind) -> caf::result<bool> {
+      if (!cfg.inject_fault)
+        return caf::make_error(console_errc::not_allowed,
+                               std::string{"fault injection is off on this node"});
+      if (!cfg.inject_fault(kind))
+        return caf::make_error(console_errc::invalid,
+                               "no fault '" + kind + "' (drop, duplicate or corrupt)");
+      return true;
+    },
     [=](migrations_atom a) -> caf::result<caf::message> {
       auto m = dir->get(service::migrator);
       if (!m)

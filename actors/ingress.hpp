@@ -30,8 +30,10 @@
 #include "actors/supervision/services.hpp"
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,7 +45,12 @@ struct ingress_config {
   std::shared_ptr<service_directory> services;
   std::string console_token;  // commands that change anything need it ("": none)
   bool coordinator = false;   // runs a Raft replica: KV goes there directly
+  // Tests (--fault-injection): (inject_fault_atom, "drop"|"duplicate"|"corrupt") garbles the
+  // next frame this node sends to another node. Unset: the message is refused.
+  std::function<bool(const std::string&)> inject_fault;
 };
+
+using inject_fault_atom = caf::atom_constant<caf::atom("t_inject")>;
 
 caf::actor spawn_ingress(caf::actor_system& sys, ingress_config cfg,
                          std::shared_ptr<actor_stats> stats = nullptr);

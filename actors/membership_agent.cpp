@@ -438,6 +438,20 @@ void on_frame(agent_ptr self, const frame& f) {
   }
   if (std::holds_alternative<ms::status_request>(msg.body))
     return answer_status(self);
+  if (std::holds_alternative<ms::link_fault>(msg.body)) {
+    // Found by this node's transport: the coordinators decide.
+    if (st.coordinator)
+      caf::anon_send(caf::actor_cast<caf::actor>(st.coordinator), f);
+    else
+      st.log->warn("a desynchronized link and no coordinator to report it to");
+    return;
+  }
+  if (auto* ev = std::get_if<ms::evicted>(&msg.body)) {
+    st.log->error("evicted by the cluster: {}", ev->reason);
+    if (st.cfg.on_evicted)
+      st.cfg.on_evicted(ev->reason);
+    return;
+  }
   if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
     st.bus_head = std::max(st.bus_head, h->head);
     if (auto bus = lookup_as<bus_actor>(self->state.cfg.services, service::bus))

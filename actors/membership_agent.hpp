@@ -65,6 +65,8 @@ struct membership_agent_config {
   uint32_t seed = 1;                        // jitter of the rejoin backoff
   // Called on the actor's thread when the process must stop (its supervisor is gone).
   std::function<void(const std::string& reason)> on_fatal;
+  // Called when the cluster evicts this node (its link to another node went out of step).
+  std::function<void(const std::string& reason)> on_evicted;
   // Called when the cluster refuses this node for good (a configuration mismatch).
   std::function<void(const std::string& reason)> on_refused;
   // When set, `is_orphaned()` is asked on every tick; true stops the node through on_fatal.

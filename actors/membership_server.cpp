@@ -506,6 +506,38 @@ auto cluster_state_handlers(server_ptr self) {
   );
 }
 
+/// A node's link from `lf.peer` went out of step (Kuzzle): that member is marked down with the
+/// reason and told to restart; it rejoins with a new incarnation.
+void on_link_fault(server_ptr self, const ms::link_fault& lf) {
+  auto& st = self->state;
+  auto why = "desynchronized link: " + lf.reason;
+  st.log->error("{} reports its link from {} out of step ({}): {} is marked down and told to "
+                "restart",
+                lf.reporter.empty() ? st.cfg.self.name : lf.reporter, lf.peer, lf.reason, lf.peer);
+  if (lf.peer == st.cfg.self.name) {
+    if (st.cfg.on_evicted)
+      st.cfg.on_evicted(why);
+    return;
+  }
+  auto* r = st.registry.find(lf.peer);
+  if (!r || ms::is_gone(r->info.state))
+    return;
+  propose_state(self, lf.peer, r->info.incarnation, ms::member_state::down, why);
+  auto ep = parse_endpoint(r->info.address);
+  if (!ep || !st.cfg.resolver)
+    return;
+  self->request(st.cfg.resolver, st.cfg.request_timeout, caf::connect_atom::value, ep->host,
+                ep->port)
+    .then(
+      [self, why](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        if (auto a = caf::actor_cast<caf::actor>(ptr))
+          caf::anon_send(a, frame{ms::encode(ms::evicted{why})});
+      },
+      [self, peer = lf.peer](const caf::error& err) {
+        self->state.log->warn("cannot tell {} to restart: {}", peer, self->system().render(err));
+      });
+}
+
 /// A membership protocol message from a member (or a client asking for the status).
 void on_frame(server_ptr self, const frame& f) {
   auto& st = self->state;
@@ -528,6 +560,14 @@ void on_frame(server_ptr self, const frame& f) {
     return on_leave(self, *lv);
   if (std::holds_alternative<ms::status_request>(msg.body))
     return on_status(self);
+  if (auto* lf = std::get_if<ms::link_fault>(&msg.body))
+    return on_link_fault(self, *lf);
+  if (auto* ev = std::get_if<ms::evicted>(&msg.body)) {
+    st.log->error("evicted by the cluster: {}", ev->reason);
+    if (st.cfg.on_evicted)
+      st.cfg.on_evicted(ev->reason);
+    return;
+  }
   return reject(self, "unexpected message type for a coordinator");
 }
 

@@ -70,6 +70,10 @@ struct membership_server_config {
   // Called when the cluster state refuses this coordinator (its configuration does not match
   // the cluster's): the node must stop.
   std::function<void(const std::string& reason)> on_fatal;
+  // Called when the cluster evicts this node (its link to another node went out of step).
+  std::function<void(const std::string& reason)> on_evicted;
+  // Answers (connect_atom, host, port): how an evicted member is told to restart.
+  caf::actor resolver;
 };
 
 /// Spawns the membership server (counting its messages in `stats`, when given).

@@ -590,6 +590,8 @@ std::vector<std::string> local_worker_args(const node_config& parent, uint16_t p
     out.emplace_back("--http-port=0");
   if (!parent.log_file.empty()) // one writer per log file: the coordinator's log-roller
     out.emplace_back("--ship-logs");
+  if (parent.fault_injection)
+    out.emplace_back("--fault-injection");
   return out;
 }
 

@@ -10,6 +10,8 @@ constexpr int unavailable = 69;   // the node asked for could not be reached in 
 constexpr int refused = 77;       // the cluster needs the console token for this command
 constexpr int software = 70;      // the node gave up: e.g. a worker past its restart intensity
 constexpr int storage = 74;       // the Raft log or a snapshot cannot be read or written
+constexpr int evicted = 75;       // the cluster evicted this node (a desynchronized link): start
+                                  // it again (EX_TEMPFAIL; a local worker is restarted)
 constexpr int config = 78;        // bad configuration: nothing was started
 
 } // namespace troupe::exit_code

@@ -44,6 +44,7 @@ struct node_config {
   std::string log_file;          // the log-roller writes this host's lines here ("": stderr)
   uint64_t log_max_bytes = 10 * 1024 * 1024;  // rotate at this size
   uint32_t log_max_files = 5;    // rotated files kept (FILE.1 ... FILE.N)
+  bool fault_injection = false;  // internal (tests): accept (inject_fault_atom, kind)
   bool ship_logs = false;        // internal: a local worker ships its lines to the coordinator
   uint32_t bus_keep = 100;       // persisted broadcasts kept per topic (of those published here)
   std::string config_file;

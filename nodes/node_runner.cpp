@@ -205,6 +205,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   auto links = std::make_shared<link_context>(cfg.links, logging::get("link"));
   install_link_context(sys, links);
   rt->resolver = link_connector_of(sys);
+  rt->links = links;
   rt->first_roller = log_roller;
   if (coordinator) {
     rt->first_storage = std::make_shared<std::unique_ptr<raft::raft_storage>>(std::move(raft_storage));
@@ -275,6 +276,13 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
 
   door = spawn_door(sys, rt->tree.services);
   links->set_door(door);
+  // A link from another node out of step: this node's membership reports it, and the
+  // coordinators evict the sender (README, The wire).
+  links->set_on_desync([dir = rt->tree.services, me = cfg.name](const wire::hello& peer,
+                                                                const std::string& reason) {
+    if (auto m = dir->get(service::membership))
+      caf::anon_send(m, frame{ms::encode(ms::link_fault{peer.name, reason, me})});
+  });
   auto published = listen_links(sys, cfg.bind, cfg.cluster_port);
   if (!published) {
     shutdown_tree();

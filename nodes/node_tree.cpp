@@ -190,6 +190,11 @@ child_def membership_server_child(const rt_ptr& rt) {
       if (auto r = weak.lock())
         r->stop(exit_code::config, "refused by the cluster: " + reason);
     };
+    mc.on_evicted = [weak](const std::string& reason) {
+      if (auto r = weak.lock())
+        r->stop(exit_code::evicted, "evicted by the cluster: " + reason);
+    };
+    mc.resolver = rt->resolver;
     mc.self = rt->self;
     mc.cluster_id = rt->cluster_id;
     mc.table.detector.interval = cfg.heartbeat_interval;
@@ -234,6 +239,10 @@ child_def membership_agent_child(const rt_ptr& rt) {
     ac.on_fatal = [weak](const std::string& reason) {
       if (auto r = weak.lock())
         r->stop(exit_code::failure, reason);
+    };
+    ac.on_evicted = [weak](const std::string& reason) {
+      if (auto r = weak.lock())
+        r->stop(exit_code::evicted, "evicted by the cluster: " + reason);
     };
     ac.resolver = rt->resolver;
     ac.heartbeat_interval = cfg.heartbeat_interval;
@@ -312,6 +321,18 @@ child_def ingress_child(const rt_ptr& rt) {
     ic.services = rt->tree.services;
     ic.console_token = rt->cfg.console_token;
     ic.coordinator = rt->cfg.has_coordinator_role();
+    if (rt->cfg.fault_injection) // tests: (inject_fault_atom, kind) garbles the next frame
+      ic.inject_fault = [links = rt->links](const std::string& kind) {
+        if (kind == "drop")
+          links->inject(link_context::fault::drop);
+        else if (kind == "duplicate")
+          links->inject(link_context::fault::duplicate);
+        else if (kind == "corrupt")
+          links->inject(link_context::fault::corrupt);
+        else
+          return false;
+        return true;
+      };
     // The door published on the node's port finds it in the directory (no republishing).
     return caf::expected<caf::actor>{spawn_ingress(sys, std::move(ic), stats)};
   });

@@ -43,7 +43,8 @@ struct node_runtime {
   membership::member self;            // this node as a member (address: the bind host)
   std::string cluster_id;
   coordinator_group group;            // coordinators: the Raft group
-  caf::actor resolver;                // the middleman actor (connect, publish)
+  caf::actor resolver;                // the link connector (actors/link: connect)
+  link_context_ptr links;             // the wire's context (fault injection in tests)
   // Opened before the tree starts (so that an error stops the node with one line): the first
   // start of the Raft actor and of the log-roller take them, restarts open them again.
   std::shared_ptr<std::unique_ptr<raft::raft_storage>> first_storage;

@@ -275,6 +275,12 @@ const std::vector<option_spec>& option_table() {
      "persisted broadcasts kept per topic: the last N published from this node's actors and "
      "clients (`troupe ctl publish --persist`)", "100",
      uint_setter(&node_config::bus_keep, 1, 100000)},
+    {"fault-injection", "", "internal (tests): let a client garble this node's next frame", "off",
+     [](node_config& c, const std::string&) -> std::string {
+       c.fault_injection = true;
+       return {};
+     },
+     true},
     {"ship-logs", "", "internal: ship log lines to the coordinator's log-roller", "off",
      [](node_config& c, const std::string&) -> std::string {
        c.ship_logs = true;

@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libedit-dev libisal-dev
+  clang libclang-rt-14-dev
   iproute2 procps tmux
 )
 

@@ -29,6 +29,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +89,11 @@ public:
   /// Counts a refusal and logs it, at most once per peer and reason per minute.
   void refused(wire::wire_errc why, const std::string& peer, const std::string& detail = {});
 
+  /// Called (on a connection's thread) when a node's link to this process is out of step:
+  /// the node is told to report it so the coordinators evict the sender.
+  void set_on_desync(std::function<void(const wire::hello& peer, const std::string& reason)> f);
+  void desync(const wire::hello& peer, const std::string& reason) const;
+
   /// Fault injection at the transport seam (tests): the next frame sent is dropped,
   /// duplicated or corrupted, once.
   enum class fault : uint8_t { none, drop, duplicate, corrupt };
@@ -105,6 +111,7 @@ private:
   std::string address_;
   bool coordinator_ = false;
   caf::actor door_;
+  std::function<void(const wire::hello&, const std::string&)> on_desync_;
   std::map<std::pair<std::string, int>, std::chrono::steady_clock::time_point> last_log_;
   std::atomic<uint8_t> fault_{0};
 };

@@ -65,8 +65,12 @@ caf::error link_error(link_errc code, std::string text) {
   return caf::make_error(code, std::move(text));
 }
 
-void write_frame(caf::io::broker* self, link_state& st, std::string_view body) {
-  auto fault = st.ctx->take_fault();
+void write_frame(caf::io::broker* self, link_state& st, std::string_view body,
+                 bool envelope = true) {
+  // Faults are injected (tests) into envelopes to other nodes only.
+  auto fault = envelope && st.up && st.peer.kind == wire::peer_kind::node
+                 ? st.ctx->take_fault()
+                 : link_context::fault::none;
   if (fault == link_context::fault::drop) {
     st.ctx->log->warn("fault injection: dropping a frame to {}", who(st));
     return;
@@ -177,6 +181,14 @@ void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
 
 void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::string& detail) {
   st.ctx->refused(why, who(st), detail);
+  if (st.up && wire::desynchronizes(why)) {
+    auto me = st.ctx->make_hello();
+    auto reason = std::string{wire::to_string(why)} + " on the link from " + st.peer.name
+                  + " to " + (me.name.empty() ? std::string{"a client"} : me.name)
+                  + (detail.empty() ? "" : " (" + detail + ")");
+    st.ctx->log->error("link out of step: {}: the cluster evicts {}", reason, st.peer.name);
+    st.ctx->desync(st.peer, reason);
+  }
   close_link(self, st, caf::make_error(caf::exit_reason::remote_link_unreachable));
 }
 
@@ -204,7 +216,7 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
   st.ctx->stats.established.fetch_add(1, std::memory_order_relaxed);
   link_peer_up(self->address(), h);
   if (!st.outbound)
-    write_frame(self, st, wire::encode(st.ctx->make_hello()));
+    write_frame(self, st, wire::encode(st.ctx->make_hello()), false);
   if (st.owner)
     self->send(st.owner, link_up_atom::value);
   return true;
@@ -425,7 +437,7 @@ caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle 
   sp->peer_addr = self->remote_addr(hdl) + ":" + std::to_string(self->remote_port(hdl));
   ctx->stats.pending.fetch_add(1, std::memory_order_relaxed);
   if (outbound)
-    write_frame(self, *sp, wire::encode(ctx->make_hello()));
+    write_frame(self, *sp, wire::encode(ctx->make_hello()), false);
   configure_read(self, *sp);
   self->delayed_send(self, ctx->settings.hello_timeout, link_hello_timeout_atom::value);
   self->set_default_handler(

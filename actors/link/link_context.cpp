@@ -64,6 +64,22 @@ caf::actor link_context::door() const {
   return door_;
 }
 
+void link_context::set_on_desync(
+  std::function<void(const wire::hello& peer, const std::string& reason)> f) {
+  std::lock_guard<std::mutex> g{mtx_};
+  on_desync_ = std::move(f);
+}
+
+void link_context::desync(const wire::hello& peer, const std::string& reason) const {
+  std::function<void(const wire::hello&, const std::string&)> f;
+  {
+    std::lock_guard<std::mutex> g{mtx_};
+    f = on_desync_;
+  }
+  if (f && peer.kind == wire::peer_kind::node && !peer.name.empty())
+    f(peer, reason);
+}
+
 void link_context::refused(wire::wire_errc why, const std::string& peer,
                            const std::string& detail) {
   auto i = static_cast<size_t>(why);

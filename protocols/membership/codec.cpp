@@ -94,6 +94,13 @@ struct encoder {
   void operator()(const view& x) { to_pb(x, *env.mutable_view()); }
   void operator()(const status_request&) { env.mutable_status_request(); }
   void operator()(const bus_head& x) { env.mutable_bus_head()->set_head(x.head); }
+  void operator()(const link_fault& x) {
+    auto* p = env.mutable_link_fault();
+    p->set_peer(x.peer);
+    p->set_reason(x.reason);
+    p->set_reporter(x.reporter);
+  }
+  void operator()(const evicted& x) { env.mutable_evicted()->set_reason(x.reason); }
   void operator()(const workload& x) {
     env.mutable_workload()->set_version(x.version);
     env.mutable_workload()->set_state(x.state);
@@ -289,6 +296,20 @@ codec_errc decode(std::string_view bytes, decoded& out) {
       break;
     case pb::Envelope::kBusHead:
       out.body = bus_head{env.bus_head().head()};
+      break;
+    case pb::Envelope::kLinkFault: {
+      auto& in = env.link_fault();
+      TROUPE_TRY(check_len(in.peer(), codec_limits::max_name));
+      TROUPE_TRY(check_len(in.reporter(), codec_limits::max_name));
+      TROUPE_TRY(check_len(in.reason(), codec_limits::max_reason));
+      if (in.peer().empty())
+        return codec_errc::invalid_value;
+      out.body = link_fault{in.peer(), in.reason(), in.reporter()};
+      break;
+    }
+    case pb::Envelope::kEvicted:
+      TROUPE_TRY(check_len(env.evicted().reason(), codec_limits::max_reason));
+      out.body = evicted{env.evicted().reason()};
       break;
     case pb::Envelope::BODY_NOT_SET:
       return codec_errc::missing_body;

@@ -125,8 +125,20 @@ struct bus_head {
   uint64_t head = 0;
 };
 
+/// `reporter` found its link from `peer` out of step (a worker passes it to its coordinator).
+struct link_fault {
+  std::string peer;
+  std::string reason;
+  std::string reporter;
+};
+
+/// A coordinator tells a node it marked down for a desynchronized link to stop and restart.
+struct evicted {
+  std::string reason;
+};
+
 using message = std::variant<join_request, join_accepted, join_rejected, heartbeat,
                              heartbeat_ack, leave, view, status_request, status_reply, workload,
-                             bus_head>;
+                             bus_head, link_fault, evicted>;
 
 } // namespace troupe::membership

@@ -98,7 +98,9 @@ size_t frame_reader::feed(const char* p, size_t n) {
     if (auto e = parse_header(header_, max_body_, hdr_); e != wire_errc::none)
       return fail(e, used);
     body_.clear();
-    body_.reserve(hdr_.length); // bounded by max_body_ above
+    // Room for what has come, not for what is claimed: a slow or lying sender holds only the
+    // bytes it sent (and never more than max_body_).
+    body_.reserve(std::min<size_t>(hdr_.length, 64 * 1024));
     state_ = state::body;
   }
   if (state_ == state::body) {

@@ -135,6 +135,21 @@ bool wait_until(const std::function<bool()>& pred, ms timeout, ms poll) {
   }
 }
 
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in{path};
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
+    ++n;
+  return n;
+}
+
 bool pid_alive(pid_t pid) {
   if (pid <= 0 || ::kill(pid, 0) != 0)
     return false;

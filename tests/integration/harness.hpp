@@ -32,6 +32,12 @@ bool wait_until(const std::function<bool()>& pred, ms timeout, ms poll = 20ms);
 /// True while `pid` exists and is not a zombie.
 bool pid_alive(pid_t pid);
 
+/// The lines of a text file (none when it cannot be read).
+std::vector<std::string> lines_of(const std::string& path);
+
+/// How often `what` occurs in `text`.
+size_t count_of(const std::string& text, const std::string& what);
+
 /// Reaps any exited children (e.g. orphaned workers reparented to this subreaper).
 void reap_strays();
 

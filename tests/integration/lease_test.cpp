@@ -26,25 +26,6 @@
 using namespace troupe;
 using namespace troupe::it;
 
-namespace {
-
-std::vector<std::string> lines_of(const std::string& path) {
-  std::ifstream in{path};
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
-
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
-    ++n;
-  return n;
-}
-
-} // namespace
-
 CAF_TEST(a worker paused past its lease handles nothing queued and loses nothing) {
   auto dir = temp_dir("lease-pause");
   auto port = free_port_pair();

@@ -18,14 +18,6 @@ using namespace troupe::it;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& path) {
-  std::ifstream in{path};
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
-
 /// A coordinator and workers that join it over the cluster port, as on separate hosts.
 struct hosts {
   uint16_t port = free_port_pair();

@@ -215,14 +215,6 @@ std::map<std::string, nlohmann::json> tree_rows(const std::string& connect, cons
   return out;
 }
 
-std::vector<std::string> lines_of(const std::string& path) {
-  std::ifstream in{path};
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
-
 } // namespace
 
 CAF_TEST(every service of every node is restarted by its supervisor and nothing acknowledged is lost) {

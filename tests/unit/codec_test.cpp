@@ -39,6 +39,11 @@ T roundtrip(const message& in, uint64_t seq = 0) {
 CAF_TEST(every message type survives a round trip) {
   auto m = sample_member();
   CAF_CHECK_EQUAL(roundtrip<bus_head>(bus_head{4711}, 3).head, 4711u);
+  auto lf = roundtrip<link_fault>(link_fault{"w2", "gap: expected 8, got 9", "c1"});
+  CAF_CHECK_EQUAL(lf.peer, "w2");
+  CAF_CHECK_EQUAL(lf.reason, "gap: expected 8, got 9");
+  CAF_CHECK_EQUAL(lf.reporter, "c1");
+  CAF_CHECK_EQUAL(roundtrip<evicted>(evicted{"out of step"}).reason, "out of step");
   auto wl = roundtrip<workload>(workload{12, std::string{"\0view", 5}});
   CAF_CHECK_EQUAL(wl.version, 12u);
   CAF_CHECK_EQUAL(wl.state, std::string("\0view", 5));

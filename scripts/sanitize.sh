@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the unit and simulation suites with AddressSanitizer + UndefinedBehaviorSanitizer
+# (g++, into build-asan/) and runs them: any memory error, leak or undefined behaviour fails.
+# Usage: scripts/sanitize.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+mkdir -p build-asan
+if [ ! -f build-asan/CMakeCache.txt ]; then
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_SANITIZE=ON \
+    >build-asan/configure.log 2>&1 || { cat build-asan/configure.log; exit 1; }
+fi
+echo "sanitize: building the unit and simulation suites with ASan + UBSan"
+cmake --build build-asan -j "$(nproc)" --target troupe_unit_tests troupe_sim_tests \
+  >build-asan/build.log 2>&1 || { tail -n 60 build-asan/build.log; echo "sanitize: build FAILED"; exit 1; }
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for suite in troupe_unit_tests troupe_sim_tests; do
+  echo "sanitize: $suite"
+  if ! (cd build-asan && TROUPE_SOURCE_DIR="$PWD/.." "bin/$suite" -n -v 4 -r 1200 >"$suite.log" 2>&1); then
+    grep -aE 'ERROR|runtime error|!!|SUMMARY' "build-asan/$suite.log" | head -n 40
+    echo "sanitize: $suite FAILED (log: build-asan/$suite.log)"
+    exit 1
+  fi
+  grep -aE '^ +(tests|checks|time):' "build-asan/$suite.log" | tr -s ' ' | tr '\n' ' ' \
+    | sed "s/^/sanitize: $suite:/; s/\$/\n/"
+done
