@@ -163,6 +163,9 @@ bool known_type(uint32_t type) {
          || type == static_cast<uint32_t>(wire::msg_type::raft);
 }
 
+/// Request ids at or above this one are the next release's pings (the mixed-version test).
+constexpr uint64_t next_ping_ids = uint64_t{1} << 62;
+
 /// Closes the connection for good: every request still waiting fails, the owner and
 /// monitors see the reason.
 void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
@@ -219,6 +222,10 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
     write_frame(self, st, wire::encode(st.ctx->make_hello()), false);
   if (st.owner)
     self->send(st.owner, link_up_atom::value);
+#ifdef TROUPE_WIRE_NEXT
+  // The next release asks every peer something only it knows.
+  send_envelope(self, st, wire::kind::request, next_ping_ids, wire::msg_type::next_ping, {});
+#endif
   return true;
 }
 
@@ -232,7 +239,9 @@ void answer_error(caf::io::broker* self, link_state& st, uint64_t id, caf::error
 /// A request of the peer: to this node's door; its answer, whatever it is, back over the link.
 void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
   auto& st = *sp;
-  if (e.type == static_cast<uint32_t>(wire::msg_type::probe))
+  if (e.type == static_cast<uint32_t>(wire::msg_type::probe)
+      || (e.type == static_cast<uint32_t>(wire::msg_type::next_ping)
+          && e.type <= wire::max_known_type))
     return send_envelope(self, st, wire::kind::response, e.request_id, wire::msg_type::probe, {});
   if (!known_type(e.type)) {
     st.ctx->stats.unsupported_in.fetch_add(1, std::memory_order_relaxed);
@@ -287,6 +296,14 @@ void on_request(caf::io::broker* self, const state_ptr& sp, wire::envelope& e) {
 
 /// An answer of the peer to one of our requests.
 void on_answer(caf::io::broker* self, link_state& st, wire::envelope& e) {
+  if (e.request_id >= next_ping_ids) { // the next release's ping: answered or unknown there
+    if (e.kind == wire::kind::unsupported) {
+      st.ctx->stats.unsupported_out.fetch_add(1, std::memory_order_relaxed);
+      st.ctx->log->info("{} speaks wire version {}: it does not know next_ping", who(st),
+                        st.peer.version);
+    }
+    return;
+  }
   auto it = st.waiting.find(e.request_id);
   if (it == st.waiting.end()) {
     st.ctx->stats.late_answers.fetch_add(1, std::memory_order_relaxed);

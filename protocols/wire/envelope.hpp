@@ -28,10 +28,15 @@ enum class msg_type : uint32_t {
   membership = 2,
   raft = 3,
   probe = 4,
+  // Known only to the next wire version, built for the mixed-version test
+  // (TROUPE_WIRE_NEXT): this release answers it "unsupported".
+  next_ping = 5,
 };
 
 /// The highest type tag this build understands (a higher one is answered "unsupported").
-#ifndef TROUPE_WIRE_MAX_TYPE
+#ifdef TROUPE_WIRE_NEXT
+#define TROUPE_WIRE_MAX_TYPE 5
+#else
 #define TROUPE_WIRE_MAX_TYPE 4
 #endif
 inline constexpr uint32_t max_known_type = TROUPE_WIRE_MAX_TYPE;

@@ -21,7 +21,9 @@ inline constexpr size_t header_size = 12;
 inline constexpr uint8_t magic0 = 'T';
 inline constexpr uint8_t magic1 = 'W';
 /// The wire version this build speaks, and the oldest it reads.
-#ifndef TROUPE_WIRE_VERSION
+#ifdef TROUPE_WIRE_NEXT
+#define TROUPE_WIRE_VERSION 2 // the mixed-version test's build of the next release
+#else
 #define TROUPE_WIRE_VERSION 1
 #endif
 inline constexpr uint8_t version = TROUPE_WIRE_VERSION;
