@@ -180,6 +180,15 @@ void reattach(agent_ptr self, const std::string& why) {
       });
 }
 
+/// The cluster evicted this node (a link from it went out of step): it stops, exit 75.
+void evicted(agent_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  st.log->error("evicted by the cluster: {}", reason);
+  ++st.generation; // no more heartbeats or joins from this process
+  if (st.cfg.on_evicted)
+    st.cfg.on_evicted(reason);
+}
+
 /// Lines go to the coordinator's log-roller, the one writer of the host's log file, through
 /// the coordinator's door (which writes them to its stderr while its roller restarts). When
 /// the coordinator is lost, lines go to stderr (counted) until it is back.
@@ -217,6 +226,8 @@ void on_join_reply(agent_ptr self, uint64_t gen, const frame& f) {
     retry_later(self, std::string{"bad reply to join: "} + ms::to_string(err));
     return;
   }
+  if (auto* ev = std::get_if<ms::evicted>(&msg.body))
+    return evicted(self, ev->reason);
   if (auto* rej = std::get_if<ms::join_rejected>(&msg.body)) {
     if (rej->permanent && st.cfg.on_refused) {
       st.log->error("the cluster refused this node: {}", rej->reason);
@@ -307,6 +318,8 @@ void send_heartbeat(agent_ptr self) {
         auto* ack = ms::decode(f.bytes, msg) == ms::codec_errc::none
                       ? std::get_if<ms::heartbeat_ack>(&msg.body)
                       : nullptr;
+        if (auto* ev = std::get_if<ms::evicted>(&msg.body))
+          return evicted(self, ev->reason);
         if (!ack) {
           ++st.bad_frames;
           st.log->warn("bad heartbeat reply from {}", st.coordinator_ep.to_string());
@@ -446,12 +459,8 @@ void on_frame(agent_ptr self, const frame& f) {
       st.log->warn("a desynchronized link and no coordinator to report it to");
     return;
   }
-  if (auto* ev = std::get_if<ms::evicted>(&msg.body)) {
-    st.log->error("evicted by the cluster: {}", ev->reason);
-    if (st.cfg.on_evicted)
-      st.cfg.on_evicted(ev->reason);
-    return;
-  }
+  if (auto* ev = std::get_if<ms::evicted>(&msg.body))
+    return evicted(self, ev->reason);
   if (auto* h = std::get_if<ms::bus_head>(&msg.body)) {
     st.bus_head = std::max(st.bus_head, h->head);
     if (auto bus = lookup_as<bus_actor>(self->state.cfg.services, service::bus))

@@ -56,6 +56,17 @@ struct server_state {
   // Local failure detection's last word on each member, to propose with its state.
   std::unordered_map<std::string, std::string> causes;
   std::set<std::string> in_flight;                          // proposals awaiting an answer
+  // Members evicted for a desynchronized link, until the evicted process is gone: its next
+  // heartbeat or join is answered with the eviction (the message sent at once may be lost
+  // with the very link that went wrong).
+  struct eviction {
+    uint64_t incarnation = 0;
+    uint32_t pid = 0;
+    std::string reason;
+  };
+  std::map<std::string, eviction> evicting;
+  // Evictions this coordinator's health shows (`troupe status`), for a minute each.
+  std::map<std::string, caf::actor_clock::time_point> evictions_shown;
   std::unordered_map<std::string, time_point> unknown_since;  // held here, not connected
   std::set<std::string> draining;  // leaving gracefully: their replicated state is `leaving`
   uint64_t self_incarnation = 0;
@@ -195,6 +206,23 @@ void propose_state(server_ptr self, const std::string& name, uint64_t incarnatio
             if (!out.committed)
               self->state.log->debug("proposal {} not committed: {}", key, out.reason);
           });
+}
+
+constexpr const char* eviction_key = "evicted/";
+
+/// Forgets the evictions shown for a minute.
+void expire_evictions(server_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto it = st.evictions_shown.begin(); it != st.evictions_shown.end();) {
+    if (now - it->second < std::chrono::minutes(1)) {
+      ++it;
+      continue;
+    }
+    if (st.cfg.services)
+      st.cfg.services->problems().clear(eviction_key + it->first);
+    it = st.evictions_shown.erase(it);
+  }
 }
 
 bool is_self_registered(const server_state& st) {
@@ -410,6 +438,12 @@ void on_status(server_ptr self) {
       status.members.members.insert(status.members.members.begin(), m);
     }
   }
+  // What this node found wrong (evictions it made, ...): yellow, with the reasons.
+  if (st.cfg.services)
+    for (auto& problem : st.cfg.services->problems().all()) {
+      status.node_health.level = "yellow";
+      status.node_health.reasons.push_back(problem);
+    }
   auto rp = self->make_response_promise();
   // Every coordinator's live Raft state; without an answer the status still goes out.
   auto raft = raft_of(self);
@@ -474,6 +508,7 @@ auto cluster_state_handlers(server_ptr self) {
       note_local(st, changes);
       register_self(self);
       reconcile(self);
+      expire_evictions(self);
       self->delayed_send(self, st.cfg.tick_interval, tick_atom::value);
     },
     [self](member_view_atom, uint64_t version, const std::string& bytes) {
@@ -523,6 +558,11 @@ void on_link_fault(server_ptr self, const ms::link_fault& lf) {
   if (!r || ms::is_gone(r->info.state))
     return;
   propose_state(self, lf.peer, r->info.incarnation, ms::member_state::down, why);
+  st.evicting[lf.peer] = server_state::eviction{r->info.incarnation, r->info.pid, why};
+  if (st.cfg.services) {
+    st.cfg.services->problems().set(eviction_key + lf.peer, lf.peer + " evicted: " + why);
+    st.evictions_shown[lf.peer] = self->clock().now();
+  }
   auto ep = parse_endpoint(r->info.address);
   if (!ep || !st.cfg.resolver)
     return;
@@ -544,9 +584,18 @@ void on_frame(server_ptr self, const frame& f) {
   ms::decoded msg;
   if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none)
     return reject(self, ms::to_string(err));
-  if (auto* join = std::get_if<ms::join_request>(&msg.body))
+  if (auto* join = std::get_if<ms::join_request>(&msg.body)) {
+    if (auto ev = st.evicting.find(join->self.name); ev != st.evicting.end()) {
+      if (ev->second.pid == join->self.pid) // the evicted process itself: still not gone
+        return reply(self, frame{ms::encode(ms::evicted{ev->second.reason})});
+      st.evicting.erase(ev); // a new process under that name
+    }
     return on_join(self, std::move(join->self), join->vnodes);
+  }
   if (auto* hb = std::get_if<ms::heartbeat>(&msg.body)) {
+    if (auto ev = st.evicting.find(hb->name);
+        ev != st.evicting.end() && ev->second.incarnation == hb->incarnation)
+      return reply(self, frame{ms::encode(ms::evicted{ev->second.reason})});
     auto out = st.table().heartbeat(hb->name, hb->incarnation, self->clock().now(),
                                     wall_clock_ms());
     note_local(st, out.changes);

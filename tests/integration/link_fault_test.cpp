@@ -148,6 +148,19 @@ CAF_TEST(a worker whose link goes out of step is evicted restarted and loses not
                       << took.count() << " ms");
     CAF_CHECK(back);
     CAF_CHECK_LESS(took, 1500ms + 1000ms); // the failure timeout plus 1 s
+    // `troupe status` shows it (for a minute): the coordinator's health names the eviction
+    // and its reason.
+    std::string reasons;
+    CAF_CHECK(wait_until(
+      [&] {
+        auto r = run_troupe({"status", connect, "--json"});
+        auto j = nlohmann::json::parse(r.out, nullptr, false);
+        if (r.code != 0 || j.is_discarded())
+          return false;
+        reasons = j.at("node").at("health").at("reasons").dump();
+        return reasons.find(w1 + " evicted: desynchronized link") != std::string::npos;
+      },
+      5s, 100ms));
     // The stream goes on.
     CAF_CHECK(wait_until([&] { return acked() > events_before + 50; }, 10s));
   }
@@ -169,7 +182,7 @@ CAF_TEST(a worker whose link goes out of step is evicted restarted and loses not
   size_t missing_events = 0;
   for (auto i : acked_events)
     missing_events += handled.count("key" + std::to_string(i % 64) + "\te" + std::to_string(i)) == 0;
-  auto listed = run_troupe({"kv", "list", "lf/", "--json", connect});
+  auto listed = run_troupe({"kv", "list", "lf/", "--limit", "1000000", "--json", connect});
   CAF_REQUIRE_EQUAL(listed.code, 0);
   size_t missing_writes = 0;
   for (auto k : acked_writes)
