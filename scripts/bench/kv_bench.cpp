@@ -414,7 +414,7 @@ int main(int argc, char** argv) {
       return 64;
     }
   client_config cfg;
-  caf::actor_system sys{cfg};
+  troupe_system sys{cfg};
   if (ready->parsed())
     return run_ready(o, sys);
   return load->parsed() ? run_load(o, sys) : run_failover(o, sys);
