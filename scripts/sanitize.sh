@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p build-asan
 if [ ! -f build-asan/CMakeCache.txt ]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_SANITIZE=ON \
+  # -O1 and line tables only: a third less to compile than -O2 -g, and stacks still name lines.
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DTROUPE_SANITIZE=ON \
     >build-asan/configure.log 2>&1 || { cat build-asan/configure.log; exit 1; }
 fi
 echo "sanitize: building the unit and simulation suites with ASan + UBSan"
