@@ -20,7 +20,13 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cerrno>
+#include <charconv>
+#include <filesystem>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -302,6 +308,37 @@ http_status::~http_status() {
   stop();
 }
 
+namespace {
+
+/// httplib listens with a backlog of 5: a burst of connections (idle ones included) left new
+/// clients waiting for TCP's one-second retransmission. This finds the listening socket on
+/// `port` (httplib does not expose it) and listens again with the system's largest backlog.
+void raise_backlog(uint16_t port) {
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator{"/proc/self/fd", ec}) {
+    int fd = 0;
+    auto name = entry.path().filename().string();
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc{})
+      continue;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof(addr);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening
+        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0)
+      continue;
+    uint16_t bound = 0;
+    if (addr.ss_family == AF_INET)
+      bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    else if (addr.ss_family == AF_INET6)
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port)
+      ::listen(fd, SOMAXCONN);
+  }
+}
+
+} // namespace
+
 std::string http_status::start(const std::string& host, uint16_t port) {
   auto* p = impl_.get();
   p->health_thread = std::thread{[p] { p->health_loop(); }};
@@ -334,6 +371,7 @@ std::string http_status::start(const std::string& host, uint16_t port) {
              + std::strerror(errno ? errno : EADDRINUSE) + ")";
     p->port = port;
   }
+  raise_backlog(p->port);
   p->thread = std::thread{[p] { p->server.listen_after_bind(); }};
   logging::get("http")->info("serving /api/status and /metrics on http://{}:{}", host, p->port);
   return {};
