@@ -407,8 +407,7 @@ void on_data(caf::io::broker* self, const state_ptr& sp, const std::vector<char>
       return refuse(self, st, why, st.up ? "" : "before its hello");
     }
     if (st.reader.ready()) {
-      auto body = std::string{st.reader.body()};
-      st.reader.next();
+      auto body = st.reader.take();
       if (!on_frame(self, sp, body))
         return;
     }

@@ -73,6 +73,13 @@ public:
   size_t held() const { return body_.capacity(); }
   /// Moves on to the next frame after ready().
   void next();
+  /// Hands over the body of the frame read and moves on to the next (no copy).
+  std::string take() {
+    auto out = std::move(body_);
+    body_ = std::string{};
+    next();
+    return out;
+  }
 
 private:
   enum class state { header, body, ready, failed };

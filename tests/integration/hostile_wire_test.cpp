@@ -130,6 +130,16 @@ double metric(const std::string& text, const std::string& name_and_labels) {
   return std::stod(text.substr(at + name_and_labels.size() + 2));
 }
 
+/// True once the cluster of one behind `http` says it is up (15 s at most).
+bool single_node_up(uint16_t http) {
+  return wait_until(
+    [&] {
+      auto st = http_status(http);
+      return st && count_state(*st, "up") == 1;
+    },
+    15s, 50ms);
+}
+
 void raise_fd_limit() {
   rlimit r{};
   ::getrlimit(RLIMIT_NOFILE, &r);
@@ -148,12 +158,7 @@ CAF_TEST(hostile input at the cluster port leaves the node answering within its 
   process node{{"run", "--name=h" + std::to_string(port), "--cluster-port=" + std::to_string(port),
                 "--data-dir=" + dir + "/data", "--threads=2"},
                dir + "/node.log"};
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto st = http_status(http);
-      return st && count_state(*st, "up") == 1;
-    },
-    15s, 50ms));
+  CAF_REQUIRE(single_node_up(http));
   const size_t bound = wire::default_max_frame + (64u << 20);
   auto rss0 = rss_bytes(node.pid());
   CAF_MESSAGE("resident memory before: " << rss0 / 1024 << " KiB; bound " << bound / 1024
@@ -168,7 +173,7 @@ CAF_TEST(hostile input at the cluster port leaves the node answering within its 
       auto r = rss_bytes(node.pid());
       if (r > max_rss)
         max_rss = r;
-      std::this_thread::sleep_for(50ms);
+      std::this_thread::sleep_for(50ms); // the sampling period of the memory watch
     }
   }};
   std::vector<int> idle; // left open until the end
@@ -258,7 +263,7 @@ CAF_TEST(hostile input at the cluster port leaves the node answering within its 
       CAF_MESSAGE("status " << st.code << " " << st.err << "; put " << put.code << " "
                             << put.err);
     }
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(100ms); // pacing: probes through the whole attack, not a wait
   }
   stop = true;
   attacker.join();
@@ -300,12 +305,7 @@ CAF_TEST(a KV value over the bound is refused before anything is written) {
   process node{{"run", "--name=k" + std::to_string(port), "--cluster-port=" + std::to_string(port),
                 "--data-dir=" + dir + "/data", "--threads=2", "--max-frame-bytes=1048576"},
                dir + "/node.log"};
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto st = http_status(static_cast<uint16_t>(port + 1));
-      return st && count_state(*st, "up") == 1;
-    },
-    15s, 50ms));
+  CAF_REQUIRE(single_node_up(static_cast<uint16_t>(port + 1)));
   client_config cfg;
   troupe_system sys{cfg};
   caf::scoped_actor self{sys};
@@ -346,12 +346,7 @@ CAF_TEST(idle connections to the HTTP port do not stop it from answering) {
   process node{{"run", "--name=w" + std::to_string(port), "--cluster-port=" + std::to_string(port),
                 "--data-dir=" + dir + "/data", "--threads=2"},
                dir + "/node.log"};
-  CAF_REQUIRE(wait_until(
-    [&] {
-      auto st = http_status(http);
-      return st && count_state(*st, "up") == 1;
-    },
-    15s, 50ms));
+  CAF_REQUIRE(single_node_up(http));
   std::vector<int> idle;
   for (int i = 0; i < 300; ++i)
     if (int fd = dial(http); fd >= 0)
@@ -376,7 +371,7 @@ CAF_TEST(idle connections to the HTTP port do not stop it from answering) {
     for (int i = 0; i < 30; ++i)
       if (int fd = dial(http); fd >= 0)
         idle.push_back(fd);
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(100ms); // pacing: rounds spread over the keep-alive timeout
   }
   CAF_MESSAGE(idle.size() << " idle HTTP connections; slowest answer " << worst.count() << " ms");
   CAF_CHECK_LESS(worst, 1000ms);
