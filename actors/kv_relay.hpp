@@ -146,6 +146,18 @@ auto kv_relay_cluster(Self* self, const kv_relay_route& r) {
         return r.fail();
       return pass_on<std::string>(self, r, t, false, a, std::move(topics), std::move(after));
     },
+    [=](member_changes_atom a) -> caf::result<std::string> {
+      auto t = r.target();
+      if (!t)
+        return r.fail();
+      return pass_on<std::string>(self, r, t, false, a);
+    },
+    [=](bus_topics_atom a) -> caf::result<strings, std::vector<uint64_t>, std::vector<uint64_t>> {
+      auto t = r.target();
+      if (!t)
+        return r.fail();
+      return pass_on<strings, std::vector<uint64_t>, std::vector<uint64_t>>(self, r, t, false, a);
+    },
     [=](vnodes_atom a) -> caf::result<strings, std::vector<uint64_t>, uint64_t> {
       auto t = r.target();
       if (!t)

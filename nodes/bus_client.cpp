@@ -5,6 +5,7 @@
 #include "actors/inspect/console_handler.hpp"
 #include "actors/migrations/migrator.hpp"
 #include "actors/raft/raft_actor.hpp"
+#include "nodes/cluster_queries.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/inspect_client.hpp"
@@ -113,62 +114,52 @@ int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor&
 
 int migrations(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                const ctl_command& cmd, const std::string& prefix) {
-  int code = exit_code::ok;
   if (cmd.type == "retry") {
-    state::command c;
-    c.body = state::migration_cmd{state::migration_cmd::op::retry, cmd.name, 0, {}, {}, 0};
-    self->request(node, cmd.timeout, write_message(cmd.token, state_cmd_atom::value,
-                                                   state::encode(c)))
-      .receive(
-        [&](bool ok, uint64_t, const std::string& reason) {
-          if (!ok) {
-            std::cerr << prefix << reason << "\n";
-            code = exit_code::failure;
-          } else if (cmd.json) {
-            std::cout << json{{"retry", cmd.name.empty() ? "all failed" : cmd.name}}.dump()
-                      << "\n";
-          } else {
-            std::cout << "OK " << (cmd.name.empty() ? "the failed migrations run"
-                                                     : "migration " + cmd.name + " runs")
-                      << " again on the main worker\n";
-          }
-        },
-        [&](const caf::error& err) { code = fail(sys, err, prefix); });
-    return code;
+    auto r = retry_migration(sys, self, node, cmd.timeout, cmd.token, cmd.name);
+    if (!r) {
+      std::cerr << prefix << r.problem << "\n";
+      return r.code;
+    }
+    if (cmd.json)
+      std::cout << r.value.dump() << "\n";
+    else
+      std::cout << "OK " << (cmd.name.empty() ? "the failed migrations run"
+                                              : "migration " + cmd.name + " runs")
+                << " again on the main worker\n";
+    return exit_code::ok;
   }
-  self->request(node, cmd.timeout, migrations_atom::value)
-    .receive(
-      [&](const std::string& text) {
-        auto j = json::parse(text);
-        if (cmd.json) {
-          std::cout << j.dump() << "\n";
-          return;
-        }
-        auto waiting = j.at("waiting_for").get<std::string>();
-        auto main = j.at("main_worker").get<std::string>();
-        std::cout << "main worker " << (main.empty() ? "none" : main) << "; "
-                  << (waiting.empty() ? std::string{"every migration is done"}
-                                      : "deployments wait for " + waiting)
-                  << "\n";
-        std::vector<std::vector<std::string>> rows{
-          {"ID", "STATE", "NODE", "EPOCH", "ATTEMPTS", "CHECKPOINT", "ERROR"}};
-        for (auto& m : j.at("migrations")) {
-          auto id = m.at("id").get<std::string>();
-          if (!m.at("registered").get<bool>())
-            id += " (not registered here)";
-          rows.push_back({id, m.at("state").get<std::string>(), m.at("node").get<std::string>(),
-                          std::to_string(m.at("epoch").get<uint64_t>()),
-                          std::to_string(m.at("attempts").get<uint64_t>()),
-                          m.at("checkpoint").get<std::string>(),
-                          m.at("error").get<std::string>()});
-        }
-        if (rows.size() == 1)
-          std::cout << "no migrations registered\n";
-        else
-          std::cout << format_table(rows);
-      },
-      [&](const caf::error& err) { code = fail(sys, err, prefix); });
-  return code;
+  auto r = migrations_query(sys, self, node, cmd.timeout);
+  if (!r) {
+    std::cerr << prefix << r.problem << "\n";
+    return r.code;
+  }
+  auto& j = r.value;
+  if (cmd.json) {
+    std::cout << j.dump() << "\n";
+    return exit_code::ok;
+  }
+  auto waiting = j.at("waiting_for").get<std::string>();
+  auto main = j.at("main_worker").get<std::string>();
+  std::cout << "main worker " << (main.empty() ? "none" : main) << "; "
+            << (waiting.empty() ? std::string{"every migration is done"}
+                                : "deployments wait for " + waiting)
+            << "\n";
+  std::vector<std::vector<std::string>> rows{
+    {"ID", "STATE", "NODE", "EPOCH", "ATTEMPTS", "CHECKPOINT", "ERROR"}};
+  for (auto& m : j.at("migrations")) {
+    auto id = m.at("id").get<std::string>();
+    if (!m.at("registered").get<bool>())
+      id += " (not registered here)";
+    rows.push_back({id, m.at("state").get<std::string>(), m.at("node").get<std::string>(),
+                    std::to_string(m.at("epoch").get<uint64_t>()),
+                    std::to_string(m.at("attempts").get<uint64_t>()),
+                    m.at("checkpoint").get<std::string>(), m.at("error").get<std::string>()});
+  }
+  if (rows.size() == 1)
+    std::cout << "no migrations registered\n";
+  else
+    std::cout << format_table(rows);
+  return exit_code::ok;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "nodes/ctl_client.hpp"
 
 #include "nodes/bus_client.hpp"
+#include "nodes/cluster_queries.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
 #include "actors/vnodes/vnodes.hpp"
@@ -78,68 +79,17 @@ const char* op_name(ctl_command::op_t op) {
   return "?";
 }
 
-/// Per deployment, vnode -> (worker, state) of its instances, as every reachable worker reports.
-using instance_map = std::map<std::string, std::map<uint32_t, std::pair<std::string, std::string>>>;
-
-/// Asks every member that hosts vnodes for its instances; `vnodes` gets the cluster's count.
-instance_map gather_instances(caf::actor_system& sys, caf::scoped_actor& self,
-                              const caf::actor& node, duration timeout, uint32_t& vnodes) {
-  namespace ms = troupe::membership;
-  instance_map out;
-  std::vector<ms::member> workers;
-  if (auto r = request_status(sys, self, node, timeout))
-    for (auto& m : r->members.members)
-      if (m.roles.worker && m.state == ms::member_state::up)
-        workers.push_back(m);
-  vnodes = 0;
-  for (auto& w : workers) {
-    vnodes += w.vnodes;
-    auto ep = parse_endpoint(w.address);
-    if (!ep)
-      continue;
-    std::string problem;
-    auto target = connect_node(sys, self, *ep, timeout, problem);
-    if (!target)
-      continue;
-    self->request(target, timeout, instances_atom::value)
-      .receive(
-        [&](const std::vector<std::string>& xs) {
-          for (auto& x : xs) {
-            auto a = x.find('/');
-            auto b = x.rfind('/');
-            if (a == std::string::npos || a == b)
-              continue;
-            auto vnode = static_cast<uint32_t>(std::stoul(x.substr(a + 1, b - a - 1)));
-            out[x.substr(0, a)][vnode] = {w.name, x.substr(b + 1)};
-          }
-        },
-        [](const caf::error&) {});
-  }
-  return out;
-}
-
-nlohmann::json to_json(const state::deployment_spec& d) {
-  return {{"name", d.name},
-          {"type", d.type},
-          {"routing", state::to_string(d.route)},
-          {"delivery", state::to_string(d.guarantee)},
-          {"config", d.config},
-          {"created", d.created}};
-}
-
-void print_table(const std::vector<state::deployment_spec>& specs, const instance_map& inst,
-                 uint32_t vnodes) {
+/// The deployments as a table: one row each, with how many of its instances run.
+void print_table(const nlohmann::json& deployments) {
   std::vector<std::vector<std::string>> rows{
     {"NAME", "TYPE", "ROUTING", "DELIVERY", "RUNNING", "CONFIG"}};
-  for (auto& d : specs) {
+  for (auto& d : deployments) {
     std::string config;
-    for (auto& [k, v] : d.config)
-      config += (config.empty() ? "" : ",") + k + "=" + v;
-    auto it = inst.find(d.name);
-    size_t running = it == inst.end() ? 0 : it->second.size();
-    auto slots = d.route == state::routing::singleton ? 1u : vnodes;
-    rows.push_back({d.name, d.type, state::to_string(d.route), state::to_string(d.guarantee),
-                    std::to_string(running) + "/" + std::to_string(slots),
+    for (auto& [k, v] : d.at("config").items())
+      config += (config.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    rows.push_back({d.at("name"), d.at("type"), d.at("routing"), d.at("delivery"),
+                    std::to_string(d.at("running").get<size_t>()) + "/"
+                      + std::to_string(d.at("vnodes").get<uint32_t>()),
                     config.empty() ? "-" : config});
   }
   std::cout << format_table(rows);
@@ -249,31 +199,23 @@ int show_status(caf::actor_system& sys, caf::scoped_actor& self, const caf::acto
 
 int show_vnodes(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                 const ctl_command& cmd, const std::string& prefix) {
-  int code = exit_code::ok;
-  self->request(node, cmd.timeout, vnodes_atom::value)
-    .receive(
-      [&](const std::vector<std::string>& owners, const std::vector<uint64_t>& epochs,
-          uint64_t version) {
-        if (cmd.json) {
-          auto items = nlohmann::json::array();
-          for (size_t v = 0; v < owners.size(); ++v)
-            items.push_back({{"vnode", v},
-                             {"owner", owners[v]},
-                             {"epoch", v < epochs.size() ? epochs[v] : 0}});
-          std::cout << nlohmann::json{{"version", version}, {"vnodes", items}}.dump() << "\n";
-          return;
-        }
-        std::vector<std::vector<std::string>> rows{{"VNODE", "OWNER", "SINCE"}};
-        for (size_t v = 0; v < owners.size(); ++v)
-          rows.push_back({std::to_string(v), owners[v].empty() ? "-" : owners[v],
-                          v < epochs.size() ? std::to_string(epochs[v]) : "0"});
-        std::cout << format_table(rows);
-      },
-      [&](const caf::error& err) {
-        std::cerr << prefix << error_text(sys, err) << "\n";
-        code = exit_code::unavailable;
-      });
-  return code;
+  auto r = vnodes_query(sys, self, node, cmd.timeout);
+  if (!r) {
+    std::cerr << prefix << r.problem << "\n";
+    return exit_code::unavailable;
+  }
+  if (cmd.json) {
+    std::cout << r.value.dump() << "\n";
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{{"VNODE", "OWNER", "SINCE"}};
+  for (auto& v : r.value.at("vnodes")) {
+    auto owner = v.at("owner").get<std::string>();
+    rows.push_back({std::to_string(v.at("vnode").get<size_t>()), owner.empty() ? "-" : owner,
+                    std::to_string(v.at("epoch").get<uint64_t>())});
+  }
+  std::cout << format_table(rows);
+  return exit_code::ok;
 }
 
 int run_ctl(const ctl_command& cmd) {
@@ -328,38 +270,16 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     code = exit_code_for(err);
   };
   if (cmd.op == ctl_command::deployments) {
-    self->request(node, cmd.timeout, deployments_atom::value)
-      .receive(
-        [&](const std::vector<std::string>& encoded, uint64_t version) {
-          std::vector<state::deployment_spec> specs;
-          for (auto& e : encoded) {
-            state::deployment_spec d;
-            if (state::decode_deployment(e, d))
-              specs.push_back(std::move(d));
-          }
-          uint32_t vnodes = 0;
-          auto inst = gather_instances(sys, self, node, cmd.timeout, vnodes);
-          if (cmd.json) {
-            auto items = nlohmann::json::array();
-            for (auto& d : specs) {
-              auto j = to_json(d);
-              auto per_vnode = nlohmann::json::array();
-              if (auto it = inst.find(d.name); it != inst.end())
-                for (auto& [v, ws] : it->second)
-                  per_vnode.push_back({{"vnode", v}, {"worker", ws.first}, {"state", ws.second}});
-              j["running"] = per_vnode.size();
-              j["vnodes"] = d.route == state::routing::singleton ? 1u : vnodes;
-              j["instances"] = per_vnode;
-              items.push_back(std::move(j));
-            }
-            std::cout << nlohmann::json{{"version", version}, {"deployments", items}}.dump()
-                      << "\n";
-          } else {
-            print_table(specs, inst, vnodes);
-          }
-        },
-        on_error);
-    return code;
+    auto r = deployments_query(sys, self, node, cmd.timeout);
+    if (!r) {
+      std::cerr << prefix << r.problem << "\n";
+      return r.code;
+    }
+    if (cmd.json)
+      std::cout << r.value.dump() << "\n";
+    else
+      print_table(r.value.at("deployments"));
+    return exit_code::ok;
   }
   if (cmd.op == ctl_command::send && cmd.from_stdin)
     return send_stdin(sys, self, node, cmd, prefix);

@@ -11,6 +11,8 @@
 #include "actors/link/process_links.hpp"
 #include "nodes/remote_node.hpp"
 #include "nodes/status_render.hpp"
+#include "nodes/web_view.hpp"
+#include "web_index_html.hpp"
 #include "protocols/membership/codec.hpp"
 
 #include <caf/actor.hpp>
@@ -47,6 +49,7 @@ struct http_status::impl {
   std::vector<actor_row> registry_rows() const {
     return registry ? registry->all() : std::vector<actor_row>{};
   }
+  std::string console_token;  // empty: the web view is read-only
   httplib::Server server;
   std::thread thread;
   uint16_t port = 0;
@@ -115,14 +118,26 @@ struct http_status::impl {
     return health;
   }
 
-  void serve_status(httplib::Response& res) {
-    caf::scoped_actor self{sys};
+  /// Compares in time that does not depend on where the strings differ.
+  static bool same_secret(const std::string& a, const std::string& b) {
+    unsigned char diff = a.size() != b.size();
+    for (size_t i = 0; i < a.size(); ++i)
+      diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<size_t>(b.size(), 1)]);
+    return diff == 0 && !b.empty();
+  }
+
+  static void answer_error(httplib::Response& res, int status, const std::string& problem) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"error", problem}}.dump() + "\n", "application/json");
+  }
+
+  /// The /api/status object (health included), or nullopt with a 503 in `res`.
+  std::optional<nlohmann::json> status_object(caf::scoped_actor& self, httplib::Response& res) {
     std::string problem = "bad status reply";
     auto reply = fetch_status(self, &problem);
     if (!reply) {
-      res.status = 503;
-      res.set_content(nlohmann::json{{"error", problem}}.dump() + "\n", "application/json");
-      return;
+      answer_error(res, 503, problem);
+      return std::nullopt;
     }
     auto j = status_json(*reply, wall_clock_ms());
     int64_t age = 0;
@@ -134,8 +149,53 @@ struct http_status::impl {
                              {"reasons", {"being gathered from every node: ask again"}},
                              {"age_ms", nullptr}};
     }
+    return j;
+  }
+
+  void serve_status(httplib::Response& res) {
+    caf::scoped_actor self{sys};
+    if (auto j = status_object(self, res)) {
+      res.status = 200;
+      res.set_content(j->dump(2) + "\n", "application/json");
+    }
+  }
+
+  /// GET /api/view: everything the web view draws, asked with short timeouts so one slow
+  /// member leaves its section empty (named under "problems") instead of stalling the page.
+  void serve_view(httplib::Response& res) {
+    caf::scoped_actor self{sys};
+    auto status = status_object(self, res);
+    if (!status)
+      return;
+    auto j = view_json(sys, self, node(), std::move(*status), std::chrono::milliseconds(800));
+    j["actions"] = !console_token.empty();
     res.status = 200;
-    res.set_content(j.dump(2) + "\n", "application/json");
+    res.set_content(j.dump() + "\n", "application/json");
+  }
+
+  /// POST /api/kill {"id"} and /api/migrations/retry {"id"}: refused (403) unless this node
+  /// has a console token and X-Troupe-Token carries it; the node checks the token again.
+  void serve_action(const httplib::Request& req, httplib::Response& res, bool kill) {
+    if (console_token.empty())
+      return answer_error(res, 403, "this node has no console token, so its web view is "
+                                    "read-only: start it with --console-token to allow actions");
+    if (!same_secret(req.get_header_value("X-Troupe-Token"), console_token))
+      return answer_error(res, 403, "wrong or missing console token");
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.value("id", nlohmann::json{}).is_string())
+      return answer_error(res, 400, "the body must be a JSON object with a string \"id\"");
+    auto id = body.at("id").get<std::string>();
+    caf::scoped_actor self{sys};
+    auto timeout = std::chrono::seconds(5);
+    auto r = kill ? kill_actor(sys, self, node(), timeout, console_token, id, "killed from the web view")
+                  : retry_migration(sys, self, node(), timeout, console_token, id);
+    if (!r)
+      return answer_error(res, r.code == 1 || r.code == 64 ? 400 : 503, r.problem);
+    auto message = kill ? "killed " + id + ": its supervisor restarts it"
+                        : "migration " + id + " runs again on the main worker";
+    res.status = 200;
+    res.set_content(nlohmann::json{{"message", message}, {"reply", r.value}}.dump() + "\n",
+                    "application/json");
   }
 
   void serve_metrics(httplib::Response& res) {
@@ -300,6 +360,10 @@ http_status::http_status(caf::actor_system& sys, std::shared_ptr<service_directo
   impl_->registry = std::move(registry);
 }
 
+void http_status::set_console_token(std::string token) {
+  impl_->console_token = std::move(token);
+}
+
 void http_status::add_metrics_source(service source) {
   impl_->metric_sources.push_back(source);
 }
@@ -346,6 +410,17 @@ std::string http_status::start(const std::string& host, uint16_t port) {
                 [p](const httplib::Request&, httplib::Response& res) { p->serve_status(res); });
   p->server.Get("/metrics",
                 [p](const httplib::Request&, httplib::Response& res) { p->serve_metrics(res); });
+  p->server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(web_index_html, "text/html; charset=utf-8");
+  });
+  p->server.Get("/api/view",
+                [p](const httplib::Request&, httplib::Response& res) { p->serve_view(res); });
+  p->server.Post("/api/kill", [p](const httplib::Request& req, httplib::Response& res) {
+    p->serve_action(req, res, true);
+  });
+  p->server.Post("/api/migrations/retry", [p](const httplib::Request& req, httplib::Response& res) {
+    p->serve_action(req, res, false);
+  });
   // httplib's default options add SO_REUSEPORT, which lets a second node bind a port that is
   // in use and silently share it. SO_REUSEADDR alone allows a quick restart and nothing more.
   p->server.set_socket_options([](socket_t sock) {
@@ -373,7 +448,7 @@ std::string http_status::start(const std::string& host, uint16_t port) {
   }
   raise_backlog(p->port);
   p->thread = std::thread{[p] { p->server.listen_after_bind(); }};
-  logging::get("http")->info("serving /api/status and /metrics on http://{}:{}", host, p->port);
+  logging::get("http")->info("serving the web view, /api/status and /metrics on http://{}:{}", host, p->port);
   return {};
 }
 

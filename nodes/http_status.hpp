@@ -1,4 +1,6 @@
-// The node's HTTP endpoint: GET /api/status answers the cluster status as JSON (the same
+// The node's HTTP endpoint: GET / is the web view (nodes/web_view.hpp), a page that polls
+// GET /api/view; POST /api/kill and /api/migrations/retry are its actions, refused unless the
+// node has a console token and the request carries it (X-Troupe-Token). GET /api/status answers the cluster status as JSON (the same
 // object as `troupe status --json`); GET /metrics answers Prometheus text: members by state,
 // this coordinator's Raft role, term and commit index, the counters and gauges of the node's
 // router and vnode host (events, instances per deployment, handoffs, buffers, retries,
@@ -28,6 +30,10 @@ public:
 
   /// Adds a service answering metrics_atom (actors/wire.hpp) to what /metrics reports.
   void add_metrics_source(service source);
+
+  /// The node's console token: the web view's actions need it (none set: the view is
+  /// read-only).
+  void set_console_token(std::string token);
   ~http_status();
 
   /// Binds `host:port` (port 0: any free port) and starts serving. Returns the problem, or "".

@@ -303,6 +303,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     for (auto s : {service::router, service::inspector, service::bus, service::log_roller,
                    service::vnodes})
       http->add_metrics_source(s);
+    http->set_console_token(cfg.console_token);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {
       stop_links(sys);
       shutdown_tree();

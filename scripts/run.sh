@@ -26,7 +26,7 @@ export TROUPE_EXAMPLE_MIGRATIONS_DIR="$data/migrations"
 mkdir -p "$TROUPE_EXAMPLE_MIGRATIONS_DIR"
 
 echo "== troupe demo: 1 coordinator + $workers workers on 127.0.0.1:$port (data in $data)"
-echo "== logs: $data/troupe.log   status: $bin status --connect 127.0.0.1:$port   http://127.0.0.1:$((port + 1))/api/status"
+echo "== logs: $data/troupe.log   status: $bin status --connect 127.0.0.1:$port   web view http://127.0.0.1:$((port + 1))/"
 "$bin" run --workers "$workers" --name demo --cluster-port "$port" --data-dir "$data/node" \
   --pid-file "$data/troupe.pid" >"$data/troupe.log" 2>&1 &
 coord=$!

@@ -4,6 +4,7 @@
 # no sanitizer build: those run with the whole suite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh --tests
 scripts/build.sh
 cd build
 # Integration tests keep their data and logs under test-tmp (one folder per test process, for

@@ -44,6 +44,9 @@ using bus_head_atom = caf::atom_constant<caf::atom("bus_head")>;
 // (bus_fetch_atom, topics, afters) -> string: a coordinator's replica answers with
 // state::encode_bus_fetch (what each topic kept after each index, and its head)
 using bus_fetch_atom = caf::atom_constant<caf::atom("bus_fetch")>;
+// (bus_topics_atom) -> (topics, kept, last indexes): the persisted topics a coordinator's
+// replica keeps, how many broadcasts of each and the log index of each one's last (the web view)
+using bus_topics_atom = caf::atom_constant<caf::atom("bus_topics")>;
 
 /// The bus's interface.
 using bus_actor = caf::typed_actor<

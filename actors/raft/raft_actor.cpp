@@ -21,6 +21,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -51,6 +52,9 @@ void fail_pending(raft_ptr self, raft_errc why) {
 void log_member_changes(raft_actor_state& st, const std::vector<state::member_change>& changes) {
   namespace ms = troupe::membership;
   for (auto& c : changes) {
+    st.member_history.push_back({wall_clock_ms(), c});
+    if (st.member_history.size() > raft_actor_state::member_history_max)
+      st.member_history.pop_front();
     if (!c.to)
       st.log->info("member {} (incarnation {}) forgotten: {}", c.name, c.incarnation, c.cause);
     else if (c.from)
@@ -452,6 +456,29 @@ auto cluster_handlers(raft_ptr self) {
       if (topics.size() != after.size() || topics.size() > 10000)
         return failure(raft_errc::malformed, "malformed bus fetch");
       return state::encode_bus_fetch(self->state.sm.bus(), topics, after);
+    },
+    [self](member_changes_atom) {
+      namespace ms = troupe::membership;
+      auto out = nlohmann::json::array();
+      for (auto& [at, c] : self->state.member_history)
+        out.push_back({{"at_ms", at},
+                       {"name", c.name},
+                       {"incarnation", c.incarnation},
+                       {"from", c.from ? ms::to_string(*c.from) : "new"},
+                       {"to", c.to ? ms::to_string(*c.to) : "forgotten"},
+                       {"cause", c.cause}});
+      return out.dump();
+    },
+    [self](bus_topics_atom)
+      -> caf::result<std::vector<std::string>, std::vector<uint64_t>, std::vector<uint64_t>> {
+      std::vector<std::string> names;
+      std::vector<uint64_t> kept, last;
+      for (auto& [topic, entries] : self->state.sm.bus().topics()) {
+        names.push_back(topic);
+        kept.push_back(entries.size());
+        last.push_back(entries.empty() ? 0 : entries.back().index);
+      }
+      return {std::move(names), std::move(kept), std::move(last)};
     },
     [self](vnodes_atom a)
       -> caf::result<std::vector<std::string>, std::vector<uint64_t>, uint64_t> {

@@ -70,6 +70,9 @@ using deployments_atom = caf::atom_constant<caf::atom("deploymts")>;
 using vnodes_atom = caf::atom_constant<caf::atom("vnodes")>;
 using member_listen_atom = caf::atom_constant<caf::atom("mem_lstn")>;
 using member_view_atom = caf::atom_constant<caf::atom("mem_view")>;
+// (member_changes_atom) -> JSON text: the member state changes this replica applied, newest
+// last (at most member_history_max): [{"at_ms", "name", "incarnation", "from", "to", "cause"}]
+using member_changes_atom = caf::atom_constant<caf::atom("mem_chgs")>;
 // (leader_contact_atom, bool): to the member listener whenever this replica starts or stops
 // knowing a leader (a follower that heard none for an election timeout knows none)
 using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
@@ -103,6 +106,11 @@ using kv_service_actor = caf::typed_actor<
   // (topics, afters): state::encode_bus_fetch of what each topic kept after each index.
   caf::replies_to<bus_fetch_atom, std::vector<std::string>,
                   std::vector<uint64_t>>::with<std::string>,
+  // The member state changes this replica applied (see member_changes_atom): a local read.
+  caf::replies_to<member_changes_atom>::with<std::string>,
+  // (topics, kept, last indexes) of the persisted broadcasts this replica keeps (a local read).
+  caf::replies_to<bus_topics_atom>::with<std::vector<std::string>, std::vector<uint64_t>,
+                                         std::vector<uint64_t>>,
   // (owners, epochs, version): the vnode map, linearizable.
   caf::replies_to<vnodes_atom>::with<std::vector<std::string>, std::vector<uint64_t>, uint64_t>,
   // (encoded deployments, version): linearizable.

@@ -17,6 +17,7 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -99,6 +100,14 @@ struct raft_actor_state {
   bool started = false;
   std::minstd_rand rng{1};
   std::shared_ptr<spdlog::logger> log = logging::get("raft");
+  // The member state changes applied here, for the web view (a crashed worker is down for a
+  // few hundred ms only: a page that polls would miss it, this history does not).
+  struct member_change_seen {
+    int64_t at_ms = 0;
+    state::member_change change;
+  };
+  std::deque<member_change_seen> member_history;
+  static constexpr size_t member_history_max = 200;
 
   static inline const char* name = "troupe.raft";
 };
