@@ -218,6 +218,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   self.roles.coordinator = coordinator;
   self.roles.worker = worker;
   self.pid = static_cast<uint32_t>(getpid());
+  if (worker && types)
+    self.actor_types = types->names(); // so a deployment of a type no worker has is refused
   self.started_at_ms = wall_clock_ms();
   self.instance_id = cfg.worker_id != 0 && !cfg.instance_prefix.empty()
                        ? cfg.instance_prefix + "-" + std::to_string(cfg.worker_id)

@@ -448,6 +448,9 @@ auto cluster_handlers(raft_ptr self) {
       if (std::holds_alternative<state::put_cmd>(cmd.body)
           || std::holds_alternative<state::del_cmd>(cmd.body))
         return failure(raft_errc::malformed, "KV writes go through kv_put/kv_del");
+      if (auto* d = std::get_if<state::deploy_cmd>(&cmd.body))
+        if (auto why = self->state.sm.deploy_refusal(d->spec.type); !why.empty())
+          return {false, uint64_t{0}, std::move(why)};
       return propose(self, bytes, true);
     },
     [self](bus_fetch_atom, const std::vector<std::string>& topics,

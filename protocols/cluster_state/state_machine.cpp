@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 namespace troupe::state {
 
@@ -161,6 +162,31 @@ bool state_machine::live(const std::string& name) const {
   return r
          && (r->info.state == ms::member_state::up || r->info.state == ms::member_state::suspect
              || r->info.state == ms::member_state::leaving);
+}
+
+std::string state_machine::deploy_refusal(const std::string& type) const {
+  std::set<std::string> known;
+  size_t workers = 0;
+  for (auto& [name, r] : members_.records()) {
+    if (!r.info.roles.worker || !live(name))
+      continue;
+    ++workers;
+    if (r.info.actor_types.empty())
+      return {}; // it does not say what it has
+    for (auto& t : r.info.actor_types) {
+      if (t == type)
+        return {};
+      known.insert(t);
+    }
+  }
+  if (workers == 0)
+    return {};
+  std::string list;
+  for (auto& t : known)
+    list += (list.empty() ? "" : ", ") + t;
+  return "no worker has actor type '" + type + "' (the " + std::to_string(workers)
+         + " live workers have: " + list
+         + "); register it with add_actor_type on the workers, or deploy one of those";
 }
 
 apply_result state_machine::apply(const command& c, uint64_t index,

@@ -28,6 +28,14 @@ public:
   const bus_log& bus() const { return bus_; }
   const migration_table& migrations() const { return migrations_; }
 
+  /// Why a deployment of actor type `type` must be refused before it is proposed: every live
+  /// worker advertises its actor types and none has this one (the sentence names the types
+  /// they have). "" to go ahead, also when no worker is live or one does not advertise (a
+  /// release before actor_types): then a worker without the type turns its health yellow.
+  /// Checked by the leader, never in apply(): a replica of another release must apply the log
+  /// the same way.
+  std::string deploy_refusal(const std::string& type) const;
+
   /// Returns the whole state, for a Raft snapshot.
   std::string snapshot() const;
 

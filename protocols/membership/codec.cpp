@@ -43,6 +43,8 @@ void to_pb(const member& m, pb::Member& out) {
   out.set_http_port(m.http_port);
   out.set_state_since_ms(m.state_since_ms);
   out.set_vnodes(m.vnodes);
+  for (auto& t : m.actor_types)
+    out.add_actor_types(t);
   if (m.raft) {
     auto* r = out.mutable_raft();
     r->set_role(m.raft->role);
@@ -166,6 +168,13 @@ codec_errc from_pb(const pb::Member& in, member& out, bool require_state) {
   out.http_port = static_cast<uint16_t>(in.http_port());
   out.state_since_ms = in.state_since_ms();
   out.vnodes = in.vnodes();
+  if (static_cast<size_t>(in.actor_types_size()) > codec_limits::max_actor_types)
+    return codec_errc::field_too_large;
+  out.actor_types.clear();
+  for (auto& t : in.actor_types()) {
+    TROUPE_TRY(check_len(t, codec_limits::max_name));
+    out.actor_types.push_back(t);
+  }
   out.raft.reset();
   if (in.has_raft()) {
     TROUPE_TRY(check_len(in.raft().role(), 32));

@@ -32,6 +32,7 @@ struct codec_limits {
   static constexpr size_t max_members = 10000;
   static constexpr size_t max_reasons = 64;
   static constexpr size_t max_reason = 1024;
+  static constexpr size_t max_actor_types = 1024;  // per member
 };
 
 struct decoded {

@@ -61,6 +61,7 @@ struct member {
   int64_t state_since_ms = 0;
   std::optional<raft_info> raft;
   uint32_t vnodes = 0;  // workers: vnodes owned
+  std::vector<std::string> actor_types;  // workers: what they can run (empty: not advertised)
 };
 
 struct join_request {

@@ -87,33 +87,69 @@ CAF_TEST(vnodes without a live owner turn the cluster red and a joined worker gr
     std::cout << coord.log() << worker.log();
 }
 
-CAF_TEST(a deployment of a type the worker does not have turns it yellow with the reason) {
+CAF_TEST(a deployment of a type no worker has is refused naming the types they have) {
+  auto dir = temp_dir("cluster-health-refuse");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  // A cluster of one: the node is its own worker, with the stock binary's actor types.
+  process node{{"run", "--name=n", "--cluster-port=" + std::to_string(port),
+                "--data-dir=" + dir + "/n", "--vnodes=8"},
+               dir + "/n.log"};
+  std::optional<json> st;
+  CAF_CHECK(wait_until([&] { return level_of(st = http_status(http)) == "green"; }, 10s));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(port);
+  auto r = run_troupe({"ctl", connect, "deploy", "bad", "nosuchtype"});
+  CAF_CHECK_EQUAL(r.code, 1);
+  CAF_CHECK(r.err.find("no worker has actor type 'nosuchtype'") != std::string::npos);
+  CAF_CHECK(r.err.find("word-count") != std::string::npos);
+  CAF_CHECK(r.out.empty());
+  auto list = run_troupe({"ctl", connect, "deployments", "--json"});
+  CAF_CHECK_EQUAL(list.code, 0);
+  CAF_CHECK(list.out.find("\"bad\"") == std::string::npos); // nothing was deployed
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code, 0);
+  CAF_CHECK_EQUAL(level_of(http_status(http)), "green");
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << node.log() << r.err << "\n";
+}
+
+CAF_TEST(a worker joining without a type a deployment needs turns yellow with the reason) {
   auto dir = temp_dir("cluster-health-type");
   auto port = free_port_pair();
   auto http = static_cast<uint16_t>(port + 1);
   auto self_ep = "127.0.0.1:" + std::to_string(port);
-  // A cluster of one: the node is its own worker.
+  // A cluster of one with the stock actor types, then a worker that has only `greeter`
+  // (examples/custom_node).
   process node{{"run", "--name=n", "--cluster-port=" + std::to_string(port),
                 "--data-dir=" + dir + "/n", "--vnodes=8"},
                dir + "/n.log"};
   std::optional<json> st;
   CAF_CHECK(wait_until([&] { return level_of(st = http_status(http)) == "green"; }, 10s));
   auto connect = "--connect=" + self_ep;
-  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "bad", "nosuchtype"}).code, 0);
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "wc", "word-count"}).code, 0);
+  process greeter{{"run", "--worker", "--name=g", "--coordinators=" + self_ep,
+                   "--cluster-port=0", "--data-dir=" + dir + "/g", "--vnodes=8"},
+                  dir + "/g.log", std::string{}, "/dev/null", TROUPE_GREETER_BIN};
   // The cause reaches `troupe status`, not only the worker's log.
   CAF_CHECK(wait_until(
     [&] {
       st = http_status(http);
       return level_of(st) == "yellow"
-             && reasons_have(st, "deployment bad needs actor type 'nosuchtype', which this node "
-                                 "does not have (it has: ");
+             && reasons_have(st, "deployment wc needs actor type 'word-count', which this node "
+                                 "does not have (it has: greeter)");
     },
-    10s));
+    15s));
   auto table = run_troupe({"status", connect});
-  CAF_CHECK(table.out.find("nosuchtype") != std::string::npos);
-  // Undeployed, it is no longer a problem.
-  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "bad"}).code, 0);
+  CAF_CHECK(table.out.find("word-count") != std::string::npos);
+  // A type one live worker has is deployed; one that none has is refused, naming them all.
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "deploy", "hello", "greeter"}).code, 0);
+  auto r = run_troupe({"ctl", connect, "deploy", "bad", "nosuchtype"});
+  CAF_CHECK_EQUAL(r.code, 1);
+  CAF_CHECK(r.err.find("greeter") != std::string::npos && r.err.find("echo") != std::string::npos);
+  // Undeployed, neither is a problem any more (the stock node lacks greeter).
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "wc"}).code, 0);
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "undeploy", "hello"}).code, 0);
   CAF_CHECK(wait_until([&] { return level_of(st = http_status(http)) == "green"; }, 10s));
   if (caf::test::engine::current_test()->bad() > 0)
-    std::cout << node.log() << (st ? st->dump(2) : std::string{"no status"}) << "\n";
+    std::cout << node.log() << greeter.log() << (st ? st->dump(2) : std::string{"no status"})
+              << "\n";
 }

@@ -237,6 +237,36 @@ CAF_TEST(deployments are idempotent refuse another spec and survive a snapshot) 
   CAF_CHECK(sm.deployments().all().empty());
 }
 
+CAF_TEST(a deployment is refused up front only when every live worker says it lacks the type) {
+  CAF_CHECK_EQUAL(sm.deploy_refusal("anything"), ""); // no worker yet: health tells later
+  auto a = worker("w1", 1);
+  a.actor_types = {"echo", "word-count"};
+  CAF_REQUIRE(join(a, "c1").ok);
+  CAF_REQUIRE(set("w1", incarnation_of("w1"), ms::member_state::up).ok);
+  CAF_CHECK_EQUAL(sm.deploy_refusal("echo"), "");
+  auto why = sm.deploy_refusal("greeter");
+  CAF_CHECK(why.find("no worker has actor type 'greeter' (the 1 live workers have: echo, "
+                     "word-count)") == 0);
+  // A second worker has it: accepted.
+  auto b = worker("w2", 2);
+  b.actor_types = {"greeter"};
+  CAF_REQUIRE(join(b, "c1").ok);
+  CAF_REQUIRE(set("w2", incarnation_of("w2"), ms::member_state::up).ok);
+  CAF_CHECK_EQUAL(sm.deploy_refusal("greeter"), "");
+  // The types survive the registry's encoding and a snapshot.
+  state_machine copy;
+  CAF_REQUIRE(copy.restore(sm.snapshot()));
+  CAF_CHECK_EQUAL(copy.deploy_refusal("greeter"), "");
+  CAF_CHECK(copy.deploy_refusal("nope").find("echo, greeter, word-count") != std::string::npos);
+  // Once it is down, its types no longer count.
+  CAF_REQUIRE(set("w2", incarnation_of("w2"), ms::member_state::down).ok);
+  CAF_CHECK(sm.deploy_refusal("greeter").find("no worker has") == 0);
+  // A worker of an older release says nothing of its types: nothing is refused.
+  CAF_REQUIRE(join(worker("w3", 3), "c1").ok);
+  CAF_REQUIRE(set("w3", incarnation_of("w3"), ms::member_state::up).ok);
+  CAF_CHECK_EQUAL(sm.deploy_refusal("greeter"), "");
+}
+
 CAF_TEST(vnode moves apply only against the version they were computed from) {
   CAF_CHECK(apply(command{0, 0, member_join_cmd{coordinator("c1", 1), "c1", 1, 5, "cid", 4}}).ok);
   CAF_REQUIRE_EQUAL(sm.vnodes().size(), 4u);
