@@ -19,3 +19,6 @@
 #include "actors/api/send.hpp"
 #include "actors/api/singleton.hpp"
 #include "nodes/troupe_node.hpp"
+
+/// Troupe's public API: run CAF actors across a cluster (see <troupe/troupe.hpp>).
+namespace troupe {}

@@ -18,8 +18,12 @@
 
 namespace troupe {
 
+/// A Troupe binary: the actor types, message types and migrations it adds to the stock
+/// command line, which run() then carries out.
 class node {
 public:
+  /// Takes the process's command line (`run`, `status`, `kv`, `ctl`, `console` and their
+  /// options, as `troupe --help` lists them).
   node(int argc, char** argv);
 
   /// Registers a function-based CAF actor taking a troupe::context as actor type `name`.
@@ -49,7 +53,9 @@ public:
     return *this;
   }
 
+  /// The actor and message types registered so far.
   actor_types& types() { return *types_; }
+  /// The migrations registered so far, in the order they run.
   migration_list& migrations() { return *migrations_; }
 
   /// Runs the command line; returns the process exit code.

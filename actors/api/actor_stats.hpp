@@ -10,10 +10,11 @@
 
 namespace troupe {
 
+/// The message counters of one inspected actor (see counted_actor), read by the console.
 struct actor_stats {
-  std::atomic<uint64_t> enqueued{0};
-  std::atomic<uint64_t> handled{0};
-  std::atomic<uint64_t> internal{0};  // of handled: Troupe's own snapshot, restore and dump
+  std::atomic<uint64_t> enqueued{0};  ///< Messages put in its mailbox.
+  std::atomic<uint64_t> handled{0};   ///< Messages it handled, Troupe's own included.
+  std::atomic<uint64_t> internal{0};  ///< Of `handled`: Troupe's own snapshot, restore and dump.
 
   /// The messages handled, Troupe's own left out.
   uint64_t user_handled() const {
@@ -22,6 +23,7 @@ struct actor_stats {
     return h > i ? h - i : 0;
   }
 
+  /// The messages waiting in its mailbox: enqueued and not yet handled.
   uint64_t mailbox() const {
     auto h = handled.load(std::memory_order_relaxed);
     auto e = enqueued.load(std::memory_order_relaxed);

@@ -18,8 +18,11 @@
 
 namespace troupe {
 
+/// The actor types a node can deploy and spawn, by name (troupe::node::add_actor_type), and
+/// the message types its actors exchange.
 class actor_types {
 public:
+  /// Spawns one instance for `context`, counting its messages in the given actor_stats.
   using factory = std::function<caf::actor(caf::actor_system&, const context&,
                                           std::shared_ptr<actor_stats>)>;
 
@@ -33,6 +36,8 @@ public:
     });
   }
 
+  /// Registers a factory under `name`; false when the name is taken or not a valid name
+  /// (1-64 letters, digits, '-', '_' or '.').
   bool add_factory(const std::string& name, factory f);
 
   /// Spawns an instance of `name`, counting its messages in `stats` (when given); an invalid
@@ -40,7 +45,10 @@ public:
   caf::actor spawn(const std::string& name, caf::actor_system& sys, const context& ctx,
                    std::shared_ptr<actor_stats> stats = nullptr) const;
 
+  /// Returns whether a type called `name` is registered.
   bool has(const std::string& name) const { return types_.count(name) > 0; }
+
+  /// Returns the registered type names, sorted (a worker advertises them when it joins).
   std::vector<std::string> names() const;
 
   /// Registers a message type the user's actors exchange (possibly across nodes), as CAF's

@@ -30,23 +30,30 @@
 
 namespace troupe {
 
+/// How bus::publish sends a broadcast.
 struct publish_options {
-  bool send_to_self = false;  // also deliver to the subscribers on this node
-  bool persist = false;       // commit through Raft: later subscribers get it too
+  bool send_to_self = false;  ///< Also deliver to the subscribers on this node.
+  bool persist = false;       ///< Commit through Raft: later subscribers get it too.
 };
 
+/// A broadcast as a subscriber receives it.
 struct bus_message {
-  std::string ns;
-  std::string topic;
-  std::string payload;
-  std::string origin;   // the node it was published on
-  uint64_t index = 0;   // its Raft log index when persisted (the publish order), else 0
+  std::string ns;       ///< The namespace it was published in (the subscriber's own).
+  std::string topic;    ///< Its topic, without the namespace.
+  std::string payload;  ///< What the publisher sent.
+  std::string origin;   ///< The node it was published on.
+  uint64_t index = 0;   ///< Its Raft log index when persisted (the publish order), else 0.
 };
 
+/// An actor's handle on the broadcast bus, within one namespace: publish to a topic of every
+/// node, subscribe to topics (see the README's "The broadcast bus").
 class bus {
 public:
+  /// What a subscription calls with each broadcast, in the subscribing actor's context.
   using handler_fn = std::function<void(const bus_message&)>;
 
+  /// The bus of the node `ctx` runs on, for actor `self`, in namespace `ns`: it publishes in
+  /// `ns` and sees only what was published there.
   bus(caf::event_based_actor* self, const context& ctx, std::string ns)
     : self_(self), ctx_(ctx), ns_(std::move(ns)),
       handlers_(std::make_shared<std::map<std::string, handler_fn>>()) {

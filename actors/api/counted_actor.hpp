@@ -26,6 +26,9 @@
 
 namespace troupe {
 
+/// A user's actor (or a node service) as Troupe runs it: the CAF class `Impl` its function
+/// asks for, counting its messages in an actor_stats and refusing events while its worker's
+/// lease does not hold. Made by actor_types::add; users do not name it.
 template <class Impl, class Init>
 class counted_actor final : public Impl {
 public:
@@ -41,11 +44,14 @@ public:
       this->set_default_handler(caf::drop);
   }
 
+  /// Counts the message, then enqueues it as `Impl` does.
   void enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) override {
     stats_->enqueued.fetch_add(1, std::memory_order_relaxed);
     Impl::enqueue(std::move(x), eu);
   }
 
+  /// Handles the message as `Impl` does and counts it (Troupe's own apart); an event is
+  /// refused with routing_errc::lease_expired while the worker's lease does not hold.
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
     // A deployment's instance handles no event once its worker's lease has run out (a pause
     // longer than the lease): the event is refused, and an at-least-once sender sends it
@@ -68,8 +74,9 @@ public:
     return r;
   }
 
-  // A caf::behavior for dynamically typed actors, the typed_behavior of the interface for
-  // typed ones (the node's services: see each service's header).
+  /// The behavior `init` returns: a caf::behavior for dynamically typed actors, the
+  /// typed_behavior of the interface for typed ones (the node's services: see each
+  /// service's header).
   typename Impl::behavior_type make_behavior() override {
     if (user_)
       return (*init_)(static_cast<Impl*>(this));

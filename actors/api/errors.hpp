@@ -17,29 +17,31 @@ namespace troupe {
 
 /// Routing and delivering events to deployments (the router, the vnodes, the instances).
 enum class routing_errc : uint8_t {
-  no_deployment = 1,  // no deployment by that name
-  no_workers = 2,     // the vnode (or singleton) has no live owner
-  no_vnode_map = 3,   // the cluster has placed no vnodes yet
-  not_served = 4,     // the worker asked does not serve the vnode (it moved, or not yet)
-  fenced = 5,         // the worker lost its coordinator or lease: it serves nothing
-  lease_expired = 6,  // an instance refused the event: its worker's lease ran out
-  buffer_full = 7,    // the vnode is moving and its hand-over buffer is full
-  stopped = 8,        // the router or vnode stopped before the event was confirmed
-  undelivered = 9,    // an at-least-once event not confirmed within the delivery deadline
-  malformed = 10,     // a request that makes no sense (e.g. more keys than payloads)
-  unreachable = 11,   // the vnode's owner could not be reached
+  no_deployment = 1,  ///< no deployment by that name
+  no_workers = 2,     ///< the vnode (or singleton) has no live owner
+  no_vnode_map = 3,   ///< the cluster has placed no vnodes yet
+  not_served = 4,     ///< the worker asked does not serve the vnode (it moved, or not yet)
+  fenced = 5,         ///< the worker lost its coordinator or lease: it serves nothing
+  lease_expired = 6,  ///< an instance refused the event: its worker's lease ran out
+  buffer_full = 7,    ///< the vnode is moving and its hand-over buffer is full
+  stopped = 8,        ///< the router or vnode stopped before the event was confirmed
+  undelivered = 9,    ///< an at-least-once event not confirmed within the delivery deadline
+  malformed = 10,     ///< a request that makes no sense (e.g. more keys than payloads)
+  unreachable = 11,   ///< the vnode's owner could not be reached
 };
 
+/// The code's name, e.g. "no_workers".
 const char* to_string(routing_errc x);
 
 /// The broadcast bus.
 enum class bus_errc : uint8_t {
-  no_subscriber = 1,  // a subscription without an actor to deliver to
-  not_persisted = 2,  // a persisted broadcast that was not committed
-  unavailable = 3,    // the bus or the node's entrance is restarting
-  invalid = 4,        // a bad namespace, topic or payload
+  no_subscriber = 1,  ///< a subscription without an actor to deliver to
+  not_persisted = 2,  ///< a persisted broadcast that was not committed
+  unavailable = 3,    ///< the bus or the node's entrance is restarting
+  invalid = 4,        ///< a bad namespace, topic or payload
 };
 
+/// The code's name, e.g. "not_persisted".
 const char* to_string(bus_errc x);
 
 } // namespace troupe

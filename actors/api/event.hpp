@@ -21,12 +21,15 @@
 
 namespace troupe {
 
+/// What a deployed actor handles: one event routed to its vnode by key. It answers with a
+/// std::string (its reply; `troupe ctl request` prints it).
 struct event {
-  std::string key;
-  std::string payload;
-  std::map<std::string, std::string> headers;
+  std::string key;      ///< The routing key: events of a key reach the same instance, in order.
+  std::string payload;  ///< What the sender sent.
+  std::map<std::string, std::string> headers;  ///< Metadata the sender added (may be empty).
 };
 
+/// Lets CAF serialize an event (it crosses nodes as "troupe.event").
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("troupe.event"), x.key, x.payload, x.headers);
@@ -36,13 +39,13 @@ class service_directory;  // the node's services: internal to Troupe
 
 /// Where a deployed actor runs and how it was configured.
 struct context {
-  std::string deployment;
-  uint32_t vnode = 0;
-  std::map<std::string, std::string> config;  // `troupe ctl deploy --config k=v`
-  std::string data_dir;                       // this worker's data folder
-  std::vector<std::string> args;              // `troupe ctl spawn TYPE ARGS...`
-  // The node the actor runs on (set by Troupe). Its services are restarted by their
-  // supervisors, so the accessors below look up the current one at each call.
+  std::string deployment;                     ///< The deployment's name ("" when spawned).
+  uint32_t vnode = 0;                         ///< The vnode this instance serves.
+  std::map<std::string, std::string> config;  ///< `troupe ctl deploy --config k=v`.
+  std::string data_dir;                       ///< This worker's data folder.
+  std::vector<std::string> args;              ///< `troupe ctl spawn TYPE ARGS...`.
+  /// The node the actor runs on (set by Troupe). Its services are restarted by their
+  /// supervisors, so the accessors below look up the current one at each call.
   std::shared_ptr<const service_directory> services{};
 
   /// Returns this node's router (see troupe::send), or an invalid handle while it restarts.
@@ -65,8 +68,12 @@ struct context {
   }
 };
 
+/// (snapshot_atom) -> std::string: asks an instance for its state as bytes, before its
+/// vnode moves and every `snapshot-every-ms`.
 using snapshot_atom = caf::atom_constant<caf::atom("t_snapsht")>;
+/// (restore_atom, std::string): hands an instance the state a snapshot returned.
 using restore_atom = caf::atom_constant<caf::atom("t_restore")>;
+/// (dump_atom) -> std::string: asks an actor for its state, readable by people (the console).
 using dump_atom = caf::atom_constant<caf::atom("t_dump")>;
 
 } // namespace troupe

@@ -7,18 +7,18 @@
 
 namespace troupe {
 
-// (route_atom, deployment, key, payload) -> string: an event to a deployment, routed by key
+/// (route_atom, deployment, key, payload) -> string: an event to a deployment, routed by key
 using route_atom = caf::atom_constant<caf::atom("route")>;
 
-// (state_cmd_atom, encoded command) -> (bool ok, uint64_t index, string reason): a change of
-// the cluster state (deploy, undeploy, ...), committed through Raft
+/// (state_cmd_atom, encoded command) -> (bool ok, uint64_t index, string reason): a change of
+/// the cluster state (deploy, undeploy, ...), committed through Raft
 using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;
 
-// (bus_publish_atom, ns, topic, payload, persist, send_to_self) -> uint64_t index
+/// (bus_publish_atom, ns, topic, payload, persist, send_to_self) -> uint64_t index
 using bus_publish_atom = caf::atom_constant<caf::atom("bus_pub")>;
-// (bus_subscribe_atom, ns, topic, subscriber)
+/// (bus_subscribe_atom, ns, topic, subscriber)
 using bus_subscribe_atom = caf::atom_constant<caf::atom("bus_sub")>;
-// (bus_message_atom, ns, topic, payload, index, origin): a broadcast, to a subscriber
+/// (bus_message_atom, ns, topic, payload, index, origin): a broadcast, to a subscriber
 using bus_message_atom = caf::atom_constant<caf::atom("bus_msg")>;
 
 } // namespace troupe

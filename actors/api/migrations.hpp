@@ -32,20 +32,28 @@
 
 namespace troupe {
 
+/// How a run of a migration ended: what its function returns.
 struct migration_result {
+  /// Done, failed (the operator retries it: `troupe ctl migrations retry`), or interrupted
+  /// (the next main worker resumes it from its checkpoint).
   enum class kind { ok, failed, interrupted };
-  kind what = kind::ok;
-  std::string error;
+  kind what = kind::ok;  ///< How it ended.
+  std::string error;     ///< Why it failed (shown by `troupe ctl migrations`).
 
+  /// Done: it never runs again.
   static migration_result ok() { return {kind::ok, {}}; }
+  /// Failed with `error`: deployments keep waiting until an operator retries it.
   static migration_result failed(std::string error) { return {kind::failed, std::move(error)}; }
   /// This worker lost its lease (still_main() or save() said so): the next main worker
   /// resumes.
   static migration_result interrupted() { return {kind::interrupted, {}}; }
 };
 
+/// What a run of a migration may know and do: its id, epoch and checkpoint, and saving
+/// progress under its epoch.
 class migration_context {
 public:
+  /// The migration's id, as registered with node::add_migration.
   const std::string& id() const { return id_; }
   /// The main worker epoch this run holds: the fencing token of everything it does.
   uint64_t epoch() const { return epoch_; }
@@ -55,7 +63,9 @@ public:
   const std::string& checkpoint() const { return checkpoint_; }
   /// 1 on the first run, more when resumed or retried.
   uint32_t attempt() const { return attempt_; }
+  /// The data folder of the worker it runs on.
   const std::string& data_dir() const { return data_dir_; }
+  /// The worker's actor system (to spawn helpers or make requests).
   caf::actor_system& system() const { return *system_; }
   /// The node's published actor: KV requests (kv_get_atom, kv_put_atom, ...) go here.
   const caf::actor& cluster() const { return node_actor_; }
@@ -88,12 +98,14 @@ private:
   std::function<bool()> still_main_;
 };
 
+/// A migration's body: it runs on the main worker, before any deployment starts.
 using migration_fn = std::function<migration_result(migration_context&)>;
 
+/// A registered run-once migration.
 struct migration {
-  std::string id;
-  migration_fn run;
-  bool idempotent = false;
+  std::string id;           ///< Its name, unique in the binary.
+  migration_fn run;         ///< What it does.
+  bool idempotent = false;  ///< Safe to run again from the start after a crash mid-run.
 };
 
 /// The migrations a binary registers, in the order they run.
@@ -102,8 +114,11 @@ public:
   /// False when the id is not a valid name (letters, digits, '-', '_', '.') or is taken.
   bool add(migration m);
 
+  /// Every migration, in registration order.
   const std::vector<migration>& all() const { return list_; }
+  /// The migration called `id`, or nullptr.
   const migration* find(const std::string& id) const;
+  /// Whether none is registered.
   bool empty() const { return list_.empty(); }
 
 private:
