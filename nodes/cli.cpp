@@ -103,9 +103,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   std::string kv_connect;
   std::string kv_timeout = "5s";
   int64_t expect_revision = -1;
-  kv->add_option("--connect", kv_connect, "nodes of the cluster, tried in turn")
-    ->type_name("HOST:PORT,...")
-    ->required();
+  kv->add_option("--connect", kv_connect,
+                 "nodes of the cluster, tried in turn [default: $TROUPE_CONNECT, else "
+                 "127.0.0.1:8139]")
+    ->type_name("HOST:PORT,...");
   kv->add_flag("--json", kc.json, "print JSON");
   kv->add_option("--token", kc.token,
                  "the cluster's console token, for put and del [default: $TROUPE_CONSOLE_TOKEN]")

@@ -218,6 +218,12 @@ CAF_TEST(status parses its target and connects to this host by default) {
   CAF_REQUIRE_EQUAL(c->targets.size(), 1u);
   CAF_CHECK_EQUAL(c->targets[0].host, "10.0.0.8");
   CAF_CHECK_EQUAL(c->targets[0].port, 7000);
+  // kv and console too (kv once required --connect).
+  auto k = parse({"kv", "get", "app/color"});
+  auto* kc = std::get_if<kv_command>(&k.cmd);
+  CAF_REQUIRE(kc != nullptr);
+  CAF_REQUIRE_EQUAL(kc->targets.size(), 1u);
+  CAF_CHECK_EQUAL(kc->targets[0].port, 8139);
 }
 
 CAF_TEST(version and mistyped commands and options) {
@@ -288,20 +294,22 @@ CAF_TEST(local worker arguments parse back into a worker of the parent) {
   CAF_CHECK(r->cfg.heartbeat_interval == milliseconds(100));
 }
 
-CAF_TEST(every config sample in the README starts a node) {
-  std::ifstream in{std::string{TROUPE_SOURCE_DIR} + "/README.md"};
-  CAF_REQUIRE(in);
+CAF_TEST(every config sample in the README and the configuration reference starts a node) {
   std::vector<std::string> samples;
-  std::string line;
-  std::string* current = nullptr;
-  while (std::getline(in, line)) {
-    if (line == "```ini") {
-      samples.emplace_back();
-      current = &samples.back();
-    } else if (current && line == "```") {
-      current = nullptr;
-    } else if (current) {
-      *current += line + "\n";
+  for (auto doc : {"/README.md", "/docs/configuration.md"}) {
+    std::ifstream in{std::string{TROUPE_SOURCE_DIR} + doc};
+    CAF_REQUIRE(in);
+    std::string line;
+    std::string* current = nullptr;
+    while (std::getline(in, line)) {
+      if (line == "```ini") {
+        samples.emplace_back();
+        current = &samples.back();
+      } else if (current && line == "```") {
+        current = nullptr;
+      } else if (current) {
+        *current += line + "\n";
+      }
     }
   }
   CAF_REQUIRE(!samples.empty());
@@ -312,5 +320,5 @@ CAF_TEST(every config sample in the README starts a node) {
     if (!std::holds_alternative<run_command>(p.cmd))
       CAF_MESSAGE("refused: " << p.err << "the sample:\n" << text);
   }
-  CAF_MESSAGE(samples.size() << " README config samples parsed");
+  CAF_MESSAGE(samples.size() << " config samples parsed");
 }
