@@ -8,6 +8,7 @@
 #include "nodes/cluster_queries.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
+#include "nodes/interrupts.hpp"
 #include "nodes/inspect_client.hpp"
 #include "nodes/text_table.hpp"
 #include "protocols/cluster_state/commands.hpp"
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <optional>
 #include <iostream>
 
 namespace troupe {
@@ -24,12 +26,6 @@ namespace troupe {
 namespace {
 
 using json = nlohmann::json;
-
-volatile std::sig_atomic_t interrupted = 0;
-
-void on_interrupt(int) {
-  interrupted = 1;
-}
 
 int fail(caf::actor_system& sys, const caf::error& err, const std::string& prefix) {
   std::cerr << prefix << error_text(sys, err) << "\n";
@@ -71,13 +67,12 @@ int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor&
     return code;
   std::cerr << "subscribed to " << cmd.bus_namespace << "/" << cmd.key << "\n";
   self->monitor(node);
-  interrupted = 0;
-  auto old_int = std::signal(SIGINT, on_interrupt);
-  auto old_term = std::signal(SIGTERM, on_interrupt);
+  std::optional<interrupt_scope> interrupts{std::in_place};
+  auto interrupted = [] { return interrupt_scope::interrupted(); };
   uint64_t got = 0;
   auto deadline = std::chrono::steady_clock::now() + cmd.wait;
   bool lost = false;
-  while (!interrupted && !lost && (cmd.messages == 0 || got < cmd.messages)
+  while (!interrupted() && !lost && (cmd.messages == 0 || got < cmd.messages)
          && (cmd.wait.count() == 0 || std::chrono::steady_clock::now() < deadline)) {
     self->receive(
       [&](bus_message_atom, const std::string& ns, const std::string& topic,
@@ -96,14 +91,14 @@ int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor&
       [&](caf::down_msg&) { lost = true; },
       caf::after(std::chrono::milliseconds(100)) >> [] {});
   }
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
+  bool stopped = interrupted();
+  interrupts.reset();
   link_context_of(sys)->set_door(nullptr);
   if (lost) {
     std::cerr << prefix << "lost the connection to the node\n";
     return exit_code::unavailable;
   }
-  if (cmd.messages > 0 && got < cmd.messages && !interrupted) {
+  if (cmd.messages > 0 && got < cmd.messages && !stopped) {
     std::cerr << prefix << "received " << got << " of " << cmd.messages << " broadcasts within "
               << std::chrono::duration_cast<std::chrono::milliseconds>(cmd.wait).count()
               << " ms\n";

@@ -5,6 +5,7 @@
 #include "actors/wire.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
+#include "nodes/interrupts.hpp"
 #include "nodes/remote_node.hpp"
 #include "nodes/text_table.hpp"
 #include "protocols/membership/codec.hpp"
@@ -325,12 +326,6 @@ void print_inspect(const json& r) {
     std::cout << "state:\n" << r.at("dump").get<std::string>() << "\n";
 }
 
-std::atomic<bool> interrupted{false};
-
-extern "C" void on_interrupt(int) {
-  interrupted = true;
-}
-
 int do_logs(cluster_link& link, const ctl_command& cmd, const std::string& prefix) {
   if (cmd.type == "rotate") {
     std::optional<failure> fail;
@@ -368,14 +363,13 @@ int do_logs(cluster_link& link, const ctl_command& cmd, const std::string& prefi
   print(json::parse(*text));
   if (!cmd.follow)
     return exit_code::ok;
-  interrupted = false;
-  auto old_int = std::signal(SIGINT, on_interrupt);
-  auto old_term = std::signal(SIGTERM, on_interrupt);
+  interrupt_scope interrupts;
+  auto interrupted = [] { return interrupt_scope::interrupted(); };
   int code = exit_code::ok;
-  while (!interrupted) {
-    for (int i = 0; i < 5 && !interrupted; ++i)
+  while (!interrupted()) {
+    for (int i = 0; i < 5 && !interrupted(); ++i) // polls the log every 250 ms
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (interrupted)
+    if (interrupted())
       break;
     auto next = link.ask(cmd.node, caf::make_message(logs_atom::value, after, level, uint64_t{5000}),
                          link.timeout(), fail);
@@ -385,8 +379,6 @@ int do_logs(cluster_link& link, const ctl_command& cmd, const std::string& prefi
     }
     print(json::parse(*next));
   }
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
   return code;
 }
 

@@ -6,6 +6,7 @@
 #include "actors/wire.hpp"
 #include "nodes/error_text.hpp"
 #include "nodes/exit_codes.hpp"
+#include "nodes/interrupts.hpp"
 #include "nodes/remote_node.hpp"
 
 #include <caf/actor_system.hpp>
@@ -43,44 +44,28 @@ const char* op_name(kv_command::op_t op) {
   return "?";
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM while a watch runs: it ends with exit 0 (in the console: back
-/// to the prompt).
-volatile std::sig_atomic_t watch_interrupted = 0;
-
-extern "C" void on_watch_interrupt(int) {
-  watch_interrupted = 1;
-}
-
-/// While a watch runs: the signal handlers, and a thread that turns an interrupt into an
-/// answer to the long poll in flight, so that the wait ends at once rather than when the poll
-/// does (up to the server's watch wait). Restores the old handlers when it goes.
+/// While a watch runs, Ctrl-C (SIGINT) or SIGTERM ends it with exit 0 (in the console: back
+/// to the prompt): a thread turns an interrupt into an answer to the long poll in flight, so
+/// that the wait ends at once rather than when the poll does (up to the server's watch wait).
 class watch_interrupts {
 public:
   explicit watch_interrupts(caf::scoped_actor& self) : self_(self->ctrl()) {
-    watch_interrupted = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_watch_interrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
     thread_ = std::thread{[this] { run(); }};
   }
 
   ~watch_interrupts() {
     done_ = true;
     thread_.join();
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
   }
 
   /// The response id of the request now in flight (its answer ends the wait).
   void waiting_for(caf::message_id rid) { pending_ = rid.integer_value(); }
 
-  bool interrupted() const { return watch_interrupted != 0; }
+  bool interrupted() const { return interrupt_scope::interrupted(); }
 
 private:
   void run() {
-    while (!done_ && !watch_interrupted)
+    while (!done_ && !interrupt_scope::interrupted()) // checks the flag every 20 ms
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (auto rid = pending_.load(); !done_ && rid != 0)
       self_->enqueue(caf::make_mailbox_element(nullptr, caf::message_id{rid}, {},
@@ -88,11 +73,10 @@ private:
                      nullptr);
   }
 
+  interrupt_scope signals_;  // before the thread, which reads its flag
   caf::strong_actor_ptr self_;
   std::atomic<uint64_t> pending_{0};
   std::atomic<bool> done_{false};
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
   std::thread thread_;
 };
 

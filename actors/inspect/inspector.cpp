@@ -1,5 +1,6 @@
 #include "actors/inspect/inspector.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/inspect/console_errc.hpp"
 
 #include "actors/api/counted_actor.hpp"
@@ -35,10 +36,6 @@ struct inspector_state {
 
 using inspector_class = inspector_actor::stateful_base<inspector_state>;
 using inspector_ptr = inspector_class*;
-
-caf::error refuse(console_errc x, const std::string& why) {
-  return caf::make_error(x, why);
-}
 
 nlohmann::json row_json(const actor_registry& reg, const actor_row& r) {
   nlohmann::json j{{"id", reg.id_of(r.seq)},

@@ -1,5 +1,6 @@
 #include "actors/inspect/user_supervisor.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/inspect/console_errc.hpp"
 
 #include "actors/api/counted_actor.hpp"
@@ -61,10 +62,6 @@ struct user_supervisor_state {
 using user_sup_impl = user_supervisor_actor::extend<caf::reacts_to<restart_child_atom, uint64_t>>;
 using user_sup_class = user_sup_impl::stateful_base<user_supervisor_state>;
 using user_sup_ptr = user_sup_class*;
-
-caf::error refuse(console_errc x, const std::string& why) {
-  return caf::make_error(x, why);
-}
 
 /// Watches a child: its down message restarts it (not linked: a child killed with
 /// `exit_reason::kill` would take the supervisor down through a link).

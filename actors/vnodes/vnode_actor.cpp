@@ -1,5 +1,6 @@
 #include "actors/vnodes/vnode_actor.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/errors.hpp"
 #include "actors/api/event.hpp"
@@ -79,10 +80,6 @@ using vnode_impl = vnode_actor::extend<caf::reacts_to<restart_atom>, caf::reacts
                                        caf::reacts_to<snapshot_tick_atom>>;
 using vnode_class = vnode_impl::stateful_base<vnode_actor_state>;
 using vnode_ptr = vnode_class*;
-
-caf::error refuse(routing_errc x, std::string why) {
-  return caf::make_error(x, std::move(why));
-}
 
 caf::actor service_of(vnode_ptr self, service s) {
   return lookup(self->state.cfg().services, s);

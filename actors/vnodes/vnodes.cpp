@@ -1,5 +1,6 @@
 #include "actors/vnodes/vnodes.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/errors.hpp"
 #include "actors/api/main_worker.hpp"
@@ -58,10 +59,6 @@ struct vnodes_state {
 using vnodes_impl = vnodes_actor::extend<caf::reacts_to<respawn_atom, uint32_t>>;
 using vnodes_class = vnodes_impl::stateful_base<vnodes_state>;
 using vnodes_ptr = vnodes_class*;
-
-caf::error refuse(routing_errc x, std::string why) {
-  return caf::make_error(x, std::move(why));
-}
 
 // -- the vnode actors -----------------------------------------------------------------------------
 
