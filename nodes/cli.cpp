@@ -593,6 +593,13 @@ std::vector<std::string> local_worker_args(const node_config& parent, uint16_t p
     out.emplace_back("--ship-logs");
   if (parent.fault_injection)
     out.emplace_back("--fault-injection");
+  if (parent.tls.enabled()) { // a local worker shows its coordinator's certificate
+    out.emplace_back("--tls-ca=" + parent.tls.ca);
+    out.emplace_back("--tls-cert=" + parent.tls.cert);
+    out.emplace_back("--tls-key=" + parent.tls.key);
+  }
+  if (parent.insecure)
+    out.emplace_back("--insecure");
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/link/link.hpp"
+#include "actors/link/tls_session.hpp"
 #include "actors/endpoint.hpp"
 #include "protocols/clock.hpp"
 
@@ -22,6 +23,8 @@ struct node_config {
   int http_port = -1;            // -1: cluster port + 1 (any free port when cluster port is 0); 0: off
   std::string data_dir;          // default: ./troupe-data/<name>
   link_settings links;           // the wire's bounds (--max-frame-bytes, ...)
+  tls_files tls;                 // --tls-ca, --tls-cert, --tls-key: mutual TLS on every link
+  bool insecure = false;         // --insecure: plain links on an address beyond loopback
   std::string log_level = "info";
   std::string pid_file;
   uint32_t workers = 0;          // local worker processes to start and supervise

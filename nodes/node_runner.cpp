@@ -113,6 +113,26 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   logging::init(cfg.name, cfg.log_level);
   auto log = logging::get("node");
 
+  // TLS first: a bad key or certificate stops the node before it changes anything.
+  tls_context tls;
+  if (cfg.tls.enabled()) {
+    std::string problem;
+    tls = make_tls_context(cfg.tls, problem);
+    if (!tls)
+      return config_failure(problem);
+    if (auto names = own_names(tls); !names_member(names, cfg.name)) {
+      std::string listed;
+      for (auto& n : names)
+        listed += (listed.empty() ? "" : ", ") + n;
+      return config_failure("--tls-cert " + cfg.tls.cert + " names " + listed
+                            + ", not this node (--name " + cfg.name
+                            + "): make one for it with scripts/certs.sh");
+    }
+  } else if (cfg.insecure) {
+    log->warn("--insecure: links on {} are plain: whoever reaches the port can join or command "
+              "the cluster", cfg.bind);
+  }
+
   std::unique_ptr<pid_file> pidf;
   if (!cfg.pid_file.empty())
     if (auto problem = pid_file::acquire(cfg.pid_file, pidf); !problem.empty())
@@ -199,10 +219,14 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   rt->migrations = migrations;
   rt->tree.registry = std::make_shared<actor_registry>(cfg.name);
   rt->tree.services = std::make_shared<service_directory>();
+  if (cfg.insecure && !cfg.tls.enabled())
+    rt->tree.services->problems().set("insecure", "insecure: plain links on " + cfg.bind
+                                                    + " (--insecure): give the node TLS");
   rt->cluster_id = cluster_id;
   rt->group = group;
   // The wire (actors/link): its bounds are set before anything connects or listens.
   auto links = std::make_shared<link_context>(cfg.links, logging::get("link"));
+  links->set_tls(tls);
   install_link_context(sys, links);
   rt->resolver = link_connector_of(sys);
   rt->links = links;

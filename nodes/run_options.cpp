@@ -34,6 +34,14 @@ std::string parse_uint(const std::string& v, T min, T max, T& out) {
   return {};
 }
 
+/// A file the node reads at start: its path as given (checked when the TLS context loads).
+std::string file_setter(std::string& field, const std::string& v) {
+  if (v.empty())
+    return "must name a file";
+  field = v;
+  return {};
+}
+
 setter uint_setter(uint32_t node_config::*field, uint32_t min, uint32_t max) {
   return [=](node_config& c, const std::string& v) { return parse_uint(v, min, max, c.*field); };
 }
@@ -271,6 +279,23 @@ const std::vector<option_spec>& option_table() {
        c.links.hello_timeout = std::chrono::duration_cast<milliseconds>(d);
        return {};
      }},
+    {"tls-ca", "FILE",
+     "the cluster's CA certificate (PEM): with --tls-cert and --tls-key, every link is mutual "
+     "TLS and a peer must present a certificate the CA signed (scripts/certs.sh makes them)",
+     "none", [](node_config& c, const std::string& v) { return file_setter(c.tls.ca, v); }},
+    {"tls-cert", "FILE",
+     "this node's certificate (PEM), signed by --tls-ca; it must name the node (--name) as its "
+     "common name or a DNS alternative name", "none",
+     [](node_config& c, const std::string& v) { return file_setter(c.tls.cert, v); }},
+    {"tls-key", "FILE", "the private key of --tls-cert (PEM)", "none",
+     [](node_config& c, const std::string& v) { return file_setter(c.tls.key, v); }},
+    {"insecure", "",
+     "allow plain links on an address beyond loopback (--bind): anyone who reaches the port can "
+     "join or command the cluster; health turns yellow", "off",
+     [](node_config& c, const std::string&) -> std::string {
+       c.insecure = true;
+       return {};
+     }},
     {"bus-keep", "N",
      "persisted broadcasts kept per topic: the last N published from this node's actors and "
      "clients (`troupe ctl publish --persist`)", "100",
@@ -377,6 +402,11 @@ std::optional<config_error> apply_config_file(const std::string& path,
   return std::nullopt;
 }
 
+/// True for addresses only this host reaches.
+static bool is_loopback(const std::string& bind) {
+  return bind == "localhost" || bind == "::1" || bind.rfind("127.", 0) == 0;
+}
+
 std::optional<config_error> finish(node_config& c) {
   if (c.console_token.empty())
     if (auto* env = std::getenv("TROUPE_CONSOLE_TOKEN"); env && *env) {
@@ -417,6 +447,18 @@ std::optional<config_error> finish(node_config& c) {
     return config_error{"--restart-backoff", format_duration(c.restart_backoff)
                                                + " is longer than --restart-backoff-max ("
                                                + format_duration(c.restart_backoff_max) + ")"};
+  if (c.tls.enabled()) // local workers start elsewhere in the tree: paths that hold there too
+    for (auto* path : {&c.tls.ca, &c.tls.cert, &c.tls.key})
+      if (!path->empty())
+        *path = std::filesystem::absolute(*path).string();
+  if (c.tls.enabled() && (c.tls.ca.empty() || c.tls.cert.empty() || c.tls.key.empty()))
+    return config_error{c.tls.ca.empty() ? "--tls-ca" : c.tls.cert.empty() ? "--tls-cert" : "--tls-key",
+                        "TLS needs all three of --tls-ca, --tls-cert and --tls-key"};
+  if (!c.tls.enabled() && !c.insecure && !is_loopback(c.bind))
+    return config_error{"--bind", c.bind + " reaches beyond this host, and without TLS anyone who "
+                                           "reaches the port could join or command the cluster: "
+                                           "give --tls-ca, --tls-cert and --tls-key "
+                                           "(scripts/certs.sh makes them), or --insecure"};
   if (c.http_port > 0 && c.http_port == c.cluster_port)
     return config_error{"--http-port", "must differ from --cluster-port"};
   if (c.cluster_port == 65535 && c.http_port < 0)

@@ -15,7 +15,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libedit-dev libisal-dev
   clang libclang-rt-14-dev
-  iproute2 procps tmux curl python3
+  iproute2 procps tmux curl python3 openssl
 )
 tests=0
 [ "${1:-}" = "--tests" ] && tests=1

@@ -25,8 +25,11 @@ namespace {
 
 using restart_child_atom = caf::atom_constant<caf::atom("us_restart")>;
 
-/// An actor spawned from the console: what it takes to start it again.
-struct child {
+} // namespace
+
+/// An actor spawned from the console: what it takes to start it again. (Not file-local:
+/// user_children, declared in the header, holds it.)
+struct user_child {
   std::string type;
   context ctx;
   supervision::restart_policy policy;
@@ -36,10 +39,8 @@ struct child {
   bool running = false;     // has a live incarnation (else waits for its restart)
 };
 
-} // namespace
-
 struct user_children {
-  std::map<uint64_t, child> by_seq;  // registry id -> spec
+  std::map<uint64_t, user_child> by_seq;  // registry id -> spec
 };
 
 std::shared_ptr<user_children> make_user_children() {
@@ -50,7 +51,7 @@ namespace {
 
 struct user_supervisor_state {
   user_supervisor_config cfg;
-  std::map<uint64_t, child>* children = nullptr;  // in cfg.children
+  std::map<uint64_t, user_child>* children = nullptr;  // in cfg.children
   std::map<caf::actor_addr, uint64_t> by_addr;
   std::mt19937 rng{std::random_device{}()};
   std::shared_ptr<spdlog::logger> log = logging::get("inspect");
@@ -70,7 +71,7 @@ void watch(user_sup_ptr self, const caf::actor& a) {
 }
 
 /// Starts (or starts again) child `seq`; an invalid handle when its type cannot be spawned.
-caf::actor start_child(user_sup_ptr self, uint64_t seq, child& c,
+caf::actor start_child(user_sup_ptr self, uint64_t seq, user_child& c,
                        std::shared_ptr<actor_stats> stats) {
   auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx, std::move(stats));
   if (!a)
@@ -119,7 +120,7 @@ caf::result<std::string> do_spawn(user_sup_ptr self, const std::string& type,
   auto names = nlohmann::json::array();
   for (uint32_t k = 1; k <= count; ++k) {
     auto n = name.empty() || count == 1 ? name : name + "-" + std::to_string(k);
-    child c{type, context{}, supervision::restart_policy{st.cfg.restart}, {}, {}, false, false};
+    user_child c{type, context{}, supervision::restart_policy{st.cfg.restart}, {}, {}, false, false};
     c.ctx.data_dir = st.cfg.data_dir;
     c.ctx.services = st.cfg.services;
     c.ctx.args = args;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "actors/endpoint.hpp"
+#include "actors/link/tls_session.hpp"
 #include "protocols/wire/envelope.hpp"
 #include "protocols/wire/frame.hpp"
 
@@ -55,7 +56,7 @@ struct link_settings {
 
 /// Counters of the transport for GET /metrics.
 struct link_stats {
-  static constexpr size_t reasons = 16;
+  static constexpr size_t reasons = 32;  // more than wire::wire_errc has
   std::array<std::atomic<uint64_t>, reasons> refused{};  // by wire::wire_errc
   std::atomic<uint64_t> established{0};
   std::atomic<uint64_t> pending{0};
@@ -81,6 +82,11 @@ public:
   void set_identity(std::string name, std::string address, bool coordinator);
   wire::hello make_hello() const;
   uint64_t incarnation() const { return incarnation_; }
+
+  /// TLS on every connection of this process, both ways (null: plain frames). Set before
+  /// anything connects or listens.
+  void set_tls(tls_context t);
+  tls_context tls() const;
 
   /// Where messages from peers go (a node's door; a client's receiving actor, or none).
   void set_door(caf::actor door);
@@ -110,6 +116,7 @@ private:
   std::string name_;
   std::string address_;
   bool coordinator_ = false;
+  tls_context tls_;
   caf::actor door_;
   std::function<void(const wire::hello&, const std::string&)> on_desync_;
   std::map<std::pair<std::string, int>, std::chrono::steady_clock::time_point> last_log_;

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace troupe {
@@ -44,6 +45,8 @@ struct link_state {
   wire::link_receiver in_seq;
   wire::hello peer;
   std::string peer_addr;                      // remote address, for logs before the hello
+  std::unique_ptr<tls_session> tls;           // with TLS: what the socket carries is encrypted
+  std::vector<char> tls_plain;                // a frame (or two) to encrypt
   size_t send_limit = 0;                      // the smaller of both ends' frame bounds
   std::string partial;                        // a message arriving in pieces (more = true)
   bool partial_active = false;
@@ -65,6 +68,16 @@ caf::error link_error(link_errc code, std::string text) {
   return caf::make_error(code, std::move(text));
 }
 
+/// What TLS has to send (handshake messages, encrypted frames), to the socket.
+void flush_tls(caf::io::broker* self, link_state& st) {
+  auto cipher = st.tls->take_cipher();
+  if (cipher.empty())
+    return;
+  auto& buf = self->wr_buf(st.hdl);
+  buf.insert(buf.end(), cipher.begin(), cipher.end());
+  self->flush(st.hdl);
+}
+
 void write_frame(caf::io::broker* self, link_state& st, std::string_view body,
                  bool envelope = true) {
   // Faults are injected (tests) into envelopes to other nodes only.
@@ -80,7 +93,7 @@ void write_frame(caf::io::broker* self, link_state& st, std::string_view body,
                       fault == link_context::fault::duplicate ? "repeating" : "corrupting",
                       who(st));
   auto hdr = wire::header_for(body);
-  auto& buf = self->wr_buf(st.hdl);
+  auto& buf = st.tls ? st.tls_plain : self->wr_buf(st.hdl);
   for (int i = fault == link_context::fault::duplicate ? 2 : 1; i > 0; --i) {
     buf.insert(buf.end(), hdr.begin(), hdr.end());
     buf.insert(buf.end(), body.begin(), body.end());
@@ -88,6 +101,12 @@ void write_frame(caf::io::broker* self, link_state& st, std::string_view body,
   if (fault == link_context::fault::corrupt && !body.empty())
     buf.back() ^= 0x5a;
   st.ctx->stats.frames_out.fetch_add(1, std::memory_order_relaxed);
+  if (st.tls) {
+    st.tls->write({buf.data(), buf.size()}); // a failure shows when the peer's bytes come
+    buf.clear();
+    flush_tls(self, st);
+    return;
+  }
   self->flush(st.hdl);
 }
 
@@ -192,6 +211,10 @@ void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::str
     st.ctx->log->error("link out of step: {}: the cluster evicts {}", reason, st.peer.name);
     st.ctx->desync(st.peer, reason);
   }
+  if (st.outbound && !st.up) // the connector tells whoever asked for this connection why
+    return close_link(self, st,
+                      link_error(link_errc::refused, std::string{wire::to_string(why)}
+                                                       + (detail.empty() ? "" : ": " + detail)));
   close_link(self, st, caf::make_error(caf::exit_reason::remote_link_unreachable));
 }
 
@@ -208,6 +231,18 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
              + std::to_string(wire::version) + " (reads from "
              + std::to_string(wire::min_version) + ")");
     return false;
+  }
+  if (st.tls && h.kind == wire::peer_kind::node) {
+    auto names = st.tls->peer_names();
+    if (!names_member(names, h.name)) {
+      std::string listed;
+      for (auto& n : names)
+        listed += (listed.empty() ? "" : ", ") + n;
+      refuse(self, st, wire_errc::name_mismatch,
+             "it says it is " + h.name + " but its certificate names "
+               + (listed.empty() ? std::string{"nobody"} : listed));
+      return false;
+    }
   }
   st.peer = h;
   st.up = true;
@@ -388,29 +423,66 @@ bool on_frame(caf::io::broker* self, const state_ptr& sp, std::string_view body)
 
 void configure_read(caf::io::broker* self, link_state& st) {
   using caf::io::receive_policy;
-  if (st.up)
+  if (st.up || st.tls) // TLS records do not line up with frames
     self->configure_read(st.hdl, receive_policy::at_most(read_chunk));
   else
     self->configure_read(st.hdl, receive_policy::exactly(st.reader.wanted()));
 }
 
-void on_data(caf::io::broker* self, const state_ptr& sp, const std::vector<char>& buf) {
+/// The first bytes of a connection, when they are not what this process speaks: a TLS record
+/// (0x16, a handshake) to a process without TLS, or a plain frame to one with it.
+bool wrong_protocol(caf::io::broker* self, link_state& st, const std::vector<char>& buf) {
+  if (st.up || buf.empty() || (st.tls && st.tls->established()))
+    return false;
+  bool tls_record = static_cast<unsigned char>(buf[0]) == 0x16;
+  if (st.tls && !tls_record && buf[0] == 'T') {
+    refuse(self, st, wire_errc::tls_required,
+           "it sent plain frames; this process speaks only TLS (give it --tls-ca, --tls-cert and "
+           "--tls-key, or $TROUPE_TLS_CA, $TROUPE_TLS_CERT and $TROUPE_TLS_KEY)");
+    return true;
+  }
+  if (!st.tls && tls_record) {
+    refuse(self, st, wire_errc::tls_unexpected, "it speaks TLS; this process has no TLS");
+    return true;
+  }
+  return false;
+}
+
+/// Decrypted (or plain) bytes: frames. Returns false when the connection was closed.
+bool on_plain(caf::io::broker* self, const state_ptr& sp, const char* p, size_t n) {
   auto& st = *sp;
-  const char* p = buf.data();
-  size_t n = buf.size();
   while (n > 0) {
     auto used = st.reader.feed(p, n);
     p += used;
     n -= used;
     if (st.reader.failed()) {
       auto why = st.reader.error();
-      return refuse(self, st, why, st.up ? "" : "before its hello");
+      refuse(self, st, why, st.up ? "" : "before its hello");
+      return false;
     }
     if (st.reader.ready()) {
       auto body = st.reader.take();
       if (!on_frame(self, sp, body))
-        return;
+        return false;
     }
+  }
+  return true;
+}
+
+void on_data(caf::io::broker* self, const state_ptr& sp, const std::vector<char>& buf) {
+  auto& st = *sp;
+  if (wrong_protocol(self, st, buf))
+    return;
+  if (st.tls) {
+    std::string plain;
+    bool ok = st.tls->on_cipher(buf.data(), buf.size(), plain);
+    flush_tls(self, st);
+    if (!ok)
+      return refuse(self, st, wire_errc::tls_failed, st.tls->error());
+    if (!on_plain(self, sp, plain.data(), plain.size()))
+      return;
+  } else if (!on_plain(self, sp, buf.data(), buf.size())) {
+    return;
   }
   configure_read(self, st);
 }
@@ -451,6 +523,8 @@ caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle 
                               link_context_ptr ctx, bool outbound, caf::actor owner) {
   auto sp = std::make_shared<link_state>(ctx, hdl, outbound, owner);
   sp->peer_addr = self->remote_addr(hdl) + ":" + std::to_string(self->remote_port(hdl));
+  if (auto tls = ctx->tls())
+    sp->tls = std::make_unique<tls_session>(tls, !outbound);
   ctx->stats.pending.fetch_add(1, std::memory_order_relaxed);
   if (outbound)
     write_frame(self, *sp, wire::encode(ctx->make_hello()), false);
@@ -466,6 +540,16 @@ caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle 
   return {
     [self, sp](const caf::io::new_data_msg& m) { on_data(self, sp, m.buf); },
     [self, sp](const caf::io::connection_closed_msg&) {
+      if (sp->outbound && !sp->up)
+        return close_link(
+          self, *sp,
+          link_error(link_errc::refused,
+                     sp->tls ? "the node closed the connection during the TLS handshake or "
+                               "before its hello: it may not accept this certificate (see its "
+                               "log), or have no TLS"
+                             : "the node closed the connection before its hello: it may "
+                               "require TLS (give $TROUPE_TLS_CA, $TROUPE_TLS_CERT and "
+                               "$TROUPE_TLS_KEY)"));
       close_link(self, *sp, caf::make_error(caf::exit_reason::remote_link_unreachable));
     },
     [self, sp](link_hello_timeout_atom) {

@@ -97,6 +97,13 @@ caf::behavior link_connector(caf::event_based_actor* self, link_context_ptr ctx)
     auto it = st->by_key.find(key);
     if (it == st->by_key.end() || it->second.conn.address() != d.source)
       return;
+    // A connection that knows why it failed says so; else it is no Troupe node we can read.
+    auto& ctx = d.reason.context();
+    if (d.reason.category() == caf::detail::error_factory<link_errc>::category
+        && ctx.match_elements<std::string>())
+      return fail_waiting(*st, key,
+                          caf::make_error(link_errc::refused, "cannot connect to " + key + ": "
+                                                                + ctx.get_as<std::string>(0)));
     fail_waiting(*st, key,
                  caf::make_error(link_errc::refused,
                                  "no Troupe node of a wire version this one reads answered at "

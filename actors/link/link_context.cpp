@@ -54,6 +54,16 @@ wire::hello link_context::make_hello() const {
   return h;
 }
 
+void link_context::set_tls(tls_context t) {
+  std::lock_guard<std::mutex> g{mtx_};
+  tls_ = std::move(t);
+}
+
+tls_context link_context::tls() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  return tls_;
+}
+
 void link_context::set_door(caf::actor door) {
   std::lock_guard<std::mutex> g{mtx_};
   door_ = std::move(door);

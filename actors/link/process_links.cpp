@@ -4,6 +4,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace troupe {
@@ -18,8 +19,24 @@ process_links& links_of(caf::actor_system& sys) {
 }
 
 link_context_ptr context_locked(process_links& l) {
-  if (!l.ctx)
+  if (!l.ctx) {
     l.ctx = std::make_shared<link_context>(link_settings{}, logging::get("link"));
+    // A client speaks TLS when it is given its files ($TROUPE_TLS_CA, _CERT, _KEY).
+    tls_files files;
+    for (auto [var, field] : {std::pair{"TROUPE_TLS_CA", &files.ca},
+                              std::pair{"TROUPE_TLS_CERT", &files.cert},
+                              std::pair{"TROUPE_TLS_KEY", &files.key}})
+      if (auto* v = std::getenv(var); v && *v)
+        *field = v;
+    if (files.enabled()) {
+      std::string problem;
+      auto tls = make_tls_context(files, problem);
+      if (!tls)
+        throw std::runtime_error("TLS ($TROUPE_TLS_CA, $TROUPE_TLS_CERT, $TROUPE_TLS_KEY): "
+                                 + problem);
+      l.ctx->set_tls(std::move(tls));
+    }
+  }
   return l.ctx;
 }
 

@@ -37,7 +37,7 @@ std::string vnode_name(uint32_t slot) {
 namespace {
 
 using restart_atom = caf::atom_constant<caf::atom("vn_restart")>;
-using tick_atom = caf::atom_constant<caf::atom("vn_tick")>;
+using vnode_tick_atom = caf::atom_constant<caf::atom("vn_tick")>;
 using snapshot_tick_atom = caf::atom_constant<caf::atom("vn_snap")>;
 
 struct instance {
@@ -76,7 +76,7 @@ struct vnode_actor_state {
 
 // Besides its interface, a vnode actor tells itself to restart crashed instances, to step its
 // ownership core, and to take periodic snapshots.
-using vnode_impl = vnode_actor::extend<caf::reacts_to<restart_atom>, caf::reacts_to<tick_atom>,
+using vnode_impl = vnode_actor::extend<caf::reacts_to<restart_atom>, caf::reacts_to<vnode_tick_atom>,
                                        caf::reacts_to<snapshot_tick_atom>>;
 using vnode_class = vnode_impl::stateful_base<vnode_actor_state>;
 using vnode_ptr = vnode_class*;
@@ -332,7 +332,7 @@ void start_ticking(vnode_ptr self) {
   if (self->state.ticking)
     return;
   self->state.ticking = true;
-  self->delayed_send(self, milliseconds(50), tick_atom::value);
+  self->delayed_send(self, milliseconds(50), vnode_tick_atom::value);
 }
 
 void publish_phase(vnode_actor_state& st) {
@@ -642,7 +642,7 @@ auto ownership_handlers(vnode_ptr self) {
     [self](vnode_request_atom, uint64_t epoch, const std::string& requester) {
       apply_effects(self, self->state.core->on_request(epoch, requester, self->clock().now()));
     },
-    [self](tick_atom) {
+    [self](vnode_tick_atom) {
       auto& st = self->state;
       st.ticking = false;
       apply_effects(self, st.core->on_tick(self->clock().now())); // ticks on while awaiting

@@ -141,6 +141,10 @@ const char* to_string(wire_errc e) {
     case wire_errc::stale_incarnation: return "stale_incarnation";
     case wire_errc::too_many_connections: return "too_many_connections";
     case wire_errc::too_many_requests: return "too_many_requests";
+    case wire_errc::tls_failed: return "tls_failed";
+    case wire_errc::tls_required: return "tls_required";
+    case wire_errc::tls_unexpected: return "tls_unexpected";
+    case wire_errc::name_mismatch: return "name_mismatch";
   }
   return "unknown";
 }

@@ -21,6 +21,10 @@ enum class wire_errc : uint8_t {
   stale_incarnation,     // the link check: a frame from an earlier life of the peer
   too_many_connections,  // over the bound per address or in total
   too_many_requests,     // over the bound of requests in flight on one connection
+  tls_failed,            // the TLS handshake or a TLS record failed (a foreign or bad certificate)
+  tls_required,          // plain frames to a process that speaks only TLS
+  tls_unexpected,        // TLS to a process without TLS
+  name_mismatch,         // a peer's certificate does not name the member its hello claims
 };
 
 /// A short name for logs and the `reason` label of metrics ("frame_too_large").

@@ -282,6 +282,21 @@ std::optional<nlohmann::json> http_status(uint16_t http_port) {
   }
 }
 
+double metric_in(const std::string& text, const std::string& name_and_labels) {
+  auto at = text.find("\n" + name_and_labels + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(text.substr(at + name_and_labels.size() + 2));
+}
+
+double metric_of(uint16_t http_port, const std::string& name_and_labels) {
+  httplib::Client cli{"127.0.0.1", http_port};
+  cli.set_connection_timeout(0, 300'000);
+  cli.set_read_timeout(3, 0);
+  auto res = cli.Get("/metrics");
+  return res && res->status == 200 ? metric_in(res->body, name_and_labels) : -1;
+}
+
 std::optional<nlohmann::json> member(const nlohmann::json& status, const std::string& name) {
   for (auto& m : status.at("members"))
     if (m.at("name") == name)

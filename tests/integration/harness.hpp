@@ -87,6 +87,13 @@ run_result run_program(const std::vector<std::string>& argv, ms timeout = 10s);
 /// GET /api/status from 127.0.0.1:`http_port`; nullopt when there is no valid answer.
 std::optional<nlohmann::json> http_status(uint16_t http_port);
 
+/// The value of `name_and_labels` (e.g. `troupe_link_refused_total{reason="bad_magic"}`) in the
+/// node's GET /metrics at 127.0.0.1:`http_port`; -1 when it is not there or nothing answers.
+double metric_of(uint16_t http_port, const std::string& name_and_labels);
+
+/// The same, in a Prometheus text already fetched.
+double metric_in(const std::string& text, const std::string& name_and_labels);
+
 /// Returns the member called `name` in a status JSON, or nullopt.
 std::optional<nlohmann::json> member(const nlohmann::json& status, const std::string& name);
 

@@ -122,14 +122,6 @@ size_t rss_bytes(pid_t pid) {
   return 0;
 }
 
-/// The value of `metric` with `labels` (e.g. `{reason="bad_magic"}`) in a Prometheus text.
-double metric(const std::string& text, const std::string& name_and_labels) {
-  auto at = text.find("\n" + name_and_labels + " ");
-  if (at == std::string::npos)
-    return -1;
-  return std::stod(text.substr(at + name_and_labels.size() + 2));
-}
-
 /// True once the cluster of one behind `http` says it is up (15 s at most).
 bool single_node_up(uint16_t http) {
   return wait_until(
@@ -285,11 +277,11 @@ CAF_TEST(hostile input at the cluster port leaves the node answering within its 
   CAF_REQUIRE(res && res->status == 200);
   auto& text = res->body;
   for (auto reason : {"bad_magic", "frame_too_large", "checksum_mismatch", "no_hello"}) {
-    auto v = metric(text, std::string{"troupe_link_refused_total{reason=\""} + reason + "\"}");
+    auto v = metric_in(text, std::string{"troupe_link_refused_total{reason=\""} + reason + "\"}");
     CAF_MESSAGE("refused for " << reason << ": " << v);
     CAF_CHECK_GREATER(v, 0.0);
   }
-  CAF_CHECK_GREATER(metric(text, "troupe_link_unsupported_total{direction=\"in\"}"), 0.0);
+  CAF_CHECK_GREATER(metric_in(text, "troupe_link_unsupported_total{direction=\"in\"}"), 0.0);
   for (int fd : idle)
     ::close(fd);
   // Every KV put made under attack was applied.

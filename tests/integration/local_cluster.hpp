@@ -16,8 +16,13 @@ struct local_cluster {
   std::string dir;
   std::unique_ptr<process> coord;
 
-  local_cluster(const std::string& test, uint32_t workers, std::vector<std::string> extra = {})
+  /// `more(name)` adds arguments that depend on the node's name (e.g. its TLS certificate).
+  local_cluster(const std::string& test, uint32_t workers, std::vector<std::string> extra = {},
+                const std::function<std::vector<std::string>(const std::string&)>& more = {})
     : name("n" + std::to_string(port)), dir(temp_dir(test)) {
+    if (more)
+      for (auto& a : more(name))
+        extra.push_back(a);
     std::vector<std::string> args{"run",
                                   "--name=" + name,
                                   "--cluster-port=" + std::to_string(port),

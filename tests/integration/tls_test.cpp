@@ -1,0 +1,158 @@
+// Mutual TLS on every link (issue 17, first part): certificates from scripts/certs.sh, a local
+// cluster whose coordinator and workers speak only TLS, clients with and without the right
+// certificate, and the start-up refusals. Every refusal is one line on both sides and counted
+// in the node's /metrics by reason.
+#define CAF_SUITE tls
+#include <caf/test/unit_test.hpp>
+
+#include "tests/integration/local_cluster.hpp"
+
+#include <cstdlib>
+
+using namespace troupe::it;
+
+namespace {
+
+/// Certificates for `names` (and `operator`) under a new CA in `dir`.
+void make_certs(const std::string& dir, std::vector<std::string> names) {
+  std::vector<std::string> argv{std::string{TROUPE_SOURCE_DIR} + "/scripts/certs.sh", dir};
+  argv.insert(argv.end(), names.begin(), names.end());
+  auto r = run_program(argv, 30s);
+  CAF_REQUIRE_EQUAL(r.code, 0);
+}
+
+std::vector<std::string> tls_args(const std::string& dir, const std::string& name) {
+  return {"--tls-ca=" + dir + "/ca.pem", "--tls-cert=" + dir + "/" + name + ".pem",
+          "--tls-key=" + dir + "/" + name + ".key"};
+}
+
+/// Runs a client command with the TLS files of `cert` from `dir` (none when `dir` is empty).
+run_result client(const std::vector<std::string>& args, const std::string& dir,
+                  const std::string& cert = "operator", const std::string& ca_dir = {}) {
+  if (!dir.empty()) {
+    setenv("TROUPE_TLS_CA", ((ca_dir.empty() ? dir : ca_dir) + "/ca.pem").c_str(), 1);
+    setenv("TROUPE_TLS_CERT", (dir + "/" + cert + ".pem").c_str(), 1);
+    setenv("TROUPE_TLS_KEY", (dir + "/" + cert + ".key").c_str(), 1);
+  }
+  auto r = run_troupe(args);
+  unsetenv("TROUPE_TLS_CA");
+  unsetenv("TROUPE_TLS_CERT");
+  unsetenv("TROUPE_TLS_KEY");
+  return r;
+}
+
+bool mentions(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+} // namespace
+
+CAF_TEST(a local cluster speaks only TLS and refuses clients without the right certificate) {
+  auto certs = temp_dir("tls-certs");
+  // The local workers show their coordinator's certificate: only the coordinator's name.
+  local_cluster node{"tls", 2, {}, [&](const std::string& name) {
+    make_certs(certs, {name});
+    return tls_args(certs, name);
+  }};
+  auto name = node.name;
+  CAF_REQUIRE(node.wait_up(3, 20s));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+
+  // With the operator certificate: status, a KV write, a deployment and a request.
+  auto st = client({"status", connect}, certs);
+  CAF_CHECK_EQUAL(st.code, 0);
+  CAF_CHECK(mentions(st.out, name + "-worker-2"));
+  CAF_CHECK_EQUAL(client({"kv", "put", "app/k", "v", connect}, certs).code, 0);
+  CAF_CHECK_EQUAL(client({"ctl", "deploy", "wc", "word-count", connect}, certs).code, 0);
+  auto req = client({"ctl", "request", "wc", "apple", connect}, certs);
+  CAF_CHECK_EQUAL(req.code, 0);
+  CAF_CHECK_EQUAL(req.out, "0\n");
+
+  // Without TLS: refused, one line each side.
+  auto plain = client({"status", connect}, {});
+  CAF_CHECK_EQUAL(plain.code, 69);
+  CAF_CHECK(mentions(plain.err, "it may require TLS"));
+  CAF_MESSAGE("plain client: " << plain.err);
+  // A certificate from another CA: refused by the node, and the client says the node's
+  // certificate is not one it trusts.
+  auto other = temp_dir("tls-other-ca");
+  make_certs(other, {"intruder"});
+  auto foreign = client({"status", connect}, other, "operator");
+  CAF_CHECK_EQUAL(foreign.code, 69);
+  CAF_CHECK(mentions(foreign.err, "tls_failed"));
+  CAF_MESSAGE("foreign client: " << foreign.err);
+  // A client must show a certificate the cluster's CA signed: troupe's clients check theirs
+  // before they connect; a TLS client that does not (openssl s_client) is refused by the node,
+  // with no certificate and with one of another CA.
+  auto half = client({"status", connect}, other, "operator", certs);
+  CAF_CHECK_EQUAL(half.code, 1);
+  CAF_CHECK(mentions(half.err, "does not verify against --tls-ca"));
+  auto before = metric_of(node.http_port(), R"(troupe_link_refused_total{reason="tls_failed"})");
+  auto target = "127.0.0.1:" + std::to_string(node.port);
+  auto anonymous = run_program({"openssl", "s_client", "-connect", target, "-CAfile",
+                                certs + "/ca.pem"}, 10s);
+  auto stranger = run_program({"openssl", "s_client", "-connect", target, "-CAfile",
+                               certs + "/ca.pem", "-cert", other + "/operator.pem", "-key",
+                               other + "/operator.key"}, 10s);
+  CAF_CHECK(wait_until(
+    [&] {
+      return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="tls_required"})")
+               >= 1
+             && metric_of(node.http_port(), R"(troupe_link_refused_total{reason="tls_failed"})")
+                  >= before + 2;
+    },
+    5s));
+  auto log = node.coord->log();
+  CAF_CHECK(mentions(log, "tls_required: it sent plain frames"));
+  CAF_CHECK(mentions(log, "tls_failed: the TLS handshake failed"));
+  CAF_CHECK(mentions(log, "peer did not return a certificate")
+            || mentions(log, "certificate required"));
+  CAF_CHECK(mentions(log, "unknown ca") || mentions(log, "unable to get local issuer"));
+  // The refusals touched no member's link (OpenSSL's per-thread error queue once made the
+  // next TLS read on the thread fail with the last refusal's error).
+  CAF_CHECK(!mentions(log, "refused a connection from " + name + "-worker"));
+  CAF_CHECK_EQUAL(count_state(*http_status(node.http_port()), "up"), 3u);
+  // Nothing changed: the write with the right certificate is the only one.
+  auto get = client({"kv", "get", "app/k", connect}, certs);
+  CAF_CHECK_EQUAL(get.out, "v\n");
+}
+
+CAF_TEST(a node refuses to start with TLS it cannot use or without TLS beyond loopback) {
+  auto certs = temp_dir("tls-certs-start");
+  make_certs(certs, {"good"});
+  auto dir = temp_dir("tls-start");
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"run", "--cluster-port=0", "--data-dir=" + dir + "/d"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_troupe(args);
+  };
+  // Beyond loopback without TLS: refused before it listens (exit 78, one line).
+  auto open = run({"--bind=0.0.0.0"});
+  CAF_CHECK_EQUAL(open.code, 78);
+  CAF_CHECK(mentions(open.err, "--bind: 0.0.0.0 reaches beyond this host"));
+  CAF_CHECK(mentions(open.err, "--insecure"));
+  // A key that cannot be read.
+  auto args = tls_args(certs, "good");
+  args.back() = "--tls-key=" + certs + "/missing.key";
+  args.push_back("--name=good");
+  auto nokey = run(args);
+  CAF_CHECK_EQUAL(nokey.code, 78);
+  CAF_CHECK(mentions(nokey.err, "missing.key cannot be read"));
+  // A certificate that does not name the node.
+  auto wrong = tls_args(certs, "good");
+  wrong.push_back("--name=other");
+  auto named = run(wrong);
+  CAF_CHECK_EQUAL(named.code, 78);
+  CAF_CHECK(mentions(named.err, "names good, not this node (--name other)"));
+  // A key of another certificate.
+  auto mixed = tls_args(certs, "good");
+  mixed[2] = "--tls-key=" + certs + "/operator.key";
+  mixed.push_back("--name=good");
+  auto mismatch = run(mixed);
+  CAF_CHECK_EQUAL(mismatch.code, 78);
+  CAF_CHECK(mentions(mismatch.err, "not the key of --tls-cert"));
+  // Only part of the TLS files.
+  auto part = run({"--tls-ca=" + certs + "/ca.pem", "--name=good"});
+  CAF_CHECK_EQUAL(part.code, 78);
+  CAF_CHECK(mentions(part.err, "TLS needs all three"));
+}
