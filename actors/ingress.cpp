@@ -11,11 +11,13 @@
 #include "actors/log_roller.hpp"
 #include "actors/migrations/migrator.hpp"
 #include "actors/raft/raft_actor.hpp"
+#include "actors/link/process_links.hpp"
 #include "actors/wire.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace troupe {
@@ -24,6 +26,31 @@ namespace {
 
 caf::error unavailable(const std::string& what) {
   return caf::make_error(service_errc::restarting, what);
+}
+
+/// True when `h` says it is a coordinator of this node's Raft group (with TLS, its name is the
+/// one its certificate names; its address is what it says).
+bool raft_peer(const ingress_config& cfg, const wire::hello& h) {
+  if (h.kind != wire::peer_kind::node || !h.coordinator)
+    return false;
+  auto ep = parse_endpoint(h.address);
+  return ep && std::find(cfg.raft_peers.begin(), cfg.raft_peers.end(), *ep) != cfg.raft_peers.end();
+}
+
+/// Refuses a Raft message from a link peer that is not one of the group's coordinators:
+/// counted and logged with who it is. False for a local sender or a Raft peer.
+bool refused_raft(caf::event_based_actor* self, const ingress_config& cfg, const char* what) {
+  auto peer = link_peer_of(self->current_sender());
+  if (!peer || raft_peer(cfg, *peer))
+    return false;
+  auto who = peer->kind == wire::peer_kind::client
+               ? std::string{"a client"}
+               : peer->name + " at " + peer->address
+                   + (peer->coordinator ? " (not in --peers)" : " (not a coordinator)");
+  link_context_of(self->system())
+    ->refused(wire::wire_errc::not_permitted, who,
+              std::string{what} + ": only the coordinators of this node's Raft group send them");
+  return true;
 }
 
 caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
@@ -36,8 +63,12 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
         return unavailable("this node's membership is restarting: try again");
       return self->delegate(m, f);
     },
-    [=](peer_hello_atom) { return static_cast<bool>(dir->get(service::raft)); },
+    [=](peer_hello_atom) {
+      return !refused_raft(self, cfg, "a Raft hello") && static_cast<bool>(dir->get(service::raft));
+    },
     [=](raft_frame& f) {
+      if (refused_raft(self, cfg, "a Raft message"))
+        return;
       if (auto raft = dir->get(service::raft))
         self->send(raft, std::move(f)); // Raft tolerates a frame lost while it restarts
     },

@@ -14,7 +14,9 @@
 //
 // What goes where:
 //   frame (membership protocol)            -> membership (server or agent)
-//   peer_hello_atom -> actor               the Raft replica (coordinators), for Raft peers
+//   peer_hello_atom -> bool, raft_frame    the Raft replica (coordinators), from Raft peers
+//                                          only (raft_peers): anyone else's is refused,
+//                                          counted (not_permitted) and logged
 //   KV, cluster-state commands, bus fetches, vnodes, deployments, raft status
 //                                          -> the Raft replica on a coordinator; a worker's
 //                                             membership agent relays them to its coordinator
@@ -27,6 +29,7 @@
 //                                          its coordinator
 #pragma once
 
+#include "actors/endpoint.hpp"
 #include "actors/supervision/services.hpp"
 
 #include <caf/actor.hpp>
@@ -36,6 +39,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -45,6 +49,9 @@ struct ingress_config {
   std::shared_ptr<service_directory> services;
   std::string console_token;  // commands that change anything need it ("": none)
   bool coordinator = false;   // runs a Raft replica: KV goes there directly
+  // The coordinator group (--peers): Raft messages are taken only from a node that says it is
+  // a coordinator at one of these addresses (the group's other members).
+  std::vector<endpoint> raft_peers;
   // Tests (--fault-injection): (inject_fault_atom, "drop"|"duplicate"|"corrupt") garbles the
   // next frame this node sends to another node. Unset: the message is refused.
   std::function<bool(const std::string&)> inject_fault;

@@ -317,7 +317,14 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                           + error_text(sys, published.error()));
   }
   uint16_t cluster_port = *published;
-  links->set_identity(cfg.name, advertised_address(cfg.bind, cluster_port), coordinator);
+  // A coordinator of a group says it is at its own --peers entry: the address the others
+  // know it by and take Raft messages from (a wildcard --bind would advertise the host name).
+  links->set_identity(cfg.name,
+                      coordinator && !group.members.empty()
+                        ? advertised_address(group.members[group.self].host,
+                                             group.members[group.self].port)
+                        : advertised_address(cfg.bind, cluster_port),
+                      coordinator);
 
   std::unique_ptr<http_status> http;
   uint16_t http_port = 0;

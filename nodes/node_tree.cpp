@@ -321,6 +321,9 @@ child_def ingress_child(const rt_ptr& rt) {
     ic.services = rt->tree.services;
     ic.console_token = rt->cfg.console_token;
     ic.coordinator = rt->cfg.has_coordinator_role();
+    for (size_t i = 0; i < rt->group.members.size(); ++i)
+      if (i != rt->group.self)
+        ic.raft_peers.push_back(rt->group.members[i]);
     if (rt->cfg.fault_injection) // tests: (inject_fault_atom, kind) garbles the next frame
       ic.inject_fault = [links = rt->links](const std::string& kind) {
         if (kind == "drop")

@@ -25,6 +25,7 @@ enum class wire_errc : uint8_t {
   tls_required,          // plain frames to a process that speaks only TLS
   tls_unexpected,        // TLS to a process without TLS
   name_mismatch,         // a peer's certificate does not name the member its hello claims
+  not_permitted,         // a message the peer may not send (e.g. Raft from a non-coordinator)
 };
 
 /// A short name for logs and the `reason` label of metrics ("frame_too_large").

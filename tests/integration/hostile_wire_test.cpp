@@ -12,6 +12,7 @@
 #include "protocols/wire/envelope.hpp"
 #include "protocols/wire/frame.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/raw_wire.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
@@ -31,80 +32,6 @@ using namespace troupe;
 using namespace troupe::it;
 
 namespace {
-
-int dial(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void send_all(int fd, const std::string& bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0)
-      return;
-    off += static_cast<size_t>(n);
-  }
-}
-
-bool read_exactly(int fd, char* p, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    auto r = ::recv(fd, p + got, n - got, 0);
-    if (r <= 0)
-      return false;
-    got += static_cast<size_t>(r);
-  }
-  return true;
-}
-
-/// Reads one frame's body; nullopt when the connection closes or times out.
-std::optional<std::string> read_frame(int fd) {
-  char h[wire::header_size];
-  if (!read_exactly(fd, h, sizeof(h)))
-    return std::nullopt;
-  wire::frame_header hdr;
-  if (wire::parse_header(h, wire::default_max_frame, hdr) != wire::wire_errc::none)
-    return std::nullopt;
-  std::string body(hdr.length, '\0');
-  if (!read_exactly(fd, body.data(), body.size()))
-    return std::nullopt;
-  return body;
-}
-
-std::string client_hello(uint64_t incarnation) {
-  wire::hello h;
-  h.version = wire::version;
-  h.min_version = wire::min_version;
-  h.kind = wire::peer_kind::client;
-  h.incarnation = incarnation;
-  return wire::make_frame(wire::encode(h));
-}
-
-/// A connection that said hello and read the node's. -1 when the node did not answer.
-int greeted(uint16_t port, uint64_t incarnation) {
-  int fd = dial(port);
-  if (fd < 0)
-    return -1;
-  send_all(fd, client_hello(incarnation));
-  if (!read_frame(fd)) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 std::string header_claiming(uint32_t length) {
   std::string h = wire::make_frame("").substr(0, wire::header_size);

@@ -1,0 +1,94 @@
+// Rights at a node's entrance (issue 17): Raft messages are taken only from the coordinators
+// of the node's Raft group. A client, or a node that says it is a coordinator at an address
+// not in --peers, that sends one is refused at the entrance, before the Raft replica decodes
+// it, counted in troupe_link_refused_total{reason="not_permitted"} and logged with who it is;
+// the Raft state does not change. (Taking the rule away fails the count and log checks; the
+// replica of a cluster of one also ignores the forged sender id, so the term would not move
+// here either: in a group of three, such a vote with a higher term makes the leader step down.)
+#define CAF_SUITE ingress
+#include <caf/test/unit_test.hpp>
+
+#include "protocols/raft/codec.hpp"
+#include "protocols/wire/frame.hpp"
+#include "tests/integration/harness.hpp"
+#include "tests/integration/raw_wire.hpp"
+
+#include <unistd.h>
+
+using namespace troupe;
+using namespace troupe::it;
+
+namespace {
+
+/// The Raft term the node reports for itself (0: no answer).
+uint64_t term_of(uint16_t http, const std::string& name) {
+  auto st = http_status(http);
+  if (!st)
+    return 0;
+  auto m = member(*st, name);
+  return m && m->at("raft").is_object() ? m->at("raft").at("term").get<uint64_t>() : 0;
+}
+
+/// A one-way envelope holding a Raft message that claims a far higher term.
+std::string forged_vote(uint64_t incarnation, uint64_t term) {
+  raft::message m;
+  m.type = raft::msg_type::vote;
+  m.from = 2;
+  m.to = 1;
+  m.term = term;
+  m.index = 1000;
+  m.log_term = term;
+  wire::envelope e;
+  e.seq = 1;
+  e.incarnation = incarnation;
+  e.kind = wire::kind::tell;
+  e.type = static_cast<uint32_t>(wire::msg_type::raft);
+  e.body = raft::encode(m);
+  return wire::make_frame(wire::encode(std::move(e)));
+}
+
+} // namespace
+
+CAF_TEST(raft messages from anyone but a raft peer are refused and change nothing) {
+  auto dir = temp_dir("ingress-raft");
+  auto port = free_port_pair();
+  auto http = static_cast<uint16_t>(port + 1);
+  process node{{"run", "--name=n", "--cluster-port=" + std::to_string(port),
+                "--data-dir=" + dir + "/n"},
+               dir + "/n.log"};
+  CAF_REQUIRE(wait_until([&] { return term_of(http, "n") > 0; }, 15s));
+  auto term = term_of(http, "n");
+  auto refused = [&] {
+    return metric_of(http, R"(troupe_link_refused_total{reason="not_permitted"})");
+  };
+  // From a client.
+  int fd = greeted(port, 77);
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
+  send_all(fd, forged_vote(77, term + 100));
+  CAF_CHECK(wait_until([&] { return refused() >= 1; }, 5s));
+  // From a node that says it is a coordinator, at an address the group does not have.
+  wire::hello rogue;
+  rogue.version = wire::version;
+  rogue.min_version = wire::min_version;
+  rogue.kind = wire::peer_kind::node;
+  rogue.name = "rogue";
+  rogue.address = "127.0.0.1:1";
+  rogue.coordinator = true;
+  rogue.incarnation = 78;
+  int fd2 = greeted(port, 78, rogue);
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
+  send_all(fd2, forged_vote(78, term + 200));
+  CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
+  // Both were refused at the entrance: the term is what it was, the node still leads.
+  CAF_CHECK_EQUAL(term_of(http, "n"), term);
+  auto st = http_status(http);
+  CAF_REQUIRE(st);
+  CAF_MESSAGE("raft: " << member(*st, "n")->at("raft").dump());
+  CAF_CHECK_EQUAL(member(*st, "n")->at("raft").value("role", ""), "leader");
+  CAF_CHECK(node.log().find("not_permitted: a Raft message: only the coordinators") != std::string::npos);
+  CAF_CHECK(node.log().find("rogue at 127.0.0.1:1 (not in --peers)") != std::string::npos);
+  ::close(fd);
+  ::close(fd2);
+  if (caf::test::engine::current_test()->bad() > 0)
+    std::cout << node.log();
+}
