@@ -16,6 +16,32 @@ namespace troupe {
 
 namespace {
 
+/// A client's TLS files: the flags given become $TROUPE_TLS_* (which the client's links read),
+/// and whatever those name is checked now, so a bad file is one line and exit 78 before any
+/// connection. Returns the problem, or "".
+std::string use_client_tls(const tls_files& flags) {
+  for (auto [var, value] : {std::pair{"TROUPE_TLS_CA", &flags.ca},
+                            std::pair{"TROUPE_TLS_CERT", &flags.cert},
+                            std::pair{"TROUPE_TLS_KEY", &flags.key}})
+    if (!value->empty())
+      ::setenv(var, value->c_str(), 1);
+  tls_files files;
+  for (auto [var, field] : {std::pair{"TROUPE_TLS_CA", &files.ca},
+                            std::pair{"TROUPE_TLS_CERT", &files.cert},
+                            std::pair{"TROUPE_TLS_KEY", &files.key}})
+    if (auto* v = std::getenv(var); v && *v)
+      *field = v;
+  if (!files.enabled())
+    return {};
+  std::string problem;
+  make_tls_context(files, problem);
+  return problem;
+}
+
+} // namespace
+
+namespace {
+
 /// Where a client command connects when not told: $TROUPE_CONNECT, else this host's default
 /// cluster port.
 std::string default_connect() {
@@ -290,6 +316,20 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   auto* console = app.add_subcommand(
     "console", "an interactive prompt over the ctl commands (history, tab completion)");
   console_command con;
+  // Every client command takes the TLS files of a cluster with TLS (they stand for, and win
+  // over, $TROUPE_TLS_CA, $TROUPE_TLS_CERT and $TROUPE_TLS_KEY).
+  tls_files client_tls;
+  for (auto* c : {status, kv, ctl, console}) {
+    c->add_option("--tls-ca", client_tls.ca,
+                  "the cluster's CA certificate (PEM) [default: $TROUPE_TLS_CA]")
+      ->type_name("FILE");
+    c->add_option("--tls-cert", client_tls.cert,
+                  "this client's certificate (PEM), signed by the CA, e.g. the operator's of "
+                  "scripts/certs.sh [default: $TROUPE_TLS_CERT]")
+      ->type_name("FILE");
+    c->add_option("--tls-key", client_tls.key, "its private key [default: $TROUPE_TLS_KEY]")
+      ->type_name("FILE");
+  }
   console->add_option("--connect", con.connect,
                       "nodes of the cluster, tried in turn [default: $TROUPE_CONNECT, else "
                       "127.0.0.1:8139]")
@@ -332,6 +372,16 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     return exit_now{is_run ? exit_code::config : exit_code::usage};
   }
 
+  if (status->parsed() || kv->parsed() || ctl->parsed() || console->parsed()) {
+    auto cmd = std::string{"troupe "} + (status->parsed() ? "status"
+                                         : kv->parsed()   ? "kv"
+                                         : ctl->parsed()  ? "ctl"
+                                                          : "console");
+    if (auto problem = use_client_tls(client_tls); !problem.empty()) {
+      err << cmd << ": TLS: " << problem << "\n";
+      return exit_now{exit_code::config};
+    }
+  }
   if (connect.empty())
     connect = default_connect();
   if (kv_connect.empty())

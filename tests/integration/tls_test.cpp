@@ -68,6 +68,18 @@ CAF_TEST(a local cluster speaks only TLS and refuses clients without the right c
   CAF_CHECK_EQUAL(req.code, 0);
   CAF_CHECK_EQUAL(req.out, "0\n");
 
+  // The same files as flags of the client command; a file it cannot read: exit 78 at once.
+  auto flags = client({"ctl", "vnodes", connect, "--tls-ca=" + certs + "/ca.pem",
+                       "--tls-cert=" + certs + "/operator.pem",
+                       "--tls-key=" + certs + "/operator.key"},
+                      {});
+  CAF_CHECK_EQUAL(flags.code, 0);
+  auto unreadable = client({"status", connect, "--tls-ca=" + certs + "/nope.pem",
+                            "--tls-cert=" + certs + "/operator.pem",
+                            "--tls-key=" + certs + "/operator.key"},
+                           {});
+  CAF_CHECK_EQUAL(unreadable.code, 78);
+  CAF_CHECK(mentions(unreadable.err, "troupe status: TLS: --tls-ca"));
   // Without TLS: refused, one line each side.
   auto plain = client({"status", connect}, {});
   CAF_CHECK_EQUAL(plain.code, 69);
@@ -85,7 +97,7 @@ CAF_TEST(a local cluster speaks only TLS and refuses clients without the right c
   // before they connect; a TLS client that does not (openssl s_client) is refused by the node,
   // with no certificate and with one of another CA.
   auto half = client({"status", connect}, other, "operator", certs);
-  CAF_CHECK_EQUAL(half.code, 1);
+  CAF_CHECK_EQUAL(half.code, 78);
   CAF_CHECK(mentions(half.err, "does not verify against --tls-ca"));
   auto before = metric_of(node.http_port(), R"(troupe_link_refused_total{reason="tls_failed"})");
   auto target = "127.0.0.1:" + std::to_string(node.port);
