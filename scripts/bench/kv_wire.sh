@@ -12,6 +12,8 @@
 # is stopped by pid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 ROOT=$PWD
 BASELINE=${BASELINE:-9b23d4e}
 SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-5}
@@ -42,14 +44,6 @@ stop_all() {
 }
 trap stop_all EXIT
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 12000))
-    ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-  return 1
-}
 
 # run_one WHICH: a fresh group with that build, both loads, tagged with the build's name.
 run_one() {
