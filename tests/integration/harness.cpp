@@ -83,7 +83,8 @@ pid_t spawn_troupe(const std::vector<std::string>& args, const std::string& out_
                    const std::string& err_path, const std::string& cwd = {},
                    const std::string& in_path = "/dev/null", const std::string& binary = {}) {
   std::vector<std::string> argv_s{binary.empty() ? std::string{TROUPE_BIN} : binary};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  auto all = with_test_tls(args);
+  argv_s.insert(argv_s.end(), all.begin(), all.end());
   return spawn_argv(std::move(argv_s), out_path, err_path, cwd, in_path);
 }
 
@@ -97,6 +98,7 @@ std::string slurp(const std::string& path) {
 } // namespace
 
 uint16_t free_port_pair() {
+  test_tls_dir(); // in TLS test mode, the clients' files are set before any client runs
   static std::mt19937 rng{static_cast<uint32_t>(getpid())};
   // A port is free until the process it is for binds it: never hand out the same pair twice in
   // one test process (three coordinators once got the same port, one time in a few thousand).
@@ -280,6 +282,48 @@ std::optional<nlohmann::json> http_status(uint16_t http_port) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+std::string test_tls_dir() {
+  static const std::string dir = [] {
+    auto* on = std::getenv("TROUPE_TEST_TLS");
+    if (!on || !*on)
+      return std::string{};
+    auto d = temp_dir("test-tls-ca");
+    auto made = run_program({std::string{TROUPE_SOURCE_DIR} + "/scripts/certs.sh", d, "operator"},
+                            30s);
+    if (made.code != 0)
+      throw std::runtime_error("TROUPE_TEST_TLS: scripts/certs.sh failed: " + made.err);
+    // Every client of this process (run_troupe, in-process clients) shows the operator's.
+    ::setenv("TROUPE_TLS_CA", (d + "/ca.pem").c_str(), 1);
+    ::setenv("TROUPE_TLS_CERT", (d + "/operator.pem").c_str(), 1);
+    ::setenv("TROUPE_TLS_KEY", (d + "/operator.key").c_str(), 1);
+    return d;
+  }();
+  return dir;
+}
+
+std::vector<std::string> with_test_tls(std::vector<std::string> args) {
+  auto dir = test_tls_dir();
+  if (dir.empty() || args.empty() || args.front() != "run")
+    return args;
+  std::string name;
+  for (size_t i = 1; i < args.size(); ++i)
+    if (args[i].rfind("--name=", 0) == 0)
+      name = args[i].substr(7);
+    else if (args[i] == "--name" && i + 1 < args.size())
+      name = args[i + 1];
+  if (name.empty())
+    throw std::runtime_error("TROUPE_TEST_TLS: a node started without --name has no certificate");
+  if (!std::filesystem::exists(dir + "/" + name + ".pem")) {
+    auto made = run_program({std::string{TROUPE_SOURCE_DIR} + "/scripts/certs.sh", dir, name}, 30s);
+    if (made.code != 0)
+      throw std::runtime_error("TROUPE_TEST_TLS: no certificate for " + name + ": " + made.err);
+  }
+  args.push_back("--tls-ca=" + dir + "/ca.pem");
+  args.push_back("--tls-cert=" + dir + "/" + name + ".pem");
+  args.push_back("--tls-key=" + dir + "/" + name + ".key");
+  return args;
 }
 
 double metric_in(const std::string& text, const std::string& name_and_labels) {

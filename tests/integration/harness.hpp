@@ -23,6 +23,14 @@ using ms = std::chrono::milliseconds;
 /// default HTTP port is the cluster port + 1).
 uint16_t free_port_pair();
 
+/// TROUPE_TEST_TLS=1 (the `.tls` variants of some suites, tests/CMakeLists.txt): a CA made
+/// for this test process, every node started with a certificate of its --name
+/// (with_test_tls), every client with the operator's ($TROUPE_TLS_*). "" when off.
+std::string test_tls_dir();
+
+/// `args` of a troupe command with the TLS flags of the node it starts, in TLS test mode.
+std::vector<std::string> with_test_tls(std::vector<std::string> args);
+
 /// Returns a new empty folder under the build tree for one test's data and logs.
 std::string temp_dir(const std::string& test_name);
 
