@@ -1,6 +1,8 @@
 #include "actors/supervision/service_errc.hpp"
 #include "actors/membership_server.hpp"
 
+#include "actors/link/process_links.hpp"
+
 #include "actors/api/counted_actor.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
@@ -578,12 +580,49 @@ void on_link_fault(server_ptr self, const ms::link_fault& lf) {
       });
 }
 
+/// Why the link the message came over may not say it, or "": a join, heartbeat, leave or link
+/// fault speaks for one member, and only that member's own link carries it (with TLS, the name
+/// its certificate names); an eviction comes from a coordinator; a client only asks for the
+/// status. Messages of this process's own actors are not checked.
+std::string not_theirs(server_ptr self, const ms::decoded& msg) {
+  auto peer = link_peer_of(self->current_sender());
+  if (!peer)
+    return {};
+  const std::string* speaks_for = nullptr;
+  if (auto* j = std::get_if<ms::join_request>(&msg.body))
+    speaks_for = &j->self.name;
+  else if (auto* hb = std::get_if<ms::heartbeat>(&msg.body))
+    speaks_for = &hb->name;
+  else if (auto* lv = std::get_if<ms::leave>(&msg.body))
+    speaks_for = &lv->name;
+  else if (auto* lf = std::get_if<ms::link_fault>(&msg.body))
+    speaks_for = &lf->reporter;
+  else if (std::holds_alternative<ms::evicted>(msg.body) && !peer->coordinator)
+    return "an eviction from a node that is not a coordinator";
+  if (!speaks_for)
+    return {};
+  if (peer->kind == wire::peer_kind::client)
+    return "a membership message for " + *speaks_for + " from a client";
+  if (peer->name != *speaks_for)
+    return "a membership message for " + *speaks_for + " from " + peer->name;
+  return {};
+}
+
 /// A membership protocol message from a member (or a client asking for the status).
 void on_frame(server_ptr self, const frame& f) {
   auto& st = self->state;
   ms::decoded msg;
   if (auto err = ms::decode(f.bytes, msg); err != ms::codec_errc::none)
     return reject(self, ms::to_string(err));
+  if (auto why = not_theirs(self, msg); !why.empty()) {
+    auto peer = link_peer_of(self->current_sender());
+    link_context_of(self->system())
+      ->refused(wire::wire_errc::not_permitted,
+                peer->kind == wire::peer_kind::client ? "a client" : peer->name + " at " + peer->address,
+                why + ": a member speaks only for itself");
+    return reply_error(self, caf::make_error(service_errc::malformed,
+                                             why + ": a member speaks only for itself"));
+  }
   if (auto* join = std::get_if<ms::join_request>(&msg.body)) {
     if (auto ev = st.evicting.find(join->self.name); ev != st.evicting.end()) {
       if (ev->second.pid == join->self.pid) // the evicted process itself: still not gone

@@ -8,9 +8,10 @@
 #define CAF_SUITE ingress
 #include <caf/test/unit_test.hpp>
 
+#include "protocols/membership/codec.hpp"
 #include "protocols/raft/codec.hpp"
 #include "protocols/wire/frame.hpp"
-#include "tests/integration/harness.hpp"
+#include "tests/integration/local_cluster.hpp"
 #include "tests/integration/raw_wire.hpp"
 
 #include <unistd.h>
@@ -44,6 +45,17 @@ std::string forged_vote(uint64_t incarnation, uint64_t term) {
   e.kind = wire::kind::tell;
   e.type = static_cast<uint32_t>(wire::msg_type::raft);
   e.body = raft::encode(m);
+  return wire::make_frame(wire::encode(std::move(e)));
+}
+
+/// A one-way envelope holding a membership message.
+std::string membership_tell(uint64_t incarnation, const membership::message& m) {
+  wire::envelope e;
+  e.seq = 1;
+  e.incarnation = incarnation;
+  e.kind = wire::kind::tell;
+  e.type = static_cast<uint32_t>(wire::msg_type::membership);
+  e.body = membership::encode(m);
   return wire::make_frame(wire::encode(std::move(e)));
 }
 
@@ -91,4 +103,44 @@ CAF_TEST(raft messages from anyone but a raft peer are refused and change nothin
   ::close(fd2);
   if (caf::test::engine::current_test()->bad() > 0)
     std::cout << node.log();
+}
+
+CAF_TEST(a leave for another member is refused and the member stays up) {
+  local_cluster node{"ingress-leave", 1};
+  CAF_REQUIRE(node.wait_up(2));
+  auto victim = node.worker(1);
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  auto incarnation = member(*st, victim)->at("incarnation").get<uint64_t>();
+  auto refused = [&] {
+    return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="not_permitted"})");
+  };
+  membership::message m;
+  m = membership::leave{victim, incarnation, false};
+  // From a client, and from a node under another name: both speak for the worker.
+  int fd = greeted(node.port, 91);
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
+  send_all(fd, membership_tell(91, m));
+  CAF_CHECK(wait_until([&] { return refused() >= 1; }, 5s));
+  wire::hello other;
+  other.version = wire::version;
+  other.min_version = wire::min_version;
+  other.kind = wire::peer_kind::node;
+  other.name = "intruder";
+  other.address = "127.0.0.1:2";
+  other.incarnation = 92;
+  int fd2 = greeted(node.port, 92, other);
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
+  send_all(fd2, membership_tell(92, m));
+  CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
+  // The worker is still up under the same incarnation, and stays so past its heartbeats.
+  st = node.status();
+  CAF_REQUIRE(st);
+  CAF_CHECK_EQUAL(member(*st, victim)->at("state").get<std::string>(), "up");
+  CAF_CHECK_EQUAL(member(*st, victim)->at("incarnation").get<uint64_t>(), incarnation);
+  auto log = node.coord->log();
+  CAF_CHECK(log.find("a membership message for " + victim + " from a client") != std::string::npos);
+  CAF_CHECK(log.find("from intruder: a member speaks only for itself") != std::string::npos);
+  ::close(fd);
+  ::close(fd2);
 }
