@@ -30,7 +30,18 @@ uint64_t term_of(uint16_t http, const std::string& name) {
   return m && m->at("raft").is_object() ? m->at("raft").at("term").get<uint64_t>() : 0;
 }
 
-/// A one-way envelope holding a Raft message that claims a far higher term.
+/// A one-way envelope of `type` holding `body`, the first of its link.
+std::string tell(uint64_t incarnation, wire::msg_type type, std::string body) {
+  wire::envelope e;
+  e.seq = 1;
+  e.incarnation = incarnation;
+  e.kind = wire::kind::tell;
+  e.type = static_cast<uint32_t>(type);
+  e.body = std::move(body);
+  return wire::make_frame(wire::encode(std::move(e)));
+}
+
+/// A Raft vote request that claims a far higher term.
 std::string forged_vote(uint64_t incarnation, uint64_t term) {
   raft::message m;
   m.type = raft::msg_type::vote;
@@ -39,24 +50,12 @@ std::string forged_vote(uint64_t incarnation, uint64_t term) {
   m.term = term;
   m.index = 1000;
   m.log_term = term;
-  wire::envelope e;
-  e.seq = 1;
-  e.incarnation = incarnation;
-  e.kind = wire::kind::tell;
-  e.type = static_cast<uint32_t>(wire::msg_type::raft);
-  e.body = raft::encode(m);
-  return wire::make_frame(wire::encode(std::move(e)));
+  return tell(incarnation, wire::msg_type::raft, raft::encode(m));
 }
 
-/// A one-way envelope holding a membership message.
+/// A membership message.
 std::string membership_tell(uint64_t incarnation, const membership::message& m) {
-  wire::envelope e;
-  e.seq = 1;
-  e.incarnation = incarnation;
-  e.kind = wire::kind::tell;
-  e.type = static_cast<uint32_t>(wire::msg_type::membership);
-  e.body = membership::encode(m);
-  return wire::make_frame(wire::encode(std::move(e)));
+  return tell(incarnation, wire::msg_type::membership, membership::encode(m));
 }
 
 } // namespace
