@@ -163,6 +163,25 @@ CAF_TEST(a node refuses to start with TLS it cannot use or without TLS beyond lo
   auto mismatch = run(mixed);
   CAF_CHECK_EQUAL(mismatch.code, 78);
   CAF_CHECK(mentions(mismatch.err, "not the key of --tls-cert"));
+  // --insecure: it starts, warns, and its health is yellow with the reason.
+  auto port = free_port_pair();
+  process insecure{{"run", "--name=plain", "--insecure", "--cluster-port=" + std::to_string(port),
+                    "--data-dir=" + dir + "/plain"},
+                   dir + "/plain.log"};
+  std::optional<nlohmann::json> st;
+  CAF_CHECK(wait_until(
+    [&] {
+      st = http_status(static_cast<uint16_t>(port + 1));
+      if (!st)
+        return false;
+      auto m = member(*st, "plain");
+      return m && m->contains("health")
+             && m->at("health").at("reasons").dump().find("insecure: plain links") != std::string::npos;
+    },
+    15s));
+  if (st)
+    CAF_CHECK_EQUAL(st->at("cluster_health").at("level").get<std::string>(), "yellow");
+  CAF_CHECK(mentions(insecure.log(), "--insecure: links on 127.0.0.1 are plain"));
   // Only part of the TLS files.
   auto part = run({"--tls-ca=" + certs + "/ca.pem", "--name=good"});
   CAF_CHECK_EQUAL(part.code, 78);

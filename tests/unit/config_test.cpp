@@ -226,6 +226,24 @@ CAF_TEST(status parses its target and connects to this host by default) {
   CAF_CHECK_EQUAL(kc->targets[0].port, 8139);
 }
 
+CAF_TEST(beyond loopback a node needs tls or insecure) {
+  auto open = parse({"run", "--bind", "10.1.2.3"});
+  CAF_CHECK_EQUAL(open.exit_code(), exit_code::config);
+  CAF_CHECK(mentions(open.err, "--bind: 10.1.2.3 reaches beyond this host"));
+  CAF_CHECK(std::holds_alternative<run_command>(parse({"run", "--bind", "10.1.2.3", "--insecure"}).cmd));
+  CAF_CHECK(std::holds_alternative<run_command>(parse({"run", "--bind", "127.0.0.5"}).cmd));
+  auto part = parse({"run", "--tls-cert", "a.pem"});
+  CAF_CHECK_EQUAL(part.exit_code(), exit_code::config);
+  CAF_CHECK(mentions(part.err, "TLS needs all three"));
+  // Local workers get the files, as absolute paths, and --insecure.
+  auto parsed = parse({"run", "--tls-ca", "c.pem", "--tls-cert", "n.pem", "--tls-key", "n.key"});
+  auto* r = std::get_if<run_command>(&parsed.cmd);
+  CAF_REQUIRE(r != nullptr);
+  CAF_CHECK_EQUAL(r->cfg.tls.ca.front(), '/');
+  auto args = local_worker_args(r->cfg, 8139, 1, "cid", 1);
+  CAF_CHECK(std::find(args.begin(), args.end(), "--tls-cert=" + r->cfg.tls.cert) != args.end());
+}
+
 CAF_TEST(version and mistyped commands and options) {
   auto v = parse({"--version"});
   CAF_CHECK_EQUAL(v.exit_code(), exit_code::ok);
