@@ -118,7 +118,8 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
                       own.or_else(kv)
                         .or_else(event_relay_handler(self, dir))
                         .or_else(console_handler(self, dir))
-                        .or_else(bus_relay_handler(self, dir)));
+                        .or_else(bus_relay_handler(self, dir)),
+                      static_cast<bool>(link_context_of(self->system())->tls()));
 }
 
 using door_ping_atom = caf::atom_constant<caf::atom("door_ping")>;

@@ -24,6 +24,8 @@
 #include <caf/behavior.hpp>
 #include <caf/detail/default_invoke_result_visitor.hpp>
 #include <caf/mailbox_element.hpp>
+
+#include <optional>
 #include <caf/message_handler.hpp>
 #include <caf/sec.hpp>
 
@@ -105,9 +107,10 @@ caf::message_handler console_handler(Self* self, std::shared_ptr<service_directo
 }
 
 /// Returns the published actor's behavior: `open` (its handlers), with writes guarded by
-/// `token` (see above).
+/// `token` (see above) and, on a node with TLS (`tls`), by the operator's certificate.
 template <class Self>
-caf::behavior guard_writes(Self* self, std::string token, caf::message_handler open) {
+caf::behavior guard_writes(Self* self, std::string token, caf::message_handler open,
+                           bool tls = false) {
   // Runs `inner` through the open handlers as if it were the current message: its reply (or
   // the reply of whoever it is delegated to) goes to the current sender.
   auto run = [self, open](caf::message inner) mutable -> caf::result<caf::message> {
@@ -117,22 +120,37 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
                              std::string{"not a command this node knows"});
     return caf::delegated<caf::message>{};
   };
+  // With TLS, a client's write needs the operator's certificate, token or not.
+  auto not_operator = [self]() -> std::optional<caf::error> {
+    auto* e = self->current_mailbox_element();
+    if (e && !may_change_things(e->sender))
+      return caf::make_error(console_errc::refused,
+                             std::string{"refused: commands that change anything need the "
+                                         "operator's certificate (scripts/certs.sh makes it)"});
+    return std::nullopt;
+  };
   caf::message_handler auth{
     [=](auth_atom, const std::string& given, caf::message& inner) mutable
     -> caf::result<caf::message> {
+      if (auto refused = not_operator())
+        return std::move(*refused);
       if (!token.empty() && given != token)
         return caf::make_error(console_errc::refused,
                                std::string{"refused: wrong console token"});
       return run(std::move(inner));
     },
   };
-  if (token.empty())
+  if (token.empty() && !tls)
     return caf::behavior{auth.or_else(open)};
   // A write without the token: from this node's own actors it is fine (a vnode host writing
-  // snapshots), from anywhere else it is refused.
-  auto check = [self, run]() mutable -> caf::result<caf::message> {
+  // snapshots), from anywhere else it is refused (with TLS and no token: from an operator).
+  auto check = [self, run, token, not_operator]() mutable -> caf::result<caf::message> {
     auto* e = self->current_mailbox_element();
     if (e && e->sender && e->sender->node() == self->node() && !link_peer_of(e->sender))
+      return run(e->copy_content_to_message());
+    if (auto refused = not_operator())
+      return std::move(*refused);
+    if (token.empty())
       return run(e->copy_content_to_message());
     return caf::make_error(console_errc::refused,
                            std::string{"refused: this cluster needs the console token for "

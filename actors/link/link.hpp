@@ -141,8 +141,20 @@ caf::actor spawn_link_connector(caf::actor_system& sys, link_context_ptr ctx);
 /// local actors). Process-wide: every link_context registers its connections here.
 std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender);
 
-/// Registers and forgets a connection's peer (the connections call these).
-void link_peer_up(const caf::actor_addr& conn, wire::hello h);
+/// The names in the certificate of the peer behind `sender`, when it is one of this process's
+/// TLS connections (nullopt otherwise).
+std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_actor_ptr& sender);
+
+/// Whether `sender` may send commands that change anything: this process's own actors and
+/// members may; a client over TLS only with the operator's certificate (common name or
+/// alternative name `operator`: scripts/certs.sh makes it); a client over a plain link may
+/// (the console token, when set, guards those).
+bool may_change_things(const caf::strong_actor_ptr& sender);
+
+/// Registers and forgets a connection's peer (the connections call these); `names`: the
+/// names of its certificate, on a TLS link.
+void link_peer_up(const caf::actor_addr& conn, wire::hello h,
+                  std::optional<std::vector<std::string>> names = std::nullopt);
 void link_peer_down(const caf::actor_addr& conn);
 
 } // namespace troupe

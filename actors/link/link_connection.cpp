@@ -252,7 +252,9 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
   st.reader = wire::frame_reader{st.ctx->settings.max_frame};
   st.ctx->stats.pending.fetch_sub(1, std::memory_order_relaxed);
   st.ctx->stats.established.fetch_add(1, std::memory_order_relaxed);
-  link_peer_up(self->address(), h);
+  link_peer_up(self->address(), h,
+               st.tls ? std::optional<std::vector<std::string>>{st.tls->peer_names()}
+                      : std::nullopt);
   if (!st.outbound)
     write_frame(self, st, wire::encode(st.ctx->make_hello()), false);
   if (st.owner)

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 namespace troupe {
@@ -20,6 +21,11 @@ uint64_t random_incarnation() {
 std::mutex peers_mtx;
 std::unordered_map<caf::actor_addr, wire::hello>& peers() {
   static std::unordered_map<caf::actor_addr, wire::hello> m;
+  return m;
+}
+/// The names in the certificate of each TLS peer (plain links have none here).
+std::unordered_map<caf::actor_addr, std::vector<std::string>>& cert_names() {
+  static std::unordered_map<caf::actor_addr, std::vector<std::string>> m;
   return m;
 }
 
@@ -111,14 +117,37 @@ void link_context::refused(wire::wire_errc why, const std::string& peer,
               wire::to_string(why), detail.empty() ? "" : ": ", detail);
 }
 
-void link_peer_up(const caf::actor_addr& conn, wire::hello h) {
+void link_peer_up(const caf::actor_addr& conn, wire::hello h,
+                  std::optional<std::vector<std::string>> names) {
   std::lock_guard<std::mutex> g{peers_mtx};
   peers()[conn] = std::move(h);
+  if (names)
+    cert_names()[conn] = std::move(*names);
 }
 
 void link_peer_down(const caf::actor_addr& conn) {
   std::lock_guard<std::mutex> g{peers_mtx};
   peers().erase(conn);
+  cert_names().erase(conn);
+}
+
+std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_actor_ptr& sender) {
+  if (!sender)
+    return std::nullopt;
+  auto addr = caf::actor_cast<caf::actor_addr>(sender);
+  std::lock_guard<std::mutex> g{peers_mtx};
+  auto it = cert_names().find(addr);
+  if (it == cert_names().end())
+    return std::nullopt;
+  return it->second;
+}
+
+bool may_change_things(const caf::strong_actor_ptr& sender) {
+  auto peer = link_peer_of(sender);
+  if (!peer || peer->kind == wire::peer_kind::node)
+    return true; // this process's own actors; members relay their actors' writes
+  auto names = link_peer_cert_names(sender);
+  return !names || std::find(names->begin(), names->end(), "operator") != names->end();
 }
 
 std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender) {

@@ -80,6 +80,15 @@ CAF_TEST(a local cluster speaks only TLS and refuses clients without the right c
                            {});
   CAF_CHECK_EQUAL(unreadable.code, 78);
   CAF_CHECK(mentions(unreadable.err, "troupe status: TLS: --tls-ca"));
+  // A member's certificate (here the coordinator's own) held by a client: it may read, not
+  // change anything (that takes the operator's certificate).
+  auto as_member = client({"status", connect}, certs, name);
+  CAF_CHECK_EQUAL(as_member.code, 0);
+  auto write = client({"kv", "put", "app/k", "stolen", connect}, certs, name);
+  CAF_CHECK_EQUAL(write.code, 77);
+  CAF_CHECK(mentions(write.err, "need the operator's certificate"));
+  auto deploy = client({"ctl", "undeploy", "wc", connect}, certs, name);
+  CAF_CHECK_EQUAL(deploy.code, 77);
   // Without TLS: refused, one line each side.
   auto plain = client({"status", connect}, {});
   CAF_CHECK_EQUAL(plain.code, 69);
