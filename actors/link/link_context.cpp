@@ -29,6 +29,19 @@ std::unordered_map<caf::actor_addr, std::vector<std::string>>& cert_names() {
   return m;
 }
 
+/// What `map` (one of the registries above) holds for the connection behind `sender`.
+template <class Map>
+std::optional<typename Map::mapped_type> lookup(Map& map, const caf::strong_actor_ptr& sender) {
+  if (!sender)
+    return std::nullopt;
+  auto addr = caf::actor_cast<caf::actor_addr>(sender);
+  std::lock_guard<std::mutex> g{peers_mtx};
+  auto it = map.find(addr);
+  if (it == map.end())
+    return std::nullopt;
+  return it->second;
+}
+
 } // namespace
 
 link_context::link_context(link_settings s, std::shared_ptr<spdlog::logger> l)
@@ -132,14 +145,7 @@ void link_peer_down(const caf::actor_addr& conn) {
 }
 
 std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_actor_ptr& sender) {
-  if (!sender)
-    return std::nullopt;
-  auto addr = caf::actor_cast<caf::actor_addr>(sender);
-  std::lock_guard<std::mutex> g{peers_mtx};
-  auto it = cert_names().find(addr);
-  if (it == cert_names().end())
-    return std::nullopt;
-  return it->second;
+  return lookup(cert_names(), sender);
 }
 
 bool may_change_things(const caf::strong_actor_ptr& sender) {
@@ -151,14 +157,7 @@ bool may_change_things(const caf::strong_actor_ptr& sender) {
 }
 
 std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender) {
-  if (!sender)
-    return std::nullopt;
-  auto addr = caf::actor_cast<caf::actor_addr>(sender);
-  std::lock_guard<std::mutex> g{peers_mtx};
-  auto it = peers().find(addr);
-  if (it == peers().end())
-    return std::nullopt;
-  return it->second;
+  return lookup(peers(), sender);
 }
 
 } // namespace troupe
