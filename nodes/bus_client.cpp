@@ -107,32 +107,8 @@ int subscribe(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor&
   return exit_code::ok;
 }
 
-int migrations(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
-               const ctl_command& cmd, const std::string& prefix) {
-  if (cmd.type == "retry") {
-    auto r = retry_migration(sys, self, node, cmd.timeout, cmd.token, cmd.name);
-    if (!r) {
-      std::cerr << prefix << r.problem << "\n";
-      return r.code;
-    }
-    if (cmd.json)
-      std::cout << r.value.dump() << "\n";
-    else
-      std::cout << "OK " << (cmd.name.empty() ? "the failed migrations run"
-                                              : "migration " + cmd.name + " runs")
-                << " again on the main worker\n";
-    return exit_code::ok;
-  }
-  auto r = migrations_query(sys, self, node, cmd.timeout);
-  if (!r) {
-    std::cerr << prefix << r.problem << "\n";
-    return r.code;
-  }
-  auto& j = r.value;
-  if (cmd.json) {
-    std::cout << j.dump() << "\n";
-    return exit_code::ok;
-  }
+/// `ctl migrations` as a table.
+void print_migrations(const json& j) {
   auto waiting = j.at("waiting_for").get<std::string>();
   auto main = j.at("main_worker").get<std::string>();
   std::cout << "main worker " << (main.empty() ? "none" : main) << "; "
@@ -154,7 +130,21 @@ int migrations(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
     std::cout << "no migrations registered\n";
   else
     std::cout << format_table(rows);
-  return exit_code::ok;
+}
+
+int migrations(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+               const ctl_command& cmd, const std::string& prefix) {
+  if (cmd.type == "retry") {
+    return print_query(retry_migration(sys, self, node, cmd.timeout, cmd.token, cmd.name),
+                       cmd.json, prefix, [&](const json&) {
+                         std::cout << "OK "
+                                   << (cmd.name.empty() ? "the failed migrations run"
+                                                        : "migration " + cmd.name + " runs")
+                                   << " again on the main worker\n";
+                       });
+  }
+  return print_query(migrations_query(sys, self, node, cmd.timeout), cmd.json, prefix,
+                     print_migrations);
 }
 
 } // namespace

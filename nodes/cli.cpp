@@ -20,17 +20,8 @@ namespace {
 /// and whatever those name is checked now, so a bad file is one line and exit 78 before any
 /// connection. Returns the problem, or "".
 std::string use_client_tls(const tls_files& flags) {
-  for (auto [var, value] : {std::pair{"TROUPE_TLS_CA", &flags.ca},
-                            std::pair{"TROUPE_TLS_CERT", &flags.cert},
-                            std::pair{"TROUPE_TLS_KEY", &flags.key}})
-    if (!value->empty())
-      ::setenv(var, value->c_str(), 1);
-  tls_files files;
-  for (auto [var, field] : {std::pair{"TROUPE_TLS_CA", &files.ca},
-                            std::pair{"TROUPE_TLS_CERT", &files.cert},
-                            std::pair{"TROUPE_TLS_KEY", &files.key}})
-    if (auto* v = std::getenv(var); v && *v)
-      *field = v;
+  export_tls_files(flags);
+  auto files = tls_files_from_env();
   if (!files.enabled())
     return {};
   std::string problem;

@@ -15,6 +15,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include <functional>
+#include <iostream>
 #include <map>
 
 namespace troupe {
@@ -93,6 +94,19 @@ instance_map gather_instances(caf::actor_system& sys, caf::scoped_actor& self,
 }
 
 } // namespace
+
+int print_query(const query_result& r, bool as_json, const std::string& prefix,
+                const std::function<void(const json&)>& print) {
+  if (!r) {
+    std::cerr << prefix << r.problem << "\n";
+    return r.code;
+  }
+  if (as_json)
+    std::cout << r.value.dump() << "\n";
+  else
+    print(r.value);
+  return exit_code::ok;
+}
 
 query_result vnodes_query(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                           duration timeout) {

@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 
 namespace troupe {
@@ -51,6 +52,11 @@ query_result migrations_query(caf::actor_system& sys, caf::scoped_actor& self,
 /// member's supervision tree (the same as `troupe ctl tree --json`), with mailbox sizes.
 query_result trees_query(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                          duration timeout);
+
+/// A client command's output of `r`: its problem on stderr after `prefix` (returns its exit
+/// code), else its JSON with `as_json`, else what `print` makes of it (returns 0).
+int print_query(const query_result& r, bool as_json, const std::string& prefix,
+                const std::function<void(const nlohmann::json&)>& print);
 
 // Commands, with the console token (empty: none).
 

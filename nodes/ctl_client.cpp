@@ -270,16 +270,8 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     code = exit_code_for(err);
   };
   if (cmd.op == ctl_command::deployments) {
-    auto r = deployments_query(sys, self, node, cmd.timeout);
-    if (!r) {
-      std::cerr << prefix << r.problem << "\n";
-      return r.code;
-    }
-    if (cmd.json)
-      std::cout << r.value.dump() << "\n";
-    else
-      print_table(r.value.at("deployments"));
-    return exit_code::ok;
+    return print_query(deployments_query(sys, self, node, cmd.timeout), cmd.json, prefix,
+                       [](const nlohmann::json& j) { print_table(j.at("deployments")); });
   }
   if (cmd.op == ctl_command::send && cmd.from_stdin)
     return send_stdin(sys, self, node, cmd, prefix);

@@ -19,6 +19,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
+#include <openssl/crypto.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -120,10 +121,7 @@ struct http_status::impl {
 
   /// Compares in time that does not depend on where the strings differ.
   static bool same_secret(const std::string& a, const std::string& b) {
-    unsigned char diff = a.size() != b.size();
-    for (size_t i = 0; i < a.size(); ++i)
-      diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<size_t>(b.size(), 1)]);
-    return diff == 0 && !b.empty();
+    return !b.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
   }
 
   static void answer_error(httplib::Response& res, int status, const std::string& problem) {

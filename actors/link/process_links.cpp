@@ -4,7 +4,6 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include <cstdlib>
 #include <stdexcept>
 
 namespace troupe {
@@ -22,12 +21,7 @@ link_context_ptr context_locked(process_links& l) {
   if (!l.ctx) {
     l.ctx = std::make_shared<link_context>(link_settings{}, logging::get("link"));
     // A client speaks TLS when it is given its files ($TROUPE_TLS_CA, _CERT, _KEY).
-    tls_files files;
-    for (auto [var, field] : {std::pair{"TROUPE_TLS_CA", &files.ca},
-                              std::pair{"TROUPE_TLS_CERT", &files.cert},
-                              std::pair{"TROUPE_TLS_KEY", &files.key}})
-      if (auto* v = std::getenv(var); v && *v)
-        *field = v;
+    auto files = tls_files_from_env();
     if (files.enabled()) {
       std::string problem;
       auto tls = make_tls_context(files, problem);

@@ -5,7 +5,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstdlib>
 
 namespace troupe {
 
@@ -54,6 +56,31 @@ bool readable(const std::string& path) {
 }
 
 } // namespace
+
+namespace {
+
+/// The environment variable of each file.
+std::array<std::pair<const char*, std::string tls_files::*>, 3> env_names() {
+  return {{{"TROUPE_TLS_CA", &tls_files::ca},
+           {"TROUPE_TLS_CERT", &tls_files::cert},
+           {"TROUPE_TLS_KEY", &tls_files::key}}};
+}
+
+} // namespace
+
+tls_files tls_files_from_env() {
+  tls_files files;
+  for (auto [var, field] : env_names())
+    if (auto* v = std::getenv(var); v && *v)
+      files.*field = v;
+  return files;
+}
+
+void export_tls_files(const tls_files& files) {
+  for (auto [var, field] : env_names())
+    if (!(files.*field).empty())
+      ::setenv(var, (files.*field).c_str(), 1);
+}
 
 tls_context make_tls_context(const tls_files& files, std::string& problem) {
   for (auto [flag, path] : {std::pair{"--tls-ca", &files.ca}, std::pair{"--tls-cert", &files.cert},

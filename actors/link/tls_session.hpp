@@ -25,6 +25,14 @@ struct tls_files {
   bool enabled() const { return !ca.empty() || !cert.empty() || !key.empty(); }
 };
 
+/// The client TLS files of this process's environment ($TROUPE_TLS_CA, $TROUPE_TLS_CERT,
+/// $TROUPE_TLS_KEY; unset or empty: none).
+tls_files tls_files_from_env();
+
+/// Sets the environment variables of the files given in `files` (clients' --tls-* flags stand
+/// for them).
+void export_tls_files(const tls_files& files);
+
 /// The OpenSSL context of a process: its certificate and key, the CA, mutual verification.
 using tls_context = std::shared_ptr<ssl_ctx_st>;
 

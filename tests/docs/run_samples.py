@@ -87,7 +87,7 @@ sys.exit(0 if ms and len(up) == len(ms) and len(workers) >= want else 1)' "$out"
       return 0
     fi
     kill -0 "${started[-1]}" 2>/dev/null || { cat "$log" >"$out"; fail "$where" "'$line' exited"; }
-    sleep 0.1
+    sleep 0.1 # the status is polled until the condition above holds (600 times at most)
   done
   cat "$log" >"$out"
   fail "$where" "the cluster of '$line' was not all up within 60 s"

@@ -53,6 +53,20 @@ std::string forged_vote(uint64_t incarnation, uint64_t term) {
   return tell(incarnation, wire::msg_type::raft, raft::encode(m));
 }
 
+/// The hello of a node called `name` that says it is at `address`.
+wire::hello node_hello(const std::string& name, const std::string& address, bool coordinator,
+                       uint64_t incarnation) {
+  wire::hello h;
+  h.version = wire::version;
+  h.min_version = wire::min_version;
+  h.kind = wire::peer_kind::node;
+  h.name = name;
+  h.address = address;
+  h.coordinator = coordinator;
+  h.incarnation = incarnation;
+  return h;
+}
+
 /// A membership message.
 std::string membership_tell(uint64_t incarnation, const membership::message& m) {
   return tell(incarnation, wire::msg_type::membership, membership::encode(m));
@@ -78,15 +92,7 @@ CAF_TEST(raft messages from anyone but a raft peer are refused and change nothin
   send_all(fd, forged_vote(77, term + 100));
   CAF_CHECK(wait_until([&] { return refused() >= 1; }, 5s));
   // From a node that says it is a coordinator, at an address the group does not have.
-  wire::hello rogue;
-  rogue.version = wire::version;
-  rogue.min_version = wire::min_version;
-  rogue.kind = wire::peer_kind::node;
-  rogue.name = "rogue";
-  rogue.address = "127.0.0.1:1";
-  rogue.coordinator = true;
-  rogue.incarnation = 78;
-  int fd2 = greeted(port, 78, rogue);
+  int fd2 = greeted(port, 78, node_hello("rogue", "127.0.0.1:1", true, 78));
   CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
   send_all(fd2, forged_vote(78, term + 200));
   CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
@@ -121,14 +127,7 @@ CAF_TEST(a leave for another member is refused and the member stays up) {
   CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
   send_all(fd, membership_tell(91, m));
   CAF_CHECK(wait_until([&] { return refused() >= 1; }, 5s));
-  wire::hello other;
-  other.version = wire::version;
-  other.min_version = wire::min_version;
-  other.kind = wire::peer_kind::node;
-  other.name = "intruder";
-  other.address = "127.0.0.1:2";
-  other.incarnation = 92;
-  int fd2 = greeted(node.port, 92, other);
+  int fd2 = greeted(node.port, 92, node_hello("intruder", "127.0.0.1:2", false, 92));
   CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
   send_all(fd2, membership_tell(92, m));
   CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
