@@ -9,6 +9,7 @@
 #include "actors/inspect/console_handler.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/log_roller.hpp"
+#include "actors/members_only.hpp"
 #include "actors/migrations/migrator.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/link/process_links.hpp"
@@ -53,6 +54,16 @@ bool refused_raft(caf::event_based_actor* self, const ingress_config& cfg, const
   return true;
 }
 
+/// What a client needs to change anything, for the refusal's line ("": nothing).
+std::string write_credential(const link_context& links) {
+  if (links.tls())
+    return "the operator's certificate (scripts/certs.sh makes it)";
+  if (!links.cookie().empty())
+    return "the cluster's cookie (--cluster-secret-file or $TROUPE_CLUSTER_SECRET_FILE; on "
+           "this host, a client run where the nodes keep ./troupe-data finds it)";
+  return {};
+}
+
 caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
   auto dir = cfg.services;
   bool coordinator = cfg.coordinator;
@@ -89,6 +100,8 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
     },
     [=](log_roller_atom) { return static_cast<bool>(dir->get(service::log_roller)); },
     [=](log_lines_atom a, std::vector<std::string>& lines) {
+      if (refused_non_member(self, "log lines"))
+        return;
       if (auto roller = dir->get(service::log_roller))
         return self->send(roller, a, std::move(lines));
       for (auto& l : lines) // the roller is restarting: the lines are not lost
@@ -119,7 +132,7 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
                         .or_else(event_relay_handler(self, dir))
                         .or_else(console_handler(self, dir))
                         .or_else(bus_relay_handler(self, dir)),
-                      static_cast<bool>(link_context_of(self->system())->tls()));
+                      write_credential(*link_context_of(self->system())));
 }
 
 using door_ping_atom = caf::atom_constant<caf::atom("door_ping")>;

@@ -1,5 +1,6 @@
 #include "nodes/cli.hpp"
 
+#include "actors/link/cookie.hpp"
 #include "actors/names.hpp"
 #include "nodes/did_you_mean.hpp"
 #include "nodes/exit_codes.hpp"
@@ -26,6 +27,19 @@ std::string use_client_tls(const tls_files& flags) {
     return {};
   std::string problem;
   make_tls_context(files, problem);
+  return problem;
+}
+
+/// A client's cookie file: the flag given becomes $TROUPE_CLUSTER_SECRET_FILE (which the
+/// client's links read), and the file it names is checked now. Returns the problem, or "".
+std::string use_client_cookie(const std::string& flag) {
+  if (!flag.empty())
+    ::setenv(cookie_env, flag.c_str(), 1);
+  auto* path = std::getenv(cookie_env);
+  if (!path || !*path)
+    return {};
+  std::string problem;
+  read_cookie_file(path, problem);
   return problem;
 }
 
@@ -310,7 +324,12 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   // Every client command takes the TLS files of a cluster with TLS (they stand for, and win
   // over, $TROUPE_TLS_CA, $TROUPE_TLS_CERT and $TROUPE_TLS_KEY).
   tls_files client_tls;
+  std::string client_cookie_file;
   for (auto* c : {status, kv, ctl, console}) {
+    c->add_option("--cluster-secret-file", client_cookie_file,
+                  "without TLS, the cluster's cookie, for commands that change anything "
+                  "[default: $TROUPE_CLUSTER_SECRET_FILE, else ./troupe-data/*/cookie]")
+      ->type_name("FILE");
     c->add_option("--tls-ca", client_tls.ca,
                   "the cluster's CA certificate (PEM) [default: $TROUPE_TLS_CA]")
       ->type_name("FILE");
@@ -370,6 +389,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
                                                           : "console");
     if (auto problem = use_client_tls(client_tls); !problem.empty()) {
       err << cmd << ": TLS: " << problem << "\n";
+      return exit_now{exit_code::config};
+    }
+    if (auto problem = use_client_cookie(client_cookie_file); !problem.empty()) {
+      err << cmd << ": --cluster-secret-file: " << problem << "\n";
       return exit_now{exit_code::config};
     }
   }

@@ -25,6 +25,7 @@ struct node_config {
   link_settings links;           // the wire's bounds (--max-frame-bytes, ...)
   tls_files tls;                 // --tls-ca, --tls-cert, --tls-key: mutual TLS on every link
   bool insecure = false;         // --insecure: plain links on an address beyond loopback
+  std::string cluster_secret_file;  // without TLS: the cluster's cookie (actors/link/cookie.hpp)
   std::string log_level = "info";
   std::string pid_file;
   uint32_t workers = 0;          // local worker processes to start and supervise

@@ -3,6 +3,7 @@
 #include "actors/endpoint.hpp"
 #include "actors/api/actor_stats.hpp"
 #include "actors/ingress.hpp"
+#include "actors/link/cookie.hpp"
 #include "actors/logging.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
@@ -14,6 +15,7 @@
 #include "nodes/exit_codes.hpp"
 #include "nodes/http_status.hpp"
 #include "nodes/local_supervisor.hpp"
+#include "nodes/node_cookie.hpp"
 #include "nodes/node_tree.hpp"
 #include "nodes/pid_file.hpp"
 #include "nodes/remote_node.hpp"
@@ -166,6 +168,18 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     group = resolve_group(cfg, group_error);
     if (group_error)
       return config_failure(group_error->message());
+  }
+  // Without TLS, the cookie says who belongs (actors/link/cookie.hpp).
+  node_cookie cookie;
+  if (!tls) {
+    bool first = coordinator && cfg.worker_id == 0 && group.self == 0;
+    auto maker = coordinator ? "the first coordinator of the group, "
+                                 + group.members.front().to_string() + ","
+                             : std::string{"a lone coordinator or the first of a group"};
+    if (auto err = find_node_cookie(cfg, first, maker, cookie))
+      return config_failure(err->message());
+  }
+  if (coordinator) {
     raft::recovery_report rep;
     raft::storage_options so;
     auto err = raft::raft_storage::open(cfg.data_dir + "/raft", so, raft_storage, raft_restored,
@@ -227,6 +241,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
   // The wire (actors/link): its bounds are set before anything connects or listens.
   auto links = std::make_shared<link_context>(cfg.links, logging::get("link"));
   links->set_tls(tls);
+  links->set_cookie(cookie.cookie);
   install_link_context(sys, links);
   rt->resolver = link_connector_of(sys);
   rt->links = links;
@@ -250,6 +265,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                        : cluster_id.empty() ? cfg.name : cluster_id + "-" + cfg.name;
   if (!cfg.console_token.empty())
     ::setenv("TROUPE_CONSOLE_TOKEN", cfg.console_token.c_str(), 1); // local workers inherit it
+  if (!cookie.file.empty())
+    ::setenv(cookie_env, cookie.file.c_str(), 1); // and the cookie
 
   // Every actor of the node lives in one supervision tree (nodes/node_tree.hpp).
   auto root_def = make_node_tree(rt);
@@ -350,6 +367,8 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
             advertised_address(cfg.bind, cluster_port),
             coordinator ? "coordinator" : "", coordinator && worker ? " and " : "",
             worker ? "worker" : "");
+  if (!cookie.file.empty()) // after the start-up checks: a refusal stays one line
+    log->info("the cluster's cookie: {}{}", cookie.file, cookie.created ? " (made now)" : "");
   rt->cluster_port = cluster_port;
   rt->http_port = http_port;
   rt->started = true; // from now on, restarted services are started (and published) by the tree

@@ -290,12 +290,19 @@ const std::vector<option_spec>& option_table() {
     {"tls-key", "FILE", "the private key of --tls-cert (PEM)", "none",
      [](node_config& c, const std::string& v) { return file_setter(c.tls.key, v); }},
     {"insecure", "",
-     "allow plain links on an address beyond loopback (--bind): anyone who reaches the port can "
-     "join or command the cluster; health turns yellow", "off",
+     "allow plain links on an address beyond loopback (--bind): unencrypted, only the cookie "
+     "says who belongs, and whoever sees the traffic can read or take over a link; health "
+     "turns yellow", "off",
      [](node_config& c, const std::string&) -> std::string {
        c.insecure = true;
        return {};
      }},
+    {"cluster-secret-file", "FILE",
+     "without TLS, the cluster's cookie: joining and commands that change anything need it "
+     "(also read from $TROUPE_CLUSTER_SECRET_FILE; local workers inherit it)",
+     "<data-dir>/cookie, else the one under ./troupe-data/*/cookie, else the first coordinator "
+     "makes one",
+     [](node_config& c, const std::string& v) { return file_setter(c.cluster_secret_file, v); }},
     {"bus-keep", "N",
      "persisted broadcasts kept per topic: the last N published from this node's actors and "
      "clients (`troupe ctl publish --persist`)", "100",
@@ -413,6 +420,13 @@ std::optional<config_error> finish(node_config& c) {
       if (auto problem = find_option("console-token")->set(c, env); !problem.empty())
         return config_error{"$TROUPE_CONSOLE_TOKEN", problem};
     }
+  if (c.cluster_secret_file.empty())
+    if (auto* env = std::getenv("TROUPE_CLUSTER_SECRET_FILE"); env && *env) {
+      if (auto problem = find_option("cluster-secret-file")->set(c, env); !problem.empty())
+        return config_error{"$TROUPE_CLUSTER_SECRET_FILE", problem};
+    }
+  if (!c.cluster_secret_file.empty()) // local workers start elsewhere in the tree
+    c.cluster_secret_file = std::filesystem::absolute(c.cluster_secret_file).string();
   if (c.name.empty())
     c.name = hostname() + "-"
              + (c.cluster_port != 0 ? std::to_string(c.cluster_port) : std::to_string(getpid()));

@@ -23,6 +23,9 @@ for _ in $(seq 1 200); do
   if ! ss -ltnH "sport = :$p" | grep -q .; then port=$p; break; fi
 done
 [ -n "$port" ] || { echo "check_package: no free port" >&2; exit 1; }
+# The node and the commands below share the cluster's cookie, as a user's would.
+(umask 077 && openssl rand -hex 32 >"$out/cookie")
+export TROUPE_CLUSTER_SECRET_FILE="$out/cookie"
 "$bin" run --cluster-port "$port" --http-port 0 --data-dir "$out/data" >"$out/node.log" 2>&1 &
 pid=$!
 stop() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }

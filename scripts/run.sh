@@ -13,6 +13,7 @@
 # examples/migrations): the first round lists them, done once by the main worker before any
 # deployment started. On the fifth it broadcasts on the bus: a bulletin actor on one worker
 # gets a broadcast from another, and a persisted one reaches a subscriber that came later.
+# Writes show the cookie the coordinator made in its data dir ($TROUPE_CLUSTER_SECRET_FILE).
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,11 @@ for _ in $(seq 1 100); do
   kill -0 "$coord" 2>/dev/null || { cat "$data/troupe.log"; echo "== the coordinator exited"; exit 1; }
   sleep 0.1
 done
+
+# The coordinator made the cluster's cookie in its data dir: the demo's commands that change
+# anything show it (a client run where the node keeps ./troupe-data would find it alone).
+export TROUPE_CLUSTER_SECRET_FILE="$data/node/cookie"
+echo "== the cluster's cookie: $TROUPE_CLUSTER_SECRET_FILE (writes need it; reads do not)"
 
 round=0
 while kill -0 "$coord" 2>/dev/null; do

@@ -6,6 +6,7 @@
 
 #include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
+#include "actors/members_only.hpp"
 #include "actors/supervision/services.hpp"
 
 #include <caf/message_handler.hpp>
@@ -50,6 +51,8 @@ caf::message_handler bus_relay_handler(Self* self, std::shared_ptr<service_direc
         self->send(bus, a, id);
     },
     [=](bus_deliver_atom a, std::string& topic, std::string& payload, std::string& origin) {
+      if (refused_non_member(self, "a broadcast between buses"))
+        return;
       if (auto bus = services->get(service::bus))
         self->send(bus, a, std::move(topic), std::move(payload), std::move(origin));
     },

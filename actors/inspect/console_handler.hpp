@@ -107,10 +107,11 @@ caf::message_handler console_handler(Self* self, std::shared_ptr<service_directo
 }
 
 /// Returns the published actor's behavior: `open` (its handlers), with writes guarded by
-/// `token` (see above) and, on a node with TLS (`tls`), by the operator's certificate.
+/// `token` (see above) and, when `credential` is not empty (what a client needs: with TLS the
+/// operator's certificate, without it the cluster's cookie), by may_change_things.
 template <class Self>
 caf::behavior guard_writes(Self* self, std::string token, caf::message_handler open,
-                           bool tls = false) {
+                           std::string credential = {}) {
   // Runs `inner` through the open handlers as if it were the current message: its reply (or
   // the reply of whoever it is delegated to) goes to the current sender.
   auto run = [self, open](caf::message inner) mutable -> caf::result<caf::message> {
@@ -120,13 +121,12 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
                              std::string{"not a command this node knows"});
     return caf::delegated<caf::message>{};
   };
-  // With TLS, a client's write needs the operator's certificate, token or not.
-  auto not_operator = [self]() -> std::optional<caf::error> {
+  // A client's write needs the credential (certificate or cookie), token or not.
+  auto not_operator = [self, credential]() -> std::optional<caf::error> {
     auto* e = self->current_mailbox_element();
-    if (e && !may_change_things(e->sender))
+    if (!credential.empty() && e && !may_change_things(e->sender))
       return caf::make_error(console_errc::refused,
-                             std::string{"refused: commands that change anything need the "
-                                         "operator's certificate (scripts/certs.sh makes it)"});
+                             "refused: commands that change anything need " + credential);
     return std::nullopt;
   };
   caf::message_handler auth{
@@ -140,7 +140,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
       return run(std::move(inner));
     },
   };
-  if (token.empty() && !tls)
+  if (token.empty() && credential.empty())
     return caf::behavior{auth.or_else(open)};
   // A write without the token: from this node's own actors it is fine (a vnode host writing
   // snapshots), from anywhere else it is refused (with TLS and no token: from an operator).

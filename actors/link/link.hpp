@@ -88,6 +88,12 @@ public:
   void set_tls(tls_context t);
   tls_context tls() const;
 
+  /// Without TLS, the cluster's cookie (actors/link/cookie.hpp): a node refuses peers that
+  /// cannot prove it, and only clients that prove it may change anything. "": none (a client
+  /// without one is anonymous). Ignored when TLS is set.
+  void set_cookie(std::string cookie);
+  std::string cookie() const;
+
   /// Where messages from peers go (a node's door; a client's receiving actor, or none).
   void set_door(caf::actor door);
   caf::actor door() const;
@@ -117,6 +123,7 @@ private:
   std::string address_;
   bool coordinator_ = false;
   tls_context tls_;
+  std::string cookie_;
   caf::actor door_;
   std::function<void(const wire::hello&, const std::string&)> on_desync_;
   std::map<std::pair<std::string, int>, std::chrono::steady_clock::time_point> last_log_;
@@ -147,14 +154,22 @@ std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_a
 
 /// Whether `sender` may send commands that change anything: this process's own actors and
 /// members may; a client over TLS only with the operator's certificate (common name or
-/// alternative name `operator`: scripts/certs.sh makes it); a client over a plain link may
-/// (the console token, when set, guards those).
+/// alternative name `operator`: scripts/certs.sh makes it); a client over a plain link only
+/// when it proved it knows the cluster's cookie. The console token, when set, guards writes
+/// on top of that.
 bool may_change_things(const caf::strong_actor_ptr& sender);
+
+/// Whether `sender` is this process's own actor or a member of the cluster (a node peer:
+/// authenticated by its certificate or the cookie, or its link would have been closed).
+bool from_member(const caf::strong_actor_ptr& sender);
 
 /// Registers and forgets a connection's peer (the connections call these); `names`: the
 /// names of its certificate, on a TLS link.
 void link_peer_up(const caf::actor_addr& conn, wire::hello h,
                   std::optional<std::vector<std::string>> names = std::nullopt);
 void link_peer_down(const caf::actor_addr& conn);
+
+/// Records that the peer of a plain connection proved it knows the cookie.
+void link_peer_proved(const caf::actor_addr& conn);
 
 } // namespace troupe

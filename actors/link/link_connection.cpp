@@ -1,5 +1,6 @@
 #include "actors/link/link_connection.hpp"
 
+#include "actors/link/cookie.hpp"
 #include "actors/link/link_errc.hpp"
 #include "actors/wire.hpp"
 #include "protocols/wire/link_check.hpp"
@@ -44,6 +45,8 @@ struct link_state {
   wire::link_sender out_seq;
   wire::link_receiver in_seq;
   wire::hello peer;
+  std::string nonce = make_nonce();           // our challenge for the cookie's proof
+  bool awaiting_proof = false;                // accepted, with a cookie: the peer's proof next
   std::string peer_addr;                      // remote address, for logs before the hello
   std::unique_ptr<tls_session> tls;           // with TLS: what the socket carries is encrypted
   std::vector<char> tls_plain;                // a frame (or two) to encrypt
@@ -218,6 +221,32 @@ void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::str
   close_link(self, st, caf::make_error(caf::exit_reason::remote_link_unreachable));
 }
 
+/// Our hello on this connection: with its nonce and, answering one, our proof of the cookie.
+std::string our_hello(const link_state& st, const std::string& cookie) {
+  auto h = st.ctx->make_hello();
+  h.nonce = st.nonce;
+  if (!st.outbound && !cookie.empty())
+    h.proof = cookie_proof(cookie, "accept", st.peer.nonce, st.nonce);
+  return wire::encode(h);
+}
+
+/// How to give the cookie, for the lines of a refusal.
+constexpr const char* give_cookie =
+  "give every node and client the same cookie (--cluster-secret-file or "
+  "$TROUPE_CLUSTER_SECRET_FILE)";
+
+/// The connecting side, with a cookie: the node it reached must have proved it knows the same.
+bool check_accepting_proof(caf::io::broker* self, link_state& st, const wire::hello& h,
+                           const std::string& cookie) {
+  if (same_proof(h.proof, cookie_proof(cookie, "accept", st.nonce, h.nonce)))
+    return true;
+  refuse(self, st, wire_errc::bad_cookie,
+         std::string{h.proof.empty() ? "the node has no cookie (it may need TLS)"
+                                     : "the node has another cookie: another cluster"}
+           + "; " + give_cookie);
+  return false;
+}
+
 bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
   wire::hello h;
   if (auto e = wire::decode(body, h); e != wire_errc::none) {
@@ -244,8 +273,12 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
       return false;
     }
   }
+  auto cookie = st.ctx->cookie();
+  if (st.outbound && !cookie.empty() && !check_accepting_proof(self, st, h, cookie))
+    return false;
   st.peer = h;
   st.up = true;
+  st.awaiting_proof = !st.outbound && !cookie.empty();
   st.send_limit = std::min<size_t>(st.ctx->settings.max_frame,
                                    h.max_frame >= 65536 ? h.max_frame : wire::default_max_frame);
   st.in_seq.start(h.incarnation);
@@ -256,7 +289,10 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
                st.tls ? std::optional<std::vector<std::string>>{st.tls->peer_names()}
                       : std::nullopt);
   if (!st.outbound)
-    write_frame(self, st, wire::encode(st.ctx->make_hello()), false);
+    write_frame(self, st, our_hello(st, cookie), false);
+  else if (!cookie.empty()) // our proof: the first envelope, before anything of the owner's
+    send_envelope(self, st, wire::kind::tell, 0, wire::msg_type::proof,
+                  cookie_proof(cookie, "connect", h.nonce, st.nonce));
   if (st.owner)
     self->send(st.owner, link_up_atom::value);
 #ifdef TROUPE_WIRE_NEXT
@@ -376,6 +412,30 @@ void on_tell(caf::io::broker* self, link_state& st, wire::envelope& e) {
     self->send(door, std::move(*msg));
 }
 
+/// The accepting side, with a cookie: the peer's first envelope. A proof is checked (a wrong
+/// one closes the link); a node must give one, a client without one is anonymous.
+enum class first_envelope { handle, consumed, closed };
+first_envelope on_first_envelope(caf::io::broker* self, link_state& st,
+                                 const wire::envelope& e) {
+  st.awaiting_proof = false;
+  if (e.type == static_cast<uint32_t>(wire::msg_type::proof)) {
+    auto cookie = st.ctx->cookie();
+    if (same_proof(e.body, cookie_proof(cookie, "connect", st.nonce, st.peer.nonce))) {
+      link_peer_proved(self->address());
+      return first_envelope::consumed;
+    }
+    refuse(self, st, wire_errc::bad_cookie,
+           std::string{"its proof of the cookie is wrong: another cluster; "} + give_cookie);
+    return first_envelope::closed;
+  }
+  if (st.peer.kind == wire::peer_kind::node) {
+    refuse(self, st, wire_errc::bad_cookie,
+           std::string{"a node that did not prove it knows the cookie; "} + give_cookie);
+    return first_envelope::closed;
+  }
+  return first_envelope::handle; // an anonymous client: it may read
+}
+
 /// Returns false when the connection was closed.
 bool on_frame(caf::io::broker* self, const state_ptr& sp, std::string_view body) {
   auto& st = *sp;
@@ -394,6 +454,9 @@ bool on_frame(caf::io::broker* self, const state_ptr& sp, std::string_view body)
              + std::to_string(e.seq) + " of " + std::to_string(e.incarnation));
     return false;
   }
+  if (st.awaiting_proof)
+    if (auto first = on_first_envelope(self, st, e); first != first_envelope::handle)
+      return first == first_envelope::consumed;
   if (e.more || st.partial_active) { // a message in pieces
     bool coordinator_raft =
       e.type == static_cast<uint32_t>(wire::msg_type::raft) && st.ctx->make_hello().coordinator;
@@ -529,7 +592,7 @@ caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle 
     sp->tls = std::make_unique<tls_session>(tls, !outbound);
   ctx->stats.pending.fetch_add(1, std::memory_order_relaxed);
   if (outbound)
-    write_frame(self, *sp, wire::encode(ctx->make_hello()), false);
+    write_frame(self, *sp, our_hello(*sp, ctx->cookie()), false);
   configure_read(self, *sp);
   self->delayed_send(self, ctx->settings.hello_timeout, link_hello_timeout_atom::value);
   self->set_default_handler(
@@ -552,11 +615,18 @@ caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle 
                              : "the node closed the connection before its hello: it may "
                                "require TLS (give $TROUPE_TLS_CA, $TROUPE_TLS_CERT and "
                                "$TROUPE_TLS_KEY)"));
+      if (sp->awaiting_proof && sp->peer.kind == wire::peer_kind::node) // it found our proof wrong
+        sp->ctx->refused(wire_errc::bad_cookie, who(*sp),
+                         "it closed the link without proving it knows the cookie: it has "
+                         "another one, or none");
       close_link(self, *sp, caf::make_error(caf::exit_reason::remote_link_unreachable));
     },
     [self, sp](link_hello_timeout_atom) {
       if (!sp->up)
         refuse(self, *sp, wire_errc::no_hello, "no hello within the hello timeout");
+      else if (sp->awaiting_proof && sp->peer.kind == wire::peer_kind::node)
+        refuse(self, *sp, wire_errc::bad_cookie,
+               "a node that did not prove it knows the cookie within the hello timeout");
     },
   };
 }

@@ -29,6 +29,12 @@ std::unordered_map<caf::actor_addr, std::vector<std::string>>& cert_names() {
   return m;
 }
 
+/// The plain connections whose peer proved it knows the cookie.
+std::unordered_map<caf::actor_addr, bool>& proved() {
+  static std::unordered_map<caf::actor_addr, bool> m;
+  return m;
+}
+
 /// What `map` (one of the registries above) holds for the connection behind `sender`.
 template <class Map>
 std::optional<typename Map::mapped_type> lookup(Map& map, const caf::strong_actor_ptr& sender) {
@@ -81,6 +87,16 @@ void link_context::set_tls(tls_context t) {
 tls_context link_context::tls() const {
   std::lock_guard<std::mutex> g{mtx_};
   return tls_;
+}
+
+void link_context::set_cookie(std::string cookie) {
+  std::lock_guard<std::mutex> g{mtx_};
+  cookie_ = std::move(cookie);
+}
+
+std::string link_context::cookie() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  return tls_ ? std::string{} : cookie_;
 }
 
 void link_context::set_door(caf::actor door) {
@@ -142,6 +158,12 @@ void link_peer_down(const caf::actor_addr& conn) {
   std::lock_guard<std::mutex> g{peers_mtx};
   peers().erase(conn);
   cert_names().erase(conn);
+  proved().erase(conn);
+}
+
+void link_peer_proved(const caf::actor_addr& conn) {
+  std::lock_guard<std::mutex> g{peers_mtx};
+  proved()[conn] = true;
 }
 
 std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_actor_ptr& sender) {
@@ -149,11 +171,16 @@ std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_a
 }
 
 bool may_change_things(const caf::strong_actor_ptr& sender) {
-  auto peer = link_peer_of(sender);
-  if (!peer || peer->kind == wire::peer_kind::node)
+  if (from_member(sender))
     return true; // this process's own actors; members relay their actors' writes
-  auto names = link_peer_cert_names(sender);
-  return !names || std::find(names->begin(), names->end(), "operator") != names->end();
+  if (auto names = link_peer_cert_names(sender))
+    return std::find(names->begin(), names->end(), "operator") != names->end();
+  return lookup(proved(), sender).value_or(false);
+}
+
+bool from_member(const caf::strong_actor_ptr& sender) {
+  auto peer = link_peer_of(sender);
+  return !peer || peer->kind == wire::peer_kind::node;
 }
 
 std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender) {

@@ -1,5 +1,6 @@
 #include "actors/link/process_links.hpp"
 
+#include "actors/link/cookie.hpp"
 #include "actors/logging.hpp"
 
 #include <caf/scoped_actor.hpp>
@@ -29,6 +30,12 @@ link_context_ptr context_locked(process_links& l) {
         throw std::runtime_error("TLS ($TROUPE_TLS_CA, $TROUPE_TLS_CERT, $TROUPE_TLS_KEY): "
                                  + problem);
       l.ctx->set_tls(std::move(tls));
+    } else { // without TLS, the cluster's cookie, when this client has one
+      std::string problem;
+      auto cookie = client_cookie(problem);
+      if (!problem.empty())
+        throw std::runtime_error(std::string{"$"} + cookie_env + ": " + problem);
+      l.ctx->set_cookie(std::move(cookie));
     }
   }
   return l.ctx;

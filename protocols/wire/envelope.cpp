@@ -27,6 +27,8 @@ std::string encode(const hello& h) {
   p.set_address(h.address);
   p.set_coordinator(h.coordinator);
   p.set_max_frame(h.max_frame);
+  p.set_nonce(h.nonce);
+  p.set_proof(h.proof);
   return with_next_fields(p.SerializeAsString());
 }
 
@@ -35,7 +37,9 @@ wire_errc decode(std::string_view bytes, hello& out) {
   if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return wire_errc::malformed;
   if (p.name().size() > envelope_limits::max_name
-      || p.address().size() > envelope_limits::max_address)
+      || p.address().size() > envelope_limits::max_address
+      || p.nonce().size() > envelope_limits::max_nonce
+      || p.proof().size() > envelope_limits::max_nonce)
     return wire_errc::field_too_large;
   if (p.kind() != pb::PEER_NODE && p.kind() != pb::PEER_CLIENT)
     return wire_errc::invalid_value;
@@ -51,6 +55,8 @@ wire_errc decode(std::string_view bytes, hello& out) {
   out.address = p.address();
   out.coordinator = p.coordinator();
   out.max_frame = p.max_frame();
+  out.nonce = p.nonce();
+  out.proof = p.proof();
   return wire_errc::none;
 }
 

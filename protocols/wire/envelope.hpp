@@ -31,6 +31,7 @@ enum class msg_type : uint32_t {
   // Known only to the next wire version, built for the mixed-version test
   // (TROUPE_WIRE_NEXT): this release answers it "unsupported".
   next_ping = 5,
+  proof = 6,  // the connecting side's proof of the cookie: its first envelope (a tell)
 };
 
 /// The highest type tag this build understands (a higher one is answered "unsupported").
@@ -50,6 +51,8 @@ struct hello {
   std::string address;
   bool coordinator = false;
   uint32_t max_frame = 0;
+  std::string nonce;  // without TLS: this side's challenge for the cookie's proof
+  std::string proof;  // the answering side's proof of the cookie ("" when it has none)
 };
 
 struct envelope {
@@ -65,6 +68,7 @@ struct envelope {
 struct envelope_limits {
   static constexpr size_t max_name = 255;
   static constexpr size_t max_address = 300;
+  static constexpr size_t max_nonce = 64;  // a nonce and a proof (HMAC-SHA256: 32 bytes)
 };
 
 std::string encode(const hello& h);

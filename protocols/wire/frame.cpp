@@ -146,6 +146,7 @@ const char* to_string(wire_errc e) {
     case wire_errc::tls_unexpected: return "tls_unexpected";
     case wire_errc::name_mismatch: return "name_mismatch";
     case wire_errc::not_permitted: return "not_permitted";
+    case wire_errc::bad_cookie: return "bad_cookie";
   }
   return "unknown";
 }

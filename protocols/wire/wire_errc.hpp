@@ -26,6 +26,7 @@ enum class wire_errc : uint8_t {
   tls_unexpected,        // TLS to a process without TLS
   name_mismatch,         // a peer's certificate does not name the member its hello claims
   not_permitted,         // a message the peer may not send (e.g. Raft from a non-coordinator)
+  bad_cookie,            // without TLS: the peer did not prove it knows the cluster's cookie
 };
 
 /// A short name for logs and the `reason` label of metrics ("frame_too_large").

@@ -12,6 +12,8 @@
 # starts is stopped by pid on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 ROOT=$PWD
 ACTORS=${ACTORS:-100000}
 TRIALS=${TRIALS:-5}
@@ -20,6 +22,7 @@ scripts/build.sh
 BIN=$ROOT/build/bin
 OUT=$ROOT/build/bench-inspect
 rm -rf "$OUT" && mkdir -p "$OUT"
+share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 
 NODE_PID=""

@@ -21,6 +21,7 @@ TRIALS=${TRIALS:-3}
 scripts/build.sh
 OUT=$ROOT/build/bench-kv-wire
 mkdir -p "$OUT"
+share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 

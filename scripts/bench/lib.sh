@@ -10,3 +10,11 @@ free_port() {
   done
   return 1
 }
+
+# Without TLS a cluster's nodes and clients share its cookie: one for every node and client of
+# this run, in DIR ($TROUPE_CLUSTER_SECRET_FILE, which they all read).
+share_cookie() {
+  local file="$1/cookie"
+  [ -f "$file" ] || (umask 077 && openssl rand -hex 32 >"$file")
+  export TROUPE_CLUSTER_SECRET_FILE="$file"
+}

@@ -13,6 +13,8 @@
 # the end (build/bench/results.md). Every process it starts is stopped by pid on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 ROOT=$PWD
 SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-10}
 TRIALS=${TRIALS:-5}
@@ -29,6 +31,7 @@ scripts/build.sh
 BIN=$ROOT/build/bin
 OUT=$ROOT/build/bench
 rm -rf "$OUT" && mkdir -p "$OUT"
+share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 
 declare -a PIDS=()

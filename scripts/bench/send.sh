@@ -14,6 +14,8 @@
 # starts is stopped by pid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 ROOT=$PWD
 BASELINE=${BASELINE:-168be4c}
 EVENTS=${EVENTS:-300000}
@@ -22,6 +24,7 @@ WORKERS=${WORKERS:-2}
 scripts/build.sh
 OUT=$ROOT/build/bench-send
 mkdir -p "$OUT"
+share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 

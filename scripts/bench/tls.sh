@@ -24,6 +24,7 @@ BIN=$ROOT/build/bin
 OUT=$ROOT/build/bench-tls
 rm -rf "$OUT"
 mkdir -p "$OUT"
+share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 scripts/certs.sh "$OUT/certs" c0 c1 c2 bench >/dev/null

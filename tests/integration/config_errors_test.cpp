@@ -1,10 +1,13 @@
 #define CAF_SUITE config_errors
 #include <caf/test/unit_test.hpp>
 
+#include "actors/link/cookie.hpp"
 #include "tests/integration/local_cluster.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 using namespace troupe::it;
@@ -96,4 +99,54 @@ CAF_TEST(a worker with another vnode count is refused and exits 78) {
   CAF_CHECK(last.rfind("troupe run: refused by the cluster: ", 0) == 0);
   CAF_CHECK(last.find("--vnodes 64") != std::string::npos);
   CAF_CHECK(last.find("--vnodes 128") != std::string::npos);
+}
+
+CAF_TEST(a node without a cookie it may use exits 78 saying how to give one) {
+  auto dir = temp_dir("cookie-config");
+  // Run where there is no ./troupe-data and with no $TROUPE_CLUSTER_SECRET_FILE.
+  auto bare = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{"env", "-u", "TROUPE_CLUSTER_SECRET_FILE", "-C", dir, TROUPE_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program(argv, 10s);
+  };
+  auto port = free_port_pair();
+  auto p = std::to_string(port);
+  // A worker finds none: it may not make one.
+  auto worker = bare({"run", "--worker", "--coordinators=127.0.0.1:" + p, "--cluster-port=0",
+                      "--data-dir=" + dir + "/w"});
+  CAF_CHECK(one_line_naming(worker, "--cluster-secret-file"));
+  CAF_CHECK(worker.err.find("no cluster cookie") != std::string::npos);
+  // The second coordinator of a group neither: only the first (in sorted order) makes one.
+  auto peers = "--peers=127.0.0.1:" + p + ",127.0.0.1:" + std::to_string(port - 2) + ",127.0.0.1:"
+               + std::to_string(port - 4);
+  auto second = bare({"run", "--coordinator", peers, "--cluster-port=" + p, "--data-dir=" + dir + "/c"});
+  CAF_CHECK(one_line_naming(second, "--cluster-secret-file"));
+  CAF_CHECK(second.err.find("127.0.0.1:" + std::to_string(port - 4)) != std::string::npos);
+  // A cookie file others may read, a weak one, a missing one.
+  auto open_file = dir + "/open-cookie";
+  std::ofstream{open_file} << "0123456789abcdef0123456789abcdef\n";
+  ::chmod(open_file.c_str(), 0644);
+  auto open = bare({"run", "--cluster-port=" + p, "--data-dir=" + dir + "/o",
+                    "--cluster-secret-file=" + open_file});
+  CAF_CHECK(one_line_naming(open, "--cluster-secret-file"));
+  CAF_CHECK(open.err.find("chmod 600") != std::string::npos);
+  auto weak_file = dir + "/weak-cookie";
+  std::ofstream{weak_file} << "abc\n";
+  ::chmod(weak_file.c_str(), 0600);
+  CAF_CHECK(one_line_naming(bare({"run", "--cluster-port=" + p, "--data-dir=" + dir + "/o",
+                                  "--cluster-secret-file=" + weak_file}),
+                            "--cluster-secret-file"));
+  auto client = bare({"kv", "put", "a", "b", "--cluster-secret-file=" + dir + "/none"});
+  CAF_CHECK_EQUAL(client.code, 78);
+  CAF_CHECK(client.err.find("--cluster-secret-file") != std::string::npos);
+  // Two clusters' cookies in the default data dirs: which one is meant is not guessed.
+  for (auto* name : {"a", "b"}) {
+    std::filesystem::create_directories(dir + "/troupe-data/" + name);
+    std::string problem;
+    CAF_REQUIRE(!troupe::create_cookie_file(dir + "/troupe-data/" + name + "/cookie", problem)
+                   .empty());
+  }
+  auto two = bare({"run", "--cluster-port=" + p, "--data-dir=" + dir + "/t"});
+  CAF_CHECK(one_line_naming(two, "--cluster-secret-file"));
+  CAF_CHECK(two.err.find("two different cookies") != std::string::npos);
 }

@@ -1,5 +1,7 @@
 #include "tests/integration/harness.hpp"
 
+#include "actors/link/cookie.hpp"
+
 #include <httplib.h>
 
 #include <arpa/inet.h>
@@ -97,8 +99,35 @@ std::string slurp(const std::string& path) {
 
 } // namespace
 
+std::string test_cookie_file() {
+  static const std::string file = [] {
+    if (auto* given = std::getenv(cookie_env); given && *given)
+      return std::string{given};
+    namespace fs = std::filesystem;
+    auto dir = fs::path{TROUPE_TEST_TMP} / ("cookie-" + std::to_string(getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    auto path = (dir / "cookie").string();
+    std::string problem;
+    if (create_cookie_file(path, problem).empty())
+      throw std::runtime_error("the test cookie: " + problem);
+    ::setenv(cookie_env, path.c_str(), 1);
+    return path;
+  }();
+  return file;
+}
+
+std::string test_cookie() {
+  std::string problem;
+  auto cookie = read_cookie_file(test_cookie_file(), problem);
+  if (cookie.empty())
+    throw std::runtime_error("the test cookie: " + problem);
+  return cookie;
+}
+
 uint16_t free_port_pair() {
   test_tls_dir(); // in TLS test mode, the clients' files are set before any client runs
+  test_cookie_file(); // and the cookie every node and client shares
   static std::mt19937 rng{static_cast<uint32_t>(getpid())};
   // A port is free until the process it is for binds it: never hand out the same pair twice in
   // one test process (three coordinators once got the same port, one time in a few thousand).
@@ -119,6 +148,7 @@ uint16_t free_port_pair() {
 }
 
 std::string temp_dir(const std::string& test_name) {
+  test_cookie_file();
   namespace fs = std::filesystem;
   auto dir = fs::path{TROUPE_TEST_TMP} / (test_name + "-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -171,6 +201,7 @@ void reap_strays() {
 process::process(std::vector<std::string> args, std::string log_path, std::string cwd,
                  std::string in_path, std::string binary)
   : log_path_(std::move(log_path)) {
+  test_cookie_file();
   pid_ = spawn_troupe(args, log_path_, log_path_, cwd, in_path, binary);
 }
 

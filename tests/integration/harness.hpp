@@ -28,6 +28,14 @@ uint16_t free_port_pair();
 /// (with_test_tls), every client with the operator's ($TROUPE_TLS_*). "" when off.
 std::string test_tls_dir();
 
+/// The cookie file every node and client of this test process shares, as a cluster's do: made
+/// on first use and given to them all as $TROUPE_CLUSTER_SECRET_FILE (tests of the cookie
+/// itself unset or replace it for one command).
+std::string test_cookie_file();
+
+/// The cookie in test_cookie_file().
+std::string test_cookie();
+
 /// `args` of a troupe command with the TLS flags of the node it starts, in TLS test mode.
 std::vector<std::string> with_test_tls(std::vector<std::string> args);
 

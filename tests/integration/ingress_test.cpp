@@ -1,18 +1,26 @@
-// Rights at a node's entrance (issue 17): Raft messages are taken only from the coordinators
-// of the node's Raft group. A client, or a node that says it is a coordinator at an address
-// not in --peers, that sends one is refused at the entrance, before the Raft replica decodes
-// it, counted in troupe_link_refused_total{reason="not_permitted"} and logged with who it is;
-// the Raft state does not change. (Taking the rule away fails the count and log checks; the
-// replica of a cluster of one also ignores the forged sender id, so the term would not move
-// here either: in a group of three, such a vote with a higher term makes the leader step down.)
+// Rights at a node's entrance (issue 17). Raft messages are taken only from the coordinators
+// of the node's Raft group: a client, or a member (it knows the cookie) that says it is a
+// coordinator at an address not in --peers, that sends one is refused at the entrance, before
+// the Raft replica decodes it, counted in troupe_link_refused_total{reason="not_permitted"}
+// and logged with who it is; the Raft state does not change. (Taking the rule away fails the
+// count and log checks; the replica of a cluster of one also ignores the forged sender id, so
+// the term would not move here either: in a group of three, such a vote with a higher term
+// makes the leader step down.) A member speaks only for itself. Without the cookie no process
+// joins (bad_cookie), and a client changes nothing and sends nothing only members send.
 #define CAF_SUITE ingress
 #include <caf/test/unit_test.hpp>
 
+#include "actors/link/cookie.hpp"
+#include "actors/raft/raft_actor.hpp"
+#include "actors/vnodes/vnodes.hpp"
+#include "nodes/remote_node.hpp"
 #include "protocols/membership/codec.hpp"
 #include "protocols/raft/codec.hpp"
 #include "protocols/wire/frame.hpp"
 #include "tests/integration/local_cluster.hpp"
 #include "tests/integration/raw_wire.hpp"
+
+#include <caf/scoped_actor.hpp>
 
 #include <unistd.h>
 
@@ -30,19 +38,8 @@ uint64_t term_of(uint16_t http, const std::string& name) {
   return m && m->at("raft").is_object() ? m->at("raft").at("term").get<uint64_t>() : 0;
 }
 
-/// A one-way envelope of `type` holding `body`, the first of its link.
-std::string tell(uint64_t incarnation, wire::msg_type type, std::string body) {
-  wire::envelope e;
-  e.seq = 1;
-  e.incarnation = incarnation;
-  e.kind = wire::kind::tell;
-  e.type = static_cast<uint32_t>(type);
-  e.body = std::move(body);
-  return wire::make_frame(wire::encode(std::move(e)));
-}
-
-/// A Raft vote request that claims a far higher term.
-std::string forged_vote(uint64_t incarnation, uint64_t term) {
+/// A Raft vote request that claims a far higher term, envelope `seq` of its link.
+std::string forged_vote(uint64_t incarnation, uint64_t term, uint64_t seq = 1) {
   raft::message m;
   m.type = raft::msg_type::vote;
   m.from = 2;
@@ -50,7 +47,7 @@ std::string forged_vote(uint64_t incarnation, uint64_t term) {
   m.term = term;
   m.index = 1000;
   m.log_term = term;
-  return tell(incarnation, wire::msg_type::raft, raft::encode(m));
+  return tell(incarnation, wire::msg_type::raft, raft::encode(m), seq);
 }
 
 /// The hello of a node called `name` that says it is at `address`.
@@ -67,9 +64,10 @@ wire::hello node_hello(const std::string& name, const std::string& address, bool
   return h;
 }
 
-/// A membership message.
-std::string membership_tell(uint64_t incarnation, const membership::message& m) {
-  return tell(incarnation, wire::msg_type::membership, membership::encode(m));
+/// A membership message, envelope `seq` of its link.
+std::string membership_tell(uint64_t incarnation, const membership::message& m,
+                            uint64_t seq = 1) {
+  return tell(incarnation, wire::msg_type::membership, membership::encode(m), seq);
 }
 
 } // namespace
@@ -91,10 +89,11 @@ CAF_TEST(raft messages from anyone but a raft peer are refused and change nothin
   CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
   send_all(fd, forged_vote(77, term + 100));
   CAF_CHECK(wait_until([&] { return refused() >= 1; }, 5s));
-  // From a node that says it is a coordinator, at an address the group does not have.
-  int fd2 = greeted(port, 78, node_hello("rogue", "127.0.0.1:1", true, 78));
+  // From a node that knows the cookie (a member) and says it is a coordinator, at an address
+  // the group does not have.
+  int fd2 = greeted(port, 78, node_hello("rogue", "127.0.0.1:1", true, 78), test_cookie());
   CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
-  send_all(fd2, forged_vote(78, term + 200));
+  send_all(fd2, forged_vote(78, term + 200, 2));
   CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
   // Both were refused at the entrance: the term is what it was, the node still leads.
   CAF_CHECK_EQUAL(term_of(http, "n"), term);
@@ -127,9 +126,10 @@ CAF_TEST(a leave for another member is refused and the member stays up) {
   CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
   send_all(fd, membership_tell(91, m));
   CAF_CHECK(wait_until([&] { return refused() >= 1; }, 5s));
-  int fd2 = greeted(node.port, 92, node_hello("intruder", "127.0.0.1:2", false, 92));
+  int fd2 = greeted(node.port, 92, node_hello("intruder", "127.0.0.1:2", false, 92),
+                    test_cookie());
   CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
-  send_all(fd2, membership_tell(92, m));
+  send_all(fd2, membership_tell(92, m, 2));
   CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
   // The worker is still up under the same incarnation, and stays so past its heartbeats.
   st = node.status();
@@ -141,4 +141,96 @@ CAF_TEST(a leave for another member is refused and the member stays up) {
   CAF_CHECK(log.find("from intruder: a member speaks only for itself") != std::string::npos);
   ::close(fd);
   ::close(fd2);
+}
+
+CAF_TEST(without the cookie no process joins and no client changes anything) {
+  local_cluster node{"ingress-cookie", 1};
+  CAF_REQUIRE(node.wait_up(2));
+  auto target = "127.0.0.1:" + std::to_string(node.port);
+  auto counted = [&](const char* reason) {
+    return metric_of(node.http_port(),
+                     std::string{"troupe_link_refused_total{reason=\""} + reason + "\"}");
+  };
+  CAF_REQUIRE_EQUAL(counted("bad_cookie"), 0.);
+  auto refused_before = counted("not_permitted");
+  // A node's hello that never proves the cookie: its first envelope closes the link.
+  membership::message m;
+  m = membership::leave{"stray", 1, false};
+  int fd = greeted(node.port, 93, node_hello("stray", "127.0.0.1:3", false, 93));
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
+  send_all(fd, membership_tell(93, m));
+  CAF_CHECK(wait_until([&] { return counted("bad_cookie") >= 1; }, 5s));
+  CAF_CHECK(!read_frame(fd));
+  ::close(fd);
+  // A node that proves another cookie.
+  int fd2 = greeted(node.port, 94, node_hello("stray", "127.0.0.1:3", false, 94),
+                    "another-clusters-cookie-0123456789");
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
+  send_all(fd2, membership_tell(94, m, 2));
+  CAF_CHECK(wait_until([&] { return counted("bad_cookie") >= 2; }, 5s));
+  ::close(fd2);
+  // A real worker with another cluster's cookie: it sees the coordinator's proof is not of its
+  // cookie and says so; the coordinator counts the link it closed. It never becomes a member.
+  std::string problem;
+  auto other = node.dir + "/other-cookie";
+  CAF_REQUIRE(!create_cookie_file(other, problem).empty());
+  process stray{{"run", "--worker", "--name=stray", "--coordinators=" + target,
+                 "--cluster-port=0", "--http-port=0", "--data-dir=" + node.dir + "/stray",
+                 "--cluster-secret-file=" + other},
+                node.dir + "/stray.log"};
+  CAF_CHECK(wait_until([&] { return counted("bad_cookie") >= 3; }, 10s));
+  CAF_CHECK(wait_until(
+    [&] { return stray.log().find("the node has another cookie") != std::string::npos; }, 10s));
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  CAF_CHECK(!member(*st, "stray"));
+  CAF_CHECK_EQUAL(count_state(*st, "up"), 2u);
+  CAF_CHECK(node.coord->log().find("bad_cookie") != std::string::npos);
+  // A client without the cookie reads but changes nothing: the same put with it is taken.
+  auto bin = std::string{TROUPE_BIN};
+  auto without = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{"env", "-u", cookie_env, "-C", node.dir, bin};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program(argv, 10s);
+  };
+  auto put = without({"kv", "put", "cookie/k", "v", "--connect", target});
+  CAF_CHECK_EQUAL(put.code, 77);
+  CAF_CHECK(put.err.find("need the cluster's cookie") != std::string::npos);
+  auto list = without({"kv", "list", "cookie/", "--connect", target});
+  CAF_CHECK_EQUAL(list.code, 0);
+  CAF_CHECK(list.out.find("cookie/k") == std::string::npos);
+  CAF_CHECK_EQUAL(without({"status", "--connect", target}).code, 0);
+  CAF_CHECK_EQUAL(run_troupe({"kv", "put", "cookie/k", "v", "--connect", target}).code, 0);
+  // Through a handle of its own (an in-process client without the cookie): a KV put is
+  // refused, and deliveries and handoff, which only members send, are refused and counted.
+  CAF_REQUIRE(default_cookie_files().empty()); // nothing in this directory to find instead
+  ::unsetenv(cookie_env);
+  client_config cfg;
+  troupe_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto door = connect_node(sys, self, endpoint{"127.0.0.1", node.port}, 2s, problem);
+  ::setenv(cookie_env, test_cookie_file().c_str(), 1);
+  CAF_REQUIRE(door);
+  std::string err;
+  self
+    ->request(door, 5s, kv_put_atom::value, std::string{"cookie/h"}, std::string{"v"},
+              int64_t{-1}, uint64_t{9}, uint64_t{1})
+    .receive([](bool, uint64_t) {}, [&](const caf::error& e) { err = sys.render(e); });
+  CAF_MESSAGE(err);
+  CAF_CHECK(err.find("need the cluster's cookie") != std::string::npos);
+  err.clear();
+  self
+    ->request(door, 5s, deliver_batch_atom::value, std::string{"echo"},
+              std::vector<uint32_t>{0}, std::vector<uint64_t>{1}, std::vector<std::string>{"k"},
+              std::vector<std::string>{"p"})
+    .receive([](const caf::message&) {}, [&](const caf::error& e) { err = sys.render(e); });
+  CAF_MESSAGE(err);
+  CAF_CHECK(err.find("only members send them") != std::string::npos);
+  self->send(door, vnode_state_atom::value, uint32_t{0}, uint64_t{1}, std::vector<std::string>{},
+             std::vector<std::string>{}, std::vector<std::string>{});
+  CAF_CHECK(wait_until([&] { return counted("not_permitted") >= refused_before + 2; }, 5s));
+  list = run_troupe({"kv", "list", "cookie/", "--connect", target});
+  CAF_CHECK(list.out.find("cookie/h") == std::string::npos);
+  CAF_CHECK(node.coord->log().find("a batch of deliveries: only members of the cluster send "
+                                   "them") != std::string::npos);
 }

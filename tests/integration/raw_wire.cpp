@@ -1,5 +1,6 @@
 #include "tests/integration/raw_wire.hpp"
 
+#include "actors/link/cookie.hpp"
 #include "protocols/wire/frame.hpp"
 
 #include <arpa/inet.h>
@@ -73,16 +74,40 @@ std::string client_hello(uint64_t incarnation) {
   return hello_frame(h);
 }
 
-int greeted(uint16_t port, uint64_t incarnation, std::optional<wire::hello> hello) {
+int greeted(uint16_t port, uint64_t incarnation, std::optional<wire::hello> hello,
+            const std::string& cookie) {
   int fd = dial(port);
   if (fd < 0)
     return -1;
-  send_all(fd, hello ? hello_frame(*hello) : client_hello(incarnation));
-  if (!read_frame(fd)) {
+  if (!hello) {
+    hello = wire::hello{};
+    hello->version = wire::version;
+    hello->min_version = wire::min_version;
+    hello->kind = wire::peer_kind::client;
+    hello->incarnation = incarnation;
+  }
+  hello->nonce = make_nonce();
+  send_all(fd, hello_frame(*hello));
+  auto answer = read_frame(fd);
+  wire::hello theirs;
+  if (!answer || wire::decode(*answer, theirs) != wire::wire_errc::none) {
     ::close(fd);
     return -1;
   }
+  if (!cookie.empty())
+    send_all(fd, tell(incarnation, wire::msg_type::proof,
+                      cookie_proof(cookie, "connect", theirs.nonce, hello->nonce)));
   return fd;
+}
+
+std::string tell(uint64_t incarnation, wire::msg_type type, std::string body, uint64_t seq) {
+  wire::envelope e;
+  e.seq = seq;
+  e.incarnation = incarnation;
+  e.kind = wire::kind::tell;
+  e.type = static_cast<uint32_t>(type);
+  e.body = std::move(body);
+  return wire::make_frame(wire::encode(std::move(e)));
 }
 
 } // namespace troupe::it

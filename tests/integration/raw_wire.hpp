@@ -29,7 +29,12 @@ std::string client_hello(uint64_t incarnation);
 std::string hello_frame(const wire::hello& hello);
 
 /// A connection that said `hello` (a client's when not given) and read the node's; -1 when the
-/// node did not answer.
-int greeted(uint16_t port, uint64_t incarnation, std::optional<wire::hello> hello = std::nullopt);
+/// node did not answer. With a `cookie`, it then proves it knows it (its first envelope, seq
+/// 1: the caller's envelopes start at seq 2).
+int greeted(uint16_t port, uint64_t incarnation, std::optional<wire::hello> hello = std::nullopt,
+            const std::string& cookie = {});
+
+/// A one-way envelope of `type` holding `body`, number `seq` of its link.
+std::string tell(uint64_t incarnation, wire::msg_type type, std::string body, uint64_t seq = 1);
 
 } // namespace troupe::it

@@ -1,15 +1,27 @@
 #define CAF_SUITE wire
 #include <caf/test/unit_test.hpp>
 
+#include "actors/link/cookie.hpp"
 #include "protocols/wire/envelope.hpp"
 #include "protocols/wire/frame.hpp"
 #include "protocols/wire/link_check.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 using namespace troupe::wire;
+using troupe::cookie_proof;
+using troupe::create_cookie_file;
+using troupe::default_cookie_files;
+using troupe::make_nonce;
+using troupe::read_cookie_file;
+using troupe::same_proof;
 
 namespace {
 
@@ -144,6 +156,59 @@ CAF_TEST(envelopes and hellos round trip and are checked) {
   CAF_CHECK_EQUAL(decode(encode(long_name), hd), wire_errc::field_too_large);
   hello client{version, min_version, peer_kind::client, "", 5, ""};
   CAF_CHECK_EQUAL(decode(encode(client), hd), wire_errc::none);
+  // The cookie's nonce and proof travel in the hello, bounded.
+  auto proving = h;
+  proving.nonce = std::string(16, 'n');
+  proving.proof = std::string(32, 'p');
+  CAF_REQUIRE_EQUAL(decode(encode(proving), hd), wire_errc::none);
+  CAF_CHECK_EQUAL(hd.nonce, proving.nonce);
+  CAF_CHECK_EQUAL(hd.proof, proving.proof);
+  proving.proof = std::string(65, 'p');
+  CAF_CHECK_EQUAL(decode(encode(proving), hd), wire_errc::field_too_large);
+}
+
+CAF_TEST(a proof of the cookie holds only for its cookie and role and nonces) {
+  std::string cookie = "0123456789abcdef0123";
+  auto a = make_nonce();
+  auto b = make_nonce();
+  CAF_CHECK_NOT_EQUAL(a, b);
+  auto p = cookie_proof(cookie, "accept", a, b);
+  CAF_CHECK_EQUAL(p.size(), 32u);
+  CAF_CHECK(same_proof(p, cookie_proof(cookie, "accept", a, b)));
+  CAF_CHECK(!same_proof(p, cookie_proof(cookie + "x", "accept", a, b)));
+  CAF_CHECK(!same_proof(p, cookie_proof(cookie, "connect", a, b))); // not reflected back
+  CAF_CHECK(!same_proof(p, cookie_proof(cookie, "accept", b, a)));
+  CAF_CHECK(!same_proof(p, cookie_proof(cookie, "accept", a, make_nonce()))); // not replayed
+  CAF_CHECK(!same_proof("", ""));
+}
+
+CAF_TEST(a cookie file is made private and read back and a weak or open one is refused) {
+  auto dir = std::filesystem::temp_directory_path() / ("troupe-cookie-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "a");
+  std::string problem;
+  auto path = (dir / "a" / "cookie").string();
+  auto made = create_cookie_file(path, problem);
+  CAF_REQUIRE_EQUAL(problem, "");
+  CAF_CHECK_EQUAL(made.size(), 64u);
+  CAF_CHECK((std::filesystem::status(path).permissions()
+             & (std::filesystem::perms::group_all | std::filesystem::perms::others_all))
+            == std::filesystem::perms::none);
+  CAF_CHECK_EQUAL(read_cookie_file(path, problem), made);
+  CAF_CHECK(create_cookie_file(path, problem).empty()); // never over an existing one
+  CAF_CHECK_NOT_EQUAL(problem, "");
+  CAF_CHECK_EQUAL(default_cookie_files(dir.string()), std::vector<std::string>{path});
+  problem.clear();
+  ::chmod(path.c_str(), 0644);
+  CAF_CHECK(read_cookie_file(path, problem).empty());
+  CAF_CHECK(problem.find("chmod 600") != std::string::npos);
+  auto weak = (dir / "weak").string();
+  std::ofstream{weak} << "short\n";
+  ::chmod(weak.c_str(), 0600);
+  problem.clear();
+  CAF_CHECK(read_cookie_file(weak, problem).empty());
+  CAF_CHECK(problem.find("shorter than 16") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 CAF_TEST(the link check wants exactly the next number from the same life) {
