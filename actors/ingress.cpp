@@ -39,15 +39,24 @@ bool raft_peer(const ingress_config& cfg, const wire::hello& h) {
 }
 
 /// Refuses a Raft message from a link peer that is not one of the group's coordinators:
-/// counted and logged with who it is. False for a local sender or a Raft peer.
+/// counted and logged with who it is. False for a local sender or a Raft peer. With TLS the
+/// peer must also show a coordinator's certificate: the address in its hello is only what it
+/// says, so a worker's certificate claiming a coordinator's address is not enough.
 bool refused_raft(caf::event_based_actor* self, const ingress_config& cfg, const char* what) {
-  auto peer = link_peer_of(self->current_sender());
-  if (!peer || raft_peer(cfg, *peer))
+  auto& sender = self->current_sender();
+  auto peer = link_peer_of(sender);
+  if (!peer)
     return false;
-  auto who = peer->kind == wire::peer_kind::client
-               ? std::string{"a client"}
+  bool tls = static_cast<bool>(link_context_of(self->system())->tls());
+  bool certified = !tls || link_peer_coordinator_cert(sender);
+  if (raft_peer(cfg, *peer) && certified)
+    return false;
+  auto who = peer->kind == wire::peer_kind::client ? std::string{"a client"}
+             : !raft_peer(cfg, *peer)
+               ? peer->name + " at " + peer->address
+                   + (peer->coordinator ? " (not in --peers)" : " (not a coordinator)")
                : peer->name + " at " + peer->address
-                   + (peer->coordinator ? " (not in --peers)" : " (not a coordinator)");
+                   + " (its certificate is not a coordinator's)";
   link_context_of(self->system())
     ->refused(wire::wire_errc::not_permitted, who,
               std::string{what} + ": only the coordinators of this node's Raft group send them");

@@ -168,6 +168,12 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
     group = resolve_group(cfg, group_error);
     if (group_error)
       return config_failure(group_error->message());
+    // With TLS, the other coordinators take Raft messages only from a coordinator's certificate.
+    if (tls && group.members.size() > 1 && !own_coordinator_cert(tls))
+      return config_failure("--tls-cert " + cfg.tls.cert + " is not a coordinator's certificate "
+                            "(organizational unit 'coordinator'): the other coordinators would "
+                            "refuse its Raft messages; make one with scripts/certs.sh DIR "
+                            "--coordinator " + cfg.name);
   }
   // Without TLS, the cookie says who belongs (actors/link/cookie.hpp).
   node_cookie cookie;

@@ -152,6 +152,9 @@ std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender);
 /// TLS connections (nullopt otherwise).
 std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_actor_ptr& sender);
 
+/// Whether the peer behind `sender` showed a coordinator's certificate (TLS links only).
+bool link_peer_coordinator_cert(const caf::strong_actor_ptr& sender);
+
 /// Whether `sender` may send commands that change anything: this process's own actors and
 /// members may; a client over TLS only with the operator's certificate (common name or
 /// alternative name `operator`: scripts/certs.sh makes it); a client over a plain link only
@@ -164,9 +167,10 @@ bool may_change_things(const caf::strong_actor_ptr& sender);
 bool from_member(const caf::strong_actor_ptr& sender);
 
 /// Registers and forgets a connection's peer (the connections call these); `names`: the
-/// names of its certificate, on a TLS link.
+/// names of its certificate, on a TLS link, and whether it is a coordinator's.
 void link_peer_up(const caf::actor_addr& conn, wire::hello h,
-                  std::optional<std::vector<std::string>> names = std::nullopt);
+                  std::optional<std::vector<std::string>> names = std::nullopt,
+                  bool coordinator_cert = false);
 void link_peer_down(const caf::actor_addr& conn);
 
 /// Records that the peer of a plain connection proved it knows the cookie.

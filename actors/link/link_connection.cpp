@@ -287,7 +287,8 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
   st.ctx->stats.established.fetch_add(1, std::memory_order_relaxed);
   link_peer_up(self->address(), h,
                st.tls ? std::optional<std::vector<std::string>>{st.tls->peer_names()}
-                      : std::nullopt);
+                      : std::nullopt,
+               st.tls && st.tls->peer_coordinator());
   if (!st.outbound)
     write_frame(self, st, our_hello(st, cookie), false);
   else if (!cookie.empty()) // our proof: the first envelope, before anything of the owner's

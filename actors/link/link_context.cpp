@@ -29,6 +29,12 @@ std::unordered_map<caf::actor_addr, std::vector<std::string>>& cert_names() {
   return m;
 }
 
+/// The TLS connections whose peer shows a coordinator's certificate.
+std::unordered_map<caf::actor_addr, bool>& coordinator_certs() {
+  static std::unordered_map<caf::actor_addr, bool> m;
+  return m;
+}
+
 /// The plain connections whose peer proved it knows the cookie.
 std::unordered_map<caf::actor_addr, bool>& proved() {
   static std::unordered_map<caf::actor_addr, bool> m;
@@ -147,17 +153,20 @@ void link_context::refused(wire::wire_errc why, const std::string& peer,
 }
 
 void link_peer_up(const caf::actor_addr& conn, wire::hello h,
-                  std::optional<std::vector<std::string>> names) {
+                  std::optional<std::vector<std::string>> names, bool coordinator_cert) {
   std::lock_guard<std::mutex> g{peers_mtx};
   peers()[conn] = std::move(h);
   if (names)
     cert_names()[conn] = std::move(*names);
+  if (coordinator_cert)
+    coordinator_certs()[conn] = true;
 }
 
 void link_peer_down(const caf::actor_addr& conn) {
   std::lock_guard<std::mutex> g{peers_mtx};
   peers().erase(conn);
   cert_names().erase(conn);
+  coordinator_certs().erase(conn);
   proved().erase(conn);
 }
 
@@ -168,6 +177,10 @@ void link_peer_proved(const caf::actor_addr& conn) {
 
 std::optional<std::vector<std::string>> link_peer_cert_names(const caf::strong_actor_ptr& sender) {
   return lookup(cert_names(), sender);
+}
+
+bool link_peer_coordinator_cert(const caf::strong_actor_ptr& sender) {
+  return lookup(coordinator_certs(), sender).value_or(false);
 }
 
 bool may_change_things(const caf::strong_actor_ptr& sender) {

@@ -47,6 +47,18 @@ std::vector<std::string> names_of(X509* cert) {
   return out;
 }
 
+/// A coordinator's certificate: its subject's organizational unit is `coordinator`
+/// (scripts/certs.sh --coordinator makes it so). Only those may speak Raft.
+bool coordinator_cert(X509* cert) {
+  if (!cert)
+    return false;
+  char ou[256];
+  return X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_organizationalUnitName, ou,
+                                   sizeof(ou))
+           > 0
+         && std::string{ou} == "coordinator";
+}
+
 bool readable(const std::string& path) {
   if (auto* f = std::fopen(path.c_str(), "rb")) {
     std::fclose(f);
@@ -146,6 +158,10 @@ bool names_member(const std::vector<std::string>& names, const std::string& memb
 
 std::vector<std::string> own_names(const tls_context& ctx) {
   return ctx ? names_of(SSL_CTX_get0_certificate(ctx.get())) : std::vector<std::string>{};
+}
+
+bool own_coordinator_cert(const tls_context& ctx) {
+  return ctx && coordinator_cert(SSL_CTX_get0_certificate(ctx.get()));
 }
 
 tls_session::tls_session(const tls_context& ctx, bool server) {
@@ -253,6 +269,13 @@ std::string tls_session::take_cipher() {
 std::vector<std::string> tls_session::peer_names() const {
   auto* cert = SSL_get_peer_certificate(ssl_);
   auto out = names_of(cert);
+  X509_free(cert);
+  return out;
+}
+
+bool tls_session::peer_coordinator() const {
+  auto* cert = SSL_get_peer_certificate(ssl_);
+  bool out = coordinator_cert(cert);
   X509_free(cert);
   return out;
 }

@@ -45,6 +45,9 @@ tls_context make_tls_context(const tls_files& files, std::string& problem);
 /// names.
 std::vector<std::string> own_names(const tls_context& ctx);
 
+/// Whether the context's own certificate is a coordinator's (subject OU `coordinator`).
+bool own_coordinator_cert(const tls_context& ctx);
+
 /// Whether a certificate with `names` may speak for member `member`: it names the member, or
 /// (a local worker, `<node>-worker-<k>`, shows its coordinator's certificate) its node.
 bool names_member(const std::vector<std::string>& names, const std::string& member);
@@ -75,6 +78,10 @@ public:
 
   /// The names in the peer's certificate (common name, DNS and email alternative names).
   std::vector<std::string> peer_names() const;
+
+  /// Whether the peer's certificate is a coordinator's (subject OU `coordinator`): only
+  /// those may send Raft messages.
+  bool peer_coordinator() const;
 
 private:
   bool drive(std::string& plain);

@@ -27,7 +27,7 @@ mkdir -p "$OUT"
 share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
-scripts/certs.sh "$OUT/certs" c0 c1 c2 bench >/dev/null
+scripts/certs.sh "$OUT/certs" --coordinator c0 c1 c2 bench >/dev/null
 python3 - "$EVENTS" >"$OUT/events.tsv" <<'PY'
 import sys
 for i in range(int(sys.argv[1])):

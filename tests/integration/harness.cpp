@@ -315,6 +315,16 @@ std::optional<nlohmann::json> http_status(uint16_t http_port) {
   }
 }
 
+uint64_t raft_term_of(uint16_t http_port, const std::string& name) {
+  auto st = http_status(http_port);
+  if (!st)
+    return 0;
+  auto m = member(*st, name);
+  return m && m->contains("raft") && m->at("raft").is_object()
+           ? m->at("raft").value("term", uint64_t{0})
+           : 0;
+}
+
 std::string test_tls_dir() {
   static const std::string dir = [] {
     auto* on = std::getenv("TROUPE_TEST_TLS");
@@ -347,7 +357,10 @@ std::vector<std::string> with_test_tls(std::vector<std::string> args) {
   if (name.empty())
     throw std::runtime_error("TROUPE_TEST_TLS: a node started without --name has no certificate");
   if (!std::filesystem::exists(dir + "/" + name + ".pem")) {
-    auto made = run_program({std::string{TROUPE_SOURCE_DIR} + "/scripts/certs.sh", dir, name}, 30s);
+    bool worker = std::find(args.begin(), args.end(), "--worker") != args.end();
+    auto made = run_program({std::string{TROUPE_SOURCE_DIR} + "/scripts/certs.sh", dir,
+                             worker ? "--worker" : "--coordinator", name},
+                            30s);
     if (made.code != 0)
       throw std::runtime_error("TROUPE_TEST_TLS: no certificate for " + name + ": " + made.err);
   }

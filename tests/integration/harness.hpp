@@ -103,6 +103,10 @@ run_result run_program(const std::vector<std::string>& argv, ms timeout = 10s);
 /// GET /api/status from 127.0.0.1:`http_port`; nullopt when there is no valid answer.
 std::optional<nlohmann::json> http_status(uint16_t http_port);
 
+/// The Raft term member `name` reports in the status of the node at `http_port` (0: no answer,
+/// or it runs no Raft replica).
+uint64_t raft_term_of(uint16_t http_port, const std::string& name);
+
 /// The value of `name_and_labels` (e.g. `troupe_link_refused_total{reason="bad_magic"}`) in the
 /// node's GET /metrics at 127.0.0.1:`http_port`; -1 when it is not there or nothing answers.
 double metric_of(uint16_t http_port, const std::string& name_and_labels);

@@ -29,15 +29,6 @@ using namespace troupe::it;
 
 namespace {
 
-/// The Raft term the node reports for itself (0: no answer).
-uint64_t term_of(uint16_t http, const std::string& name) {
-  auto st = http_status(http);
-  if (!st)
-    return 0;
-  auto m = member(*st, name);
-  return m && m->at("raft").is_object() ? m->at("raft").at("term").get<uint64_t>() : 0;
-}
-
 /// A Raft vote request that claims a far higher term, envelope `seq` of its link.
 std::string forged_vote(uint64_t incarnation, uint64_t term, uint64_t seq = 1) {
   raft::message m;
@@ -79,8 +70,8 @@ CAF_TEST(raft messages from anyone but a raft peer are refused and change nothin
   process node{{"run", "--name=n", "--cluster-port=" + std::to_string(port),
                 "--data-dir=" + dir + "/n"},
                dir + "/n.log"};
-  CAF_REQUIRE(wait_until([&] { return term_of(http, "n") > 0; }, 15s));
-  auto term = term_of(http, "n");
+  CAF_REQUIRE(wait_until([&] { return raft_term_of(http, "n") > 0; }, 15s));
+  auto term = raft_term_of(http, "n");
   auto refused = [&] {
     return metric_of(http, R"(troupe_link_refused_total{reason="not_permitted"})");
   };
@@ -96,7 +87,7 @@ CAF_TEST(raft messages from anyone but a raft peer are refused and change nothin
   send_all(fd2, forged_vote(78, term + 200, 2));
   CAF_CHECK(wait_until([&] { return refused() >= 2; }, 5s));
   // Both were refused at the entrance: the term is what it was, the node still leads.
-  CAF_CHECK_EQUAL(term_of(http, "n"), term);
+  CAF_CHECK_EQUAL(raft_term_of(http, "n"), term);
   auto st = http_status(http);
   CAF_REQUIRE(st);
   CAF_MESSAGE("raft: " << member(*st, "n")->at("raft").dump());
