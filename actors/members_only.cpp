@@ -14,9 +14,15 @@ bool refused_non_member(caf::local_actor* self, const char* what) {
   if (from_member(sender))
     return false;
   link_context_of(self->system())
-    ->refused(wire::wire_errc::not_permitted, "a client",
+    ->refused(wire::wire_errc::not_permitted, link_peer_identity(sender),
               std::string{what} + ": only members of the cluster send them");
   return true;
+}
+
+void count_refused_write(caf::actor_system& sys, const caf::strong_actor_ptr& sender,
+                         const std::string& needs) {
+  link_context_of(sys)->refused(wire::wire_errc::not_permitted, link_peer_identity(sender),
+                                "a command that changes something, without " + needs);
 }
 
 } // namespace troupe

@@ -16,6 +16,7 @@
 #include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/link/link.hpp"
+#include "actors/members_only.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
@@ -124,10 +125,11 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
   // A client's write needs the credential (certificate or cookie), token or not.
   auto not_operator = [self, credential]() -> std::optional<caf::error> {
     auto* e = self->current_mailbox_element();
-    if (!credential.empty() && e && !may_change_things(e->sender))
-      return caf::make_error(console_errc::refused,
-                             "refused: commands that change anything need " + credential);
-    return std::nullopt;
+    if (credential.empty() || !e || may_change_things(e->sender))
+      return std::nullopt;
+    count_refused_write(self->system(), e->sender, credential);
+    return caf::make_error(console_errc::refused,
+                           "refused: commands that change anything need " + credential);
   };
   caf::message_handler auth{
     [=](auth_atom, const std::string& given, caf::message& inner) mutable

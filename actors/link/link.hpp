@@ -162,6 +162,10 @@ bool link_peer_coordinator_cert(const caf::strong_actor_ptr& sender);
 /// on top of that.
 bool may_change_things(const caf::strong_actor_ptr& sender);
 
+/// Who `sender` is, for the log line of a refusal: "a client at 127.0.0.1:40312 (without the
+/// cookie)", "w1 at 127.0.0.1:8141 (certificate: w1)", "an actor of this node".
+std::string link_peer_identity(const caf::strong_actor_ptr& sender);
+
 /// Whether `sender` is this process's own actor or a member of the cluster (a node peer:
 /// authenticated by its certificate or the cookie, or its link would have been closed).
 bool from_member(const caf::strong_actor_ptr& sender);

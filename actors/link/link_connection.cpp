@@ -285,7 +285,10 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
   st.reader = wire::frame_reader{st.ctx->settings.max_frame};
   st.ctx->stats.pending.fetch_sub(1, std::memory_order_relaxed);
   st.ctx->stats.established.fetch_add(1, std::memory_order_relaxed);
-  link_peer_up(self->address(), h,
+  auto registered = h;
+  if (registered.kind == wire::peer_kind::client) // a client listens nowhere: where it is, for logs
+    registered.address = st.peer_addr;
+  link_peer_up(self->address(), std::move(registered),
                st.tls ? std::optional<std::vector<std::string>>{st.tls->peer_names()}
                       : std::nullopt,
                st.tls && st.tls->peer_coordinator());

@@ -139,7 +139,9 @@ void link_context::refused(wire::wire_errc why, const std::string& peer,
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> g{mtx_};
-    auto key = std::make_pair(peer, static_cast<int>(why));
+    // One line a minute per peer and kind of refusal (the detail up to its first colon).
+    auto key = std::make_pair(peer + "|" + detail.substr(0, detail.find(':')),
+                              static_cast<int>(why));
     auto it = last_log_.find(key);
     if (it != last_log_.end() && now - it->second < std::chrono::minutes(1))
       return;
@@ -148,7 +150,7 @@ void link_context::refused(wire::wire_errc why, const std::string& peer,
     last_log_[key] = now;
   }
   if (log)
-    log->warn("refused a connection from {}: {}{}{} (logged once a minute per peer)", peer,
+    log->warn("refused a connection from {}: {}{}{} (logged once a minute per peer and kind)", peer,
               wire::to_string(why), detail.empty() ? "" : ": ", detail);
 }
 
@@ -189,6 +191,23 @@ bool may_change_things(const caf::strong_actor_ptr& sender) {
   if (auto names = link_peer_cert_names(sender))
     return std::find(names->begin(), names->end(), "operator") != names->end();
   return lookup(proved(), sender).value_or(false);
+}
+
+std::string link_peer_identity(const caf::strong_actor_ptr& sender) {
+  auto peer = link_peer_of(sender);
+  if (!peer)
+    return "an actor of this node";
+  auto out = peer->kind == wire::peer_kind::client ? "a client at " + peer->address
+                                                   : peer->name + " at " + peer->address;
+  if (auto names = link_peer_cert_names(sender)) {
+    std::string listed;
+    for (auto& n : *names)
+      listed += (listed.empty() ? "" : ", ") + n;
+    out += " (certificate: " + (listed.empty() ? std::string{"no names"} : listed) + ")";
+  } else if (peer->kind == wire::peer_kind::client && !lookup(proved(), sender).value_or(false)) {
+    out += " (without the cookie)";
+  }
+  return out;
 }
 
 bool from_member(const caf::strong_actor_ptr& sender) {

@@ -187,6 +187,10 @@ CAF_TEST(without the cookie no process joins and no client changes anything) {
   auto put = without({"kv", "put", "cookie/k", "v", "--connect", target});
   CAF_CHECK_EQUAL(put.code, 77);
   CAF_CHECK(put.err.find("need the cluster's cookie") != std::string::npos);
+  CAF_CHECK(wait_until([&] { return counted("not_permitted") >= refused_before + 1; }, 5s));
+  CAF_CHECK(node.coord->log().find("(without the cookie): not_permitted: a command that changes "
+                                   "something, without the cluster's cookie")
+            != std::string::npos);
   auto list = without({"kv", "list", "cookie/", "--connect", target});
   CAF_CHECK_EQUAL(list.code, 0);
   CAF_CHECK(list.out.find("cookie/k") == std::string::npos);
@@ -219,7 +223,7 @@ CAF_TEST(without the cookie no process joins and no client changes anything) {
   CAF_CHECK(err.find("only members send them") != std::string::npos);
   self->send(door, vnode_state_atom::value, uint32_t{0}, uint64_t{1}, std::vector<std::string>{},
              std::vector<std::string>{}, std::vector<std::string>{});
-  CAF_CHECK(wait_until([&] { return counted("not_permitted") >= refused_before + 2; }, 5s));
+  CAF_CHECK(wait_until([&] { return counted("not_permitted") >= refused_before + 4; }, 5s));
   list = run_troupe({"kv", "list", "cookie/", "--connect", target});
   CAF_CHECK(list.out.find("cookie/h") == std::string::npos);
   CAF_CHECK(node.coord->log().find("a batch of deliveries: only members of the cluster send "

@@ -98,6 +98,15 @@ CAF_TEST(a local cluster speaks only TLS and refuses clients without the right c
   CAF_CHECK(mentions(write.err, "need the operator's certificate"));
   auto deploy = client({"ctl", "undeploy", "wc", connect}, certs, name);
   CAF_CHECK_EQUAL(deploy.code, 77);
+  // Both counted and logged with who it was.
+  CAF_CHECK(wait_until(
+    [&] {
+      return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="not_permitted"})")
+             >= 2;
+    },
+    5s));
+  CAF_CHECK(mentions(node.coord->log(), "(certificate: " + name + "): not_permitted: a command "
+                                        "that changes something, without the operator's"));
   // Without TLS: refused, one line each side.
   auto plain = client({"status", connect}, {});
   CAF_CHECK_EQUAL(plain.code, 69);
