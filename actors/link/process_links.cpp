@@ -43,6 +43,19 @@ link_context_ptr context_locked(process_links& l) {
 
 } // namespace
 
+troupe_system_config::troupe_system_config() {
+  // CAF's work-stealing threads poll for work before they sleep: 100 tries, then 500 more
+  // 50 us apart (25 ms of wake-ups after every message), then wait on a condition variable
+  // that a message from outside the scheduler signals, stealing from the other threads every
+  // 10 ms. A node gets a message every few tens of milliseconds (Raft ticks, heartbeats), so
+  // its threads never stopped polling: an idle local cluster used 20% of a core for the
+  // coordinator and 8% per worker. Without the 50 us stage an idle thread sleeps at once and
+  // steals every 100 ms; on 2 cores the polling had also taken CPU from the threads with work
+  // (scripts/bench/idle.sh, and send throughput and KV latency in docs/running.md).
+  set("work-stealing.moderate-poll-attempts", size_t{0});
+  set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(100)});
+}
+
 troupe_system::~troupe_system() {
   stop_links(*this);
 }

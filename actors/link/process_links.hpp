@@ -22,6 +22,9 @@ struct process_links {
 
 /// The config of every Troupe actor system (node, client, test acting as one).
 struct troupe_system_config : caf::actor_system_config {
+  /// Sets the scheduler's polling (see process_links.cpp): idle threads sleep.
+  troupe_system_config();
+
   std::shared_ptr<process_links> links = std::make_shared<process_links>();
 };
 

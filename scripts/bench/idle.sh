@@ -153,14 +153,7 @@ peer=($(free_port) $(free_port) $(free_port))
 cluster="e0=http://127.0.0.1:${peer[0]},e1=http://127.0.0.1:${peer[1]},e2=http://127.0.0.1:${peer[2]}"
 pairs=()
 for i in 0 1 2; do
-  etcd --name "e$i" --data-dir "$OUT/etcd/e$i" \
-    --listen-client-urls "http://127.0.0.1:${client[$i]}" \
-    --advertise-client-urls "http://127.0.0.1:${client[$i]}" \
-    --listen-peer-urls "http://127.0.0.1:${peer[$i]}" \
-    --initial-advertise-peer-urls "http://127.0.0.1:${peer[$i]}" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token troupe-idle \
-    --heartbeat-interval 25 --election-timeout 250 \
-    --logger zap --log-level error >"$OUT/etcd-e$i.log" 2>&1 &
+  etcd_member "e$i" "$OUT/etcd/e$i" "${client[$i]}" "${peer[$i]}" "$cluster" "$OUT/etcd-e$i.log"
   PIDS+=($!)
   pairs+=("e$i=$!")
 done

@@ -118,14 +118,7 @@ E_CLUSTER="e0=http://127.0.0.1:${E_PEER[0]},e1=http://127.0.0.1:${E_PEER[1]},e2=
 E_ENDPOINTS="127.0.0.1:${E_CLIENT[0]},127.0.0.1:${E_CLIENT[1]},127.0.0.1:${E_CLIENT[2]}"
 start_etcd() {
   local i=$1
-  etcd --name "e$i" --data-dir "$OUT/etcd/e$i" \
-    --listen-client-urls "http://127.0.0.1:${E_CLIENT[$i]}" \
-    --advertise-client-urls "http://127.0.0.1:${E_CLIENT[$i]}" \
-    --listen-peer-urls "http://127.0.0.1:${E_PEER[$i]}" \
-    --initial-advertise-peer-urls "http://127.0.0.1:${E_PEER[$i]}" \
-    --initial-cluster "$E_CLUSTER" --initial-cluster-state new --initial-cluster-token troupe-bench \
-    --heartbeat-interval 25 --election-timeout 250 \
-    --logger zap --log-level error >>"$OUT/etcd-e$i.log" 2>&1 &
+  etcd_member "e$i" "$OUT/etcd/e$i" "${E_CLIENT[$i]}" "${E_PEER[$i]}" "$E_CLUSTER" "$OUT/etcd-e$i.log"
   PIDS[$((i + 3))]=$!
   disown "$!"
 }
