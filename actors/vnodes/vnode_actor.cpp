@@ -43,6 +43,11 @@ using snapshot_tick_atom = caf::atom_constant<caf::atom("vn_snap")>;
 struct instance {
   caf::actor handle;
   caf::actor_clock::time_point last_snapshot{};
+  // Snapshots are taken only of an instance that was given events since its last one, and
+  // written only when they differ from the last written: an idle deployment writes nothing.
+  uint64_t delivered = 0;     // events handed to it
+  uint64_t snapshotted = 0;   // `delivered` when its last snapshot was asked for
+  std::string last_written;   // the last snapshot written to the KV namespace
 };
 
 struct vnode_actor_state {
@@ -145,9 +150,12 @@ void list_instance(vnode_ptr self, const state::deployment_spec& d, const caf::a
   st.reg_seq[d.name] = reg.add(std::move(row), std::move(stats));
 }
 
-/// Starts the instance of `d`, from `snapshot` when it is not empty.
+void start_snapshot_ticks(vnode_ptr self);
+
+/// Starts the instance of `d`, from `snapshot` when it is not empty; `in_kv`: the snapshot is
+/// the one the KV namespace holds (else, handed over, it is written once it can be).
 void start_instance(vnode_ptr self, const state::deployment_spec& d,
-                    const std::string& snapshot) {
+                    const std::string& snapshot, bool in_kv = true) {
   auto& st = self->state;
   context ctx{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services};
   auto stats = std::make_shared<actor_stats>();
@@ -171,11 +179,17 @@ void start_instance(vnode_ptr self, const state::deployment_spec& d,
     st.cfg().services->problems().clear(missing_type_key + d.name); // it has the type now
   self->monitor(a);
   st.by_addr[a.address()] = d.name;
-  st.instances[d.name] = instance{a, self->clock().now()};
+  auto& inst = st.instances[d.name] = instance{a, self->clock().now()};
+  if (in_kv)
+    inst.last_written = snapshot;
+  else
+    inst.snapshotted = ~uint64_t{0}; // a handed-over state the KV namespace does not have yet
   list_instance(self, d, a, std::move(stats));
   if (!snapshot.empty())
     // Before any event: the mailbox keeps order.
     self->send(caf::actor_cast<instance_actor>(a), restore_atom::value, snapshot);
+  if (!in_kv)
+    start_snapshot_ticks(self);
 }
 
 /// Starts `d` with no handed-over state: from its last periodic snapshot when it keeps them.
@@ -249,7 +263,7 @@ void reconcile(vnode_ptr self) {
       continue;
     auto s = st.states.find(d.name);
     if (s != st.states.end()) {
-      start_instance(self, d, s->second);
+      start_instance(self, d, s->second, false);
       st.states.erase(s);
     } else {
       start_fresh(self, d);
@@ -413,6 +427,13 @@ bool wait_for_state(vnode_ptr self, size_t events, std::function<void(bool)> wor
   return true;
 }
 
+/// Counts `n` events handed to `inst`; its deployment's snapshots start ticking if they wait.
+void delivered_to(vnode_ptr self, instance& inst, uint64_t n) {
+  self->state.shared->counters.delivered += n;
+  inst.delivered += n;
+  start_snapshot_ticks(self);
+}
+
 caf::result<std::string> deliver_one(vnode_ptr self, const std::string& dep, uint64_t epoch,
                                       event& ev) {
   auto& st = self->state;
@@ -420,7 +441,7 @@ caf::result<std::string> deliver_one(vnode_ptr self, const std::string& dep, uin
     auto it = st.instances.find(dep);
     if (it == st.instances.end())
       return refuse(routing_errc::not_served, not_running(self, dep));
-    ++st.shared->counters.delivered;
+    delivered_to(self, it->second, 1);
     return self->delegate(caf::actor_cast<instance_actor>(it->second.handle), std::move(ev));
   }
   if (!st.core->buffers(epoch))
@@ -433,7 +454,7 @@ caf::result<std::string> deliver_one(vnode_ptr self, const std::string& dep, uin
       rp.deliver(refuse(routing_errc::not_served, serve ? not_running(self, dep) : not_here(self, epoch)));
       return;
     }
-    ++st.shared->counters.delivered;
+    delivered_to(self, it->second, 1);
     rp.delegate(it->second.handle, std::move(ev));
   });
   if (!queued)
@@ -453,7 +474,7 @@ uint64_t deliver_unreliable(vnode_ptr self, const std::string& dep,
   for (size_t i = 0; i < n; ++i)
     // Anonymous: the instance's reply has nowhere to go, as the sender asked.
     caf::anon_send(it->second.handle, event{std::move(keys[i]), std::move(payloads[i]), {}});
-  st.shared->counters.delivered += n;
+  delivered_to(self, it->second, n);
   return n;
 }
 
@@ -478,7 +499,7 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
       continue;
     }
     ++g->waiting;
-    ++st.shared->counters.delivered;
+    delivered_to(self, it->second, 1);
     event ev{std::move(keys[i]), std::move(payloads[i]),
              {{sender_header, std::to_string(sender)}, {sequence_header, std::to_string(seqs[i])}}};
     self->request(it->second.handle, std::chrono::seconds(10), std::move(ev))
@@ -549,7 +570,18 @@ bool wants_snapshots(const vnode_actor_state& st) {
   return false;
 }
 
-/// Writes the snapshots that are due to the cluster's KV namespace.
+/// True while an instance of a deployment with snapshots was given events its last snapshot
+/// does not cover.
+bool snapshots_pending(const vnode_actor_state& st) {
+  for (auto& [name, inst] : st.instances)
+    if (inst.delivered != inst.snapshotted)
+      if (auto* d = deployment(st, name); d && snapshot_every(*d).count() > 0)
+        return true;
+  return false;
+}
+
+/// Writes the snapshots that are due to the cluster's KV namespace: of the instances given
+/// events since their last one, when what they return differs from what was written last.
 void take_snapshots(vnode_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
@@ -559,25 +591,53 @@ void take_snapshots(vnode_ptr self) {
   for (auto& [name, inst] : st.instances) {
     auto* d = deployment(st, name);
     auto every = d ? snapshot_every(*d) : milliseconds{0};
-    if (every.count() <= 0 || now - inst.last_snapshot < every)
+    if (every.count() <= 0 || inst.delivered == inst.snapshotted
+        || now - inst.last_snapshot < every)
       continue;
     inst.last_snapshot = now;
+    inst.snapshotted = inst.delivered;
     auto k = snapshot_key(*d, ctx_vnode(st));
+    auto asked = inst.handle;
+    auto again = [self, name = name, asked] { // not written: the next tick tries again
+      auto it = self->state.instances.find(name);
+      if (it != self->state.instances.end() && it->second.handle == asked)
+        it->second.snapshotted = it->second.delivered - 1;
+    };
     self->request(inst.handle, std::chrono::seconds(2), snapshot_atom::value)
       .then(
-        [self, k, kv](std::string& bytes) {
+        [self, k, kv, name = name, asked, again](std::string& bytes) {
           auto& st = self->state;
+          auto it = st.instances.find(name);
+          if (it == st.instances.end() || it->second.handle != asked
+              || it->second.last_written == bytes)
+            return; // gone, or nothing changed: nothing to write
+          it->second.last_written = bytes;
           self
             ->request(kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
                       int64_t{-1}, st.kv_client, ++st.kv_seq)
             .then([](bool, uint64_t) {},
-                  [self, k](const caf::error& err) {
+                  [self, k, name, asked, again](const caf::error& err) {
                     self->state.log->debug("snapshot {} not written: {}", k,
                                            self->system().render(err));
+                    auto it = self->state.instances.find(name);
+                    if (it != self->state.instances.end() && it->second.handle == asked)
+                      it->second.last_written.clear();
+                    again();
+                    start_snapshot_ticks(self);
                   });
         },
         [](const caf::error&) {}); // a type without snapshots: nothing to keep
   }
+}
+
+/// Snapshot ticks run while snapshots are pending and stop when none are: an idle
+/// deployment costs no timer and no write.
+void start_snapshot_ticks(vnode_ptr self) {
+  auto& st = self->state;
+  if (st.snapshot_ticking || !wants_snapshots(st))
+    return;
+  st.snapshot_ticking = true;
+  self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
 }
 
 // -- the actor ----------------------------------------------------------------------------------
@@ -592,10 +652,7 @@ void on_view(vnode_ptr self, std::shared_ptr<const slot_info> info) {
   // Work that waited for a view this worker now has, and that will not be served here.
   if (st.core->phase() == own::vnode_phase::idle && !st.waiting.empty())
     release_waiting(self, false);
-  if (!st.snapshot_ticking && wants_snapshots(st)) {
-    st.snapshot_ticking = true;
-    self->send(self, snapshot_tick_atom::value);
-  }
+  start_snapshot_ticks(self);
 }
 
 void on_instance_down(vnode_ptr self, const caf::down_msg& dm) {
@@ -720,12 +777,12 @@ vnode_impl::behavior_type vnode_behavior(vnode_ptr self, uint32_t slot, std::sha
     },
     [self](snapshot_tick_atom) {
       auto& st = self->state;
-      if (!wants_snapshots(st)) {
-        st.snapshot_ticking = false; // nothing to keep: no timer while idle
-        return;
-      }
+      st.snapshot_ticking = false;
+      if (!wants_snapshots(st))
+        return; // nothing to keep: no timer while idle
       take_snapshots(self);
-      self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
+      if (snapshots_pending(st))
+        start_snapshot_ticks(self);
     }
   ));
 }

@@ -234,16 +234,25 @@ CAF_TEST(at least once deployments lose no accepted event when a worker is kille
     std::cout << sender.log();
 }
 
+namespace {
+
+/// Deploys word-count as `wc` with a snapshot every `every_ms` and waits until it answers.
+bool deploy_word_count(const std::string& connect, int every_ms) {
+  return run_troupe({"ctl", connect, "deploy", "wc", "word-count", "--config",
+                     "snapshot-every-ms=" + std::to_string(every_ms)})
+             .code
+           == 0
+         && wait_until(
+           [&] { return run_troupe({"ctl", connect, "request", "wc", "k0"}).code == 0; }, 10s);
+}
+
+} // namespace
+
 CAF_TEST(with periodic snapshots the vnodes of a crashed worker restart from their last state) {
   local_cluster node{"snapshots", 2};
   CAF_REQUIRE(node.wait_up(3));
   auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
-  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "deploy", "wc", "word-count", "--config",
-                                "snapshot-every-ms=200"})
-                      .code,
-                    0);
-  CAF_REQUIRE(wait_until(
-    [&] { return run_troupe({"ctl", connect, "request", "wc", "k0"}).code == 0; }, 10s));
+  CAF_REQUIRE(deploy_word_count(connect, 200));
   auto input = node.dir + "/events.txt";
   {
     std::ofstream out{input};
@@ -270,6 +279,42 @@ CAF_TEST(with periodic snapshots the vnodes of a crashed worker restart from the
   auto st = node.status();
   CAF_REQUIRE(st);
   CAF_CHECK(node.coord->log().find("starts from its last snapshot") != std::string::npos);
+}
+
+CAF_TEST(a deployment with snapshots writes them only when its state changed) {
+  local_cluster node{"snapshots-idle", 1};
+  CAF_REQUIRE(node.wait_up(2));
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  CAF_REQUIRE(deploy_word_count(connect, 100));
+  // The snapshots written: key -> the revision that last changed it.
+  auto snapshots = [&] {
+    std::map<std::string, uint64_t> out;
+    auto r = run_troupe({"kv", "list", "troupe/snapshots/", "--json", connect});
+    if (r.code != 0)
+      return out;
+    auto listing = nlohmann::json::parse(r.out); // kept: a range over a temporary dangles
+    for (auto& item : listing.at("items")) {
+      auto key = item.at("key").get<std::string>();
+      auto got = run_troupe({"kv", "get", key, "--json", connect});
+      if (got.code == 0)
+        out[key] = nlohmann::json::parse(got.out).at("mod_revision").get<uint64_t>();
+    }
+    return out;
+  };
+  auto input = node.dir + "/events.txt";
+  std::ofstream{input} << "k0\tx\nk0\tx\nk0\tx\n";
+  // Events for one key, in one batch: the snapshot of its vnode is written once.
+  CAF_REQUIRE_EQUAL(run_troupe_input({"ctl", connect, "send", "wc", "--stdin"}, input).code, 0);
+  CAF_REQUIRE(wait_until([&] { return snapshots().size() == 1; }, 5s));
+  auto before = snapshots();
+  // 30 snapshot periods with no event: nothing written.
+  std::this_thread::sleep_for(3s); // the property is over time: nothing may happen in it
+  CAF_CHECK(snapshots() == before);
+  // A new event changes the state: its snapshot is written again.
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "send", "wc", "k0", "x"}).code, 0);
+  auto key = before.begin()->first;
+  CAF_CHECK(wait_until([&] { return snapshots()[key] > before[key]; }, 5s));
+  CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "request", "wc", "k0"}).out, "4\n");
 }
 
 CAF_TEST(a worker stopped gracefully hands its vnodes over before it leaves) {
