@@ -511,7 +511,14 @@ auto cluster_state_handlers(server_ptr self) {
       register_self(self);
       reconcile(self);
       expire_evictions(self);
-      self->delayed_send(self, st.cfg.tick_interval, tick_atom::value);
+      // Next when a member's verdict can change (a member is down within a millisecond of its
+      // timeout), and at the latest after tick_interval.
+      auto now = self->clock().now();
+      auto next = st.table().next_change(now);
+      auto wait = next == time_point::max() || next - now > st.cfg.tick_interval
+                    ? st.cfg.tick_interval
+                    : std::max<duration>(next - now, milliseconds(1));
+      self->delayed_send(self, wait, tick_atom::value);
     },
     [self](member_view_atom, uint64_t version, const std::string& bytes) {
       auto& st = self->state;

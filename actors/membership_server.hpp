@@ -56,6 +56,9 @@ struct membership_server_config {
   membership::member self;          // this node's own entry; address holds the bind host
   std::string cluster_id;
   membership::table_settings table;
+  // The longest the server waits between two ticks (its housekeeping: registering itself,
+  // reconciling with the replicated state); the failure detector's deadlines wake it sooner,
+  // to the millisecond (membership_table::next_change), so an idle cluster is not polled.
   duration tick_interval = milliseconds(50);
   // The node's services: the Raft replica (holds the membership, serves KV) and those that
   // get the cluster view (router, bus, migrator, and the vnodes of a node that is also a

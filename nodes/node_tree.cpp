@@ -199,8 +199,8 @@ child_def membership_server_child(const rt_ptr& rt) {
     mc.cluster_id = rt->cluster_id;
     mc.table.detector.interval = cfg.heartbeat_interval;
     mc.table.detector.timeout = cfg.failure_timeout;
-    // Failure detection runs on this tick: a member is down at most one tick after the timeout.
-    mc.tick_interval = std::max<duration>(milliseconds(10), cfg.heartbeat_interval / 10);
+    // Failure detection wakes at the detector's deadlines; this bounds the housekeeping's wait.
+    mc.tick_interval = cfg.heartbeat_interval;
     // Heartbeats stay answered through an election, but a coordinator cut off from the quorum
     // must stop before the majority's leader moves its workers' vnodes: that leader declares it
     // lost after the failure timeout, and its replica knows no leader after at most two

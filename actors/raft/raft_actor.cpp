@@ -333,9 +333,13 @@ auto replica_handlers(raft_ptr self) {
       self->send(self, tick_atom::value);
     },
     [self](tick_atom) {
-      self->state.node->tick();
+      auto& st = self->state;
+      st.node->tick();
       leader_duties(self);
-      schedule_flush(self);
+      // Most ticks change nothing (a follower counting, a leader of one): no flush for those.
+      if (st.node->has_ready() || st.node->current_role() != st.last_role
+          || st.node->leader() != st.last_leader)
+        schedule_flush(self);
       self->delayed_send(self, self->state.cfg.tick_interval, tick_atom::value);
     },
     [self](flush_atom) {

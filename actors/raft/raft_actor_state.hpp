@@ -80,6 +80,9 @@ struct raft_actor_state {
   uint64_t bus_head_sent = 0;
   uint64_t moves_based_on = 0;                     // leader: last rebalance proposed against
   time_point moves_proposed_at{};
+  // Leader: the commit index the placement was last found balanced at, with no lease running:
+  // until something commits, every tick would find the same (no work while idle).
+  uint64_t balanced_at = 0;
   uint64_t main_based_on = UINT64_MAX;             // leader: last main worker change proposed
   time_point main_proposed_at{};
   bool member_view_sent = false;

@@ -106,7 +106,8 @@ void leader_duties(raft_ptr self) {
   // that went down keeps its vnodes until its lease has run out: it may not have noticed yet
   // that it lost its coordinator, and two owners must never serve one vnode.
   auto& vm = st.sm.vnodes();
-  if (vm.size() > 0) {
+  auto commit = st.node->commit_index();
+  if (vm.size() > 0 && commit != st.balanced_at) {
     std::vector<std::string> live;
     bool leased = false;
     for (auto& [name, rec] : st.sm.members().records()) {
@@ -120,6 +121,7 @@ void leader_duties(raft_ptr self) {
         leased = true;
     }
     auto moves = leased ? std::vector<placement::move>{} : placement::rebalance(vm.owners(), live);
+    st.balanced_at = !leased && moves.empty() ? commit : 0;
     bool waiting = st.moves_based_on == vm.version() && now - st.moves_proposed_at < std::chrono::seconds(1);
     if (!moves.empty() && !waiting) {
       st.moves_based_on = vm.version();

@@ -71,4 +71,23 @@ verdict failure_detector::check(time_point now) const {
   return verdict::alive;
 }
 
+time_point failure_detector::next_change(time_point now) const {
+  auto v = check(now);
+  if (v == verdict::dead)
+    return time_point::max();
+  auto dead_at = last_ + cfg_.timeout;
+  if (v == verdict::suspect)
+    return dead_at;
+  // Phi grows with the silence: the first millisecond at which it reaches the threshold.
+  if (check(dead_at - milliseconds(1)) != verdict::suspect)
+    return dead_at;
+  auto lo = now;                       // alive here
+  auto hi = dead_at - milliseconds(1); // suspect here
+  while (hi - lo > milliseconds(1)) {
+    auto mid = lo + (hi - lo) / 2;
+    (check(mid) == verdict::alive ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 } // namespace troupe::membership

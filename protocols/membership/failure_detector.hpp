@@ -36,6 +36,11 @@ public:
   /// Returns the verdict at `now`.
   verdict check(time_point now) const;
 
+  /// Returns the earliest time (to the millisecond, not before `now`) at which, with no
+  /// heartbeat in between, the verdict is worse than at `now`; time_point::max() when it is
+  /// `dead` already. The time a timer needs to wake at, instead of polling.
+  time_point next_change(time_point now) const;
+
   /// Returns the time of the last heartbeat.
   time_point last_heartbeat() const { return last_; }
 

@@ -173,6 +173,25 @@ std::vector<transition> membership_table::tick(time_point now, int64_t wall_ms) 
   return out;
 }
 
+time_point membership_table::next_change(time_point now) const {
+  auto next = time_point::max();
+  for (auto& [name, e] : members_) {
+    if (e.local)
+      continue;
+    if (is_gone(e.info.state)) {
+      next = std::min(next, e.gone_since + cfg_.forget_after);
+      continue;
+    }
+    auto v = e.detector->check(now);
+    if (v == verdict::dead || (v == verdict::suspect && e.info.state == member_state::up))
+      return now; // due already
+    // A member already suspect changes again only when it is dead.
+    next = std::min(next, v == verdict::suspect ? e.detector->last_heartbeat() + cfg_.detector.timeout
+                                                : e.detector->next_change(now));
+  }
+  return next;
+}
+
 const member* membership_table::find(const std::string& name) const {
   auto i = members_.find(name);
   return i == members_.end() ? nullptr : &i->second.info;

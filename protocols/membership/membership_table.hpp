@@ -77,6 +77,10 @@ public:
   /// Runs failure detection and forgets long-gone members.
   std::vector<transition> tick(time_point now, int64_t wall_ms);
 
+  /// Returns the earliest time at which tick() may change something if no heartbeat comes
+  /// first (time_point::max() when nothing is pending): when to tick, instead of polling.
+  time_point next_change(time_point now) const;
+
   /// Returns the view as members see it: coordinators first, then by name in natural order.
   view snapshot() const;
 

@@ -95,3 +95,25 @@ CAF_TEST(reordered heartbeats do not move time backwards) {
   fd.heartbeat(t + milliseconds(100));
   CAF_CHECK(fd.last_heartbeat() == t + milliseconds(200));
 }
+
+CAF_TEST(next change is the first millisecond the verdict worsens) {
+  time_point t0{};
+  failure_detector fd{settings(), t0};
+  auto t = t0;
+  for (int i = 0; i < 20; ++i) {
+    t += milliseconds(200);
+    fd.heartbeat(t);
+  }
+  // Alive now: next is when it becomes suspect, before the hard timeout.
+  auto at = fd.next_change(t + milliseconds(10));
+  CAF_CHECK(fd.check(at) == verdict::suspect);
+  CAF_CHECK(fd.check(at - milliseconds(1)) == verdict::alive);
+  CAF_CHECK(at < t + milliseconds(1500));
+  // Suspect: next is the hard timeout; dead: nothing more.
+  CAF_CHECK(fd.next_change(at) == t + milliseconds(1500));
+  CAF_CHECK(fd.check(t + milliseconds(1500)) == verdict::dead);
+  CAF_CHECK(fd.next_change(t + milliseconds(1500)) == time_point::max());
+  // A heartbeat moves it on.
+  fd.heartbeat(t + milliseconds(200));
+  CAF_CHECK(fd.next_change(t + milliseconds(210)) > at);
+}

@@ -210,3 +210,46 @@ CAF_TEST(natural order) {
   CAF_CHECK(!natural_less("a1", "a1"));
   CAF_CHECK(natural_less("a01", "a001"));
 }
+
+CAF_TEST(ticking only at next change sees every transition polling every millisecond sees) {
+  // Two tables with the same members: one ticked every millisecond, one only when
+  // next_change says; w1 stops heartbeating, w2 goes silent later, w3 leaves.
+  fixture polled;
+  fixture woken;
+  std::vector<std::pair<int64_t, std::string>> seen_polled;
+  std::vector<std::pair<int64_t, std::string>> seen_woken;
+  std::map<std::string, uint64_t> inc;
+  for (auto* f : {&polled, &woken})
+    for (auto* name : {"w1", "w2", "w3"})
+      inc[name] = f->join_up(worker(name, 10));
+  auto record = [](auto& seen, time_point t, const std::vector<transition>& changes) {
+    for (auto& c : changes)
+      seen.emplace_back(t.time_since_epoch() / milliseconds(1),
+                        c.name + ":" + std::string{to_string(c.to)});
+  };
+  auto beat = [&](fixture& f, time_point t) {
+    auto ms = t.time_since_epoch() / milliseconds(1);
+    if (ms % 200 == 0) {
+      if (ms <= 1000)
+        f.table.heartbeat("w1", inc["w1"], t, 0);
+      if (ms <= 3000)
+        f.table.heartbeat("w2", inc["w2"], t, 0);
+      f.table.heartbeat("w3", inc["w3"], t, 0);
+    }
+  };
+  auto next_woken = woken.table.next_change(woken.now);
+  for (int step = 1; step <= 6000; ++step) {
+    auto t = time_point{} + milliseconds(step);
+    beat(polled, t);
+    record(seen_polled, t, polled.table.tick(t, 0));
+    beat(woken, t);
+    if (t.time_since_epoch() / milliseconds(1) % 200 == 0)
+      next_woken = std::min(next_woken, woken.table.next_change(t)); // a heartbeat moves it
+    if (t >= next_woken) {
+      record(seen_woken, t, woken.table.tick(t, 0));
+      next_woken = woken.table.next_change(t);
+    }
+  }
+  CAF_CHECK_EQUAL(seen_woken, seen_polled);
+  CAF_CHECK_GREATER_OR_EQUAL(seen_polled.size(), 4u); // w1 and w2 each suspect, then down
+}
