@@ -18,16 +18,21 @@ detector_settings settings() {
   return s;
 }
 
+/// Feeds `fd` `beats` heartbeats 200 ms apart after `t`, which ends at the last one.
+void steady(failure_detector& fd, time_point& t, int beats) {
+  for (int i = 0; i < beats; ++i) {
+    t += milliseconds(200);
+    fd.heartbeat(t);
+  }
+}
+
 } // namespace
 
 CAF_TEST(a steady rhythm keeps the peer alive and phi low) {
   time_point t0{};
   failure_detector fd{settings(), t0};
   auto t = t0;
-  for (int i = 0; i < 50; ++i) {
-    t += milliseconds(200);
-    fd.heartbeat(t);
-  }
+  steady(fd, t, 50);
   CAF_CHECK_EQUAL(fd.mean_ms(), 200.0);
   CAF_CHECK_EQUAL(fd.std_dev_ms(), 0.0);
   CAF_CHECK(fd.check(t + milliseconds(150)) == verdict::alive);
@@ -100,10 +105,7 @@ CAF_TEST(next change is the first millisecond the verdict worsens) {
   time_point t0{};
   failure_detector fd{settings(), t0};
   auto t = t0;
-  for (int i = 0; i < 20; ++i) {
-    t += milliseconds(200);
-    fd.heartbeat(t);
-  }
+  steady(fd, t, 20);
   // Alive now: next is when it becomes suspect, before the hard timeout.
   auto at = fd.next_change(t + milliseconds(10));
   CAF_CHECK(fd.check(at) == verdict::suspect);
