@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 #include <unordered_map>
 
 namespace troupe {
@@ -190,7 +192,10 @@ constexpr uint64_t next_ping_ids = uint64_t{1} << 62;
 
 /// Closes the connection for good: every request still waiting fails, the owner and
 /// monitors see the reason.
+void nonce_done(const link_state& st);
+
 void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
+  nonce_done(st);
   for (auto& [id, rp] : st.waiting)
     rp.deliver(link_error(link_errc::closed, "the connection to " + who(st)
                                                + " closed before it answered"));
@@ -206,7 +211,8 @@ void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
 
 void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::string& detail) {
   st.ctx->refused(why, who(st), detail);
-  if (st.up && wire::desynchronizes(why)) {
+  // Only a link that proved who it is may get a member evicted: the hello alone says nothing.
+  if (st.up && !st.awaiting_proof && wire::desynchronizes(why)) {
     auto me = st.ctx->make_hello();
     auto reason = std::string{wire::to_string(why)} + " on the link from " + st.peer.name
                   + " to " + (me.name.empty() ? std::string{"a client"} : me.name)
@@ -219,6 +225,33 @@ void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::str
                       link_error(link_errc::refused, std::string{wire::to_string(why)}
                                                        + (detail.empty() ? "" : ": " + detail)));
   close_link(self, st, caf::make_error(caf::exit_reason::remote_link_unreachable));
+}
+
+/// The nonces of this process's outbound hellos still waiting for their answer: a hello that
+/// carries one is our own challenge reflected back to sign (refused).
+std::mutex nonces_mtx;
+std::set<std::string>& outstanding_nonces() {
+  static std::set<std::string> s;
+  return s;
+}
+
+void nonce_issued(const link_state& st) {
+  if (!st.outbound)
+    return;
+  std::lock_guard<std::mutex> g{nonces_mtx};
+  outstanding_nonces().insert(st.nonce);
+}
+
+void nonce_done(const link_state& st) {
+  if (!st.outbound)
+    return;
+  std::lock_guard<std::mutex> g{nonces_mtx};
+  outstanding_nonces().erase(st.nonce);
+}
+
+bool ours(const std::string& nonce) {
+  std::lock_guard<std::mutex> g{nonces_mtx};
+  return outstanding_nonces().count(nonce) > 0;
 }
 
 /// Our hello on this connection: with its nonce and, answering one, our proof of the cookie.
@@ -274,8 +307,20 @@ bool on_hello(caf::io::broker* self, link_state& st, std::string_view body) {
     }
   }
   auto cookie = st.ctx->cookie();
+  if (!cookie.empty() && h.nonce.size() != st.nonce.size()) {
+    refuse(self, st, wire_errc::bad_cookie,
+           "its hello has no nonce of " + std::to_string(st.nonce.size())
+             + " bytes: it does not speak the cookie's handshake");
+    return false;
+  }
+  if (!st.outbound && !cookie.empty() && ours(h.nonce)) {
+    refuse(self, st, wire_errc::bad_cookie,
+           "its hello carries a nonce this process sent: a reflected handshake");
+    return false;
+  }
   if (st.outbound && !cookie.empty() && !check_accepting_proof(self, st, h, cookie))
     return false;
+  nonce_done(st);
   st.peer = h;
   st.up = true;
   st.awaiting_proof = !st.outbound && !cookie.empty();
@@ -462,8 +507,11 @@ bool on_frame(caf::io::broker* self, const state_ptr& sp, std::string_view body)
     if (auto first = on_first_envelope(self, st, e); first != first_envelope::handle)
       return first == first_envelope::consumed;
   if (e.more || st.partial_active) { // a message in pieces
-    bool coordinator_raft =
-      e.type == static_cast<uint32_t>(wire::msg_type::raft) && st.ctx->make_hello().coordinator;
+    // The larger bound only for Raft between coordinators: an anonymous client's pieces are
+    // held to the frame bound (the ingress refuses its Raft anyway, once it is whole).
+    bool coordinator_raft = e.type == static_cast<uint32_t>(wire::msg_type::raft)
+                            && st.ctx->make_hello().coordinator
+                            && st.peer.kind == wire::peer_kind::node && st.peer.coordinator;
     auto bound = coordinator_raft ? max_raft_message : st.ctx->settings.max_frame;
     if (st.partial.size() + e.body.size() > bound) {
       refuse(self, st, wire_errc::frame_too_large,
@@ -595,8 +643,10 @@ caf::behavior link_connection(caf::io::broker* self, caf::io::connection_handle 
   if (auto tls = ctx->tls())
     sp->tls = std::make_unique<tls_session>(tls, !outbound);
   ctx->stats.pending.fetch_add(1, std::memory_order_relaxed);
-  if (outbound)
+  if (outbound) {
+    nonce_issued(*sp);
     write_frame(self, *sp, our_hello(*sp, ctx->cookie()), false);
+  }
   configure_read(self, *sp);
   self->delayed_send(self, ctx->settings.hello_timeout, link_hello_timeout_atom::value);
   self->set_default_handler(

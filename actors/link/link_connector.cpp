@@ -43,6 +43,12 @@ using link_connected_atom = caf::atom_constant<caf::atom("t_lnkconn")>;
 connect_result on_connect(caf::event_based_actor* self, connector_state& st,
                           const std::string& host, uint16_t port) {
   auto key = host + ":" + std::to_string(port);
+  // This node itself (a node's web view asks its own node like any other): its door, not a
+  // connection through its own listener, which would only carry what a local message does.
+  auto own = st.ctx->make_hello();
+  if (own.kind == wire::peer_kind::node && own.address == key)
+    if (auto door = st.ctx->door())
+      return {caf::node_id{}, caf::actor_cast<caf::strong_actor_ptr>(door), std::set<std::string>{}};
   auto it = st.by_key.find(key);
   if (it != st.by_key.end() && it->second.up)
     return {caf::node_id{}, caf::actor_cast<caf::strong_actor_ptr>(it->second.conn),

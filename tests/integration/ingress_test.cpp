@@ -22,7 +22,13 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <thread>
 
 using namespace troupe;
 using namespace troupe::it;
@@ -228,4 +234,66 @@ CAF_TEST(without the cookie no process joins and no client changes anything) {
   CAF_CHECK(list.out.find("cookie/h") == std::string::npos);
   CAF_CHECK(node.coord->log().find("a batch of deliveries: only members of the cluster send "
                                    "them") != std::string::npos);
+}
+
+CAF_TEST(an unproved link can neither get a member evicted nor reflect the challenge of a node) {
+  local_cluster node{"ingress-unproved", 1};
+  CAF_REQUIRE(node.wait_up(2));
+  auto victim = node.worker(1);
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  auto incarnation = member(*st, victim)->at("incarnation").get<uint64_t>();
+  // A hello that says it is the worker, then a frame out of step: refused, and since the link
+  // never proved the cookie, nobody is evicted for it.
+  int fd = greeted(node.port, 96, node_hello(victim, "127.0.0.1:4", false, 96));
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd, 0);
+  membership::message m;
+  m = membership::leave{victim, incarnation, false};
+  send_all(fd, membership_tell(96, m, 5)); // frame 5 of a link at frame 1: a gap
+  CAF_CHECK(wait_until(
+    [&] { return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="gap"})") >= 1; },
+    5s));
+  ::close(fd);
+  std::this_thread::sleep_for(500ms); // an eviction would show within a heartbeat or two
+  st = node.status();
+  CAF_REQUIRE(st);
+  CAF_CHECK_EQUAL(member(*st, victim)->at("state").get<std::string>(), "up");
+  CAF_CHECK_EQUAL(member(*st, victim)->at("incarnation").get<uint64_t>(), incarnation);
+  // A worker dials a "coordinator" this test plays; its hello's challenge, sent back to the
+  // worker in a hello of our own to have it signed, is refused.
+  auto fake = free_port_pair();
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(fake);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CAF_REQUIRE_EQUAL(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  CAF_REQUIRE_EQUAL(::listen(lfd, 4), 0);
+  auto wport = free_port_pair();
+  process w{{"run", "--worker", "--name=dialer", "--coordinators=127.0.0.1:" + std::to_string(fake),
+             "--cluster-port=" + std::to_string(wport), "--data-dir=" + node.dir + "/dialer"},
+            node.dir + "/dialer.log"};
+  pollfd p{lfd, POLLIN, 0};
+  CAF_REQUIRE_GREATER(::poll(&p, 1, 10000), 0);
+  int in = ::accept(lfd, nullptr, nullptr);
+  CAF_REQUIRE_GREATER_OR_EQUAL(in, 0);
+  timeval tv{5, 0};
+  ::setsockopt(in, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  auto body = read_frame(in);
+  CAF_REQUIRE(body);
+  wire::hello theirs;
+  CAF_REQUIRE_EQUAL(wire::decode(*body, theirs), wire::wire_errc::none);
+  auto reflect = node_hello("mallory", "127.0.0.1:9", false, 97);
+  reflect.nonce = theirs.nonce;
+  int fd2 = dial(wport);
+  CAF_REQUIRE_GREATER_OR_EQUAL(fd2, 0);
+  send_all(fd2, hello_frame(reflect));
+  CAF_CHECK(!read_frame(fd2)); // no hello, no proof: closed
+  CAF_CHECK(wait_until(
+    [&] { return w.log().find("a reflected handshake") != std::string::npos; }, 5s));
+  ::close(fd2);
+  ::close(in);
+  ::close(lfd);
 }

@@ -71,6 +71,7 @@ std::string client_hello(uint64_t incarnation) {
   h.min_version = wire::min_version;
   h.kind = wire::peer_kind::client;
   h.incarnation = incarnation;
+  h.nonce = make_nonce(); // a cookie's node refuses a hello without one
   return hello_frame(h);
 }
 
