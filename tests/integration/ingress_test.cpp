@@ -67,6 +67,14 @@ std::string membership_tell(uint64_t incarnation, const membership::message& m,
   return tell(incarnation, wire::msg_type::membership, membership::encode(m), seq);
 }
 
+/// Waits until `node`'s coordinator and worker are up; returns `name`'s incarnation.
+uint64_t up_incarnation(const local_cluster& node, const std::string& name) {
+  CAF_REQUIRE(node.wait_up(2));
+  auto st = node.status();
+  CAF_REQUIRE(st);
+  return member(*st, name)->at("incarnation").get<uint64_t>();
+}
+
 } // namespace
 
 CAF_TEST(raft messages from anyone but a raft peer are refused and change nothing) {
@@ -108,11 +116,9 @@ CAF_TEST(raft messages from anyone but a raft peer are refused and change nothin
 
 CAF_TEST(a leave for another member is refused and the member stays up) {
   local_cluster node{"ingress-leave", 1};
-  CAF_REQUIRE(node.wait_up(2));
   auto victim = node.worker(1);
-  auto st = node.status();
-  CAF_REQUIRE(st);
-  auto incarnation = member(*st, victim)->at("incarnation").get<uint64_t>();
+  auto incarnation = up_incarnation(node, victim);
+  std::optional<nlohmann::json> st;
   auto refused = [&] {
     return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="not_permitted"})");
   };
@@ -238,11 +244,9 @@ CAF_TEST(without the cookie no process joins and no client changes anything) {
 
 CAF_TEST(an unproved link can neither get a member evicted nor reflect the challenge of a node) {
   local_cluster node{"ingress-unproved", 1};
-  CAF_REQUIRE(node.wait_up(2));
   auto victim = node.worker(1);
-  auto st = node.status();
-  CAF_REQUIRE(st);
-  auto incarnation = member(*st, victim)->at("incarnation").get<uint64_t>();
+  auto incarnation = up_incarnation(node, victim);
+  std::optional<nlohmann::json> st;
   // A hello that says it is the worker, then a frame out of step: refused, and since the link
   // never proved the cookie, nobody is evicted for it.
   int fd = greeted(node.port, 96, node_hello(victim, "127.0.0.1:4", false, 96));
