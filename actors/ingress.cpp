@@ -42,17 +42,17 @@ bool raft_peer(const ingress_config& cfg, const wire::hello& h) {
 /// counted and logged with who it is. False for a local sender or a Raft peer. With TLS the
 /// peer must also show a coordinator's certificate: the address in its hello is only what it
 /// says, so a worker's certificate claiming a coordinator's address is not enough.
-bool refused_raft(caf::event_based_actor* self, const ingress_config& cfg, const char* what) {
+bool refused_raft(caf::event_based_actor* self, const ingress_config& cfg, bool tls,
+                  const char* what) {
   auto& sender = self->current_sender();
   auto peer = link_peer_of(sender);
   if (!peer)
     return false;
-  bool tls = static_cast<bool>(link_context_of(self->system())->tls());
-  bool certified = !tls || link_peer_coordinator_cert(sender);
-  if (raft_peer(cfg, *peer) && certified)
+  bool listed = raft_peer(cfg, *peer);
+  if (listed && (!tls || link_peer_coordinator_cert(sender)))
     return false;
   auto who = peer->kind == wire::peer_kind::client ? std::string{"a client"}
-             : !raft_peer(cfg, *peer)
+             : !listed
                ? peer->name + " at " + peer->address
                    + (peer->coordinator ? " (not in --peers)" : " (not a coordinator)")
                : peer->name + " at " + peer->address
@@ -76,6 +76,8 @@ std::string write_credential(const link_context& links) {
 caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
   auto dir = cfg.services;
   bool coordinator = cfg.coordinator;
+  auto links = link_context_of(self->system()); // set before the node listens: read once
+  bool tls = static_cast<bool>(links->tls());
   caf::message_handler own{
     [=](const frame& f) -> caf::result<caf::message> {
       auto m = dir->get(service::membership);
@@ -84,10 +86,10 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
       return self->delegate(m, f);
     },
     [=](peer_hello_atom) {
-      return !refused_raft(self, cfg, "a Raft hello") && static_cast<bool>(dir->get(service::raft));
+      return !refused_raft(self, cfg, tls, "a Raft hello") && static_cast<bool>(dir->get(service::raft));
     },
     [=](raft_frame& f) {
-      if (refused_raft(self, cfg, "a Raft message"))
+      if (refused_raft(self, cfg, tls, "a Raft message"))
         return;
       if (auto raft = dir->get(service::raft))
         self->send(raft, std::move(f)); // Raft tolerates a frame lost while it restarts
@@ -141,7 +143,7 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
                         .or_else(event_relay_handler(self, dir))
                         .or_else(console_handler(self, dir))
                         .or_else(bus_relay_handler(self, dir)),
-                      write_credential(*link_context_of(self->system())));
+                      write_credential(*links));
 }
 
 using door_ping_atom = caf::atom_constant<caf::atom("door_ping")>;

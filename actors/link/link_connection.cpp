@@ -190,10 +190,35 @@ bool known_type(uint32_t type) {
 /// Request ids at or above this one are the next release's pings (the mixed-version test).
 constexpr uint64_t next_ping_ids = uint64_t{1} << 62;
 
+/// The nonces of this process's outbound hellos still waiting for their answer: a hello that
+/// carries one is our own challenge reflected back to sign (refused).
+std::mutex nonces_mtx;
+std::set<std::string>& outstanding_nonces() {
+  static std::set<std::string> s;
+  return s;
+}
+
+void nonce_issued(const link_state& st) {
+  if (!st.outbound)
+    return;
+  std::lock_guard<std::mutex> g{nonces_mtx};
+  outstanding_nonces().insert(st.nonce);
+}
+
+void nonce_done(const link_state& st) {
+  if (!st.outbound)
+    return;
+  std::lock_guard<std::mutex> g{nonces_mtx};
+  outstanding_nonces().erase(st.nonce);
+}
+
+bool ours(const std::string& nonce) {
+  std::lock_guard<std::mutex> g{nonces_mtx};
+  return outstanding_nonces().count(nonce) > 0;
+}
+
 /// Closes the connection for good: every request still waiting fails, the owner and
 /// monitors see the reason.
-void nonce_done(const link_state& st);
-
 void close_link(caf::io::broker* self, link_state& st, caf::error reason) {
   nonce_done(st);
   for (auto& [id, rp] : st.waiting)
@@ -225,33 +250,6 @@ void refuse(caf::io::broker* self, link_state& st, wire_errc why, const std::str
                       link_error(link_errc::refused, std::string{wire::to_string(why)}
                                                        + (detail.empty() ? "" : ": " + detail)));
   close_link(self, st, caf::make_error(caf::exit_reason::remote_link_unreachable));
-}
-
-/// The nonces of this process's outbound hellos still waiting for their answer: a hello that
-/// carries one is our own challenge reflected back to sign (refused).
-std::mutex nonces_mtx;
-std::set<std::string>& outstanding_nonces() {
-  static std::set<std::string> s;
-  return s;
-}
-
-void nonce_issued(const link_state& st) {
-  if (!st.outbound)
-    return;
-  std::lock_guard<std::mutex> g{nonces_mtx};
-  outstanding_nonces().insert(st.nonce);
-}
-
-void nonce_done(const link_state& st) {
-  if (!st.outbound)
-    return;
-  std::lock_guard<std::mutex> g{nonces_mtx};
-  outstanding_nonces().erase(st.nonce);
-}
-
-bool ours(const std::string& nonce) {
-  std::lock_guard<std::mutex> g{nonces_mtx};
-  return outstanding_nonces().count(nonce) > 0;
 }
 
 /// Our hello on this connection: with its nonce and, answering one, our proof of the cookie.

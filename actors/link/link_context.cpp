@@ -211,8 +211,13 @@ std::string link_peer_identity(const caf::strong_actor_ptr& sender) {
 }
 
 bool from_member(const caf::strong_actor_ptr& sender) {
-  auto peer = link_peer_of(sender);
-  return !peer || peer->kind == wire::peer_kind::node;
+  if (!sender)
+    return true;
+  // On the event path (every delivery): the peer's kind only, not a copy of its hello.
+  auto addr = caf::actor_cast<caf::actor_addr>(sender);
+  std::lock_guard<std::mutex> g{peers_mtx};
+  auto it = peers().find(addr);
+  return it == peers().end() || it->second.kind == wire::peer_kind::node;
 }
 
 std::optional<wire::hello> link_peer_of(const caf::strong_actor_ptr& sender) {

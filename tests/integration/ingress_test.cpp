@@ -258,7 +258,8 @@ CAF_TEST(an unproved link can neither get a member evicted nor reflect the chall
     [&] { return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="gap"})") >= 1; },
     5s));
   ::close(fd);
-  std::this_thread::sleep_for(500ms); // an eviction would show within a heartbeat or two
+  // Proving that nothing happens takes a while: an eviction would show within a heartbeat or two.
+  std::this_thread::sleep_for(500ms);
   st = node.status();
   CAF_REQUIRE(st);
   CAF_CHECK_EQUAL(member(*st, victim)->at("state").get<std::string>(), "up");
