@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -39,6 +40,17 @@ uint32_t vnode_of(const std::string& key, uint32_t vnodes) {
 namespace {
 
 using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
+using outbox_flush_atom = caf::atom_constant<caf::atom("rt_flush")>;
+
+/// Events sent without asking for a reply (troupe::send) wait in outboxes and go out in
+/// batches: an actor sending one event at a time pays one message per link per batch, not per
+/// event. A batch goes out when the router has handled what was in its mailbox before it (a
+/// flush message the router sends itself) or when it holds outbox_max_events, and only while
+/// fewer than outbox_window batches are unanswered (per owner; per deployment for
+/// at-least-once): a fast sender's backlog waits here, and the owner, never flooded, keeps
+/// answering heartbeats.
+constexpr size_t outbox_max_events = 1024;
+constexpr size_t outbox_window = 4;
 
 /// At-least-once events in flight: delivered in groups by owner, retried until acknowledged.
 struct reliable_batch {
@@ -50,8 +62,49 @@ struct reliable_batch {
   size_t done = 0;
   std::string last_problem;
   time_point deadline;
-  caf::response_promise rp;
+  caf::response_promise rp;  // not pending for events sent without asking for a reply
   bool single = false;  // a route_atom: answer with the instance's reply
+  bool from_outbox = false;  // counted in its deployment's outbox window until done
+
+  template <class... Ts>
+  void answer(Ts&&... xs) {
+    if (rp.pending())
+      rp.deliver(std::forward<Ts>(xs)...);
+  }
+};
+
+/// At-most-once events of one owner, with their vnodes and epochs, in input order.
+struct owner_batch {
+  std::vector<uint32_t> vnodes;
+  std::vector<uint64_t> epochs;
+  std::vector<std::string> keys;
+  std::vector<std::string> payloads;
+  std::vector<std::function<void()>> then_send;  // requests that came after these events
+};
+
+/// At-least-once events of one deployment sent without asking for a reply, waiting to start.
+struct reliable_chunk {
+  std::vector<uint32_t> vnodes;
+  std::vector<std::string> keys;
+  std::vector<std::string> payloads;
+  std::vector<std::function<void()>> then_send;  // requests that came after these events
+};
+
+/// Events waiting to go out, in chunks of at most outbox_max_events, and the batches sent
+/// and not answered yet.
+template <class Chunk>
+struct outbox {
+  std::deque<Chunk> chunks;
+  size_t unanswered = 0;
+
+  Chunk& back() {
+    // A chunk with a request behind it takes no later event: it would overtake the request.
+    if (chunks.empty() || chunks.back().keys.size() >= outbox_max_events
+        || !chunks.back().then_send.empty())
+      chunks.emplace_back();
+    return chunks.back();
+  }
+  bool may_send() const { return !chunks.empty() && unanswered < outbox_window; }
 };
 
 /// An at-least-once group sent to one owner and not answered yet.
@@ -73,9 +126,15 @@ struct router_state {
   std::set<std::shared_ptr<reliable_batch>> active;  // at-least-once batches not answered yet
   std::map<uint64_t, inflight_group> inflight;        // their groups waiting for an owner
   uint64_t next_group = 1;
+  // Events sent without asking for a reply: at-most-once by (owner, deployment), at-least-once
+  // by deployment.
+  std::map<std::pair<std::string, std::string>, outbox<owner_batch>> outboxes;
+  std::map<std::string, outbox<reliable_chunk>> reliable_out;
+  bool flush_queued = false;
   uint64_t routed = 0;        // events taken from clients and actors
   uint64_t retried = 0;       // at-least-once groups sent again
   uint64_t rejected = 0;      // events refused (unknown deployment, no workers, ...)
+  uint64_t dropped = 0;       // at-most-once events sent without a reply that were lost
   std::shared_ptr<spdlog::logger> log = logging::get("router");
 
   static inline const char* name = "troupe.router";
@@ -84,7 +143,7 @@ struct router_state {
 // Besides its interface, the router tells itself to retry at-least-once groups and hand-over
 // messages for workers it cannot reach yet.
 using router_impl = router_actor::extend<
-  caf::reacts_to<retry_atom>, caf::reacts_to<forward_atom, std::string, caf::message, uint32_t>>;
+  caf::reacts_to<retry_atom>, caf::reacts_to<outbox_flush_atom>, caf::reacts_to<forward_atom, std::string, caf::message, uint32_t>>;
 using router_class = router_impl::stateful_base<router_state>;
 using router_ptr = router_class*;
 
@@ -181,6 +240,7 @@ void deliver_at(router_ptr self, const std::string& owner, Promise rp, std::stri
 
 void deliver_reliably(router_ptr self, std::shared_ptr<reliable_batch> b,
                       std::vector<size_t> remaining);
+void reliable_done(router_ptr self, const reliable_batch& b);
 
 /// Tries `remaining` again after retry_interval, or gives up past the deadline.
 void retry_later(router_ptr self, std::shared_ptr<reliable_batch> b, std::vector<size_t> remaining,
@@ -190,9 +250,13 @@ void retry_later(router_ptr self, std::shared_ptr<reliable_batch> b, std::vector
     return; // answered already (the router is stopping)
   if (self->clock().now() >= b->deadline) {
     self->state.active.erase(b);
-    b->rp.deliver(failure(routing_errc::undelivered,
+    if (!b->rp.pending())
+      self->state.log->warn("{} events of {} sent without a reply were not delivered within "
+                            "the deadline: {}", remaining.size(), b->deployment, b->last_problem);
+    b->answer(failure(routing_errc::undelivered,
                           std::to_string(remaining.size()) + " events of " + b->deployment
                             + " not delivered within the deadline: " + b->last_problem));
+    reliable_done(self, *b);
     return;
   }
   self->delayed_send(self, self->state.cfg.retry_interval, retry_atom::value);
@@ -250,9 +314,10 @@ void deliver_reliably(router_ptr self, std::shared_ptr<reliable_batch> b,
                 b->last_problem = replies.front(); // the reply, for route_atom
               if (b->done == b->seqs.size() && self->state.active.erase(b) > 0) {
                 if (b->single)
-                  b->rp.deliver(b->last_problem);
+                  b->answer(b->last_problem);
                 else
-                  b->rp.deliver(static_cast<uint64_t>(b->done));
+                  b->answer(static_cast<uint64_t>(b->done));
+                reliable_done(self, *b);
               }
             },
             [self, gid, b, idx](caf::error& err) {
@@ -292,9 +357,12 @@ void reroute_moved(router_ptr self) {
 }
 
 /// Starts delivering at-least-once events (keys[i] to vnodes[i]).
-caf::response_promise start_reliable(router_ptr self, const std::string& deployment,
-                                     std::vector<uint32_t> vnodes, std::vector<std::string> keys,
-                                     std::vector<std::string> payloads, bool single) {
+/// `rp` gets the outcome (when the sender waits for it: not for troupe::send's events, which
+/// come `from_outbox`).
+void start_reliable(router_ptr self, const std::string& deployment,
+                    std::vector<uint32_t> vnodes, std::vector<std::string> keys,
+                    std::vector<std::string> payloads, bool single, caf::response_promise rp,
+                    bool from_outbox = false) {
   auto& st = self->state;
   auto b = std::make_shared<reliable_batch>();
   b->deployment = deployment;
@@ -305,13 +373,13 @@ caf::response_promise start_reliable(router_ptr self, const std::string& deploym
     b->seqs.push_back(st.next_seq++);
   b->deadline = self->clock().now() + st.cfg.delivery_deadline;
   b->single = single;
-  b->rp = self->make_response_promise();
+  b->rp = std::move(rp);
+  b->from_outbox = from_outbox;
   st.active.insert(b);
   std::vector<size_t> all(b->keys.size());
   for (size_t i = 0; i < all.size(); ++i)
     all[i] = i;
   deliver_reliably(self, b, std::move(all));
-  return b->rp;
 }
 
 /// A broadcast that is not persisted, to every other member that is not gone: answers
@@ -359,6 +427,147 @@ caf::response_promise fan_out(router_ptr self, const std::string& topic,
   return t->rp;
 }
 
+/// Puts `send` behind the last events waiting in the outbox `key` of `boxes`; false when none
+/// wait (send now).
+template <class Boxes, class Key, class F>
+bool after_outbox(Boxes& boxes, const Key& key, F send) {
+  auto it = boxes.find(key);
+  if (it == boxes.end() || it->second.chunks.empty())
+    return false;
+  it->second.chunks.back().then_send.emplace_back(std::move(send));
+  return true;
+}
+
+/// Has the router flush its outboxes once it handled what its mailbox holds now.
+void queue_flush(router_ptr self) {
+  if (self->state.flush_queued)
+    return;
+  self->state.flush_queued = true;
+  self->send(self, outbox_flush_atom::value);
+}
+
+/// Sends `owner` the at-most-once events of `deployment` that waited in its outbox, while
+/// the window allows. Nobody waits for them: what the owner did not take counts as dropped.
+void pump_outbox(router_ptr self, const std::string& owner, const std::string& deployment) {
+  auto& st = self->state;
+  auto it = st.outboxes.find({owner, deployment});
+  if (it == st.outboxes.end())
+    return;
+  auto& out = it->second;
+  if (!out.may_send()) {
+    if (out.chunks.empty() && out.unanswered == 0)
+      st.outboxes.erase(it);
+    return;
+  }
+  auto b = std::move(out.chunks.front());
+  out.chunks.pop_front();
+  ++out.unanswered;
+  auto then_send = std::move(b.then_send);
+  b.then_send.clear();
+  auto n = static_cast<uint64_t>(b.keys.size());
+  auto timeout = st.cfg.timeout;
+  auto answered = [self, owner, deployment](uint64_t lost, const std::string& why) {
+    auto& st = self->state;
+    if (lost > 0) {
+      st.dropped += lost;
+      st.log->debug("{} events of {} sent without a reply to {} were dropped: {}", lost,
+                    deployment, owner, why);
+    }
+    if (auto it = st.outboxes.find({owner, deployment}); it != st.outboxes.end()) {
+      --it->second.unanswered;
+      pump_outbox(self, owner, deployment);
+    }
+  };
+  with_owner(
+    self, owner,
+    [self, deployment, b, n, timeout, answered](peer_node_actor target) mutable {
+      self
+        ->request(target, timeout, deliver_batch_atom::value, deployment, std::move(b.vnodes),
+                  std::move(b.epochs), std::move(b.keys), std::move(b.payloads))
+        .then([n, answered](uint64_t took) { answered(took < n ? n - took : 0, "not served"); },
+              [n, answered](caf::error& err) { answered(n, caf::to_string(err)); });
+    },
+    [n, answered](const std::string& why) { answered(n, why); });
+  for (auto& f : then_send)
+    f();
+  pump_outbox(self, owner, deployment); // the window may take another chunk
+}
+
+/// Starts the at-least-once events of `deployment` sent without a reply, while the window
+/// allows; the rest waits for a batch to be done (see reliable_done).
+void pump_reliable(router_ptr self, const std::string& deployment) {
+  auto& st = self->state;
+  auto it = st.reliable_out.find(deployment);
+  if (it == st.reliable_out.end())
+    return;
+  auto& out = it->second;
+  while (out.may_send()) {
+    auto c = std::move(out.chunks.front());
+    out.chunks.pop_front();
+    ++out.unanswered;
+    start_reliable(self, deployment, std::move(c.vnodes), std::move(c.keys),
+                   std::move(c.payloads), false, {}, true);
+    for (auto& f : c.then_send)
+      f();
+  }
+  if (out.chunks.empty() && out.unanswered == 0)
+    st.reliable_out.erase(it);
+}
+
+/// A batch of the outbox of its deployment was acknowledged or given up on.
+void reliable_done(router_ptr self, const reliable_batch& b) {
+  if (!b.from_outbox)
+    return;
+  auto& out = self->state.reliable_out;
+  if (auto it = out.find(b.deployment); it != out.end() && it->second.unanswered > 0) {
+    --it->second.unanswered;
+    pump_reliable(self, b.deployment);
+  }
+}
+
+void flush_all(router_ptr self) {
+  auto& st = self->state;
+  st.flush_queued = false;
+  std::vector<std::pair<std::string, std::string>> targets;
+  for (auto& [to, out] : st.outboxes)
+    targets.push_back(to);
+  for (auto& [owner, deployment] : targets)
+    pump_outbox(self, owner, deployment);
+  std::vector<std::string> deployments;
+  for (auto& [deployment, out] : st.reliable_out)
+    deployments.push_back(deployment);
+  for (auto& deployment : deployments)
+    pump_reliable(self, deployment);
+}
+
+/// An event whose sender asked for no reply (troupe::send): into its outbox.
+void hold(router_ptr self, const state::deployment_spec& d, uint32_t v, std::string key,
+          std::string payload) {
+  auto& st = self->state;
+  if (d.guarantee == state::delivery::at_least_once) {
+    auto& c = st.reliable_out[d.name].back();
+    c.vnodes.push_back(v);
+    c.keys.push_back(std::move(key));
+    c.payloads.push_back(std::move(payload));
+    if (c.keys.size() >= outbox_max_events)
+      return pump_reliable(self, d.name);
+    return queue_flush(self);
+  }
+  auto& owner = state::owner_of(st.view, d, v);
+  if (owner.empty()) {
+    ++st.dropped;
+    return;
+  }
+  auto& b = st.outboxes[{owner, d.name}].back();
+  b.vnodes.push_back(v);
+  b.epochs.push_back(epoch_of(st.view, d, v));
+  b.keys.push_back(std::move(key));
+  b.payloads.push_back(std::move(payload));
+  if (b.keys.size() >= outbox_max_events)
+    return pump_outbox(self, owner, d.name);
+  queue_flush(self);
+}
+
 caf::result<std::string> route(router_ptr self, const std::string& deployment,
                                 std::string& key, std::string& payload) {
   auto& st = self->state;
@@ -371,23 +580,33 @@ caf::result<std::string> route(router_ptr self, const std::string& deployment,
   auto v = pick(st, *d, key);
   if (!v)
     return failure(routing_errc::no_vnode_map, "the cluster has no vnode map yet");
-  if (d->guarantee == state::delivery::at_least_once)
-    return start_reliable(self, deployment, {*v}, {std::move(key)}, {std::move(payload)}, true);
+  if (!self->current_mailbox_element()->mid.is_request()) {
+    hold(self, *d, *v, std::move(key), std::move(payload));
+    return caf::delegated<std::string>{}; // nobody to answer
+  }
+  // A request goes out behind the events its sender sent before it (a key's order): at once,
+  // or right after the last chunk waiting in the outbox is sent. (The promise takes over the
+  // request: made only once no error is returned any more.)
+  if (d->guarantee == state::delivery::at_least_once) {
+    auto rp = self->make_response_promise();
+    auto start = [self, deployment, v = *v, key, payload, rp]() mutable {
+      start_reliable(self, deployment, {v}, {std::move(key)}, {std::move(payload)}, true, rp);
+    };
+    if (!after_outbox(self->state.reliable_out, deployment, start))
+      start();
+    return rp;
+  }
   auto owner = state::owner_of(st.view, *d, *v);
   if (owner.empty())
     return failure(routing_errc::no_workers, no_owner(*d, *v));
   auto rp = self->make_response_promise();
-  deliver_at(self, owner, rp, deployment, *v, event{std::move(key), std::move(payload), {}});
+  auto send = [self, owner, rp, deployment, v = *v, key, payload]() mutable {
+    deliver_at(self, owner, rp, deployment, v, event{std::move(key), std::move(payload), {}});
+  };
+  if (!after_outbox(self->state.outboxes, std::make_pair(owner, deployment), send))
+    send();
   return rp;
 }
-
-/// At-most-once events of one owner, with their vnodes and epochs, in input order.
-struct owner_batch {
-  std::vector<uint32_t> vnodes;
-  std::vector<uint64_t> epochs;
-  std::vector<std::string> keys;
-  std::vector<std::string> payloads;
-};
 
 /// Sends each owner its events; answers with how many were accepted, or the first problem.
 caf::response_promise send_batches(router_ptr self, const std::string& deployment,
@@ -459,8 +678,12 @@ caf::result<uint64_t> route_batch(router_ptr self, const std::string& deployment
     vnodes.push_back(*v);
   }
   if (d->guarantee == state::delivery::at_least_once)
-    return start_reliable(self, deployment, std::move(vnodes), std::move(keys),
-                          std::move(payloads), false);
+  {
+    auto rp = self->make_response_promise();
+    start_reliable(self, deployment, std::move(vnodes), std::move(keys), std::move(payloads),
+                   false, rp);
+    return rp;
+  }
   // Group by owner, keeping each owner's events in input order.
   std::map<std::string, owner_batch> by_owner;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -541,6 +764,7 @@ auto routing_handlers(router_ptr self) {
     [self](forward_atom, const std::string& to, caf::message& msg, uint32_t attempt) {
       forward(self, to, std::move(msg), attempt);
     },
+    [self](outbox_flush_atom) { flush_all(self); },
     [self](retry_atom) {
       auto& st = self->state;
       if (st.retries.empty())
@@ -564,7 +788,7 @@ router_impl::behavior_type router(router_ptr self, router_config cfg) {
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
     for (auto& b : st.active)
-      b->rp.deliver(failure(routing_errc::stopped,
+      b->answer(failure(routing_errc::stopped,
                             "the router of " + st.cfg.node_name + " stopped before "
                               + std::to_string(b->seqs.size() - b->done) + " events of "
                               + b->deployment + " were acknowledged: send them again"));
@@ -591,8 +815,9 @@ router_impl::behavior_type router(router_ptr self, router_config cfg) {
       auto& st = self->state;
       return {
         std::vector<std::string>{"troupe_events_routed_total", "troupe_events_rejected_total",
-                                 "troupe_delivery_retries_total", "troupe_delivery_retry_queue"},
-        std::vector<uint64_t>{st.routed, st.rejected, st.retried,
+                                 "troupe_events_dropped_total", "troupe_delivery_retries_total",
+                                 "troupe_delivery_retry_queue"},
+        std::vector<uint64_t>{st.routed, st.rejected, st.dropped, st.retried,
                               static_cast<uint64_t>(st.retries.size())}};
     }
   ));

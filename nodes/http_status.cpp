@@ -342,6 +342,8 @@ struct http_status::impl {
       {"troupe_fenced", "1 while this worker has fenced its vnodes (lost its coordinator)."},
       {"troupe_events_routed_total", "Events routed by this node."},
       {"troupe_events_rejected_total", "Events this node refused to route."},
+      {"troupe_events_dropped_total",
+       "At-most-once events sent without a reply (troupe::send) that no instance took."},
       {"troupe_delivery_retries_total", "At-least-once event groups sent again after a failure."},
       {"troupe_delivery_retry_queue", "At-least-once event groups waiting to be sent again."},
       {"troupe_supervisor_restarts_total",
