@@ -493,16 +493,24 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
   auto g = std::make_shared<reply_gather>();
   auto n = keys.size();
   g->replies.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (st.seen[dep][sender].count(seqs[i])) {
+  std::vector<size_t> fresh; // the events this instance has not handled yet
+  auto& seen = st.seen[dep][sender];
+  for (size_t i = 0; i < n; ++i)
+    if (seen.count(seqs[i]))
       ++st.shared->counters.duplicates; // a retry of an event this instance already handled
-      continue;
-    }
+    else
+      fresh.push_back(i);
+  for (auto i : fresh) {
     ++g->waiting;
     delivered_to(self, it->second, 1);
     event ev{std::move(keys[i]), std::move(payloads[i]),
              {{sender_header, std::to_string(sender)}, {sequence_header, std::to_string(seqs[i])}}};
-    self->request(it->second.handle, std::chrono::seconds(10), std::move(ev))
+    // Only the batch's last event carries a deadline: a timer per event costs CAF's clock
+    // thread more than the instance's work, and an instance answers in order as a rule (one
+    // that does not is still bounded by the router's timeout, after which it retries).
+    auto deadline = i == fresh.back() ? caf::duration{std::chrono::seconds(10)}
+                                      : caf::duration{caf::infinite};
+    self->request(it->second.handle, deadline, std::move(ev))
       .then(
         [self, g, i, dep, sender, seq = seqs[i], owed](std::string& reply) mutable {
           auto& done = self->state.seen[dep][sender];
