@@ -1,31 +1,15 @@
 #include "actors/router.hpp"
 
-#include "actors/api/errors.hpp"
-
 #include "actors/api/counted_actor.hpp"
-#include "actors/api/event.hpp"
 #include "actors/bus/bus_actor.hpp"
-#include "actors/endpoint.hpp"
 #include "actors/handlers.hpp"
-#include "actors/logging.hpp"
-#include "actors/wire.hpp"
+#include "actors/router_state.hpp"
 #include "actors/workload_pull.hpp"
-#include "actors/vnodes/vnodes.hpp"
-#include "protocols/cluster_state/state_machine.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/typed_event_based_actor.hpp>
-#include <caf/io/middleman_actor.hpp>
-#include <caf/stateful_actor.hpp>
 #include <isa-l/crc.h>
-#include <spdlog/spdlog.h>
 
-#include <deque>
-#include <functional>
-#include <map>
-#include <memory>
 #include <random>
-#include <set>
 
 namespace troupe {
 
@@ -37,121 +21,7 @@ uint32_t vnode_of(const std::string& key, uint32_t vnodes) {
   return crc % vnodes;
 }
 
-namespace {
-
-using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
-using outbox_flush_atom = caf::atom_constant<caf::atom("rt_flush")>;
-
-/// Events sent without asking for a reply (troupe::send) wait in outboxes and go out in
-/// batches: an actor sending one event at a time pays one message per link per batch, not per
-/// event. A batch goes out when the router has handled what was in its mailbox before it (a
-/// flush message the router sends itself) or when it holds outbox_max_events, and only while
-/// fewer than outbox_window batches are unanswered (per owner; per deployment for
-/// at-least-once): a fast sender's backlog waits here, and the owner, never flooded, keeps
-/// answering heartbeats.
-constexpr size_t outbox_max_events = 1024;
-constexpr size_t outbox_window = 4;
-
-/// At-least-once events in flight: delivered in groups by owner, retried until acknowledged.
-struct reliable_batch {
-  std::string deployment;
-  std::vector<uint32_t> vnodes;
-  std::vector<std::string> keys;
-  std::vector<std::string> payloads;
-  std::vector<uint64_t> seqs;
-  size_t done = 0;
-  std::string last_problem;
-  time_point deadline;
-  caf::response_promise rp;  // not pending for events sent without asking for a reply
-  bool single = false;  // a route_atom: answer with the instance's reply
-  bool from_outbox = false;  // counted in its deployment's outbox window until done
-
-  template <class... Ts>
-  void answer(Ts&&... xs) {
-    if (rp.pending())
-      rp.deliver(std::forward<Ts>(xs)...);
-  }
-};
-
-/// At-most-once events of one owner, with their vnodes and epochs, in input order.
-struct owner_batch {
-  std::vector<uint32_t> vnodes;
-  std::vector<uint64_t> epochs;
-  std::vector<std::string> keys;
-  std::vector<std::string> payloads;
-  std::vector<std::function<void()>> then_send;  // requests that came after these events
-};
-
-/// At-least-once events of one deployment sent without asking for a reply, waiting to start.
-struct reliable_chunk {
-  std::vector<uint32_t> vnodes;
-  std::vector<std::string> keys;
-  std::vector<std::string> payloads;
-  std::vector<std::function<void()>> then_send;  // requests that came after these events
-};
-
-/// Events waiting to go out, in chunks of at most outbox_max_events, and the batches sent
-/// and not answered yet.
-template <class Chunk>
-struct outbox {
-  std::deque<Chunk> chunks;
-  size_t unanswered = 0;
-
-  Chunk& back() {
-    // A chunk with a request behind it takes no later event: it would overtake the request.
-    if (chunks.empty() || chunks.back().keys.size() >= outbox_max_events
-        || !chunks.back().then_send.empty())
-      chunks.emplace_back();
-    return chunks.back();
-  }
-  bool may_send() const { return !chunks.empty() && unanswered < outbox_window; }
-};
-
-/// An at-least-once group sent to one owner and not answered yet.
-struct inflight_group {
-  std::shared_ptr<reliable_batch> batch;
-  std::vector<size_t> idx;
-  std::string owner;
-};
-
-struct router_state {
-  router_config cfg;
-  state::cluster_view view;
-  uint64_t version = 0;
-  std::map<std::string, uint32_t> next_vnode;  // round robin, per deployment
-  std::map<std::string, peer_node_actor> nodes;  // owner name -> its published door
-  uint64_t sender_id = 0;                      // random per process: names this router's events
-  uint64_t next_seq = 1;
-  std::deque<std::pair<std::shared_ptr<reliable_batch>, std::vector<size_t>>> retries;
-  std::set<std::shared_ptr<reliable_batch>> active;  // at-least-once batches not answered yet
-  std::map<uint64_t, inflight_group> inflight;        // their groups waiting for an owner
-  uint64_t next_group = 1;
-  // Events sent without asking for a reply: at-most-once by (owner, deployment), at-least-once
-  // by deployment.
-  std::map<std::pair<std::string, std::string>, outbox<owner_batch>> outboxes;
-  std::map<std::string, outbox<reliable_chunk>> reliable_out;
-  bool flush_queued = false;
-  uint64_t routed = 0;        // events taken from clients and actors
-  uint64_t retried = 0;       // at-least-once groups sent again
-  uint64_t rejected = 0;      // events refused (unknown deployment, no workers, ...)
-  uint64_t dropped = 0;       // at-most-once events sent without a reply that were lost
-  std::shared_ptr<spdlog::logger> log = logging::get("router");
-
-  static inline const char* name = "troupe.router";
-};
-
-// Besides its interface, the router tells itself to retry at-least-once groups and hand-over
-// messages for workers it cannot reach yet.
-using router_impl = router_actor::extend<
-  caf::reacts_to<retry_atom>, caf::reacts_to<outbox_flush_atom>, caf::reacts_to<forward_atom, std::string, caf::message, uint32_t>>;
-using router_class = router_impl::stateful_base<router_state>;
-using router_ptr = router_class*;
-
-
-
-caf::error failure(routing_errc x, std::string text) {
-  return caf::make_error(x, std::move(text));
-}
+namespace router_internal {
 
 /// Why an event of `d` for vnode `v` has nowhere to go.
 std::string no_owner(const state::deployment_spec& d, uint32_t v) {
@@ -160,20 +30,6 @@ std::string no_owner(const state::deployment_spec& d, uint32_t v) {
            "no live worker)";
   return "no workers: vnode " + std::to_string(v) + " of " + d.name
          + " has no owner (the cluster has no live worker)";
-}
-
-/// The ownership epoch of vnode `v` of `d` in the view: deliveries carry it, and the owner's
-/// vnode actor handles nothing routed under an older one.
-uint64_t epoch_of(const state::cluster_view& view, const state::deployment_spec& d, uint32_t v) {
-  if (d.route == state::routing::singleton)
-    return view.main.epoch();
-  auto& e = view.vnodes.epochs();
-  return v < e.size() ? e[v] : 0;
-}
-
-uint64_t epoch_of(const router_state& st, const std::string& deployment, uint32_t v) {
-  auto* d = st.view.deployments.find(deployment);
-  return d ? epoch_of(st.view, *d, v) : 0;
 }
 
 /// Picks the vnode of an event, or explains why there is none.
@@ -187,38 +43,6 @@ std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
   if (d.route == state::routing::round_robin)
     return st.next_vnode[d.name]++ % n;
   return vnode_of(key, n);
-}
-
-/// Runs `then(actor)` with the actor that delivers to `owner`'s vnodes, or `fail(why)`.
-template <class Then, class Fail>
-void with_owner(router_ptr self, const std::string& owner, Then then, Fail fail) {
-  auto& st = self->state;
-  if (owner == st.cfg.node_name)
-    if (auto host = lookup_as<vnodes_actor>(st.cfg.services, service::vnodes))
-      return then(caf::actor_cast<peer_node_actor>(host)); // never sent bus_deliver: fan_out
-                                                            // skips this node
-  if (auto it = st.nodes.find(owner); it != st.nodes.end() && it->second)
-    return then(it->second);
-  auto* rec = st.view.members.find(owner);
-  auto ep = rec ? parse_endpoint(rec->info.address) : std::nullopt;
-  if (!ep)
-    return fail("the owner " + owner + " has no known address");
-  self->request(st.cfg.resolver, st.cfg.timeout, caf::connect_atom::value, ep->host, ep->port)
-    .then(
-      [self, owner, then, fail](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                                const std::set<std::string>&) mutable {
-        // The door of another node hands on whatever it gets: the cast is where the cluster
-        // port's dynamic typing ends.
-        auto a = caf::actor_cast<peer_node_actor>(ptr);
-        if (!a)
-          return fail("nothing is published at the owner " + owner);
-        self->state.nodes[owner] = a;
-        self->monitor(a);
-        then(a);
-      },
-      [owner, fail](const caf::error& err) mutable {
-        fail("cannot reach the owner " + owner + ": " + caf::to_string(err));
-      });
 }
 
 /// Delivers `ev` to vnode `vnode` of `deployment` at `owner`; `rp` gets the instance's reply.
@@ -240,7 +64,6 @@ void deliver_at(router_ptr self, const std::string& owner, Promise rp, std::stri
 
 void deliver_reliably(router_ptr self, std::shared_ptr<reliable_batch> b,
                       std::vector<size_t> remaining);
-void reliable_done(router_ptr self, const reliable_batch& b);
 
 /// Tries `remaining` again after retry_interval, or gives up past the deadline.
 void retry_later(router_ptr self, std::shared_ptr<reliable_batch> b, std::vector<size_t> remaining,
@@ -357,12 +180,10 @@ void reroute_moved(router_ptr self) {
 }
 
 /// Starts delivering at-least-once events (keys[i] to vnodes[i]).
-/// `rp` gets the outcome (when the sender waits for it: not for troupe::send's events, which
-/// come `from_outbox`).
 void start_reliable(router_ptr self, const std::string& deployment,
                     std::vector<uint32_t> vnodes, std::vector<std::string> keys,
                     std::vector<std::string> payloads, bool single, caf::response_promise rp,
-                    bool from_outbox = false) {
+                    bool from_outbox) {
   auto& st = self->state;
   auto b = std::make_shared<reliable_batch>();
   b->deployment = deployment;
@@ -425,147 +246,6 @@ caf::response_promise fan_out(router_ptr self, const std::string& topic,
         t->one_done();
       });
   return t->rp;
-}
-
-/// Puts `send` behind the last events waiting in the outbox `key` of `boxes`; false when none
-/// wait (send now).
-template <class Boxes, class Key, class F>
-bool after_outbox(Boxes& boxes, const Key& key, F send) {
-  auto it = boxes.find(key);
-  if (it == boxes.end() || it->second.chunks.empty())
-    return false;
-  it->second.chunks.back().then_send.emplace_back(std::move(send));
-  return true;
-}
-
-/// Has the router flush its outboxes once it handled what its mailbox holds now.
-void queue_flush(router_ptr self) {
-  if (self->state.flush_queued)
-    return;
-  self->state.flush_queued = true;
-  self->send(self, outbox_flush_atom::value);
-}
-
-/// Sends `owner` the at-most-once events of `deployment` that waited in its outbox, while
-/// the window allows. Nobody waits for them: what the owner did not take counts as dropped.
-void pump_outbox(router_ptr self, const std::string& owner, const std::string& deployment) {
-  auto& st = self->state;
-  auto it = st.outboxes.find({owner, deployment});
-  if (it == st.outboxes.end())
-    return;
-  auto& out = it->second;
-  if (!out.may_send()) {
-    if (out.chunks.empty() && out.unanswered == 0)
-      st.outboxes.erase(it);
-    return;
-  }
-  auto b = std::move(out.chunks.front());
-  out.chunks.pop_front();
-  ++out.unanswered;
-  auto then_send = std::move(b.then_send);
-  b.then_send.clear();
-  auto n = static_cast<uint64_t>(b.keys.size());
-  auto timeout = st.cfg.timeout;
-  auto answered = [self, owner, deployment](uint64_t lost, const std::string& why) {
-    auto& st = self->state;
-    if (lost > 0) {
-      st.dropped += lost;
-      st.log->debug("{} events of {} sent without a reply to {} were dropped: {}", lost,
-                    deployment, owner, why);
-    }
-    if (auto it = st.outboxes.find({owner, deployment}); it != st.outboxes.end()) {
-      --it->second.unanswered;
-      pump_outbox(self, owner, deployment);
-    }
-  };
-  with_owner(
-    self, owner,
-    [self, deployment, b, n, timeout, answered](peer_node_actor target) mutable {
-      self
-        ->request(target, timeout, deliver_batch_atom::value, deployment, std::move(b.vnodes),
-                  std::move(b.epochs), std::move(b.keys), std::move(b.payloads))
-        .then([n, answered](uint64_t took) { answered(took < n ? n - took : 0, "not served"); },
-              [n, answered](caf::error& err) { answered(n, caf::to_string(err)); });
-    },
-    [n, answered](const std::string& why) { answered(n, why); });
-  for (auto& f : then_send)
-    f();
-  pump_outbox(self, owner, deployment); // the window may take another chunk
-}
-
-/// Starts the at-least-once events of `deployment` sent without a reply, while the window
-/// allows; the rest waits for a batch to be done (see reliable_done).
-void pump_reliable(router_ptr self, const std::string& deployment) {
-  auto& st = self->state;
-  auto it = st.reliable_out.find(deployment);
-  if (it == st.reliable_out.end())
-    return;
-  auto& out = it->second;
-  while (out.may_send()) {
-    auto c = std::move(out.chunks.front());
-    out.chunks.pop_front();
-    ++out.unanswered;
-    start_reliable(self, deployment, std::move(c.vnodes), std::move(c.keys),
-                   std::move(c.payloads), false, {}, true);
-    for (auto& f : c.then_send)
-      f();
-  }
-  if (out.chunks.empty() && out.unanswered == 0)
-    st.reliable_out.erase(it);
-}
-
-/// A batch of the outbox of its deployment was acknowledged or given up on.
-void reliable_done(router_ptr self, const reliable_batch& b) {
-  if (!b.from_outbox)
-    return;
-  auto& out = self->state.reliable_out;
-  if (auto it = out.find(b.deployment); it != out.end() && it->second.unanswered > 0) {
-    --it->second.unanswered;
-    pump_reliable(self, b.deployment);
-  }
-}
-
-void flush_all(router_ptr self) {
-  auto& st = self->state;
-  st.flush_queued = false;
-  std::vector<std::pair<std::string, std::string>> targets;
-  for (auto& [to, out] : st.outboxes)
-    targets.push_back(to);
-  for (auto& [owner, deployment] : targets)
-    pump_outbox(self, owner, deployment);
-  std::vector<std::string> deployments;
-  for (auto& [deployment, out] : st.reliable_out)
-    deployments.push_back(deployment);
-  for (auto& deployment : deployments)
-    pump_reliable(self, deployment);
-}
-
-/// An event whose sender asked for no reply (troupe::send): into its outbox.
-void hold(router_ptr self, const state::deployment_spec& d, uint32_t v, std::string key,
-          std::string payload) {
-  auto& st = self->state;
-  if (d.guarantee == state::delivery::at_least_once) {
-    auto& c = st.reliable_out[d.name].back();
-    c.vnodes.push_back(v);
-    c.keys.push_back(std::move(key));
-    c.payloads.push_back(std::move(payload));
-    if (c.keys.size() >= outbox_max_events)
-      return pump_reliable(self, d.name);
-    return queue_flush(self);
-  }
-  auto& owner = state::owner_of(st.view, d, v);
-  if (owner.empty()) {
-    ++st.dropped;
-    return;
-  }
-  auto& b = st.outboxes[{owner, d.name}].back();
-  b.vnodes.push_back(v);
-  b.epochs.push_back(epoch_of(st.view, d, v));
-  b.keys.push_back(std::move(key));
-  b.payloads.push_back(std::move(payload));
-  if (b.keys.size() >= outbox_max_events)
-    return pump_outbox(self, owner, d.name);
-  queue_flush(self);
 }
 
 caf::result<std::string> route(router_ptr self, const std::string& deployment,
@@ -823,10 +503,11 @@ router_impl::behavior_type router(router_ptr self, router_config cfg) {
   ));
 }
 
-} // namespace
+} // namespace router_internal
 
 router_actor spawn_router(caf::actor_system& sys, router_config cfg,
                           std::shared_ptr<actor_stats> stats) {
+  using namespace router_internal;
   return spawn_counted_as<router_class>(
     sys, [cfg](router_ptr self) { return router(self, cfg); }, std::move(stats));
 }

@@ -179,7 +179,7 @@ void start_instance(vnode_ptr self, const state::deployment_spec& d,
     st.cfg().services->problems().clear(missing_type_key + d.name); // it has the type now
   self->monitor(a);
   st.by_addr[a.address()] = d.name;
-  auto& inst = st.instances[d.name] = instance{a, self->clock().now()};
+  auto& inst = st.instances[d.name] = instance{a, self->clock().now(), 0, 0, {}};
   if (in_kv)
     inst.last_written = snapshot;
   else
