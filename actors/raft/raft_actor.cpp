@@ -137,12 +137,6 @@ void apply_entry(raft_ptr self, const r::entry& e) {
   st.writes.erase(w);
 }
 
-/// Messages only a leader sends, carrying nothing it must have made durable first.
-bool leader_message(r::msg_type t) {
-  return t == r::msg_type::append || t == r::msg_type::heartbeat || t == r::msg_type::snapshot
-         || t == r::msg_type::timeout_now;
-}
-
 void process_ready(raft_ptr self) {
   auto& st = self->state;
   for (int round = 0; round < 100 && !st.failed && st.node->has_ready(); ++round) {
@@ -153,7 +147,7 @@ void process_ready(raft_ptr self) {
     // is handled by a later call, after the sync. Everything else waits for the sync.
     std::vector<r::message> after_sync;
     for (auto& m : rd.messages) {
-      if (leader_message(m.type))
+      if (r::sent_before_sync(m.type))
         send_raft(self, m);
       else
         after_sync.push_back(std::move(m));

@@ -40,6 +40,16 @@ enum class msg_type : uint8_t {
   timeout_now,      // leadership transfer: campaign now, ignoring the leader lease
 };
 
+/// Messages only a leader sends, carrying nothing it must have made durable first: a driver
+/// may send them before it syncs the Ready they came in, so that the leader's fsync overlaps
+/// its followers' (Raft thesis, 10.2.1); every other message leaves after the sync. Safe
+/// because the leader counts an entry as its own only when a later Ready is processed, after
+/// this one's sync. The real driver and the simulation both follow this rule.
+inline bool sent_before_sync(msg_type t) {
+  return t == msg_type::append || t == msg_type::heartbeat || t == msg_type::snapshot
+         || t == msg_type::timeout_now;
+}
+
 /// Returns the message type's name for logs and transcripts.
 const char* to_string(msg_type t);
 

@@ -283,9 +283,18 @@ private:
   void process(sim_node& n) {
     for (int round = 0; round < 100 && n.up && n.raft->has_ready(); ++round) {
       auto rd = n.raft->take_ready();
+      // 0. As the real driver (actors/raft/raft_actor.cpp, process_ready): a leader's appends,
+      // heartbeats, snapshots and timeout_now leave before its own sync, the rest after it.
+      std::vector<r::message> after_sync;
+      for (auto& m : rd.messages)
+        if (r::sent_before_sync(m.type))
+          send(m);
+        else
+          after_sync.push_back(std::move(m));
       if (!calm_ && o_.crash > 0 && chance(o_.crash * o_.lose_unsynced)) {
         // Crash before the Ready was synced: a torn write keeps a prefix of the batch
-        // [snapshot, entries..., hard state]; nothing was sent or applied.
+        // [snapshot, entries..., hard state]; what a leader sends first has left (its
+        // followers may hold entries it lost), nothing else was sent or applied.
         size_t records = (rd.snap ? 1 : 0) + rd.entries.size() + (rd.hard ? 1 : 0);
         size_t keep = records == 0 ? 0 : rng_() % (records + 1);
         size_t k = 0;
@@ -308,8 +317,8 @@ private:
       if (rd.hard)
         n.disk.hard = *rd.hard;
       check_log_matching(n, rd.entries);
-      // 2. send
-      for (auto& m : rd.messages)
+      // 2. send what needed the sync: votes, acknowledgements
+      for (auto& m : after_sync)
         send(m);
       // 3. apply
       if (rd.snap) {
