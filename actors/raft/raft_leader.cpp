@@ -54,6 +54,8 @@ void pick_main_worker(raft_ptr self, time_point now) {
     return;
   if (cur && cur->info.state == ms::member_state::down && within_lease(self, mw.name(), now))
     return; // still within its lease
+  if (cur && cur->info.state == ms::member_state::joining)
+    return; // back under a new incarnation (a quick restart): live at its first heartbeat
   std::string next;
   for (auto& [name, rec] : st.sm.members().records())
     if (rec.info.roles.worker && rec.info.state == ms::member_state::up && name != mw.name()) {
@@ -108,20 +110,22 @@ void leader_duties(raft_ptr self) {
   auto& vm = st.sm.vnodes();
   auto commit = st.node->commit_index();
   if (vm.size() > 0 && commit != st.balanced_at) {
-    std::vector<std::string> live;
-    bool leased = false;
+    std::vector<placement::worker_view> workers;
     for (auto& [name, rec] : st.sm.members().records()) {
       if (!rec.info.roles.worker)
         continue;
+      using ws = placement::worker_view::state;
       auto s = rec.info.state;
-      if (s == ms::member_state::up || s == ms::member_state::suspect)
-        live.push_back(name);
-      else if (s == ms::member_state::down && vm.count_of(name) > 0
-               && within_lease(self, name, now))
-        leased = true;
+      auto w = s == ms::member_state::up || s == ms::member_state::suspect ? ws::live
+               : s == ms::member_state::joining                             ? ws::joining
+               : s == ms::member_state::down                                ? ws::down
+                                                                            : ws::gone;
+      workers.push_back({name, w, vm.count_of(name),
+                         w == ws::down && within_lease(self, name, now)});
     }
-    auto moves = leased ? std::vector<placement::move>{} : placement::rebalance(vm.owners(), live);
-    st.balanced_at = !leased && moves.empty() ? commit : 0;
+    auto p = placement::plan(workers);
+    auto moves = p.hold ? std::vector<placement::move>{} : placement::rebalance(vm.owners(), p.live);
+    st.balanced_at = !p.hold && moves.empty() ? commit : 0;
     bool waiting = st.moves_based_on == vm.version() && now - st.moves_proposed_at < std::chrono::seconds(1);
     if (!moves.empty() && !waiting) {
       st.moves_based_on = vm.version();

@@ -70,4 +70,16 @@ void apply_moves(std::vector<std::string>& owners, const std::vector<move>& move
       owners[m.vnode] = m.to;
 }
 
+placement_plan plan(const std::vector<worker_view>& workers) {
+  placement_plan p;
+  for (auto& w : workers) {
+    using st = worker_view::state;
+    if (w.st == st::live)
+      p.live.push_back(w.name);
+    else if (w.owned > 0 && (w.st == st::joining || (w.st == st::down && w.within_lease)))
+      p.hold = true;
+  }
+  return p;
+}
+
 } // namespace troupe::placement

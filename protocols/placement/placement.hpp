@@ -34,4 +34,25 @@ std::vector<move> rebalance(const std::vector<std::string>& owners,
 /// Applies `moves` to `owners`.
 void apply_moves(std::vector<std::string>& owners, const std::vector<move>& moves);
 
+/// A worker as the leader sees it when it places the vnodes.
+struct worker_view {
+  std::string name;
+  enum class state : uint8_t { live, joining, down, gone } st = state::live;  // live: up or suspect
+  uint32_t owned = 0;          // vnodes it owns in the map
+  bool within_lease = false;   // down: it may still serve them (its lease has not run out)
+};
+
+/// Whom the vnodes may be placed on now, or that placement must wait.
+struct placement_plan {
+  std::vector<std::string> live;  // the workers to balance over
+  bool hold = false;              // some worker may still serve, or soon serve again, its vnodes
+};
+
+/// Decides placement. A down worker keeps its vnodes for its lease (it may not know yet that
+/// it lost its coordinator: there must never be two owners). A worker that owns vnodes and
+/// is joining has just come back under a new incarnation (a restart within its lease): it
+/// keeps them too, until its first heartbeat makes it live (or it goes down again), rather
+/// than having them moved away and back with two hand-overs in between.
+placement_plan plan(const std::vector<worker_view>& workers);
+
 } // namespace troupe::placement

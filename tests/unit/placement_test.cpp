@@ -88,3 +88,21 @@ CAF_TEST(random joins and leaves stay balanced and move at most ceil V over W pl
     }
   }
 }
+
+CAF_TEST(a worker back under a new incarnation keeps its vnodes while it joins) {
+  using ws = worker_view::state;
+  // w2 was restarted: it joined again and has not sent its first heartbeat yet. Balancing over
+  // the live workers alone would move its vnodes to w1, and back once it is up.
+  auto p = plan({{"w1", ws::live, 32, false}, {"w2", ws::joining, 32, false}});
+  CAF_CHECK(p.hold);
+  CAF_CHECK_EQUAL(p.live, (std::vector<std::string>{"w1"}));
+  // A new worker joining owns nothing yet: the others are balanced without waiting for it.
+  p = plan({{"w1", ws::live, 64, false}, {"w3", ws::joining, 0, false}});
+  CAF_CHECK(!p.hold);
+  // Down: its vnodes stay for its lease, then go.
+  CAF_CHECK(plan({{"w1", ws::live, 32, false}, {"w2", ws::down, 32, true}}).hold);
+  p = plan({{"w1", ws::live, 32, false}, {"w2", ws::down, 32, false}});
+  CAF_CHECK(!p.hold);
+  CAF_CHECK_EQUAL(p.live, (std::vector<std::string>{"w1"}));
+  CAF_CHECK(!plan({{"w1", ws::live, 64, false}, {"w2", ws::gone, 0, false}}).hold);
+}
