@@ -37,18 +37,19 @@ namespace {
 
 using bus_retry_atom = caf::atom_constant<caf::atom("bus_retry")>;
 
-struct subscriber {
+} // namespace
+
+/// One subscription (a member of bus_table, which has linkage: not in the anonymous namespace).
+struct bus_subscription {
   caf::actor who;
   std::string ns;
   std::string topic;
 };
 
-} // namespace
-
 struct bus_table {
   explicit bus_table(const std::string& node) : ds(node) {}
   bus::delivery_state ds;
-  std::map<uint64_t, subscriber> subs;
+  std::map<uint64_t, bus_subscription> subs;
 };
 
 std::shared_ptr<bus_table> make_bus_table(const std::string& node_name) {
@@ -60,7 +61,7 @@ namespace {
 struct bus_state {
   bus_config cfg;
   bus::delivery_state* ds = nullptr;        // in cfg.table
-  std::map<uint64_t, subscriber>* subs = nullptr;
+  std::map<uint64_t, bus_subscription>* subs = nullptr;
   bool retry_scheduled = false;
   bool fetch_failing = false;  // warned about failing fetches; quiet until one succeeds
   uint64_t published = 0;      // broadcasts published on this node
@@ -179,7 +180,7 @@ auto subscription_handlers(bus_ptr self) {
       if (!who)
         return failure(bus_errc::no_subscriber, "a subscription needs an actor to deliver to");
       auto id = st.ds->subscribe(ns + "/" + topic);
-      (*st.subs)[id] = subscriber{who, ns, topic};
+      (*st.subs)[id] = bus_subscription{who, ns, topic};
       self->monitor(who);
       st.log->debug("subscription {} to {}/{}", id, ns, topic);
       maybe_fetch(self);
