@@ -1,5 +1,7 @@
 #include "protocols/supervision/restart_policy.hpp"
 
+#include <algorithm>
+
 namespace troupe::supervision {
 
 restart_policy::restart_policy(const restart_settings& cfg)
@@ -10,8 +12,10 @@ restart_decision restart_policy::on_exit(exit_kind kind, time_point started, tim
                                          double jitter) {
   if (kind == exit_kind::config_error)
     return {restart_decision::give_up_config, duration{0}};
-  while (!restarts_.empty() && now - restarts_.front() > cfg_.period)
-    restarts_.pop_front();
+  // Restarts older than the period no longer count (they are few: at most max_restarts).
+  restarts_.erase(std::remove_if(restarts_.begin(), restarts_.end(),
+                                 [&](time_point t) { return now - t > cfg_.period; }),
+                  restarts_.end());
   if (restarts_.size() >= cfg_.max_restarts)
     return {restart_decision::give_up_intensity, duration{0}};
   restarts_.push_back(now);
