@@ -6,6 +6,8 @@
 //   troupe_caf_peer one_way PORT EVENTS BYTES KEYS      (key, payload) messages one at a time,
 //        then asks for the count (it follows every event on the same connection)
 //   troupe_caf_peer request PORT COUNT                  round trips, one after the other
+//   troupe_caf_peer spawn COUNT                         spawns COUNT idle actors: spawns/s and
+//        the resident memory they added, per actor
 // The clients print one JSON object, as the bench-pump does.
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -41,8 +44,39 @@ double percentile(std::vector<double>& v, double p) {
 
 int usage() {
   std::cerr << "usage: troupe_caf_peer serve PORT | one_way PORT EVENTS BYTES KEYS | request "
-               "PORT COUNT\n";
+               "PORT COUNT | spawn COUNT\n";
   return 64;
+}
+
+/// This process's resident memory in bytes (VmRSS).
+uint64_t rss_bytes() {
+  std::ifstream in{"/proc/self/status"};
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+caf::behavior idle(caf::event_based_actor*) {
+  return {[](const std::string& x) { return x; }};
+}
+
+int spawn_many(caf::actor_system& sys, uint64_t n) {
+  std::vector<caf::actor> actors;
+  actors.reserve(n);
+  auto before = rss_bytes();
+  auto start = clock_type::now();
+  for (uint64_t i = 0; i < n; ++i)
+    actors.push_back(sys.spawn(idle));
+  auto secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto after = rss_bytes();
+  std::cout << nlohmann::json{{"count", n}, {"spawns_per_s", n / secs},
+                              {"bytes_per_actor", static_cast<double>(after - before) / n}}
+                 .dump()
+            << std::endl;
+  for (auto& a : actors)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  return 0;
 }
 
 } // namespace
@@ -54,6 +88,8 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
+  if (a[0] == "spawn")
+    return spawn_many(sys, std::stoull(a[1]));
   auto port = static_cast<uint16_t>(std::stoi(a[1]));
   if (a[0] == "serve") {
     auto peer = sys.spawn(counter);

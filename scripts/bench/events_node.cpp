@@ -6,7 +6,8 @@
 //   one_way DEPLOYMENT EVENTS BYTES KEYS TAG   troupe::send one event at a time (keys TAG-k<i>,
 //        payloads of BYTES), then a request per key; the deployment must count events per
 //        key and answer the count to an empty payload (word-count). Answers the events the
-//        instances counted and events/s up to the last count's reply.
+//        instances counted and events/s up to the last count's reply. DEPLOYMENT may be
+//        several, separated by commas: the events go to each in turn.
 //   request DEPLOYMENT COUNT                   COUNT troupe::request round trips, one after
 //        the other; answers p50/p99/p999 in microseconds.
 //   recover DEPLOYMENT VNODES PID DEADLINE_MS  checks that every vnode answers, SIGKILLs PID,
@@ -53,15 +54,25 @@ std::string failed(const std::string& what) {
 
 void one_way(caf::event_based_actor* self, const troupe::context& ctx,
              const std::vector<std::string>& a, reply rp) {
-  auto dep = a.at(1);
+  std::vector<std::string> deps; // DEPLOYMENT, or several separated by commas: taken in turn
+  for (std::istringstream in{a.at(1)}; !in.eof();) {
+    std::string d;
+    std::getline(in, d, ',');
+    if (!d.empty())
+      deps.push_back(d);
+  }
   auto n = std::stoull(a.at(2));
   std::string payload(std::stoul(a.at(3)), 'x');
   std::vector<std::string> keys;
   for (size_t i = 0; i < std::max<size_t>(1, std::stoul(a.at(4))); ++i)
     keys.push_back(a.at(5) + "-k" + std::to_string(i));
+  if (deps.empty()) {
+    rp.deliver(failed("no deployment"));
+    return;
+  }
   auto start = clock_type::now();
   for (uint64_t i = 0; i < n; ++i)
-    troupe::send(ctx, dep, keys[i % keys.size()], payload);
+    troupe::send(ctx, deps[i % deps.size()], keys[(i / deps.size()) % keys.size()], payload);
   // Events of a key reach its instance in order: when every key's count has come back, every
   // event sent before it has been handled (or lost, which the count shows).
   struct tally {
@@ -69,9 +80,10 @@ void one_way(caf::event_based_actor* self, const troupe::context& ctx,
     uint64_t counted = 0;
     bool done = false;
   };
-  auto t = std::make_shared<tally>(tally{keys.size()});
-  for (auto& k : keys)
-    troupe::request(self, ctx, dep, k, "", std::chrono::seconds(300))
+  auto t = std::make_shared<tally>(tally{keys.size() * deps.size()});
+  for (auto& dep : deps)
+    for (auto& k : keys)
+      troupe::request(self, ctx, dep, k, "", std::chrono::seconds(300))
       .then(
         [t, rp, n, start](const std::string& count) mutable {
           if (t->done)

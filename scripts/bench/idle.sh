@@ -24,15 +24,7 @@ WINDOW=${WINDOW:-20}
 SETTLE=${SETTLE:-5}
 
 scripts/setup.sh
-need=()
-command -v etcd >/dev/null || need+=(etcd-server)
-command -v erl >/dev/null || need+=(erlang-base)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} (Debian) for the comparison..."
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${need[@]}" >/dev/null
-fi
+need_packages etcd:etcd-server erl:erlang-base
 scripts/build.sh
 
 BIN=$ROOT/build/bin

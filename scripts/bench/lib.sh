@@ -31,3 +31,16 @@ etcd_member() {
     --heartbeat-interval 25 --election-timeout 250 \
     --logger zap --log-level error >>"$log" 2>&1 &
 }
+
+# need_packages CMD:PACKAGE...: installs (Debian, apt) the package of each command missing.
+need_packages() {
+  local need=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+  done
+  [ ${#need[@]} -eq 0 ] && return
+  echo "installing ${need[*]} (Debian) for the comparison..."
+  local sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${need[@]}" >/dev/null
+}

@@ -6,9 +6,14 @@
 %%     same connection). Prints {"msgs_per_s": ...}.
 %%   request(Node, Count): Count round trips to an echo process on Node, one after the other.
 %%     Prints p50/p99/p999 in microseconds.
+%%   spawn(Count): spawns Count idle processes on this node: spawns/s and the resident memory
+%%     they added, per process.
 -module(events_bench).
 -export([main/1, sink/1, echo/0]).
 
+main(["spawn", Count]) ->
+    io:format("~s~n", [spawn_many(list_to_integer(Count))]),
+    halt(0);
 main([NodeName, Mode | Args]) ->
     Node = list_to_atom(NodeName),
     pong = net_adm:ping(Node),
@@ -55,6 +60,23 @@ round_trips(Echo, Left, Acc) ->
     receive {Echo, _} -> ok end,
     Us = (erlang:monotonic_time(nanosecond) - Start) / 1000.0,
     round_trips(Echo, Left - 1, [Us | Acc]).
+
+spawn_many(N) ->
+    Before = rss(),
+    Start = erlang:monotonic_time(nanosecond),
+    Pids = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, N)],
+    Secs = (erlang:monotonic_time(nanosecond) - Start) / 1.0e9,
+    After = rss(),
+    [P ! stop || P <- Pids],
+    io_lib:format("{\"count\":~b,\"spawns_per_s\":~f,\"bytes_per_actor\":~f}",
+                  [N, N / Secs, (After - Before) / N]).
+
+%% This node's resident memory in bytes (VmRSS of /proc/self/status).
+rss() ->
+    {ok, Status} = file:read_file("/proc/self/status"),
+    [Line] = [L || L <- binary:split(Status, <<"\n">>, [global]), binary:match(L, <<"VmRSS:">>) =/= nomatch],
+    [_, Kb | _] = binary:split(Line, [<<" ">>, <<"\t">>], [global, trim_all]),
+    binary_to_integer(Kb) * 1024.
 
 pct(Sorted, P) ->
     Len = length(Sorted),
