@@ -19,10 +19,14 @@ bool refused_non_member(caf::local_actor* self, const char* what) {
   return true;
 }
 
+void count_refused(caf::actor_system& sys, const caf::strong_actor_ptr& sender,
+                   const std::string& why) {
+  link_context_of(sys)->refused(wire::wire_errc::not_permitted, link_peer_identity(sender), why);
+}
+
 void count_refused_write(caf::actor_system& sys, const caf::strong_actor_ptr& sender,
                          const std::string& needs) {
-  link_context_of(sys)->refused(wire::wire_errc::not_permitted, link_peer_identity(sender),
-                                "a command that changes something, without " + needs);
+  count_refused(sys, sender, "a command that changes something, without " + needs);
 }
 
 } // namespace troupe

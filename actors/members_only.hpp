@@ -21,4 +21,9 @@ bool refused_non_member(caf::local_actor* self, const char* what);
 void count_refused_write(caf::actor_system& sys, const caf::strong_actor_ptr& sender,
                          const std::string& needs);
 
+/// Counts and logs (not_permitted, with who it is) a message from `sender` refused because
+/// `why` (e.g. it ends a subscription that is not its own).
+void count_refused(caf::actor_system& sys, const caf::strong_actor_ptr& sender,
+                   const std::string& why);
+
 } // namespace troupe

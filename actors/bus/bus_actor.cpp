@@ -4,6 +4,7 @@
 #include "actors/api/counted_actor.hpp"
 #include "actors/handlers.hpp"
 #include "actors/logging.hpp"
+#include "actors/members_only.hpp"
 #include "actors/names.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/vnodes/vnodes.hpp"
@@ -188,8 +189,20 @@ auto subscription_handlers(bus_ptr self) {
     },
     [self](bus_unsubscribe_atom, uint64_t id) {
       auto& st = self->state;
+      auto it = st.subs->find(id);
+      if (it == st.subs->end())
+        return;
+      // Only the subscriber ends its subscription: ids are small numbers, and another client
+      // must not silence someone else's.
+      auto& sender = self->current_sender();
+      if (!sender || sender->address() != it->second.who.address()) {
+        count_refused(self->system(), sender,
+                      "an unsubscribe from subscription " + std::to_string(id)
+                        + " that is not its own");
+        return;
+      }
       st.ds->unsubscribe(id);
-      st.subs->erase(id);
+      st.subs->erase(it);
     }
   );
 }

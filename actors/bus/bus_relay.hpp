@@ -46,9 +46,10 @@ caf::message_handler bus_relay_handler(Self* self, std::shared_ptr<service_direc
         return missing();
       return self->delegate(bus, a, std::move(ns), std::move(topic), caf::actor{});
     },
+    // Handed on with its sender: the bus ends a subscription only for its own subscriber.
     [=](bus_unsubscribe_atom a, uint64_t id) {
       if (auto bus = services->get(service::bus))
-        self->send(bus, a, id);
+        self->delegate(bus, a, id);
     },
     [=](bus_deliver_atom a, std::string& topic, std::string& payload, std::string& origin) {
       if (refused_non_member(self, "a broadcast between buses"))

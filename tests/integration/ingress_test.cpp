@@ -10,6 +10,7 @@
 #define CAF_SUITE ingress
 #include <caf/test/unit_test.hpp>
 
+#include "actors/bus/bus_actor.hpp"
 #include "actors/link/cookie.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/vnodes/vnodes.hpp"
@@ -301,4 +302,43 @@ CAF_TEST(an unproved link can neither get a member evicted nor reflect the chall
   ::close(fd2);
   ::close(in);
   ::close(lfd);
+}
+
+CAF_TEST(a client cannot end a bus subscription that is not its own) {
+  local_cluster node{"ingress-unsub", 1};
+  CAF_REQUIRE(node.wait_up(2));
+  auto refused = [&] {
+    return metric_of(node.http_port(), R"(troupe_link_refused_total{reason="not_permitted"})");
+  };
+  auto subscriptions = [&] { return metric_of(node.http_port(), "troupe_bus_subscriptions"); };
+  auto refused_before = refused();
+  // Two clients, each with a connection of its own (the cookie from the harness).
+  client_config owner_cfg;
+  troupe_system owner_sys{owner_cfg};
+  caf::scoped_actor owner{owner_sys};
+  std::string problem;
+  auto owner_door = connect_node(owner_sys, owner, endpoint{"127.0.0.1", node.port}, 2s, problem);
+  CAF_REQUIRE(owner_door);
+  client_config other_cfg;
+  troupe_system other_sys{other_cfg};
+  caf::scoped_actor other{other_sys};
+  auto other_door = connect_node(other_sys, other, endpoint{"127.0.0.1", node.port}, 2s, problem);
+  CAF_REQUIRE(other_door);
+  uint64_t id = 0;
+  owner->request(owner_door, 5s, bus_subscribe_atom::value, std::string{"app"}, std::string{"news"})
+    .receive([&](uint64_t x) { id = x; },
+             [&](const caf::error& e) { CAF_FAIL(owner_sys.render(e)); });
+  CAF_REQUIRE_GREATER(id, 0u);
+  CAF_REQUIRE(wait_until([&] { return subscriptions() == 1; }, 5s));
+  // The other client ends the owner's subscription by its id: refused, counted, logged.
+  other->send(other_door, bus_unsubscribe_atom::value, id);
+  CAF_CHECK(wait_until([&] { return refused() >= refused_before + 1; }, 5s));
+  CAF_CHECK(node.coord->log().find("an unsubscribe from subscription " + std::to_string(id)
+                                   + " that is not its own")
+            != std::string::npos);
+  CAF_CHECK_EQUAL(subscriptions(), 1); // counted after the decision: it still stands
+  // Its owner ends it.
+  owner->send(owner_door, bus_unsubscribe_atom::value, id);
+  CAF_CHECK(wait_until([&] { return subscriptions() == 0; }, 5s));
+  CAF_CHECK_EQUAL(refused(), refused_before + 1);
 }
