@@ -33,6 +33,8 @@ struct local_supervisor_config {
   std::string cluster_id;
   supervision::restart_settings restart;
   duration shutdown_timeout = std::chrono::seconds(5);
+  // How often it looks at a worker whose exit it cannot wait for (no pidfd: Linux < 5.3);
+  // otherwise an exit, a due restart or the hung check wakes it, and it sleeps in between.
   duration poll_interval = milliseconds(20);
   // Called from the supervisor's thread when the node must stop.
   std::function<void(int code, const std::string& reason)> on_give_up;
@@ -73,12 +75,14 @@ private:
   pid_t spawn(child& c, std::string& problem);
   void reap(child& c, int status, time_point now);
   void kill_hung();
+  void wait_for_change(time_point next_hung_check);
 
   local_supervisor_config cfg_;
   mutable std::mutex mtx_;
   std::vector<std::unique_ptr<child>> children_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  int wake_fd_ = -1;  // an eventfd: stop() ends the supervisor's wait through it
 };
 
 } // namespace troupe

@@ -140,6 +140,7 @@ CAF_TEST(without workers a deployment is accepted and an event says no workers) 
   CAF_REQUIRE(wait_until(
     [&] { return run_troupe({"ctl", connect, "deploy", "e", "echo"}).code == 0; }, 10s));
   auto r = run_troupe({"ctl", connect, "request", "e", "k", "hi"});
+  CAF_MESSAGE("request without workers: exit " << r.code << ", " << r.err);
   CAF_CHECK_EQUAL(r.code, 1);
   CAF_CHECK(r.err.find("no workers") != std::string::npos);
 }
