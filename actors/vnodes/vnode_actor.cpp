@@ -1,4 +1,5 @@
 #include "actors/vnodes/vnode_actor.hpp"
+#include "actors/vnodes/vnode_actor_state.hpp"
 
 #include "actors/errors.hpp"
 #include "actors/api/counted_actor.hpp"
@@ -34,102 +35,9 @@ std::string vnode_name(uint32_t slot) {
   return slot == main_slot ? std::string{"vnode-main"} : "vnode-" + std::to_string(slot);
 }
 
-namespace {
-
-using restart_atom = caf::atom_constant<caf::atom("vn_restart")>;
-using vnode_tick_atom = caf::atom_constant<caf::atom("vn_tick")>;
-using snapshot_tick_atom = caf::atom_constant<caf::atom("vn_snap")>;
-
-struct instance {
-  caf::actor handle;
-  caf::actor_clock::time_point last_snapshot{};
-  // Snapshots are taken only of an instance that was given events since its last one, and
-  // written only when they differ from the last written: an idle deployment writes nothing.
-  uint64_t delivered = 0;     // events handed to it
-  uint64_t snapshotted = 0;   // `delivered` when its last snapshot was asked for
-  std::string last_written;   // the last snapshot written to the KV namespace
-};
-
-struct vnode_actor_state {
-  uint32_t slot = 0;
-  std::shared_ptr<vnode_shared> shared;
-  serving_gate gate;
-  owed_promises owed;  // at-least-once batches waiting for their instance's answers
-  std::optional<own::vnode_owner> core;
-  std::shared_ptr<const slot_info> info;
-  std::map<std::string, instance> instances;   // deployment -> its instance here
-  std::map<caf::actor_addr, std::string> by_addr;
-  std::map<std::string, uint64_t> reg_seq;     // deployment -> its registry id
-  std::map<std::string, seen_table> seen;      // deployment -> at-least-once events handled
-  std::map<std::string, std::string> states;   // deployment -> state from the old owner
-  // Work that waits for the vnode to be served: called with true once it is, false when it
-  // will not be here.
-  std::deque<std::function<void(bool)>> waiting;
-  size_t waiting_events = 0;
-  bool restart_scheduled = false;
-  bool ticking = false;
-  bool snapshot_ticking = false;
-  std::set<std::string> unknown_types;
-  uint64_t kv_client = 0;
-  uint64_t kv_seq = 0;
-  std::shared_ptr<spdlog::logger> log = logging::get("vnodes");
-
-  const vnodes_config& cfg() const { return shared->cfg; }
-
-  static inline const char* name = "troupe.vnode";
-};
-
-// Besides its interface, a vnode actor tells itself to restart crashed instances, to step its
-// ownership core, and to take periodic snapshots.
-using vnode_impl = vnode_actor::extend<caf::reacts_to<restart_atom>, caf::reacts_to<vnode_tick_atom>,
-                                       caf::reacts_to<snapshot_tick_atom>>;
-using vnode_class = vnode_impl::stateful_base<vnode_actor_state>;
-using vnode_ptr = vnode_class*;
-
-caf::actor service_of(vnode_ptr self, service s) {
-  return lookup(self->state.cfg().services, s);
-}
-
-std::string what(vnode_ptr self) {
-  auto& st = self->state;
-  return st.slot == main_slot ? std::string{"the singletons"}
-                              : "vnode " + std::to_string(st.slot);
-}
-
-/// The instance's vnode as its context and its registry row say it.
-uint32_t ctx_vnode(const vnode_actor_state& st) {
-  return st.slot == main_slot ? 0 : st.slot;
-}
+namespace vnode_internal {
 
 // -- instances ------------------------------------------------------------------------------------
-
-const state::deployment_spec* deployment(const vnode_actor_state& st, const std::string& name) {
-  if (!st.info)
-    return nullptr;
-  for (auto& d : st.info->deployments)
-    if (d.name == name)
-      return &d;
-  return nullptr;
-}
-
-/// The deployment's snapshot period (0: none).
-milliseconds snapshot_every(const state::deployment_spec& d) {
-  auto it = d.config.find(snapshot_every_key);
-  if (it == d.config.end())
-    return milliseconds{0};
-  try {
-    return milliseconds{std::stoll(it->second)};
-  } catch (const std::exception&) {
-    return milliseconds{0};
-  }
-}
-
-/// Where an instance's periodic snapshot is kept. The deployment's creation index is part of
-/// the key, so that a deployment created again under the same name starts afresh.
-std::string snapshot_key(const state::deployment_spec& d, uint32_t vnode) {
-  return std::string{snapshot_prefix} + d.name + "@" + std::to_string(d.created) + "/"
-         + std::to_string(vnode);
-}
 
 void list_instance(vnode_ptr self, const state::deployment_spec& d, const caf::actor& a,
                    std::shared_ptr<actor_stats> stats) {
@@ -150,7 +58,6 @@ void list_instance(vnode_ptr self, const state::deployment_spec& d, const caf::a
   st.reg_seq[d.name] = reg.add(std::move(row), std::move(stats));
 }
 
-void start_snapshot_ticks(vnode_ptr self);
 
 /// Starts the instance of `d`, from `snapshot` when it is not empty; `in_kv`: the snapshot is
 /// the one the KV namespace holds (else, handed over, it is written once it can be).
@@ -567,87 +474,6 @@ deliver_batch_reliably(vnode_ptr self, const std::string& dep, std::vector<uint6
   return rp;
 }
 
-// -- periodic snapshots -------------------------------------------------------------------------
-
-bool wants_snapshots(const vnode_actor_state& st) {
-  if (!st.info)
-    return false;
-  for (auto& d : st.info->deployments)
-    if (snapshot_every(d).count() > 0)
-      return true;
-  return false;
-}
-
-/// True while an instance of a deployment with snapshots was given events its last snapshot
-/// does not cover.
-bool snapshots_pending(const vnode_actor_state& st) {
-  for (auto& [name, inst] : st.instances)
-    if (inst.delivered != inst.snapshotted)
-      if (auto* d = deployment(st, name); d && snapshot_every(*d).count() > 0)
-        return true;
-  return false;
-}
-
-/// Writes the snapshots that are due to the cluster's KV namespace: of the instances given
-/// events since their last one, when what they return differs from what was written last.
-void take_snapshots(vnode_ptr self) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  auto kv = service_of(self, service::ingress);
-  if (!kv || st.core->phase() != own::vnode_phase::serving)
-    return;
-  for (auto& [name, inst] : st.instances) {
-    auto* d = deployment(st, name);
-    auto every = d ? snapshot_every(*d) : milliseconds{0};
-    if (every.count() <= 0 || inst.delivered == inst.snapshotted
-        || now - inst.last_snapshot < every)
-      continue;
-    inst.last_snapshot = now;
-    inst.snapshotted = inst.delivered;
-    auto k = snapshot_key(*d, ctx_vnode(st));
-    auto asked = inst.handle;
-    auto again = [self, name = name, asked] { // not written: the next tick tries again
-      auto it = self->state.instances.find(name);
-      if (it != self->state.instances.end() && it->second.handle == asked)
-        it->second.snapshotted = it->second.delivered - 1;
-    };
-    self->request(inst.handle, std::chrono::seconds(2), snapshot_atom::value)
-      .then(
-        [self, k, kv, name = name, asked, again](std::string& bytes) {
-          auto& st = self->state;
-          auto it = st.instances.find(name);
-          if (it == st.instances.end() || it->second.handle != asked
-              || it->second.last_written == bytes)
-            return; // gone, or nothing changed: nothing to write
-          it->second.last_written = bytes;
-          self
-            ->request(kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
-                      int64_t{-1}, st.kv_client, ++st.kv_seq)
-            .then([](bool, uint64_t) {},
-                  [self, k, name, asked, again](const caf::error& err) {
-                    self->state.log->debug("snapshot {} not written: {}", k,
-                                           self->system().render(err));
-                    auto it = self->state.instances.find(name);
-                    if (it != self->state.instances.end() && it->second.handle == asked)
-                      it->second.last_written.clear();
-                    again();
-                    start_snapshot_ticks(self);
-                  });
-        },
-        [](const caf::error&) {}); // a type without snapshots: nothing to keep
-  }
-}
-
-/// Snapshot ticks run while snapshots are pending and stop when none are: an idle
-/// deployment costs no timer and no write.
-void start_snapshot_ticks(vnode_ptr self) {
-  auto& st = self->state;
-  if (st.snapshot_ticking || !wants_snapshots(st))
-    return;
-  st.snapshot_ticking = true;
-  self->delayed_send(self, milliseconds(100), snapshot_tick_atom::value);
-}
-
 // -- the actor ----------------------------------------------------------------------------------
 
 void on_view(vnode_ptr self, std::shared_ptr<const slot_info> info) {
@@ -795,11 +621,12 @@ vnode_impl::behavior_type vnode_behavior(vnode_ptr self, uint32_t slot, std::sha
   ));
 }
 
-} // namespace
+} // namespace vnode_internal
 
 vnode_actor spawn_vnode_actor(caf::actor_system& sys, uint32_t slot,
                               std::shared_ptr<vnode_shared> shared, serving_gate gate,
                               std::shared_ptr<actor_stats> stats) {
+  using namespace vnode_internal;
   return spawn_counted_as<vnode_class>(
     sys,
     [slot, shared, gate](vnode_ptr self) { return vnode_behavior(self, slot, shared, gate); },
