@@ -179,6 +179,15 @@ void on_workload(vnodes_ptr self, uint64_t version, const std::string& bytes) {
   auto& st = self->state;
   if (st.have_view && version < st.version)
     return;
+  // Fenced, a view confirms this worker's vnodes only while its lease holds: one read while
+  // it does not was sent before this worker lost its coordinator (queued while its process
+  // was paused, say), and its ownership, main worker role included, may have moved since.
+  // The view after its rejoin (or its next renewed heartbeat) confirms them.
+  if (st.fenced && st.cfg().services
+      && !st.cfg().services->lease().valid(clock_type::now())) {
+    st.log->debug("a view read while the lease does not hold confirms nothing: ignored");
+    return;
+  }
   state::cluster_view view;
   if (!state::decode_view(bytes, view)) {
     st.log->error("a workload that does not decode was ignored");

@@ -194,6 +194,29 @@ CAF_TEST(a fenced worker serves nothing until a new workload confirms its vnodes
   CAF_CHECK_EQUAL(deliver("e", mine, "k", "hi"), "hi");
 }
 
+CAF_TEST(a fenced worker is not confirmed by a view it reads while its lease does not hold) {
+  st::deployment_spec d;
+  d.name = "e";
+  d.type = "echo";
+  apply(st::deploy_cmd{d});
+  services->lease().enforce();
+  services->lease().renew_until(clock_type::now() + std::chrono::hours(1));
+  push();
+  CAF_REQUIRE_EQUAL(instances().size(), 2u);
+  // It lost its coordinator: the agent revokes the lease and fences the vnodes. A view it
+  // reads now (one queued while it was paused) is stale: its vnodes stay stopped.
+  services->lease().revoke();
+  self->send(hostw1, fence_atom::value);
+  run();
+  CAF_CHECK(instances().empty());
+  push();
+  CAF_CHECK(instances().empty());
+  // Joined again, with a renewed lease: the next view confirms them.
+  services->lease().renew_until(clock_type::now() + std::chrono::hours(1));
+  push();
+  CAF_CHECK_EQUAL(instances().size(), 2u);
+}
+
 CAF_TEST(an actor sends events to another deployment through its context) {
   // One worker owns every vnode here, so every key lands on w1's instances.
   apply(st::vnode_moves_cmd{sm.vnodes().version(), placement::rebalance(sm.vnodes().owners(), {"w1"})});
