@@ -89,3 +89,26 @@ start_bench() {
   : >"$RESULTS"
   trap stop_all EXIT
 }
+
+# start_erlang_peer: compiles erlang/events_bench.erl into $OUT and starts the Erlang node the
+# measurements send to (stopped by stop_all).
+start_erlang_peer() {
+  erlc -o "$OUT" scripts/bench/erlang/events_bench.erl
+  ERL_HOST=$(hostname -s)
+  erl -sname "peer$$" -setcookie "troupe-bench-$$" -noshell -noinput -pa "$OUT" \
+    >"$OUT/erl.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# erl_run ARGS...: one measurement of events_bench:main([Peer | ARGS]) from a second node;
+# prints its JSON (an error object when the peer never answered).
+erl_run() {
+  local out
+  for _ in $(seq 1 50); do
+    out=$(erl -sname "send$$" -setcookie "troupe-bench-$$" -noshell -noinput -pa "$OUT" \
+      -eval "events_bench:main([\"peer$$@$ERL_HOST\" | string:tokens(\"$*\", \" \")])" \
+      2>/dev/null) && { echo "$out"; return; }
+    sleep 0.2 # the peer is still starting
+  done
+  echo '{"error": "the Erlang peer did not answer"}'
+}

@@ -97,20 +97,7 @@ done
 stop_all
 
 # --- Erlang distribution: two nodes ---------------------------------------------------------
-erlc -o "$OUT" scripts/bench/erlang/events_bench.erl
-host=$(hostname -s)
-erl -sname "evpeer$$" -setcookie "troupe-bench-$$" -noshell -noinput -pa "$OUT" >"$OUT/erl.log" 2>&1 &
-PIDS+=($!)
-erl_run() {
-  local out
-  for _ in $(seq 1 50); do
-    out=$(erl -sname "evsend$$" -setcookie "troupe-bench-$$" -noshell -noinput -pa "$OUT" \
-      -eval "events_bench:main([\"evpeer$$@$host\" | string:tokens(\"$*\", \" \")])" 2>/dev/null) \
-      && { echo "$out"; return; }
-    sleep 0.2 # the peer is still starting
-  done
-  echo '{"error": "the Erlang peer did not answer"}'
-}
+start_erlang_peer
 for t in $(seq 1 "$TRIALS"); do
   echo "erlang: trial $t of $TRIALS"
   record one_way erlang "$(erl_run one_way "$EVENTS" "$BYTES" "$KEYS")"

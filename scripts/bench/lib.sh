@@ -44,3 +44,7 @@ need_packages() {
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${need[@]}" >/dev/null
 }
+
+# An Erlang `-eval` that fails (the scripts retry while a peer node starts) must not leave an
+# erl_crash.dump in the working tree.
+export ERL_CRASH_DUMP_SECONDS=0

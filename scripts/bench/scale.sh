@@ -59,18 +59,9 @@ point() {
 }
 
 # The peer on every plot: Erlang's one-way rate between two nodes, same events and payloads.
-erlc -o "$OUT" scripts/bench/erlang/events_bench.erl
-host=$(hostname -s)
-erl -sname "scpeer$$" -setcookie "troupe-scale-$$" -noshell -noinput -pa "$OUT" >"$OUT/erl.log" 2>&1 &
-PIDS+=($!)
+start_erlang_peer
 for t in $(seq 1 "$TRIALS"); do
-  for _ in $(seq 1 50); do
-    out=$(erl -sname "scsend$$" -setcookie "troupe-scale-$$" -noshell -noinput -pa "$OUT" \
-      -eval "events_bench:main([\"scpeer$$@$host\", \"one_way\", \"$EVENTS\", \"16\", \"64\"])" \
-      2>/dev/null) && break
-    sleep 0.2 # the peer is still starting
-  done
-  record scale erlang "$out" '{"sweep": "reference"}'
+  record scale erlang "$(erl_run one_way "$EVENTS" 16 64)" '{"sweep": "reference"}'
 done
 stop_all
 
