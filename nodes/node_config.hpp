@@ -43,6 +43,9 @@ struct node_config {
   uint32_t threads = 0;          // CAF scheduler threads; 0: one per core, at least 2
   duration raft_tick = milliseconds(25);  // Raft's logical tick: heartbeat period of the leader
   uint32_t election_ticks = 10;  // election timeout: random in [e, 2e) ticks
+  // The leader's heartbeat period in ticks: 75 ms keeps three heartbeats in the shortest
+  // election timeout, at a third of the idle messages of one per tick.
+  uint32_t heartbeat_ticks = 3;
   uint32_t vnodes = 64;          // fixed when the cluster is created; every node must agree
   std::string console_token;     // console commands that change anything need it ("": none)
   std::string log_file;          // the log-roller writes this host's lines here ("": stderr)

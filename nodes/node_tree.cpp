@@ -143,7 +143,7 @@ raft_actor_config raft_config(const rt_ptr& rt) {
   }
   rc.raft.seed = static_cast<uint64_t>(getpid()) ^ static_cast<uint64_t>(wall_clock_ms());
   rc.raft.election_ticks = static_cast<int>(cfg.election_ticks);
-  rc.raft.heartbeat_ticks = 1;
+  rc.raft.heartbeat_ticks = static_cast<int>(cfg.heartbeat_ticks);
   rc.tick_interval = std::chrono::duration_cast<milliseconds>(cfg.raft_tick);
   rc.resolver = rt->resolver;
   rc.max_kv_bytes = cfg.links.max_frame - (64u << 10);

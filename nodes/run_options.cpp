@@ -220,10 +220,13 @@ const std::vector<option_spec>& option_table() {
      duration_setter(&node_config::shutdown_timeout, milliseconds(100), std::chrono::minutes(5))},
     {"threads", "N", "actor scheduler threads (0: one per core, at least 2)", "0",
      uint_setter(&node_config::threads, 0, 256)},
-    {"raft-tick", "DURATION", "Raft tick: the leader heartbeats every tick", "25ms",
+    {"raft-tick", "DURATION", "Raft's logical clock: election timeouts and heartbeats count its ticks", "25ms",
      duration_setter(&node_config::raft_tick, milliseconds(5), std::chrono::seconds(1))},
     {"election-ticks", "N", "Raft election timeout in ticks, randomized in [N, 2N)", "10",
      uint_setter(&node_config::election_ticks, 4, 100)},
+    {"heartbeat-ticks", "N",
+     "the Raft leader heartbeats every N ticks; at most half of --election-ticks", "3",
+     uint_setter(&node_config::heartbeat_ticks, 1, 50)},
     {"vnodes", "N", "vnodes of the cluster, fixed when it is created; every node must give the same", "64",
      uint_setter(&node_config::vnodes, 1, 65536)},
     {"console-token", "TOKEN",
@@ -457,6 +460,12 @@ std::optional<config_error> finish(node_config& c) {
     return config_error{"--failure-timeout", format_duration(c.failure_timeout)
                                                + " must be at least twice --heartbeat-interval ("
                                                + format_duration(c.heartbeat_interval) + ")"};
+  // A follower must hear at least two heartbeats within its shortest election timeout, or a
+  // single late one starts an election against a live leader.
+  if (2 * c.heartbeat_ticks > c.election_ticks)
+    return config_error{"--heartbeat-ticks", std::to_string(c.heartbeat_ticks)
+                                               + " is more than half of --election-ticks ("
+                                               + std::to_string(c.election_ticks) + ")"};
   if (c.restart_backoff > c.restart_backoff_max)
     return config_error{"--restart-backoff", format_duration(c.restart_backoff)
                                                + " is longer than --restart-backoff-max ("

@@ -137,6 +137,29 @@ void apply_entry(raft_ptr self, const r::entry& e) {
   st.writes.erase(w);
 }
 
+r::raft& replica(raft_ptr self) {
+  auto& st = self->state;
+  if (st.tick_origin != time_point{}) {
+    auto due = static_cast<uint64_t>((self->clock().now() - st.tick_origin) / st.cfg.tick_interval);
+    for (; st.ticks_made < due; ++st.ticks_made)
+      st.node->tick();
+  }
+  return *st.node;
+}
+
+void arm_tick(raft_ptr self) {
+  auto& st = self->state;
+  if (st.tick_origin == time_point{})
+    return; // not started
+  auto want = st.ticks_made + static_cast<uint64_t>(st.node->quiet_ticks()) + 1;
+  if (st.tick_armed != 0 && st.tick_armed <= want)
+    return; // an earlier timer wakes it, and looks again
+  st.tick_armed = want;
+  auto at = st.tick_origin + static_cast<int64_t>(want) * st.cfg.tick_interval;
+  auto now = self->clock().now();
+  self->delayed_send(self, at > now ? at - now : time_point::duration{0}, tick_atom::value, want);
+}
+
 void process_ready(raft_ptr self) {
   auto& st = self->state;
   for (int round = 0; round < 100 && !st.failed && st.node->has_ready(); ++round) {
@@ -245,6 +268,7 @@ void process_ready(raft_ptr self) {
     st.last_role = role;
     st.last_leader = leader;
   }
+  arm_tick(self); // a new role acts sooner (a leader heartbeats before a follower's timeout)
 }
 
 /// Where a request this node cannot serve should go: the leader's Raft actor, if reachable.
@@ -281,7 +305,7 @@ caf::response_promise forward_to_leader(raft_ptr self, Ts&&... xs) {
 caf::response_promise propose(raft_ptr self, const std::string& bytes, bool member) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
-  auto res = st.node->propose(bytes);
+  auto res = replica(self).propose(bytes);
   if (res.error != r::errc::none) {
     rp.deliver(res.error == r::errc::not_leader
                  ? failure(raft_errc::no_quorum)
@@ -324,17 +348,20 @@ auto replica_handlers(raft_ptr self) {
       if (st.cfg.raft.voters.size() == 1)
         st.node->campaign(); // alone: no reason to wait for an election timeout
       schedule_flush(self);
-      self->send(self, tick_atom::value);
+      st.tick_origin = self->clock().now();
+      arm_tick(self);
     },
-    [self](tick_atom) {
+    [self](tick_atom, uint64_t tick) {
       auto& st = self->state;
-      st.node->tick();
+      if (tick == st.tick_armed)
+        st.tick_armed = 0;
+      replica(self);
       leader_duties(self);
-      // Most ticks change nothing (a follower counting, a leader of one): no flush for those.
+      // Most wake-ups change nothing (a leader of one): no flush for those.
       if (st.node->has_ready() || st.node->current_role() != st.last_role
           || st.node->leader() != st.last_leader)
         schedule_flush(self);
-      self->delayed_send(self, self->state.cfg.tick_interval, tick_atom::value);
+      arm_tick(self);
     },
     [self](flush_atom) {
       self->state.flush_scheduled = false;
@@ -357,7 +384,7 @@ auto replica_handlers(raft_ptr self) {
         return;
       if (self->state.peers.count(m.from) > 0)
         self->state.last_heard[m.from] = self->clock().now();
-      self->state.node->step(m);
+      replica(self).step(m);
       schedule_flush(self);
     }
   );
@@ -513,7 +540,7 @@ auto lifecycle_handlers(raft_ptr self) {
       if (best == r::no_node)
         return false; // nobody to hand over to
       st.log->info("stopping: handing leadership to replica {}", best);
-      st.node->transfer_leadership(best);
+      replica(self).transfer_leadership(best);
       schedule_flush(self);
       auto rp = self->make_response_promise<bool>();
       st.stepping_down.push_back(rp);

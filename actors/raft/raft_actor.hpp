@@ -1,5 +1,6 @@
 // The Raft actor of a coordinator: a thin shell around the pure `raft::raft`. It owns the
-// timers (one tick every tick_interval), the durable storage (every Ready is synced before its
+// timers (a tick every tick_interval, made lazily: it sleeps through the ticks that cannot act
+// and makes them before anything reaches the replica), the durable storage (every Ready is synced before its
 // messages leave), the links to its peers, and the KV state machine that committed entries
 // feed.
 //

@@ -97,6 +97,12 @@ struct raft_actor_state {
   uint64_t next_watch = 1;
   uint64_t next_read = 1;
   bool flush_scheduled = false;
+  // Ticks are counted from tick_origin; the replica sleeps through those quiet_ticks() says
+  // cannot act (a follower waits out its election timeout, a leader its heartbeat period):
+  // an idle group wakes a few times a second instead of every tick.
+  time_point tick_origin{};
+  uint64_t ticks_made = 0;
+  uint64_t tick_armed = 0;  // the earliest tick a timer is on its way for (0: none)
   r::role last_role = r::role::follower;
   r::node_id last_leader = r::no_node;
   bool failed = false;
@@ -119,7 +125,7 @@ struct raft_actor_state {
 // drain), to connect a peer again, to end a watch that saw no event, and to stop waiting
 // for a leadership transfer.
 using raft_impl = raft_actor::extend<
-  caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>,
+  caf::reacts_to<tick_atom, uint64_t>, caf::reacts_to<flush_atom>,
   caf::reacts_to<peer_retry_atom, r::node_id, uint64_t>,
   caf::reacts_to<watch_timeout_atom, uint64_t>,
   caf::reacts_to<leave_atom, bool>>;
@@ -178,5 +184,12 @@ void propose_own(raft_ptr self, const state::command& cmd);
 
 /// Leader: declares silent coordinators lost, places the vnodes, prunes long-gone members.
 void leader_duties(raft_ptr self);
+
+/// The replica, with the ticks it is owed by now made first: everything that reaches it
+/// (messages, proposals, reads, transfers) goes through here, as tests/sim drives it.
+r::raft& replica(raft_ptr self);
+
+/// Makes sure a timer wakes the replica at the next tick that may act.
+void arm_tick(raft_ptr self);
 
 } // namespace troupe::raft_detail

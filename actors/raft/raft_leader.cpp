@@ -11,7 +11,7 @@ namespace troupe::raft_detail {
 /// Leader: proposes what the leader itself decides (a coordinator lost, members to prune);
 /// nobody waits for the answer, and a lost proposal is made again on a later tick.
 void propose_own(raft_ptr self, const state::command& cmd) {
-  if (self->state.node->propose(state::encode(cmd)).error == r::errc::none)
+  if (replica(self).propose(state::encode(cmd)).error == r::errc::none)
     schedule_flush(self);
 }
 

@@ -82,7 +82,7 @@ caf::response_promise read(raft_ptr self, pending_read rd) {
   rd.promise = self->make_response_promise();
   auto rp = rd.promise;
   auto ctx = st.next_read++;
-  if (st.node->read_index(ctx) != r::errc::none) {
+  if (replica(self).read_index(ctx) != r::errc::none) {
     rp.deliver(failure(raft_errc::no_quorum));
     return rp;
   }

@@ -119,6 +119,17 @@ void raft::tick() {
   }
 }
 
+int raft::quiet_ticks() const {
+  if (role_ != role::leader)
+    return std::max(0, randomized_timeout_ - election_elapsed_ - 1);
+  int quiet = std::min(cfg_.heartbeat_ticks - heartbeat_elapsed_,
+                       cfg_.election_ticks - election_elapsed_) - 1;
+  for (auto& [id, pr] : progress_)
+    if (pr.current() == progress::state::snapshot)
+      quiet = std::min(quiet, cfg_.election_ticks - pr.snapshot_ticks() - 1);
+  return std::max(0, quiet);
+}
+
 bool raft::check_quorum_active() {
   size_t active = 0;
   for (auto& [id, pr] : progress_) {

@@ -29,6 +29,12 @@ public:
   /// Advances logical time by one tick.
   void tick();
 
+  /// How many of the next ticks can only advance counters if nothing else happens first: the
+  /// tick after them may act (campaign, heartbeat, check the quorum, resend a snapshot). A
+  /// driver may sleep that long and then make the ticks it owes, as long as it also makes them
+  /// before stepping any message (a message reads and resets those counters).
+  int quiet_ticks() const;
+
   /// Handles a message from a peer.
   void step(const message& m);
 

@@ -155,6 +155,10 @@ struct sim_node {
   r::index_t last_commit = 0;
   double tick_rate = 1.0;
   double tick_acc = 0;
+  // Driven as actors/raft/raft_actor.cpp drives its replica: ticks are owed while
+  // quiet_ticks() says they cannot act, and made before anything else reaches the replica.
+  bool lazy = false;
+  int owed = 0;
   std::map<r::index_t, std::pair<r::term_t, size_t>> proposals;  // index -> (term, op)
   std::map<uint64_t, size_t> reads_waiting;                      // read context -> op
   std::vector<r::read_state> reads_ready;
@@ -192,6 +196,7 @@ public:
       sim_node n;
       n.id = id;
       n.tick_rate = 1.0 + o.skew * (uniform() * 2 - 1);
+      n.lazy = chance(0.5);
       nodes_[id] = std::move(n);
       boot(nodes_[id]);
     }
@@ -265,7 +270,34 @@ private:
     n.sm = n.disk.snap ? kv_machine::parse(n.disk.snap->data) : kv_machine{};
     n.applied = n.disk.boundary();
     n.last_commit = n.raft->commit_index();
+    n.owed = 0;
     n.up = true;
+  }
+
+  /// The replica of `n`, with the ticks it is owed made first.
+  r::raft& live(sim_node& n) {
+    if (n.owed > 0)
+      catch_up(n);
+    return *n.raft;
+  }
+
+  /// Makes the ticks `n` is owed; those that quiet_ticks() promised to be quiet must not act.
+  void catch_up(sim_node& n) {
+    auto& rf = *n.raft;
+    int quiet = rf.quiet_ticks();
+    bool had_ready = rf.has_ready();
+    auto role = rf.current_role();
+    auto term = rf.term();
+    for (int i = 0; i < n.owed; ++i) {
+      rf.tick();
+      if (i < quiet && ((!had_ready && rf.has_ready()) || rf.current_role() != role
+                        || rf.term() != term)) {
+        fail("node " + std::to_string(n.id) + ": tick " + std::to_string(i + 1)
+             + " acted though quiet_ticks() was " + std::to_string(quiet));
+        break;
+      }
+    }
+    n.owed = 0;
   }
 
   void crash(sim_node& n) {
@@ -512,7 +544,7 @@ private:
       auto& n = nodes_[f.m.to];
       if (!n.up || blocked_.count({f.m.from, f.m.to}))
         continue;
-      n.raft->step(f.m);
+      live(n).step(f.m);
     }
   }
 
@@ -524,7 +556,11 @@ private:
       n.tick_acc += n.tick_rate;
       while (n.tick_acc >= 1.0) {
         n.tick_acc -= 1.0;
-        n.raft->tick();
+        if (!n.lazy) {
+          n.raft->tick();
+        } else if (++n.owed > n.raft->quiet_ticks()) {
+          catch_up(n); // this tick may act: make it now, as the actor's timer would
+        }
       }
     }
   }
@@ -553,7 +589,7 @@ private:
     if (o_.transfers && chance(0.003))
       for (auto id : voters_)
         if (nodes_[id].up && nodes_[id].raft->current_role() == r::role::leader)
-          nodes_[id].raft->transfer_leadership(pick(voters_));
+          live(nodes_[id]).transfer_leadership(pick(voters_));
   }
 
   void partition() {
@@ -640,7 +676,7 @@ private:
     auto idx = ops_.size();
     if (t.op.kind == kv_op::read) {
       auto ctx = ++read_ctx_;
-      if (n.raft->read_index(ctx) != r::errc::none) {
+      if (live(n).read_index(ctx) != r::errc::none) {
         retarget(c, n);
         return;
       }
@@ -652,7 +688,7 @@ private:
                               + t.op.key + sep + t.op.value
                           : std::string{"C"} + sep + std::to_string(c.id) + sep + op_id + sep
                               + t.op.key + sep + t.op.expected + sep + t.op.value;
-      auto res = n.raft->propose(cmd);
+      auto res = live(n).propose(cmd);
       if (res.error != r::errc::none) {
         retarget(c, n);
         return;

@@ -20,7 +20,8 @@ struct stored {
 
 class cluster {
 public:
-  explicit cluster(size_t n, int election_ticks = 10) : election_ticks_(election_ticks) {
+  explicit cluster(size_t n, int election_ticks = 10, int heartbeat_ticks = 1)
+    : election_ticks_(election_ticks), heartbeat_ticks_(heartbeat_ticks) {
     for (node_id id = 1; id <= n; ++id)
       ids_.push_back(id);
     for (auto id : ids_)
@@ -90,7 +91,7 @@ public:
     cfg.id = id;
     cfg.voters = ids_;
     cfg.election_ticks = election_ticks_;
-    cfg.heartbeat_ticks = 1;
+    cfg.heartbeat_ticks = heartbeat_ticks_;
     cfg.seed = id;
     auto& s = storage_[id];
     nodes_[id] = std::make_unique<raft>(cfg, restored_state{s.hard, s.snap, s.entries});
@@ -155,6 +156,7 @@ private:
   }
 
   int election_ticks_;
+  int heartbeat_ticks_;
   std::vector<node_id> ids_;
   std::map<node_id, std::unique_ptr<raft>> nodes_;
   std::map<node_id, stored> storage_;

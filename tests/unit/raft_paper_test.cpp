@@ -43,6 +43,35 @@ CAF_TEST(5.2 an election timeout starts an election without any help) {
   CAF_CHECK_GREATER_OR_EQUAL(c.node(l).term(), 1u);
 }
 
+// The replica actor sleeps through the ticks quiet_ticks() counts: each must change nothing
+// but counters, and the one after them must be the one that acts.
+CAF_TEST(driver quiet ticks end exactly where a tick acts) {
+  cluster c{3, 10, 3};
+  c.node(1).campaign();
+  c.stabilize();
+  CAF_REQUIRE(c.node(1).current_role() == role::leader);
+  auto& leader = c.node(1);
+  int quiet = leader.quiet_ticks();
+  CAF_CHECK_EQUAL(quiet, 2); // heartbeat every 3 ticks
+  for (int i = 0; i < quiet; ++i) {
+    leader.tick();
+    CAF_CHECK(!leader.has_ready());
+  }
+  leader.tick();
+  auto rd = leader.take_ready();
+  CAF_CHECK_EQUAL(rd.messages.size(), 2u); // the heartbeats
+  auto& follower = c.node(2);
+  quiet = follower.quiet_ticks();
+  CAF_CHECK_GREATER_OR_EQUAL(quiet, 9); // randomized in [10, 20) ticks
+  for (int i = 0; i < quiet; ++i) {
+    follower.tick();
+    CAF_CHECK(!follower.has_ready());
+    CAF_CHECK(follower.current_role() == role::follower);
+  }
+  follower.tick();
+  CAF_CHECK(follower.current_role() == role::pre_candidate);
+}
+
 CAF_TEST(5.2 a node votes at most once per term even across a restart) {
   cluster c{3};
   c.isolate(1);
