@@ -13,7 +13,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
-  libedit-dev libisal-dev
+  libedit-dev libisal-dev libjemalloc-dev
   clang libclang-rt-14-dev
   iproute2 procps tmux curl python3 openssl
 )

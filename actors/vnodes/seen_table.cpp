@@ -1,8 +1,28 @@
 #include "actors/vnodes/seen_table.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace troupe {
+
+bool seen_seqs::contains(uint64_t seq) const {
+  if (seqs_.empty() || seq > seqs_.back() || seq < seqs_.front())
+    return false;
+  return std::binary_search(seqs_.begin(), seqs_.end(), seq);
+}
+
+void seen_seqs::insert(uint64_t seq) {
+  if (seqs_.empty() || seq > seqs_.back()) {
+    seqs_.push_back(seq);
+  } else {
+    auto at = std::lower_bound(seqs_.begin(), seqs_.end(), seq);
+    if (*at == seq)
+      return;
+    seqs_.insert(at, seq);
+  }
+  if (seqs_.size() > limit_)
+    seqs_.pop_front();
+}
 
 std::string encode_seen(const seen_table& t) {
   std::string out;

@@ -386,7 +386,15 @@ uint64_t deliver_unreliable(vnode_ptr self, const std::string& dep,
 }
 
 /// At-least-once events of one deployment: answered once each was handled (their replies, in
-/// order); an event whose (sender, seq) the instance already handled is skipped.
+/// order); an event whose (sender, seq) the instance already handled is skipped. What the
+/// events of a batch share (the gather, the deployment, the sender's headers) is made once.
+struct reliable_batch : reply_gather {
+  std::string dep;
+  uint64_t sender = 0;
+  std::string sender_text;
+  owed_promises::id owed{};
+};
+
 void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::string> keys,
                       std::vector<std::string> payloads, uint64_t sender,
                       std::vector<uint64_t> seqs, caf::response_promise rp) {
@@ -396,22 +404,26 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
     rp.deliver(refuse(routing_errc::not_served, not_running(self, dep)));
     return;
   }
-  auto owed = st.owed.add(std::move(rp));
-  auto g = std::make_shared<reply_gather>();
+  auto b = std::make_shared<reliable_batch>();
+  b->owed = st.owed.add(std::move(rp));
+  b->dep = dep;
+  b->sender = sender;
+  b->sender_text = std::to_string(sender);
   auto n = keys.size();
-  g->replies.resize(n);
+  b->replies.resize(n);
   std::vector<size_t> fresh; // the events this instance has not handled yet
   auto& seen = st.seen[dep][sender];
   for (size_t i = 0; i < n; ++i)
-    if (seen.count(seqs[i]))
+    if (seen.contains(seqs[i]))
       ++st.shared->counters.duplicates; // a retry of an event this instance already handled
     else
       fresh.push_back(i);
+  b->waiting = fresh.size();
+  if (!fresh.empty())
+    delivered_to(self, it->second, fresh.size());
   for (auto i : fresh) {
-    ++g->waiting;
-    delivered_to(self, it->second, 1);
     event ev{std::move(keys[i]), std::move(payloads[i]),
-             {{sender_header, std::to_string(sender)}, {sequence_header, std::to_string(seqs[i])}}};
+             {{sender_header, b->sender_text}, {sequence_header, std::to_string(seqs[i])}}};
     // Only the batch's last event carries a deadline: a timer per event costs CAF's clock
     // thread more than the instance's work, and an instance answers in order as a rule (one
     // that does not is still bounded by the router's timeout, after which it retries).
@@ -419,18 +431,15 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
                                       : caf::duration{caf::infinite};
     self->request(it->second.handle, deadline, std::move(ev))
       .then(
-        [self, g, i, dep, sender, seq = seqs[i], owed](std::string& reply) mutable {
-          auto& done = self->state.seen[dep][sender];
-          done.insert(seq);
-          if (done.size() > seen_per_sender)
-            done.erase(done.begin());
-          g->replies[i] = std::move(reply);
-          g->one_done(self->state.owed, owed);
+        [self, b, i, seq = seqs[i]](std::string& reply) {
+          self->state.seen[b->dep][b->sender].insert(seq);
+          b->replies[i] = std::move(reply);
+          b->one_done(self->state.owed, b->owed);
         },
-        [self, g, owed](caf::error& err) { g->fail(self->state.owed, owed, std::move(err)); });
+        [self, b](caf::error& err) { b->fail(self->state.owed, b->owed, std::move(err)); });
   }
-  if (g->waiting == 0)
-    st.owed.deliver(owed, std::move(g->replies));
+  if (b->waiting == 0)
+    st.owed.deliver(b->owed, std::move(b->replies));
 }
 
 /// The epoch every event of a batch was routed under (they come from one router's view).
@@ -523,7 +532,8 @@ auto ownership_handlers(vnode_ptr self) {
         st.states[deps[i]] = std::move(states[i]);
         if (i < seen.size())
           for (auto& [sender, seqs] : decode_seen(seen[i]))
-            st.seen[deps[i]][sender].insert(seqs.begin(), seqs.end());
+            for (auto seq : seqs)
+              st.seen[deps[i]][sender].insert(seq);
       }
       apply_effects(self, st.core->on_state(epoch, self->clock().now()));
     },
