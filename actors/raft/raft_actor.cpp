@@ -151,7 +151,8 @@ void arm_tick(raft_ptr self) {
   auto& st = self->state;
   if (st.tick_origin == time_point{})
     return; // not started
-  auto want = st.ticks_made + static_cast<uint64_t>(st.node->quiet_ticks()) + 1;
+  auto quiet = leader_has_timed_work(self) ? 0 : st.node->quiet_ticks();
+  auto want = st.ticks_made + static_cast<uint64_t>(quiet) + 1;
   if (st.tick_armed != 0 && st.tick_armed <= want)
     return; // an earlier timer wakes it, and looks again
   st.tick_armed = want;

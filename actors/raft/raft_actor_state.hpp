@@ -185,6 +185,10 @@ void propose_own(raft_ptr self, const state::command& cmd);
 /// Leader: declares silent coordinators lost, places the vnodes, prunes long-gone members.
 void leader_duties(raft_ptr self);
 
+/// Leader: true while leader_duties waits on the clock (a down member's lease running out, a
+/// placement not yet balanced): it then runs every tick, as failover times depend on it.
+bool leader_has_timed_work(raft_ptr self);
+
 /// The replica, with the ticks it is owed by now made first: everything that reaches it
 /// (messages, proposals, reads, transfers) goes through here, as tests/sim drives it.
 r::raft& replica(raft_ptr self);

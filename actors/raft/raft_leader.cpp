@@ -73,6 +73,14 @@ void pick_main_worker(raft_ptr self, time_point now) {
   propose_own(self, state::command{0, 0, state::main_worker_cmd{mw.epoch(), next}});
 }
 
+bool leader_has_timed_work(raft_ptr self) {
+  auto& st = self->state;
+  if (st.node->current_role() != r::role::leader)
+    return false;
+  return !st.down_seen.empty()
+         || (st.sm.vnodes().size() > 0 && st.balanced_at != st.node->commit_index());
+}
+
 /// Leader, on every tick: declares lost the coordinators it has not heard from for
 /// peer_timeout, places the vnodes over the live workers, and prunes members gone for
 /// member_forget_after.
