@@ -30,9 +30,9 @@ public:
   /// name is taken or not a valid name.
   template <class F>
   bool add(const std::string& name, F fn) {
-    return add_factory(name, [fn](caf::actor_system& sys, const context& ctx,
+    return add_spawner(name, [fn](caf::actor_system& sys, std::shared_ptr<const context> ctx,
                                   std::shared_ptr<actor_stats> stats) {
-      return spawn_counted(sys, fn, ctx, std::move(stats));
+      return spawn_counted(sys, fn, std::move(ctx), std::move(stats));
     });
   }
 
@@ -44,6 +44,11 @@ public:
   /// handle when no such type is registered.
   caf::actor spawn(const std::string& name, caf::actor_system& sys, const context& ctx,
                    std::shared_ptr<actor_stats> stats = nullptr) const;
+
+  /// The same for Troupe's supervisors: the actor keeps `ctx` shared with the other actors of
+  /// its spawn (`spawn --count N`: one context, not N copies).
+  caf::actor spawn(const std::string& name, caf::actor_system& sys,
+                   std::shared_ptr<const context> ctx, std::shared_ptr<actor_stats> stats) const;
 
   /// Returns whether a type called `name` is registered.
   bool has(const std::string& name) const { return types_.count(name) > 0; }
@@ -66,7 +71,11 @@ public:
   }
 
 private:
-  std::map<std::string, factory> types_;
+  using spawner = std::function<caf::actor(caf::actor_system&, std::shared_ptr<const context>,
+                                          std::shared_ptr<actor_stats>)>;
+  bool add_spawner(const std::string& name, spawner f);
+
+  std::map<std::string, spawner> types_;
   std::vector<std::function<void(caf::actor_system_config&)>> message_types_;
 };
 

@@ -111,9 +111,10 @@ auto spawn_counted_as(caf::actor_system& sys, Init init, std::shared_ptr<actor_s
 }
 
 /// Spawns function `fn` (taking its self pointer and a context, returning a behavior) as a
-/// counted actor.
+/// counted actor. The context may be shared with other actors; it lives as long as the actor,
+/// whose handlers may keep references into it.
 template <class F>
-caf::actor spawn_counted(caf::actor_system& sys, F fn, const context& ctx,
+caf::actor spawn_counted(caf::actor_system& sys, F fn, std::shared_ptr<const context> ctx,
                          std::shared_ptr<actor_stats> stats) {
   using impl = typename caf::infer_handle_from_fun<F>::impl;
   static_assert(std::is_base_of<caf::scheduled_actor, impl>::value,
@@ -121,11 +122,11 @@ caf::actor spawn_counted(caf::actor_system& sys, F fn, const context& ctx,
                 "or stateful_actor<S>*) and a troupe::context, returning a caf::behavior");
   using init = std::function<caf::behavior(impl*)>;
   std::function<bool()> may_serve;
-  if (!ctx.deployment.empty())
-    may_serve = [ctx] { return ctx.may_serve(); }; // an instance: it serves under the lease
+  if (!ctx->deployment.empty())
+    may_serve = [ctx] { return ctx->may_serve(); }; // an instance: it serves under the lease
   if (!stats)
     stats = std::make_shared<actor_stats>();
-  return sys.spawn<counted_actor<impl, init>>(init{[fn, ctx](impl* self) { return fn(self, ctx); }},
+  return sys.spawn<counted_actor<impl, init>>(init{[fn, ctx](impl* self) { return fn(self, *ctx); }},
                                               std::move(stats), true, std::move(may_serve));
 }
 

@@ -31,7 +31,7 @@ using restart_child_atom = caf::atom_constant<caf::atom("us_restart")>;
 /// user_children, declared in the header, holds it.)
 struct user_child {
   std::string type;
-  context ctx;
+  std::shared_ptr<const context> ctx;  // shared by the actors of one spawn
   supervision::restart_policy policy;
   caf::actor_clock::time_point started;
   std::string kill_reason;  // set by `kill`: the reason its exit shows
@@ -73,7 +73,8 @@ void watch(user_sup_ptr self, const caf::actor& a) {
 /// Starts (or starts again) child `seq`; an invalid handle when its type cannot be spawned.
 caf::actor start_child(user_sup_ptr self, uint64_t seq, user_child& c,
                        std::shared_ptr<actor_stats> stats) {
-  auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx, std::move(stats));
+  auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx,
+                                        std::move(stats));
   if (!a)
     return a;
   watch(self, a);
@@ -118,12 +119,15 @@ caf::result<std::string> do_spawn(user_sup_ptr self, const std::string& type,
     return refuse(console_errc::invalid, "'" + name + "' is not an actor name (1-64 letters, digits, '-', '_', '.')");
   auto ids = nlohmann::json::array();
   auto names = nlohmann::json::array();
+  auto ctx = std::make_shared<context>();
+  ctx->data_dir = st.cfg.data_dir;
+  ctx->services = st.cfg.services;
+  ctx->args = std::move(args);
+  std::shared_ptr<const context> shared_ctx = std::move(ctx);
   for (uint32_t k = 1; k <= count; ++k) {
     auto n = name.empty() || count == 1 ? name : name + "-" + std::to_string(k);
-    user_child c{type, context{}, supervision::restart_policy{st.cfg.restart}, {}, {}, false, false};
-    c.ctx.data_dir = st.cfg.data_dir;
-    c.ctx.services = st.cfg.services;
-    c.ctx.args = args;
+    user_child c{type, shared_ctx, supervision::restart_policy{st.cfg.restart}, {}, {}, false,
+                 false};
     actor_row row;
     row.name = n;
     row.type = type;

@@ -64,10 +64,12 @@ void list_instance(vnode_ptr self, const state::deployment_spec& d, const caf::a
 void start_instance(vnode_ptr self, const state::deployment_spec& d,
                     const std::string& snapshot, bool in_kv = true) {
   auto& st = self->state;
-  context ctx{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services};
+  auto ctx = std::make_shared<const context>(
+    context{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services});
   auto stats = std::make_shared<actor_stats>();
-  auto a = st.cfg().types ? st.cfg().types->spawn(d.type, self->system(), ctx, stats)
-                          : caf::actor{};
+  auto a = st.cfg().types
+             ? st.cfg().types->spawn(d.type, self->system(), ctx, stats)
+             : caf::actor{};
   if (!a) {
     if (st.unknown_types.insert(d.name).second) {
       std::string known;

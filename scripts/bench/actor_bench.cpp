@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   auto bare = sys.spawn(echo, troupe::context{});
   auto stats = std::make_shared<troupe::actor_stats>();
-  auto counted = troupe::spawn_counted(sys, echo, troupe::context{}, stats);
+  auto counted = troupe::spawn_counted(sys, echo, std::make_shared<const troupe::context>(), stats);
   for (int t = 0; t < trials; ++t)
     for (auto kind : {"bare_caf", "counted"}) {
       auto rate = run_trial(sys, std::string{kind} == "bare_caf" ? bare : counted, n);
