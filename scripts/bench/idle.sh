@@ -3,10 +3,10 @@
 # an idle cluster uses over WINDOW seconds (after SETTLE seconds to start), as a percentage of
 # one core, for
 #   - troupe-local: a local cluster, one coordinator and 3 worker processes (`run --workers 3`);
-#   - troupe-group: three coordinators (`run --coordinator --peers ...`), Raft tick 25 ms;
+#   - troupe-group: three coordinators (`run --coordinator --peers ...`), Raft tick 25 ms, heartbeat every 3 ticks;
 #   - erlang: 4 connected Erlang nodes (Debian's erlang-base), doing nothing;
-#   - etcd: a three-member etcd (Debian's etcd-server) with Troupe's Raft timing (heartbeat
-#     25 ms, election timeout 250 ms), as scripts/bench/run.sh runs it.
+#   - etcd: a three-member etcd (Debian's etcd-server) with Troupe's Raft timing as near as
+#     etcd takes it (election timeout 250 ms, heartbeat 50 ms), as scripts/bench/run.sh runs it.
 # CPU is utime + stime of /proc/PID/stat (every thread of the process). The goal (issue 18) is
 # at most 1% of a core per idle node. Failure detection and failover are measured by the tests
 # and scripts/bench/run.sh, not here.

@@ -4,7 +4,8 @@
 # (64 bytes) with 1 and 16 in flight, and Troupe's persisted broadcasts (the same replicated,
 # synced write through the bus) against the same etcd puts; then leader failover (SIGKILL the leader, time to the
 # first acknowledged put) over TRIALS trials each. etcd runs with the same Raft timing as
-# Troupe's defaults (heartbeat 25 ms, election timeout 250 ms).
+# Troupe's defaults (election timeout 250 ms; heartbeat 50 ms, Troupe's 75 ms: see lib.sh).
+# TROUPE_ARGS adds options to Troupe's coordinators (e.g. TROUPE_ARGS=--heartbeat-ticks=1).
 #
 #   scripts/bench/run.sh                 # SECONDS_PER_LOAD=10 TRIALS=5 by default
 #   SECONDS_PER_LOAD=5 TRIALS=7 scripts/bench/run.sh
@@ -103,7 +104,8 @@ T_PEERS="127.0.0.1:${T_PORTS[0]},127.0.0.1:${T_PORTS[1]},127.0.0.1:${T_PORTS[2]}
 start_troupe() {
   local i=$1
   "$BIN/troupe" run --coordinator --name "c$i" --peers "$T_PEERS" --cluster-port "${T_PORTS[$i]}" \
-    --http-port 0 --data-dir "$OUT/troupe/c$i" --log-level warn >>"$OUT/troupe-c$i.log" 2>&1 &
+    --http-port 0 --data-dir "$OUT/troupe/c$i" --log-level warn ${TROUPE_ARGS:-} \
+    >>"$OUT/troupe-c$i.log" 2>&1 &
   PIDS[$i]=$!
   disown "$!"
 }
