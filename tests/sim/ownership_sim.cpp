@@ -1,4 +1,5 @@
 #include "tests/sim/ownership_sim.hpp"
+#include "tests/sim/sim_util.hpp"
 
 #include "protocols/ownership/lease.hpp"
 #include "protocols/ownership/vnode_owner.hpp"
@@ -732,12 +733,7 @@ std::string format_options(const ownership_options& o) {
 
 ownership_options parse_ownership_options(const std::vector<std::string>& args,
                                           ownership_options o) {
-  for (auto& a : args) {
-    auto eq = a.find('=');
-    if (eq == std::string::npos)
-      continue;
-    auto k = a.substr(0, eq);
-    auto v = a.substr(eq + 1);
+  for_each_option(args, [&o](const std::string& k, const std::string& v) {
     if (k == "seed")
       o.seed = std::stoull(v);
     else if (k == "workers")
@@ -754,7 +750,7 @@ ownership_options parse_ownership_options(const std::vector<std::string>& args,
       o.lease_margin = v == "1";
     else if (k == "epochs")
       o.epoch_order = v == "1";
-  }
+  });
   return o;
 }
 

@@ -1,5 +1,7 @@
 #include "tests/sim/raft_sim.hpp"
 
+#include "tests/sim/sim_util.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -23,12 +25,7 @@ std::string format_options(const sim_options& o) {
 }
 
 sim_options parse_options(const std::vector<std::string>& args, sim_options o) {
-  for (auto& a : args) {
-    auto eq = a.find('=');
-    if (eq == std::string::npos)
-      continue;
-    auto k = a.substr(0, eq);
-    auto v = a.substr(eq + 1);
+  for_each_option(args, [&o](const std::string& k, const std::string& v) {
     if (k == "seed") o.seed = std::stoull(v);
     else if (k == "nodes") o.nodes = std::stoi(v);
     else if (k == "steps") o.steps = std::stoi(v);
@@ -46,7 +43,7 @@ sim_options parse_options(const std::vector<std::string>& args, sim_options o) {
     else if (k == "skew") o.skew = std::stod(v);
     else if (k == "snapshot_every") o.snapshot_every = std::stoi(v);
     else if (k == "transfers") o.transfers = v == "1" || v == "true";
-  }
+  });
   return o;
 }
 
@@ -530,15 +527,7 @@ private:
   }
 
   void deliver() {
-    std::vector<in_flight> due;
-    for (auto it = network_.begin(); it != network_.end();) {
-      if (it->at <= now_) {
-        due.push_back(std::move(*it));
-        it = network_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    auto due = take_due(network_, static_cast<int64_t>(now_));
     std::shuffle(due.begin(), due.end(), rng_);
     for (auto& f : due) {
       auto& n = nodes_[f.m.to];

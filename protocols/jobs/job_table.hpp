@@ -1,0 +1,156 @@
+// Shared work, after the Logstash design (../shared/seeds/001): durable queues of jobs that the
+// leader hands to idle worker slots, takes back when a worker is lost or an attempt runs past
+// its timeout, retries with exponential backoff and, after max_attempts, keeps as dead letters
+// for an operator to retry.
+//
+// Two pure parts, as elsewhere in protocols/ (no clock: time is the leader's wall clock in ms,
+// carried inside the commands so that every replica applies them alike):
+//
+//   job_table::apply(cmd)  what every replica applies from the Raft log, in log order;
+//   plan(table, now_ms)    what the leader proposes next: hand-outs to idle slots, expiries of
+//                          attempts past their timeout.
+//
+// Fencing: each attempt gets an epoch, unique in the table and never reused. A result counts
+// only when it names the job's current running attempt; a handler that runs on after its
+// attempt expired (a pause, a lost message) is refused, and learns so. So a job is done at
+// most once, and every job ends done or dead once faults stop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace troupe::jobs {
+
+struct queue_config {
+  std::string name;
+  std::string handler;            // the actor type that runs its jobs
+  uint32_t slots_per_worker = 1;  // attempts of this queue one worker runs at once
+  int64_t timeout_ms = 30000;     // an attempt running longer goes back to the queue
+  uint32_t max_attempts = 3;      // then the job is dead (a dead letter)
+  int64_t backoff_ms = 1000;      // delay before the 2nd attempt; doubles for each next one
+};
+
+/// Why a queue's configuration is refused ("" when it is fine).
+std::string check_config(const queue_config& q);
+
+enum class job_state : uint8_t { pending, running, done, dead };
+
+const char* to_string(job_state s);
+
+struct job {
+  std::string id;
+  std::string payload;
+  uint64_t submitted = 0;       // submission order in its queue
+  job_state state = job_state::pending;
+  uint32_t attempts = 0;        // attempts started
+  uint64_t epoch = 0;           // the current (or last) attempt's epoch, 0 before the first
+  std::string worker;           // running: where
+  int64_t submitted_ms = 0;
+  int64_t started_ms = 0;       // running: when its attempt was handed out
+  int64_t not_before_ms = 0;    // pending after a failed attempt: the backoff
+  std::string last_error;       // why the last attempt did not succeed
+};
+
+// -- commands, in log order ---------------------------------------------------------------------
+
+struct create_queue_cmd { queue_config config; };
+struct delete_queue_cmd { std::string queue; };
+struct submit_cmd { std::string queue; std::string id; std::string payload; int64_t at_ms = 0; };
+/// The leader hands job `id` to `worker`; refused unless the job is pending, past its backoff,
+/// and the worker is up with a free slot of that queue.
+struct assign_cmd { std::string queue; std::string id; std::string worker; int64_t at_ms = 0; };
+/// A handler's result for attempt `epoch`.
+struct finish_cmd {
+  std::string queue; std::string id; uint64_t epoch = 0; bool ok = true; std::string error;
+  int64_t at_ms = 0;
+};
+/// The leader takes attempt `epoch` back (its timeout passed).
+struct expire_cmd { std::string queue; std::string id; uint64_t epoch = 0; int64_t at_ms = 0; };
+/// A worker came up (offers its slots) or is lost (its attempts go back to their queues).
+struct worker_cmd { std::string worker; bool up = true; int64_t at_ms = 0; };
+/// Dead letters back to pending, attempts from zero: one job (`id`) or all of the queue.
+struct retry_cmd { std::string queue; std::optional<std::string> id; int64_t at_ms = 0; };
+
+using command = std::variant<create_queue_cmd, delete_queue_cmd, submit_cmd, assign_cmd,
+                             finish_cmd, expire_cmd, worker_cmd, retry_cmd>;
+
+enum class outcome : uint8_t {
+  ok,
+  duplicate,      // a submit of an id the queue has (the same job: acknowledged again)
+  no_queue,
+  exists,         // a queue created twice with another configuration
+  invalid,        // a configuration check_config refuses, an empty id
+  not_pending,    // assign: the job is not waiting (or still backing off)
+  no_slot,        // assign: the worker is not up or has no free slot of the queue
+  stale_attempt,  // finish/expire: not the job's running attempt (fenced)
+  no_job,
+};
+
+const char* to_string(outcome o);
+
+struct apply_result {
+  outcome result = outcome::ok;
+  uint64_t epoch = 0;        // assign: the attempt's epoch
+  job_state state = job_state::pending;  // the job's state afterwards (job commands)
+};
+
+struct queue_counts {
+  size_t pending = 0, running = 0, done = 0, dead = 0;
+  int64_t oldest_pending_ms = 0;  // submission time of the oldest pending job (0: none)
+};
+
+class job_table {
+public:
+  apply_result apply(const command& c);
+
+  const std::map<std::string, queue_config>& queues() const { return queues_; }
+  const job* find(const std::string& queue, const std::string& id) const;
+  const std::map<std::string, job>* jobs_of(const std::string& queue) const;
+  queue_counts counts(const std::string& queue) const;
+  const std::set<std::string>& workers_up() const { return up_; }
+  /// Attempts of `queue` running on `worker`.
+  uint32_t running_on(const std::string& queue, const std::string& worker) const;
+
+private:
+  struct queue_state {
+    std::map<std::string, job> jobs;
+    uint64_t next_submitted = 1;
+    std::map<std::string, uint32_t> running;  // worker -> attempts running
+  };
+
+  using attempt_end = std::function<void(const queue_config&, queue_state&, job&)>;
+  /// Ends the running attempt `epoch` of a job with `end`; stale_attempt for any other.
+  apply_result end_attempt(const std::string& queue, const std::string& id, uint64_t epoch,
+                           const attempt_end& end);
+  apply_result submit(const submit_cmd& c);
+  apply_result assign(const assign_cmd& c);
+  apply_result finish(const finish_cmd& c);
+  apply_result expire(const expire_cmd& c);
+  void worker(const worker_cmd& c);
+  apply_result retry(const retry_cmd& c);
+  /// Ends attempt of running job `j` without success: pending again after its backoff, or
+  /// dead after its queue's max_attempts.
+  void attempt_failed(const queue_config& q, queue_state& qs, job& j, int64_t at_ms,
+                      std::string why);
+  void stop_running(queue_state& qs, job& j);
+  job* lookup(const std::string& queue, const std::string& id, queue_state*& qs,
+              const queue_config*& q);
+
+  std::map<std::string, queue_config> queues_;
+  std::map<std::string, queue_state> state_;
+  std::set<std::string> up_;
+  uint64_t next_epoch_ = 1;
+};
+
+/// The leader's next proposals at `now_ms`: an expiry for each attempt past its timeout, then
+/// hand-outs of pending jobs (oldest first, past their backoff) to the free slots of the up
+/// workers, spread over them. At most `max` commands.
+std::vector<command> plan(const job_table& t, int64_t now_ms, size_t max = 1024);
+
+} // namespace troupe::jobs
