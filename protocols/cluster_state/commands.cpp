@@ -1,6 +1,7 @@
 #include "protocols/cluster_state/commands.hpp"
 
 #include "cluster_state.pb.h"
+#include "protocols/cluster_state/jobs_codec.hpp"
 #include "protocols/membership/codec.hpp"
 
 namespace troupe::state {
@@ -89,6 +90,7 @@ struct encoder {
     x->set_send_to_self(c.send_to_self);
     x->set_keep(c.keep);
   }
+  void operator()(const jobs_cmd& c) { jobs_to_pb(c, *out.mutable_jobs()); }
   void operator()(const migration_cmd& c) {
     auto* x = out.mutable_migration();
     x->set_op(static_cast<uint32_t>(c.kind));
@@ -208,6 +210,13 @@ bool decode(const std::string& bytes, command& out) {
     case pb::Command::kMemberPrune:
       out.body = member_prune_cmd{in.member_prune().before_ms()};
       return true;
+    case pb::Command::kJobs: {
+      jobs_cmd c;
+      if (!jobs_from_pb(in.jobs(), c))
+        return false;
+      out.body = std::move(c);
+      return true;
+    }
     default:
       return false;
   }

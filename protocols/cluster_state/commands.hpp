@@ -8,11 +8,13 @@
 #include "protocols/cluster_state/member_registry.hpp"
 #include "protocols/cluster_state/migration_table.hpp"
 #include "protocols/cluster_state/vnode_map.hpp"
+#include "protocols/jobs/job_table.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace troupe::state {
 
@@ -27,12 +29,17 @@ struct del_cmd {
   std::optional<uint64_t> expected_revision;
 };
 
+/// Shared work: job operations applied in order (a batch: one commit for many jobs).
+struct jobs_cmd {
+  std::vector<jobs::command> ops;
+};
+
 struct command {
   uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
                member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd, main_worker_cmd,
-               bus_publish_cmd, migration_cmd>
+               bus_publish_cmd, migration_cmd, jobs_cmd>
     body;
 };
 
@@ -43,6 +50,7 @@ struct apply_result {
   bool duplicate = false;     // a retry of a command already applied
   uint64_t incarnation = 0;   // a join: the member's incarnation; a broadcast: its log index
   std::string reason;         // a refused join: why
+  std::vector<jobs::apply_result> jobs;  // a jobs_cmd: each operation's result, in order
 };
 
 /// Returns the bytes of `c` for a Raft entry.

@@ -171,7 +171,7 @@ bool kv_store::restore(const std::string& bytes) {
   for (auto& e : s.history())
     history_.push_back(kv_event{e.type() == 0 ? kv_event::put : kv_event::del, from_pb(e.record())});
   for (auto& c : s.clients())
-    clients_[c.client()] = seen{c.sequence(), apply_result{c.ok(), c.revision(), false, 0, {}}};
+    clients_[c.client()] = seen{c.sequence(), apply_result{c.ok(), c.revision(), false, 0, {}, {}}};
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "protocols/cluster_state/state_machine.hpp"
 
 #include "cluster_state.pb.h"
+#include "protocols/cluster_state/jobs_codec.hpp"
 #include "protocols/membership/codec.hpp"
 
 #include <deque>
@@ -189,24 +190,47 @@ std::string state_machine::deploy_refusal(const std::string& type) const {
          + "); register it with add_actor_type on the workers, or deploy one of those";
 }
 
+void state_machine::jobs_follow_members(const std::vector<member_change>& changes, size_t from,
+                                        int64_t at_ms) {
+  for (size_t i = from; i < changes.size(); ++i) {
+    auto& ch = changes[i];
+    auto* r = members_.find(ch.name);
+    bool worker = r && r->info.roles.worker;
+    bool now_up = worker && live(ch.name);
+    bool was_up = jobs_.workers_up().count(ch.name) > 0;
+    if (now_up != was_up)
+      jobs_.apply(jobs::worker_cmd{ch.name, now_up, at_ms});
+  }
+}
+
 apply_result state_machine::apply(const command& c, uint64_t index,
                                   std::vector<member_change>& changes) {
   apply_result out;
   if (std::holds_alternative<put_cmd>(c.body) || std::holds_alternative<del_cmd>(c.body))
     return kv_.apply(c);
   out.revision = kv_.revision();
+  auto changes_before = changes.size();
   if (auto* j = std::get_if<member_join_cmd>(&c.body)) {
     auto res = members_.join(*j, index, changes);
     vnodes_.init(members_.vnode_count());
     out.ok = res.accepted;
     out.incarnation = res.incarnation;
     out.reason = std::move(res.reason);
+    jobs_follow_members(changes, changes_before, j->wall_ms);
   } else if (auto* s = std::get_if<member_state_cmd>(&c.body)) {
     out.ok = members_.set_state(*s, changes);
+    jobs_follow_members(changes, changes_before, s->wall_ms);
   } else if (auto* h = std::get_if<holder_lost_cmd>(&c.body)) {
     out.ok = members_.holder_lost(*h, changes) > 0;
+    jobs_follow_members(changes, changes_before, h->wall_ms);
   } else if (auto* p = std::get_if<member_prune_cmd>(&c.body)) {
     members_.prune(*p, changes);
+    jobs_follow_members(changes, changes_before, p->before_ms);
+  } else if (auto* jc = std::get_if<jobs_cmd>(&c.body)) {
+    for (auto& op : jc->ops)
+      out.jobs.push_back(std::holds_alternative<jobs::worker_cmd>(op)
+                           ? jobs::apply_result{jobs::outcome::invalid} // the membership's call
+                           : jobs_.apply(op));
   } else if (auto* v = std::get_if<vnode_moves_cmd>(&c.body)) {
     out.ok = vnodes_.apply(*v, index, [this](const std::string& name) { return live(name); });
   } else if (auto* d = std::get_if<deploy_cmd>(&c.body)) {
@@ -246,6 +270,7 @@ std::string state_machine::snapshot() const {
   s.set_main_worker_handoff(main_.handoff());
   put_bus(bus_, s);
   put_migrations(migrations_, s);
+  put_jobs(jobs_, s);
   return s.SerializeAsString();
 }
 
@@ -255,7 +280,8 @@ bool state_machine::restore(const std::string& bytes) {
     return false;
   std::vector<member_record> records;
   if (!get_members(s, records) || !get_vnodes(s, vnodes_) || !get_deployments(s, deployments_)
-      || !kv_.restore(s.kv()) || !get_bus(s, bus_) || !get_migrations(s, migrations_))
+      || !kv_.restore(s.kv()) || !get_bus(s, bus_) || !get_migrations(s, migrations_)
+      || !get_jobs(s, jobs_))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   main_.restore(s.main_worker(), s.main_worker_epoch(), s.main_worker_previous(),

@@ -27,6 +27,7 @@ public:
   const main_worker& main() const { return main_; }
   const bus_log& bus() const { return bus_; }
   const migration_table& migrations() const { return migrations_; }
+  const jobs::job_table& jobs() const { return jobs_; }
 
   /// Why a deployment of actor type `type` must be refused before it is proposed: every live
   /// worker advertises its actor types and none has this one (the sentence names the types
@@ -46,6 +47,10 @@ private:
   /// True when `name` is a live member (up, suspect, leaving) at the current index.
   bool live(const std::string& name) const;
 
+  /// Tells the job table which workers changed between live and not (at `at_ms`): a worker
+  /// offers its slots while it is live, and its attempts go back when it stops being live.
+  void jobs_follow_members(const std::vector<member_change>& changes, size_t from, int64_t at_ms);
+
   kv_store kv_;
   member_registry members_;
   vnode_map vnodes_;
@@ -53,6 +58,7 @@ private:
   main_worker main_;
   bus_log bus_;
   migration_table migrations_;
+  jobs::job_table jobs_;
 };
 
 /// What nodes need of the cluster state beyond the KV namespace: the membership, the vnode

@@ -301,6 +301,51 @@ queue_counts job_table::counts(const std::string& queue) const {
   return out;
 }
 
+std::vector<job_table::queue_image> job_table::images() const {
+  std::vector<queue_image> out;
+  for (auto& [name, q] : queues_) {
+    queue_image img{q, 1, {}};
+    if (auto it = state_.find(name); it != state_.end()) {
+      img.next_submitted = it->second.next_submitted;
+      for (auto& [id, j] : it->second.jobs)
+        img.jobs.push_back(j);
+    }
+    out.push_back(std::move(img));
+  }
+  return out;
+}
+
+bool job_table::restore(std::vector<queue_image> queues, std::set<std::string> up,
+                        uint64_t next_epoch) {
+  std::map<std::string, queue_config> configs;
+  std::map<std::string, queue_state> states;
+  uint64_t highest = 0;
+  for (auto& img : queues) {
+    if (!check_config(img.config).empty() || configs.count(img.config.name) > 0)
+      return false;
+    auto& qs = states[img.config.name];
+    qs.next_submitted = img.next_submitted;
+    for (auto& j : img.jobs) {
+      if (j.id.empty() || (j.state == job_state::running && j.worker.empty()))
+        return false;
+      highest = std::max(highest, j.epoch);
+      if (j.state == job_state::running)
+        qs.running[j.worker] += 1;
+      auto id = j.id;
+      if (!qs.jobs.emplace(std::move(id), std::move(j)).second)
+        return false;
+    }
+    configs.emplace(img.config.name, std::move(img.config));
+  }
+  if (next_epoch <= highest)
+    return false; // an epoch would be handed out twice
+  queues_ = std::move(configs);
+  state_ = std::move(states);
+  up_ = std::move(up);
+  next_epoch_ = next_epoch;
+  return true;
+}
+
 std::vector<command> plan(const job_table& t, int64_t now_ms, size_t max) {
   std::vector<command> out;
   for (auto& [name, q] : t.queues()) {

@@ -117,6 +117,20 @@ public:
   /// Attempts of `queue` running on `worker`.
   uint32_t running_on(const std::string& queue, const std::string& worker) const;
 
+  // -- snapshots ------------------------------------------------------------------------------
+
+  /// One queue as a snapshot holds it.
+  struct queue_image {
+    queue_config config;
+    uint64_t next_submitted = 1;
+    std::vector<job> jobs;
+  };
+  std::vector<queue_image> images() const;
+  uint64_t next_epoch() const { return next_epoch_; }
+  /// Replaces the table; false (and the table unchanged) when the images contradict each
+  /// other (a bad configuration, a duplicate id, a running job without a worker).
+  bool restore(std::vector<queue_image> queues, std::set<std::string> up, uint64_t next_epoch);
+
 private:
   struct queue_state {
     std::map<std::string, job> jobs;

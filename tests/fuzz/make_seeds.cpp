@@ -74,6 +74,14 @@ int main(int argc, char** argv) {
   sm.apply(put, 1, changes);
   state::command join{0, 0, state::member_join_cmd{sample_member(), "c1", 0, 1, "cluster", 64}};
   sm.apply(join, 2, changes);
+  // Shared work: a batch of job operations, and a job table in the snapshot.
+  state::command jobs{0, 0, state::jobs_cmd{{
+    jobs::create_queue_cmd{jobs::queue_config{"q", "sleep-job", 2, 1000, 3, 100}},
+    jobs::submit_cmd{"q", "a", "10", 5}, jobs::assign_cmd{"q", "a", "w1", 6},
+    jobs::finish_cmd{"q", "a", 1, false, "no such file", 7}, jobs::expire_cmd{"q", "a", 1, 8},
+    jobs::retry_cmd{"q", std::nullopt, 9}, jobs::delete_queue_cmd{"old"}}}};
+  write(out / "fuzz_cluster_state", "jobs", state::encode(jobs));
+  sm.apply(jobs, 3, changes);
   write(out / "fuzz_cluster_state", "snapshot", sm.snapshot());
   write(out / "fuzz_cluster_state", "view", state::encode_view(sm, 2));
   return 0;

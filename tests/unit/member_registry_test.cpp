@@ -4,6 +4,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "protocols/cluster_state/state_machine.hpp"
+#include "tests/unit/state_log.hpp"
 
 using namespace troupe::state;
 namespace ms = troupe::membership;
@@ -26,18 +27,7 @@ ms::member coordinator(const std::string& name, uint32_t pid) {
   return m;
 }
 
-struct fixture {
-  state_machine sm;
-  uint64_t index = 0;
-  std::vector<member_change> changes;
-
-  /// Applies `c` as the next log entry, through its encoding.
-  apply_result apply(command c) {
-    command back;
-    CAF_REQUIRE(decode(encode(c), back));
-    changes.clear();
-    return sm.apply(back, ++index, changes);
-  }
+struct fixture : troupe::state::testing::state_log {
 
   apply_result join(const ms::member& m, const std::string& holder, uint64_t raft_id = 0,
                     std::string cluster_id = {}) {
