@@ -52,7 +52,12 @@ troupe_system_config::troupe_system_config() {
   // coordinator and 8% per worker. Without the 50 us stage an idle thread sleeps at once and
   // steals every 100 ms; on 2 cores the polling had also taken CPU from the threads with work
   // (scripts/bench/idle.sh, and send throughput and KV latency in docs/running.md).
+  // The first stage, polling without a pause, runs 3,000 tries instead of 100 (a few tens of
+  // microseconds): a burst of work from one actor (spawning 100,000 actors, say) then finds
+  // the other thread still awake instead of waking it for every piece: spawns 174k -> ~250k/s
+  // (scripts/bench/scale.sh), while idle nodes and the event path measured the same.
   set("work-stealing.moderate-poll-attempts", size_t{0});
+  set("work-stealing.aggressive-poll-attempts", size_t{3000});
   set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(100)});
 }
 
