@@ -141,6 +141,13 @@ r::raft& replica(raft_ptr self) {
   auto& st = self->state;
   if (st.tick_origin != time_point{}) {
     auto due = static_cast<uint64_t>((self->clock().now() - st.tick_origin) / st.cfg.tick_interval);
+    // After a stall (a slow fsync, a paused process) more ticks are owed than its timer would
+    // have made; making them all before the messages that waited meanwhile would have a leader
+    // judge its followers silent (check-quorum) and step down. The surplus is dropped, as a
+    // tick message waiting in the mailbox was: time passed without ticks.
+    auto limit = static_cast<uint64_t>(st.node->quiet_ticks()) + 1;
+    if (due > st.ticks_made + limit)
+      st.ticks_made = due - limit;
     for (; st.ticks_made < due; ++st.ticks_made)
       st.node->tick();
   }
