@@ -5,15 +5,33 @@
 
 namespace troupe {
 
+const std::string* actor_registry::intern(const std::string& s) {
+  return &*interned_.insert(s).first;
+}
+
+std::unique_ptr<std::string> actor_registry::rare(const std::string& s) {
+  return s.empty() ? nullptr : std::make_unique<std::string>(s);
+}
+
 uint64_t actor_registry::add(actor_row row, std::shared_ptr<actor_stats> stats) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!row.name.empty() && names_.count(row.name) > 0)
     return 0;
   auto seq = next_++;
-  row.seq = seq;
   if (!row.name.empty())
     names_[row.name] = seq;
-  entries_[seq] = entry{std::move(row), std::move(stats), 0};
+  auto& e = entries_[seq];
+  e.name = std::move(row.name);
+  e.type = intern(row.type);
+  e.kind = intern(row.kind);
+  e.supervisor = intern(row.supervisor);
+  e.state = intern(row.state);
+  e.strategy = rare(row.strategy);
+  e.last_exit = rare(row.last_exit);
+  e.restarts = row.restarts;
+  e.started_ms = row.started_ms;
+  e.handle = std::move(row.handle);
+  e.stats = std::move(stats);
   return seq;
 }
 
@@ -27,10 +45,10 @@ void actor_registry::restarted(uint64_t seq, caf::actor handle, std::shared_ptr<
   if (e.stats)
     e.handled_before += e.stats->user_handled();
   e.stats = std::move(stats);
-  e.row.handle = std::move(handle);
-  e.row.restarts += 1;
-  e.row.state = "running";
-  e.row.started_ms = started_ms;
+  e.handle = std::move(handle);
+  e.restarts += 1;
+  e.state = intern("running");
+  e.started_ms = started_ms;
   restart_times_.push_back(started_ms);
   if (restart_times_.size() > 1000)
     restart_times_.pop_front();
@@ -47,9 +65,9 @@ void actor_registry::exited(uint64_t seq, const std::string& why, const std::str
   auto it = entries_.find(seq);
   if (it == entries_.end())
     return;
-  it->second.row.last_exit = why;
-  it->second.row.state = state;
-  it->second.row.handle = nullptr;
+  it->second.last_exit = rare(why);
+  it->second.state = intern(state);
+  it->second.handle = nullptr;
 }
 
 void actor_registry::remove(uint64_t seq) {
@@ -57,13 +75,24 @@ void actor_registry::remove(uint64_t seq) {
   auto it = entries_.find(seq);
   if (it == entries_.end())
     return;
-  if (!it->second.row.name.empty())
-    names_.erase(it->second.row.name);
+  if (!it->second.name.empty())
+    names_.erase(it->second.name);
   entries_.erase(it);
 }
 
-actor_row actor_registry::snapshot(const entry& e) const {
-  auto row = e.row;
+actor_row actor_registry::snapshot(uint64_t seq, const entry& e) const {
+  actor_row row;
+  row.seq = seq;
+  row.name = e.name;
+  row.type = *e.type;
+  row.kind = *e.kind;
+  row.supervisor = *e.supervisor;
+  row.state = *e.state;
+  row.strategy = e.strategy ? *e.strategy : std::string{};
+  row.last_exit = e.last_exit ? *e.last_exit : std::string{};
+  row.restarts = e.restarts;
+  row.started_ms = e.started_ms;
+  row.handle = e.handle;
   if (e.stats) {
     row.counted = true;
     row.handled = e.handled_before + e.stats->user_handled();
@@ -89,10 +118,10 @@ std::optional<uint64_t> actor_registry::parse_id(const std::string& text) const 
 std::optional<actor_row> actor_registry::find(const std::string& id_or_name) const {
   std::lock_guard<std::mutex> guard{mtx_};
   if (auto n = names_.find(id_or_name); n != names_.end())
-    return snapshot(entries_.at(n->second));
+    return snapshot(n->second, entries_.at(n->second));
   if (auto seq = parse_id(id_or_name))
     if (auto it = entries_.find(*seq); it != entries_.end())
-      return snapshot(it->second);
+      return snapshot(it->first, it->second);
   return std::nullopt;
 }
 
@@ -107,7 +136,7 @@ std::vector<actor_row> actor_registry::page(uint64_t offset, uint64_t limit,
   std::advance(it, static_cast<std::ptrdiff_t>(offset));
   out.reserve(std::min<uint64_t>(limit, entries_.size() - offset));
   for (; it != entries_.end() && out.size() < limit; ++it)
-    out.push_back(snapshot(it->second));
+    out.push_back(snapshot(it->first, it->second));
   return out;
 }
 

@@ -17,7 +17,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace troupe {
@@ -74,19 +76,34 @@ public:
   std::string id_of(uint64_t seq) const { return node_ + "/" + std::to_string(seq); }
 
 private:
+  // An entry as stored: a node may host hundreds of thousands of actors, whose type, kind,
+  // supervisor and state are a handful of distinct strings (kept once, in interned_), and
+  // whose strategy and last exit are mostly empty. 192 bytes an entry instead of 384.
   struct entry {
-    actor_row row;
+    std::string name;
+    const std::string* type = nullptr;
+    const std::string* kind = nullptr;
+    const std::string* supervisor = nullptr;
+    const std::string* state = nullptr;
+    std::unique_ptr<std::string> strategy;   // null: none
+    std::unique_ptr<std::string> last_exit;  // null: it never exited
+    uint32_t restarts = 0;
+    int64_t started_ms = 0;
+    caf::actor handle;
     std::shared_ptr<actor_stats> stats;
     uint64_t handled_before = 0;  // by earlier incarnations
   };
 
-  actor_row snapshot(const entry& e) const;
+  const std::string* intern(const std::string& s);
+  static std::unique_ptr<std::string> rare(const std::string& s);
+  actor_row snapshot(uint64_t seq, const entry& e) const;
   std::optional<uint64_t> parse_id(const std::string& text) const;
 
   std::string node_;
   mutable std::mutex mtx_;
+  std::set<std::string> interned_;
   std::map<uint64_t, entry> entries_;
-  std::map<std::string, uint64_t> names_;
+  std::unordered_map<std::string, uint64_t> names_;
   std::deque<int64_t> restart_times_;  // the last 1,000 restarts, for the node's health
   uint64_t next_ = 1;
 };

@@ -18,6 +18,7 @@
 #include <map>
 #include <set>
 #include <random>
+#include <unordered_map>
 
 namespace troupe {
 
@@ -52,7 +53,7 @@ namespace {
 struct user_supervisor_state {
   user_supervisor_config cfg;
   std::map<uint64_t, user_child>* children = nullptr;  // in cfg.children
-  std::map<caf::actor_addr, uint64_t> by_addr;
+  std::unordered_map<caf::actor_addr, uint64_t> by_addr;
   std::mt19937 rng{std::random_device{}()};
   std::shared_ptr<spdlog::logger> log = logging::get("inspect");
 
