@@ -74,8 +74,7 @@ void watch(user_sup_ptr self, const caf::actor& a) {
 /// Starts (or starts again) child `seq`; an invalid handle when its type cannot be spawned.
 caf::actor start_child(user_sup_ptr self, uint64_t seq, user_child& c,
                        std::shared_ptr<actor_stats> stats) {
-  auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx,
-                                        std::move(stats));
+  auto a = self->state.cfg.types->spawn(c.type, self->system(), c.ctx, std::move(stats));
   if (!a)
     return a;
   watch(self, a);

@@ -67,9 +67,8 @@ void start_instance(vnode_ptr self, const state::deployment_spec& d,
   auto ctx = std::make_shared<const context>(
     context{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services});
   auto stats = std::make_shared<actor_stats>();
-  auto a = st.cfg().types
-             ? st.cfg().types->spawn(d.type, self->system(), ctx, stats)
-             : caf::actor{};
+  auto a = st.cfg().types ? st.cfg().types->spawn(d.type, self->system(), ctx, stats)
+                          : caf::actor{};
   if (!a) {
     if (st.unknown_types.insert(d.name).second) {
       std::string known;

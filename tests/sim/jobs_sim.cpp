@@ -26,7 +26,6 @@ struct assignment {
   std::string id;
   std::string payload;
   uint64_t epoch = 0;
-  uint32_t incarnation = 0;  // of the worker it was sent to
 };
 
 struct report {
@@ -52,7 +51,6 @@ struct running_handler {
 struct sim_worker {
   std::string name;
   bool alive = true;
-  uint32_t incarnation = 1;
   int64_t paused_until = 0;
   int64_t restart_at = 0;
   bool reported_down = false;  // the authority has it down
@@ -97,6 +95,8 @@ public:
       calm_ = now_ > o_.fault_ms;
       if (!calm_)
         faults();
+      else
+        leader_ = true; // calm: the election is over
       submit_due();
       commit_due();
       deliver();
@@ -143,7 +143,7 @@ private:
       ++rep_.attempts;
       live_attempt_[a->id] = r.epoch;
       auto* job = table_.find(queue, a->id);
-      send_to_worker(a->worker, assignment{a->id, job->payload, r.epoch, 0});
+      send_to_worker(a->worker, assignment{a->id, job->payload, r.epoch});
     } else if (auto* f = std::get_if<j::finish_cmd>(&c)) {
       if (r.result == j::outcome::stale_attempt)
         ++rep_.fenced;
@@ -213,7 +213,7 @@ private:
   /// detect_ms, is lost; one that answers again is up again.
   void detect() {
     for (auto& w : workers_) {
-      bool silent = !w.alive || w.paused_until > now_ + 0;
+      bool silent = !w.alive || w.paused_until > now_;
       if (silent && !w.reported_down && silent_since_.count(w.name) == 0)
         silent_since_[w.name] = now_;
       if (!silent)
@@ -243,8 +243,6 @@ private:
   }
 
   void send_to_worker(const std::string& name, assignment a) {
-    auto* w = worker(name);
-    a.incarnation = w ? w->incarnation : 0;
     message m;
     m.to_worker = std::move(a);
     m.worker = name;
@@ -327,7 +325,6 @@ private:
 
   void restart(sim_worker& w) {
     w.alive = true;
-    w.incarnation += 1;
     w.handlers.clear();
     w.unacked.clear();
     w.seen.clear();
@@ -363,8 +360,6 @@ private:
   }
 
   void submit_due() {
-    if (calm_ && !leader_)
-      leader_ = true;
     for (auto it = submits_.begin(); it != submits_.end() && it->first <= now_;) {
       submitted_.insert(it->second.first);
       fails_[it->second.first] = it->second.second == "fail";
