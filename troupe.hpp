@@ -14,6 +14,7 @@
 #include "actors/api/actor_types.hpp"
 #include "actors/api/bus.hpp"
 #include "actors/api/event.hpp"
+#include "actors/api/jobs.hpp"
 #include "actors/api/main_worker.hpp"
 #include "actors/api/migrations.hpp"
 #include "actors/api/send.hpp"

@@ -47,6 +47,7 @@ const char* to_string(raft_errc x) {
     case raft_errc::replica_stopped: return "replica_stopped";
     case raft_errc::compacted: return "compacted";
     case raft_errc::malformed: return "malformed";
+    case raft_errc::not_found: return "not_found";
   }
   return "?";
 }
@@ -63,6 +64,8 @@ const char* text_of(raft_errc x) {
       return "the events asked for are no longer kept";
     case raft_errc::malformed:
       return "a malformed request";
+    case raft_errc::not_found:
+      return "not in the cluster state";
   }
   return "?";
 }
@@ -105,6 +108,18 @@ const char* to_string(link_errc x) {
   return "?";
 }
 
+const char* to_string(jobs_errc x) {
+  switch (x) {
+    case jobs_errc::no_queue: return "no_queue";
+    case jobs_errc::invalid: return "invalid";
+    case jobs_errc::exists: return "exists";
+    case jobs_errc::fenced: return "fenced";
+    case jobs_errc::no_job: return "no_job";
+    case jobs_errc::not_dead: return "not_dead";
+  }
+  return "?";
+}
+
 namespace {
 
 /// Renders an error of enum E as its text (the context's first string), else the code's name.
@@ -123,6 +138,7 @@ void add(caf::actor_system_config& cfg) {
 void add_error_categories(caf::actor_system_config& cfg) {
   add<routing_errc>(cfg);
   add<bus_errc>(cfg);
+  add<jobs_errc>(cfg);
   add<raft_errc>(cfg);
   add<console_errc>(cfg);
   add<service_errc>(cfg);

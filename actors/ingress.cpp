@@ -7,6 +7,7 @@
 #include "actors/event_relay.hpp"
 #include "actors/handlers.hpp"
 #include "actors/inspect/console_handler.hpp"
+#include "actors/jobs/job_messages.hpp"
 #include "actors/kv_relay.hpp"
 #include "actors/log_roller.hpp"
 #include "actors/members_only.hpp"
@@ -108,6 +109,19 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
       if (!m)
         return unavailable("this node's migrator is restarting: try again");
       return self->delegate(m, a);
+    },
+    // The leader's job hand-outs and cancellations (through its router): cluster members only.
+    [=](job_run_atom a, std::vector<job_handout>& batch) {
+      if (refused_non_member(self, "job hand-outs"))
+        return;
+      if (auto runner = dir->get(service::jobs))
+        self->send(runner, a, std::move(batch)); // lost while it restarts: back at the timeout
+    },
+    [=](job_cancel_atom a, std::string& queue, std::string& id, uint64_t epoch) {
+      if (refused_non_member(self, "job cancellations"))
+        return;
+      if (auto runner = dir->get(service::jobs))
+        self->send(runner, a, std::move(queue), std::move(id), epoch);
     },
     [=](log_roller_atom) { return static_cast<bool>(dir->get(service::log_roller)); },
     [=](log_lines_atom a, std::vector<std::string>& lines) {

@@ -170,6 +170,27 @@ auto kv_relay_cluster(Self* self, const kv_relay_route& r) {
         return r.fail();
       return pass_on<strings, uint64_t>(self, r, t, false, a);
     },
+    [=](jobs_cmd_atom a, std::string& bytes)
+      -> caf::result<std::vector<uint64_t>, std::vector<uint64_t>> {
+      // Hand-outs and expiries are the leader's own decisions: no client proposes them.
+      state::command cmd;
+      auto* jc = state::decode(bytes, cmd) ? std::get_if<state::jobs_cmd>(&cmd.body) : nullptr;
+      if (!jc || !state::client_may_propose(*jc))
+        return caf::make_error(raft_errc::malformed,
+                               "only queue changes, submits, retries and results are accepted "
+                               "from clients");
+      auto t = r.target();
+      if (!t)
+        return r.fail();
+      return pass_on<std::vector<uint64_t>, std::vector<uint64_t>>(self, r, t, true, a,
+                                                                   std::move(bytes));
+    },
+    [=](jobs_view_atom a, std::string& queue, std::string& what) -> caf::result<std::string> {
+      auto t = r.target();
+      if (!t)
+        return r.fail();
+      return pass_on<std::string>(self, r, t, false, a, std::move(queue), std::move(what));
+    },
     [=](raft_status_atom a) -> caf::result<raft_status> {
       auto t = r.target();
       if (!t)

@@ -412,6 +412,26 @@ void forward(router_ptr self, const std::string& to, caf::message msg, uint32_t 
     });
 }
 
+/// A job hand-out or cancellation from the leader, to worker `to`'s job runner. Not retried:
+/// a lost hand-out comes back to its queue at its timeout.
+void forward_job(router_ptr self, const std::string& to, caf::message msg) {
+  auto& st = self->state;
+  if (to == st.cfg.node_name) {
+    if (auto runner = st.cfg.services ? st.cfg.services->get(service::jobs) : caf::actor{})
+      caf::anon_send(runner, std::move(msg));
+    else
+      st.log->warn("jobs for this node were dropped: its job runner is not running");
+    return;
+  }
+  with_owner(
+    self, to,
+    [msg](peer_node_actor target) { caf::anon_send(caf::actor_cast<caf::actor>(target), msg); },
+    [self, to](const std::string& why) {
+      self->state.log->warn("jobs for {} were dropped (they come back at their timeout): {}", to,
+                            why);
+    });
+}
+
 void on_workload(router_ptr self, uint64_t version, const std::string& bytes) {
   auto& st = self->state;
   if (version < st.version)
@@ -443,6 +463,9 @@ auto routing_handlers(router_ptr self) {
     },
     [self](forward_atom, const std::string& to, caf::message& msg, uint32_t attempt) {
       forward(self, to, std::move(msg), attempt);
+    },
+    [self](job_forward_atom, const std::string& to, caf::message& msg) {
+      forward_job(self, to, std::move(msg));
     },
     [self](outbox_flush_atom) { flush_all(self); },
     [self](retry_atom) {

@@ -17,6 +17,7 @@
 
 #include "actors/api/messages.hpp"
 #include "actors/bus/bus_actor.hpp"
+#include "actors/jobs/job_messages.hpp"
 #include "actors/supervision/services.hpp"
 #include "actors/vnodes/vnodes.hpp"
 #include "actors/wire.hpp"
@@ -52,6 +53,9 @@ using router_actor = caf::typed_actor<
   // (worker, message): a vnode's hand-over message (vnodes_peer_actor's vnode_state,
   // vnode_no_state or vnode_request) to worker `worker`'s vnodes.
   caf::reacts_to<forward_atom, std::string, caf::message>,
+  // (worker, message): the leader's job hand-outs and cancellations, to that worker's job
+  // runner (actors/jobs/job_messages.hpp).
+  caf::reacts_to<job_forward_atom, std::string, caf::message>,
   // (full topic, payload, origin): a broadcast that is not persisted, to every other member;
   // answers (sent, dropped).
   caf::replies_to<bus_fanout_atom, std::string, std::string, std::string>::with<uint64_t,

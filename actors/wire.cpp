@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 
 #include "actors/api/event.hpp"
+#include "actors/jobs/job_messages.hpp"
 #include "actors/raft/raft_actor.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -22,6 +23,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   cfg.add_message_type<std::vector<uint64_t>>("std::vector<uint64_t>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
+  cfg.add_message_type<job_handout>("troupe.job_handout");
+  cfg.add_message_type<std::vector<job_handout>>("std::vector<troupe.job_handout>");
 }
 
 } // namespace troupe

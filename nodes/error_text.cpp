@@ -74,7 +74,8 @@ int exit_code_for(const caf::error& err) {
     return ec::failure;
   if (in<routing_errc>(err))
     return ec::unavailable;
-  if (is(err, raft_errc::malformed) || is(err, raft_errc::compacted))
+  if (is(err, raft_errc::malformed) || is(err, raft_errc::compacted)
+      || is(err, raft_errc::not_found))
     return ec::failure;
   if (in<raft_errc>(err))
     return ec::unavailable;
@@ -87,6 +88,8 @@ int exit_code_for(const caf::error& err) {
     return ec::failure; // asking again cannot help
   if (in<link_errc>(err))
     return ec::unavailable;
+  if (in<jobs_errc>(err))
+    return ec::failure;
   if (is(err, bus_errc::no_subscriber) || is(err, bus_errc::invalid))
     return ec::failure;
   if (in<bus_errc>(err))

@@ -3,6 +3,7 @@
 #include "actors/bus/bus_actor.hpp"
 #include "actors/endpoint.hpp"
 #include "actors/ingress.hpp"
+#include "actors/jobs/job_runner.hpp"
 #include "actors/inspect/inspector.hpp"
 #include "actors/inspect/user_supervisor.hpp"
 #include "actors/log_roller.hpp"
@@ -146,6 +147,7 @@ raft_actor_config raft_config(const rt_ptr& rt) {
   rc.raft.heartbeat_ticks = static_cast<int>(cfg.heartbeat_ticks);
   rc.tick_interval = std::chrono::duration_cast<milliseconds>(cfg.raft_tick);
   rc.resolver = rt->resolver;
+  rc.services = rt->tree.services;
   rc.max_kv_bytes = cfg.links.max_frame - (64u << 10);
   rc.node_name = cfg.name;
   rc.peer_timeout = std::chrono::duration_cast<milliseconds>(cfg.failure_timeout);
@@ -282,6 +284,18 @@ child_def vnodes_child(const rt_ptr& rt) {
   return c;
 }
 
+child_def job_runner_child(const rt_ptr& rt) {
+  return service_child(service::jobs, "job-runner", [rt](caf::actor_system& sys, stats_ptr stats) {
+    job_runner_config jc;
+    jc.node_name = rt->cfg.name;
+    jc.data_dir = rt->cfg.data_dir;
+    jc.types = rt->types;
+    jc.services = rt->tree.services;
+    return caf::expected<caf::actor>{
+      caf::actor_cast<caf::actor>(spawn_job_runner(sys, std::move(jc), stats))};
+  });
+}
+
 // Why rest-for-one: the vnodes serve only under the lease the membership agent holds. An
 // agent that dies takes its lease with it, so the vnodes after it stop too and start again
 // fenced, until the new agent has joined and received the workload. The vnodes crashing
@@ -291,6 +305,9 @@ supervisor_def worker_tree(const rt_ptr& rt) {
   if (!rt->cfg.has_coordinator_role())
     def.children.push_back(membership_agent_child(rt));
   def.children.push_back(vnodes_child(rt));
+  // Its attempts are fenced by epochs, not by the lease: it stops with the agent only so that
+  // a worker that lost its coordinator stops running jobs it can no longer report.
+  def.children.push_back(job_runner_child(rt));
   return def;
 }
 
@@ -351,8 +368,10 @@ std::vector<service> expected_services(const node_config& cfg) {
     out.push_back(service::log_roller);
   if (cfg.has_coordinator_role())
     out.push_back(service::raft);
-  if (cfg.has_worker_role())
+  if (cfg.has_worker_role()) {
     out.push_back(service::vnodes);
+    out.push_back(service::jobs);
+  }
   return out;
 }
 

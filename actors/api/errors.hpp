@@ -44,7 +44,21 @@ enum class bus_errc : uint8_t {
 /// The code's name, e.g. "not_persisted".
 const char* to_string(bus_errc x);
 
+/// Shared work: submitting jobs, changing queues, a job's result.
+enum class jobs_errc : uint8_t {
+  no_queue = 1,   ///< no queue by that name
+  invalid = 2,    ///< a bad queue configuration, an empty job id
+  exists = 3,     ///< a queue created again with another configuration
+  fenced = 4,     ///< a result for an attempt that no longer runs (its epoch is stale)
+  no_job = 5,     ///< no job by that id in the queue
+  not_dead = 6,   ///< a retry of a job that is not a dead letter
+};
+
+/// The code's name, e.g. "no_queue".
+const char* to_string(jobs_errc x);
+
 } // namespace troupe
 
 CAF_ERROR_CODE_ENUM(troupe::routing_errc, "troupe_rt")
 CAF_ERROR_CODE_ENUM(troupe::bus_errc, "troupe_bu")
+CAF_ERROR_CODE_ENUM(troupe::jobs_errc, "troupe_jb")

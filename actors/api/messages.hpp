@@ -14,6 +14,10 @@ using route_atom = caf::atom_constant<caf::atom("route")>;
 /// the cluster state (deploy, undeploy, ...), committed through Raft
 using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;
 
+/// (jobs_cmd_atom, encoded command) -> (outcomes, epochs): a batch of shared-work operations
+/// (submits, queue changes, retries, results), committed through Raft (see jobs.hpp)
+using jobs_cmd_atom = caf::atom_constant<caf::atom("jobs_cmd")>;
+
 /// (bus_publish_atom, ns, topic, payload, persist, send_to_self) -> uint64_t index
 using bus_publish_atom = caf::atom_constant<caf::atom("bus_pub")>;
 /// (bus_subscribe_atom, ns, topic, subscriber)

@@ -165,6 +165,7 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
       return check();
     },
     [=](state_cmd_atom, const std::string&) mutable { return check(); },
+    [=](jobs_cmd_atom, const std::string&) mutable { return check(); },
     [=](route_atom, const std::string&, const std::string&, const std::string&) mutable {
       return check();
     },

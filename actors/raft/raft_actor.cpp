@@ -115,7 +115,13 @@ void apply_entry(raft_ptr self, const r::entry& e) {
     state::command cmd;
     if (state::decode(e.data, cmd)) {
       std::vector<state::member_change> changes;
+      auto* jc = std::get_if<state::jobs_cmd>(&cmd.body);
+      auto expiring = jc ? jobs_expiring(self, *jc) : std::vector<std::string>{};
       res = st.sm.apply(cmd, e.index, changes);
+      if (jc)
+        jobs_applied(self, *jc, res.jobs, expiring);
+      if (!changes.empty())
+        st.jobs_dirty = true; // a worker up offers slots
       log_member_changes(st, changes);
       if (auto* mv = std::get_if<state::vnode_moves_cmd>(&cmd.body); mv && res.ok)
         log_vnode_moves(st, *mv);
@@ -130,9 +136,17 @@ void apply_entry(raft_ptr self, const r::entry& e) {
     return;
   if (w->second.term != e.term || !is_command)
     w->second.promise.deliver(failure(raft_errc::leadership_lost));
-  else if (w->second.member)
+  else if (w->second.shape == reply_shape::member)
     w->second.promise.deliver(res.ok, res.incarnation, res.reason);
-  else
+  else if (w->second.shape == reply_shape::jobs) {
+    std::vector<uint64_t> outcomes;
+    std::vector<uint64_t> epochs;
+    for (auto& j : res.jobs) {
+      outcomes.push_back(static_cast<uint64_t>(j.result));
+      epochs.push_back(j.epoch);
+    }
+    w->second.promise.deliver(std::move(outcomes), std::move(epochs));
+  } else
     w->second.promise.deliver(res.ok, res.revision);
   st.writes.erase(w);
 }
@@ -233,6 +247,7 @@ void process_ready(raft_ptr self) {
     serve_reads(self);
     serve_watches(self);
   }
+  plan_jobs(self, false);
   publish_members(self);
   // Compact once enough has been applied since the last snapshot.
   if (st.cfg.snapshot_every > 0 && st.applied >= st.last_snapshot + st.cfg.snapshot_every) {
@@ -310,7 +325,7 @@ caf::response_promise forward_to_leader(raft_ptr self, Ts&&... xs) {
                       std::forward<Ts>(xs)...);
 }
 
-caf::response_promise propose(raft_ptr self, const std::string& bytes, bool member) {
+caf::response_promise propose(raft_ptr self, const std::string& bytes, reply_shape shape) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   auto res = replica(self).propose(bytes);
@@ -321,13 +336,13 @@ caf::response_promise propose(raft_ptr self, const std::string& bytes, bool memb
                                                    + r::to_string(res.error)));
     return rp;
   }
-  st.writes.emplace(res.index, pending_write{res.term, member, rp});
+  st.writes.emplace(res.index, pending_write{res.term, shape, rp});
   schedule_flush(self);
   return rp;
 }
 
 caf::response_promise propose(raft_ptr self, const state::command& cmd) {
-  return propose(self, state::encode(cmd), false);
+  return propose(self, state::encode(cmd), reply_shape::kv);
 }
 
 std::optional<uint64_t> expected(int64_t x) {
@@ -484,7 +499,21 @@ auto cluster_handlers(raft_ptr self) {
       if (auto* d = std::get_if<state::deploy_cmd>(&cmd.body))
         if (auto why = self->state.sm.deploy_refusal(d->spec.type); !why.empty())
           return {false, uint64_t{0}, std::move(why)};
-      return propose(self, bytes, true);
+      return propose(self, bytes, reply_shape::member);
+    },
+    [self](jobs_cmd_atom a, std::string& bytes)
+      -> caf::result<std::vector<uint64_t>, std::vector<uint64_t>> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::vector<uint64_t>, std::vector<uint64_t>>(self, a,
+                                                                              std::move(bytes));
+      state::command cmd;
+      auto* jc = state::decode(bytes, cmd) ? std::get_if<state::jobs_cmd>(&cmd.body) : nullptr;
+      if (!jc || jc->ops.empty())
+        return failure(raft_errc::malformed, "malformed jobs batch");
+      if (!state::client_may_propose(*jc))
+        return failure(raft_errc::malformed, "hand-outs and expiries are the leader's own");
+      state::stamp(*jc, wall_clock_ms());
+      return propose(self, state::encode(cmd), reply_shape::jobs);
     },
     [self](bus_fetch_atom, const std::vector<std::string>& topics,
            const std::vector<uint64_t>& after) -> caf::result<std::string> {
@@ -530,6 +559,16 @@ auto cluster_handlers(raft_ptr self) {
         return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);
       pending_read rd;
       rd.deployments = true;
+      return read(self, std::move(rd));
+    },
+    [self](jobs_view_atom a, std::string& queue,
+           std::string& what) -> caf::result<std::string> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::string>(self, a, std::move(queue), std::move(what));
+      pending_read rd;
+      rd.jobs = jobs::parse_view(queue, what);
+      if (!rd.jobs)
+        return failure(raft_errc::malformed, "a jobs view is '', 'dead' or 'job:ID'");
       return read(self, std::move(rd));
     }
   );

@@ -23,6 +23,7 @@
 #include "actors/bus/bus_actor.hpp"
 #include "actors/raft/raft_errc.hpp"
 #include "actors/endpoint.hpp"
+#include "actors/supervision/services.hpp"
 #include "actors/raft/raft_storage.hpp"
 #include "actors/wire.hpp"
 #include "protocols/clock.hpp"
@@ -77,6 +78,9 @@ using member_changes_atom = caf::atom_constant<caf::atom("mem_chgs")>;
 // (leader_contact_atom, bool): to the member listener whenever this replica starts or stops
 // knowing a leader (a follower that heard none for an election timeout knows none)
 using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
+// Shared work (protocols/jobs): (jobs_cmd_atom, bytes) proposes a jobs batch, (jobs_view_atom,
+// queue) reads the queues (see kv_service_actor).
+using jobs_view_atom = caf::atom_constant<caf::atom("jobs_view")>;
 
 /// The KV and cluster-state service every node offers its clients: a coordinator's Raft
 /// replica serves it, a worker's membership agent relays it to its coordinator. Writes are
@@ -115,7 +119,16 @@ using kv_service_actor = caf::typed_actor<
   // (owners, epochs, version): the vnode map, linearizable.
   caf::replies_to<vnodes_atom>::with<std::vector<std::string>, std::vector<uint64_t>, uint64_t>,
   // (encoded deployments, version): linearizable.
-  caf::replies_to<deployments_atom>::with<std::vector<std::string>, uint64_t>>;
+  caf::replies_to<deployments_atom>::with<std::vector<std::string>, uint64_t>,
+  // (bytes): (outcomes, epochs), once applied: a state::command holding a jobs_cmd
+  // (protocols/cluster_state/commands.hpp) of queue changes, submits, retries or results;
+  // each operation's jobs::outcome and, for a hand-out, its epoch, in order. The leader's own
+  // operations (hand-outs, expiries) are refused from anyone else.
+  caf::replies_to<jobs_cmd_atom, std::string>::with<std::vector<uint64_t>,
+                                                    std::vector<uint64_t>>,
+  // (queue or "", options): JSON, linearizable: every queue with its counts, or one queue in
+  // detail (see jobs_view.hpp).
+  caf::replies_to<jobs_view_atom, std::string, std::string>::with<std::string>>;
 
 /// A coordinator's Raft replica's interface: the KV service and what its node and its peers
 /// say to it.
@@ -168,6 +181,8 @@ struct raft_actor_config {
   // A worker's lease (measured by the worker from a heartbeat's send time). The leader moves a
   // down worker's vnodes only ownership::reassign_after(vnode_lease) after it saw it down.
   milliseconds vnode_lease{1000};
+  // The node's services: the leader hands jobs to workers through its router.
+  std::shared_ptr<service_directory> services;
 };
 
 /// Spawns the Raft actor around storage that was already opened (and its replayed state), so

@@ -6,6 +6,7 @@
 #include "actors/owed_promises.hpp"
 
 #include "actors/endpoint.hpp"
+#include "actors/jobs/jobs_view.hpp"
 #include "actors/logging.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -42,6 +43,7 @@ struct peer_link {
 };
 
 struct pending_read {
+  std::optional<jobs::view_request> jobs;  // a view of the shared work
   bool deployments = false;
   bool vnodes = false;
   bool list = false;
@@ -57,9 +59,16 @@ struct down_since {
   time_point since{};  // this leader's clock
 };
 
+/// How a write is answered once applied.
+enum class reply_shape : uint8_t {
+  kv,      // (ok, revision)
+  member,  // a cluster-state command: (ok, incarnation, reason)
+  jobs,    // a jobs batch: (outcomes, epochs)
+};
+
 struct pending_write {
   r::term_t term = 0;
-  bool member = false;  // a membership command: answered (ok, incarnation, reason)
+  reply_shape shape = reply_shape::kv;
   caf::response_promise promise;
 };
 
@@ -90,6 +99,12 @@ struct raft_actor_state {
   std::map<r::node_id, time_point> lost_proposed; // leader: holder_lost in flight since
   std::map<std::string, down_since> down_seen;    // leader: when it first saw each member down
   time_point last_prune_check{};
+  // Leader, shared work: the index of the hand-outs and expiries last proposed (planning
+  // waits for them to apply, so that no job is planned twice) and whether a job or a worker
+  // changed since the last plan.
+  r::index_t jobs_plan_index = 0;
+  time_point jobs_plan_at{};
+  bool jobs_dirty = true;
   std::vector<caf::response_promise> stepping_down;  // leave_atom: answered on losing the lead
   std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
   std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
@@ -188,6 +203,22 @@ void leader_duties(raft_ptr self);
 /// Leader: true while leader_duties waits on the clock (a down member's lease running out, a
 /// placement not yet balanced): it then runs every tick, as failover times depend on it.
 bool leader_has_timed_work(raft_ptr self);
+
+// -- raft_jobs.cpp ----------------------------------------------------------------------------
+
+/// Leader, before a jobs batch applies: the worker of each attempt it may expire ("" for the
+/// other operations), to tell them once it has.
+std::vector<std::string> jobs_expiring(raft_ptr self, const state::jobs_cmd& c);
+
+/// After a jobs batch applied: the leader sends the committed hand-outs and expiries to their
+/// workers' job runners.
+void jobs_applied(raft_ptr self, const state::jobs_cmd& c,
+                  const std::vector<jobs::apply_result>& results,
+                  const std::vector<std::string>& expiring);
+
+/// Leader: proposes the next hand-outs and expiries (protocols/jobs plan) when a job or a
+/// worker changed, or on a tick while jobs run or wait; one proposal in flight at a time.
+void plan_jobs(raft_ptr self, bool tick);
 
 /// The replica, with the ticks it is owed by now made first: everything that reaches it
 /// (messages, proposals, reads, transfers) goes through here, as tests/sim drives it.

@@ -16,6 +16,7 @@ enum class raft_errc : uint8_t {
   replica_stopped = 3,  // the replica stopped before the write committed: outcome unknown
   compacted = 4,        // a watch asked for events no longer kept (context: text, oldest)
   malformed = 5,        // a request that does not decode, or is not accepted from clients
+  not_found = 6,        // a read of something the cluster state does not hold (a queue)
 };
 
 const char* to_string(raft_errc x);

@@ -78,7 +78,8 @@ bool leader_has_timed_work(raft_ptr self) {
   if (st.node->current_role() != r::role::leader)
     return false;
   return !st.down_seen.empty()
-         || (st.sm.vnodes().size() > 0 && st.balanced_at != st.node->commit_index());
+         || (st.sm.vnodes().size() > 0 && st.balanced_at != st.node->commit_index())
+         || st.sm.jobs().busy(); // attempts time out, failed ones back off
 }
 
 /// Leader, on every tick: declares lost the coordinators it has not heard from for
@@ -142,6 +143,7 @@ void leader_duties(raft_ptr self) {
     }
   }
   pick_main_worker(self, now);
+  plan_jobs(self, true);
   if (now - st.last_prune_check >= std::chrono::seconds(10)) {
     st.last_prune_check = now;
     auto before = wall_clock_ms() - st.cfg.member_forget_after.count();

@@ -1,5 +1,7 @@
 #include "actors/raft/raft_actor_state.hpp"
 
+#include "actors/wall_clock.hpp"
+
 #include <caf/event_based_actor.hpp>
 
 namespace troupe::raft_detail {
@@ -44,7 +46,16 @@ void serve_reads(raft_ptr self) {
       continue;
     }
     auto& rd = it->second;
-    if (rd.watch) {
+    if (rd.jobs) {
+      auto view = jobs::render_view(st.sm.jobs(), *rd.jobs, wall_clock_ms());
+      if (view)
+        rd.promise.deliver(std::move(*view));
+      else
+        rd.promise.deliver(failure(raft_errc::not_found,
+                                   rd.jobs->kind == jobs::view_kind::job
+                                     ? "no job '" + rd.jobs->id + "' in queue '" + rd.jobs->queue + "'"
+                                     : "no queue '" + rd.jobs->queue + "' (see troupe ctl queues)"));
+    } else if (rd.watch) {
       if (!answer_watch(self, rd, false)) {
         // Nothing yet: park it until an event arrives or watch_wait passes.
         auto id = st.next_watch++;

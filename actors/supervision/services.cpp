@@ -24,6 +24,8 @@ const char* to_string(service s) {
       return "vnodes";
     case service::user_supervisor:
       return "user-supervisor";
+    case service::jobs:
+      return "job-runner";
   }
   return "?";
 }

@@ -38,9 +38,10 @@ enum class service : uint8_t {
   membership,        // membership-server (coordinator) or membership-agent (worker)
   vnodes,            // a worker's vnode supervisor: one actor per owned vnode
   user_supervisor,   // actors spawned by operators and user code
+  jobs,              // a worker's job runner: runs the jobs the leader hands it
 };
 
-constexpr size_t service_count = 10;
+constexpr size_t service_count = 11;
 
 /// The name operators see ("membership" is shown by role: see node_runner).
 const char* to_string(service s);

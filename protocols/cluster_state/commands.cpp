@@ -233,4 +233,24 @@ bool decode_deployment(const std::string& bytes, deployment_spec& out) {
   return x.ParseFromString(bytes) && from_pb(x, out);
 }
 
+bool client_may_propose(const jobs_cmd& c) {
+  for (auto& op : c.ops)
+    if (std::holds_alternative<jobs::assign_cmd>(op) || std::holds_alternative<jobs::expire_cmd>(op)
+        || std::holds_alternative<jobs::worker_cmd>(op))
+      return false;
+  return true;
+}
+
+void stamp(jobs_cmd& c, int64_t now_ms) {
+  for (auto& op : c.ops)
+    std::visit(
+      [now_ms](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (!std::is_same_v<T, jobs::create_queue_cmd>
+                      && !std::is_same_v<T, jobs::delete_queue_cmd>)
+          x.at_ms = now_ms;
+      },
+      op);
+}
+
 } // namespace troupe::state

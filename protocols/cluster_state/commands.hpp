@@ -34,6 +34,14 @@ struct jobs_cmd {
   std::vector<jobs::command> ops;
 };
 
+/// True when `c` holds only what clients and workers may propose: queue changes, submits,
+/// retries and results (hand-outs, expiries and worker changes are the leader's own).
+bool client_may_propose(const jobs_cmd& c);
+
+/// Sets the time of every operation of `c` to `now_ms`: the leader's clock, not a client's,
+/// times submissions and failures (the backoff starts from it).
+void stamp(jobs_cmd& c, int64_t now_ms);
+
 struct command {
   uint64_t client = 0;    // with sequence: de-duplicates retried KV writes (0: none)
   uint64_t sequence = 0;

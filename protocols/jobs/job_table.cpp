@@ -138,6 +138,7 @@ apply_result job_table::submit(const submit_cmd& c) {
   j.submitted = qs.next_submitted++;
   j.submitted_ms = c.at_ms;
   j.not_before_ms = c.at_ms;
+  index(qs, j);
   return {outcome::ok, 0, j.state};
 }
 
@@ -153,7 +154,7 @@ apply_result job_table::assign(const assign_cmd& c) {
     return {outcome::not_pending, j->epoch, j->state};
   if (up_.count(c.worker) == 0 || running_on(c.queue, c.worker) >= q->slots_per_worker)
     return {outcome::no_slot, j->epoch, j->state};
-  j->state = job_state::running;
+  move_to(*qs, *j, job_state::running);
   j->attempts += 1;
   j->epoch = next_epoch_++;
   j->worker = c.worker;
@@ -186,7 +187,7 @@ apply_result job_table::finish(const finish_cmd& c) {
                          return;
                        }
                        stop_running(qs, j);
-                       j.state = job_state::done;
+                       move_to(qs, j, job_state::done);
                        j.last_error.clear();
                      });
 }
@@ -210,9 +211,12 @@ void job_table::worker(const worker_cmd& c) {
     if (qs.running.count(c.worker) == 0)
       continue;
     auto& q = queues_.at(name);
-    for (auto& [id, j] : qs.jobs)
-      if (j.state == job_state::running && j.worker == c.worker)
-        attempt_failed(q, qs, j, c.at_ms, "worker " + c.worker + " was lost");
+    std::vector<job*> lost;
+    for (auto& id : qs.live)
+      if (auto& j = qs.jobs.at(id); j.worker == c.worker)
+        lost.push_back(&j);
+    for (auto* j : lost)
+      attempt_failed(q, qs, *j, c.at_ms, "worker " + c.worker + " was lost");
   }
 }
 
@@ -222,7 +226,7 @@ apply_result job_table::retry(const retry_cmd& c) {
     return {outcome::no_queue};
   auto& qs = state_[c.queue];
   auto again = [&](job& j) {
-    j.state = job_state::pending;
+    move_to(qs, j, job_state::pending);
     j.attempts = 0;
     j.not_before_ms = c.at_ms;
   };
@@ -241,6 +245,24 @@ apply_result job_table::retry(const retry_cmd& c) {
   return {outcome::ok, it->second.epoch, it->second.state};
 }
 
+void job_table::index(queue_state& qs, const job& j) {
+  qs.in_state[static_cast<size_t>(j.state)] += 1;
+  if (j.state == job_state::pending)
+    qs.waiting.emplace(j.submitted, j.id);
+  else if (j.state == job_state::running)
+    qs.live.insert(j.id);
+}
+
+void job_table::move_to(queue_state& qs, job& j, job_state s) {
+  qs.in_state[static_cast<size_t>(j.state)] -= 1;
+  if (j.state == job_state::pending)
+    qs.waiting.erase({j.submitted, j.id});
+  else if (j.state == job_state::running)
+    qs.live.erase(j.id);
+  j.state = s;
+  index(qs, j);
+}
+
 void job_table::stop_running(queue_state& qs, job& j) {
   auto it = qs.running.find(j.worker);
   if (it != qs.running.end() && --it->second == 0)
@@ -253,11 +275,11 @@ void job_table::attempt_failed(const queue_config& q, queue_state& qs, job& j, i
   stop_running(qs, j);
   j.last_error = std::move(why);
   if (j.attempts >= q.max_attempts) {
-    j.state = job_state::dead;
+    move_to(qs, j, job_state::dead);
     return;
   }
-  j.state = job_state::pending;
   j.not_before_ms = at_ms + backoff_after(q, j.attempts);
+  move_to(qs, j, job_state::pending);
 }
 
 const job* job_table::find(const std::string& queue, const std::string& id) const {
@@ -283,22 +305,37 @@ uint32_t job_table::running_on(const std::string& queue, const std::string& work
 
 queue_counts job_table::counts(const std::string& queue) const {
   queue_counts out;
-  auto* jobs = jobs_of(queue);
-  if (!jobs)
+  auto it = state_.find(queue);
+  if (it == state_.end())
     return out;
-  for (auto& [id, j] : *jobs) {
-    switch (j.state) {
-      case job_state::pending:
-        ++out.pending;
-        if (out.oldest_pending_ms == 0 || j.submitted_ms < out.oldest_pending_ms)
-          out.oldest_pending_ms = j.submitted_ms;
-        break;
-      case job_state::running: ++out.running; break;
-      case job_state::done: ++out.done; break;
-      case job_state::dead: ++out.dead; break;
-    }
-  }
+  auto& qs = it->second;
+  out.pending = qs.in_state[static_cast<size_t>(job_state::pending)];
+  out.running = qs.in_state[static_cast<size_t>(job_state::running)];
+  out.done = qs.in_state[static_cast<size_t>(job_state::done)];
+  out.dead = qs.in_state[static_cast<size_t>(job_state::dead)];
+  // Submission order and time go together (the leader's clock, carried in the commands);
+  // a retried dead letter keeps its place.
+  if (!qs.waiting.empty())
+    out.oldest_pending_ms = qs.jobs.at(qs.waiting.begin()->second).submitted_ms;
   return out;
+}
+
+const std::set<std::string>* job_table::running_of(const std::string& queue) const {
+  auto it = state_.find(queue);
+  return it == state_.end() ? nullptr : &it->second.live;
+}
+
+const std::set<std::pair<uint64_t, std::string>>*
+job_table::waiting_of(const std::string& queue) const {
+  auto it = state_.find(queue);
+  return it == state_.end() ? nullptr : &it->second.waiting;
+}
+
+bool job_table::busy() const {
+  for (auto& [name, qs] : state_)
+    if (!qs.waiting.empty() || !qs.live.empty())
+      return true;
+  return false;
 }
 
 std::vector<job_table::queue_image> job_table::images() const {
@@ -332,8 +369,10 @@ bool job_table::restore(std::vector<queue_image> queues, std::set<std::string> u
       if (j.state == job_state::running)
         qs.running[j.worker] += 1;
       auto id = j.id;
-      if (!qs.jobs.emplace(std::move(id), std::move(j)).second)
+      auto [it, fresh] = qs.jobs.emplace(std::move(id), std::move(j));
+      if (!fresh)
         return false;
+      index(qs, it->second);
     }
     configs.emplace(img.config.name, std::move(img.config));
   }
@@ -353,19 +392,13 @@ std::vector<command> plan(const job_table& t, int64_t now_ms, size_t max) {
     if (!jobs)
       continue;
     // Attempts past their timeout go back first: their slots are then free again.
-    std::vector<const job*> waiting;
-    for (auto& [id, j] : *jobs) {
+    for (auto& id : *t.running_of(name)) {
       if (out.size() >= max)
         return out;
-      if (j.state == job_state::running && now_ms - j.started_ms >= q.timeout_ms)
+      auto& j = jobs->at(id);
+      if (now_ms - j.started_ms >= q.timeout_ms)
         out.emplace_back(expire_cmd{name, id, j.epoch, now_ms});
-      else if (j.state == job_state::pending && j.not_before_ms <= now_ms)
-        waiting.push_back(&j);
     }
-    if (waiting.empty())
-      continue;
-    std::sort(waiting.begin(), waiting.end(),
-              [](const job* a, const job* b) { return a->submitted < b->submitted; });
     // Free slots per up worker; hand-outs go round the workers so that the work spreads.
     std::vector<std::pair<std::string, uint32_t>> free;
     for (auto& w : t.workers_up()) {
@@ -374,11 +407,14 @@ std::vector<command> plan(const job_table& t, int64_t now_ms, size_t max) {
         free.emplace_back(w, q.slots_per_worker - used);
     }
     size_t next = 0;
-    for (auto* j : waiting) {
+    // Oldest first, past their backoff.
+    for (auto& [order, id] : *t.waiting_of(name)) {
       if (free.empty() || out.size() >= max)
         break;
+      if (jobs->at(id).not_before_ms > now_ms)
+        continue;
       next %= free.size();
-      out.emplace_back(assign_cmd{name, j->id, free[next].first, now_ms});
+      out.emplace_back(assign_cmd{name, id, free[next].first, now_ms});
       if (--free[next].second == 0)
         free.erase(free.begin() + static_cast<std::ptrdiff_t>(next));
       else

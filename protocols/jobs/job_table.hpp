@@ -116,6 +116,12 @@ public:
   const std::set<std::string>& workers_up() const { return up_; }
   /// Attempts of `queue` running on `worker`.
   uint32_t running_on(const std::string& queue, const std::string& worker) const;
+  /// The ids of the running jobs of `queue` (nullptr: no such queue).
+  const std::set<std::string>* running_of(const std::string& queue) const;
+  /// The pending jobs of `queue` as (submission order, id), oldest first.
+  const std::set<std::pair<uint64_t, std::string>>* waiting_of(const std::string& queue) const;
+  /// True when some job of some queue is pending or running: the leader has work to plan.
+  bool busy() const;
 
   // -- snapshots ------------------------------------------------------------------------------
 
@@ -136,7 +142,16 @@ private:
     std::map<std::string, job> jobs;
     uint64_t next_submitted = 1;
     std::map<std::string, uint32_t> running;  // worker -> attempts running
+    // Indexes, so that the leader's plan and the counts do not walk the jobs that are over:
+    std::set<std::pair<uint64_t, std::string>> waiting;  // pending: (submitted, id)
+    std::set<std::string> live;                          // running: ids
+    size_t in_state[4] = {0, 0, 0, 0};                   // jobs by job_state
   };
+
+  /// Puts job `j` (of `qs`) in state `s`, keeping the indexes.
+  static void move_to(queue_state& qs, job& j, job_state s);
+  /// Adds a job (its state as it is) to the indexes of `qs`.
+  static void index(queue_state& qs, const job& j);
 
   using attempt_end = std::function<void(const queue_config&, queue_state&, job&)>;
   /// Ends the running attempt `epoch` of a job with `end`; stale_attempt for any other.

@@ -391,6 +391,22 @@ private:
     for (auto& w : workers_)
       if (table_.running_on(queue, w.name) > static_cast<uint32_t>(o_.slots))
         fail(w.name + " runs more attempts than its slots");
+    // The table's indexes (the leader's plan reads only them) agree with its jobs.
+    size_t by_state[4] = {0, 0, 0, 0};
+    std::set<std::string> running;
+    std::set<std::pair<uint64_t, std::string>> waiting;
+    for (auto& [id, job] : *jobs) {
+      by_state[static_cast<size_t>(job.state)] += 1;
+      if (job.state == j::job_state::running)
+        running.insert(id);
+      else if (job.state == j::job_state::pending)
+        waiting.emplace(job.submitted, id);
+    }
+    auto c = table_.counts(queue);
+    if (c.pending != by_state[0] || c.running != by_state[1] || c.done != by_state[2]
+        || c.dead != by_state[3] || *table_.running_of(queue) != running
+        || *table_.waiting_of(queue) != waiting)
+      fail("the table's indexes disagree with its jobs");
   }
 
   void check_settled() {

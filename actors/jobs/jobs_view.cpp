@@ -1,0 +1,106 @@
+#include "actors/jobs/jobs_view.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace troupe::jobs {
+
+namespace {
+
+using json = nlohmann::json;
+
+json queue_json(const job_table& t, const queue_config& q, int64_t now_ms) {
+  auto c = t.counts(q.name);
+  return {{"name", q.name},
+          {"handler", q.handler},
+          {"slots_per_worker", q.slots_per_worker},
+          {"timeout_ms", q.timeout_ms},
+          {"max_attempts", q.max_attempts},
+          {"backoff_ms", q.backoff_ms},
+          {"pending", c.pending},
+          {"running", c.running},
+          {"done", c.done},
+          {"dead", c.dead},
+          {"oldest_pending_age_ms",
+           c.oldest_pending_ms == 0 ? 0 : std::max<int64_t>(0, now_ms - c.oldest_pending_ms)}};
+}
+
+json job_json(const job& j) {
+  json out{{"id", j.id},
+           {"state", to_string(j.state)},
+           {"attempts", j.attempts},
+           {"epoch", j.epoch},
+           {"payload", j.payload},
+           {"submitted_ms", j.submitted_ms}};
+  if (!j.worker.empty())
+    out["worker"] = j.worker;
+  if (j.state == job_state::running)
+    out["started_ms"] = j.started_ms;
+  if (!j.last_error.empty())
+    out["last_error"] = j.last_error;
+  return out;
+}
+
+} // namespace
+
+std::optional<view_request> parse_view(const std::string& queue, const std::string& what) {
+  view_request r;
+  r.queue = queue;
+  if (what.empty()) {
+    r.kind = queue.empty() ? view_kind::queues : view_kind::queue;
+    return r;
+  }
+  if (queue.empty())
+    return std::nullopt;
+  if (what == "dead") {
+    r.kind = view_kind::dead;
+    return r;
+  }
+  if (what.rfind("job:", 0) == 0 && what.size() > 4) {
+    r.kind = view_kind::job;
+    r.id = what.substr(4);
+    return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> render_view(const job_table& t, const view_request& r,
+                                       int64_t now_ms) {
+  if (r.kind == view_kind::queues) {
+    auto queues = json::array();
+    for (auto& [name, q] : t.queues())
+      queues.push_back(queue_json(t, q, now_ms));
+    return json{{"queues", std::move(queues)}, {"workers_up", t.workers_up()}}.dump();
+  }
+  auto it = t.queues().find(r.queue);
+  if (it == t.queues().end())
+    return std::nullopt;
+  auto& jobs = *t.jobs_of(r.queue);
+  if (r.kind == view_kind::job) {
+    auto j = jobs.find(r.id);
+    if (j == jobs.end())
+      return std::nullopt;
+    return job_json(j->second).dump();
+  }
+  if (r.kind == view_kind::dead) {
+    auto dead = json::array();
+    for (auto& [id, j] : jobs)
+      if (j.state == job_state::dead && dead.size() < r.limit)
+        dead.push_back(job_json(j));
+    return json{{"queue", r.queue}, {"dead", std::move(dead)},
+                {"total", t.counts(r.queue).dead}}
+      .dump();
+  }
+  auto out = queue_json(t, it->second, now_ms);
+  json by_worker = json::object();
+  for (auto& w : t.workers_up())
+    by_worker[w] = t.running_on(r.queue, w);
+  size_t retrying = 0;
+  for (auto& [order, id] : *t.waiting_of(r.queue))
+    if (jobs.at(id).attempts > 0)
+      ++retrying;
+  out["running_by_worker"] = std::move(by_worker);
+  out["retrying"] = retrying;
+  return out.dump();
+}
+
+} // namespace troupe::jobs
