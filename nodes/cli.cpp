@@ -56,6 +56,46 @@ std::string default_connect() {
 }
 
 /// The names of `app`'s subcommands.
+/// `ctl jobs [show|submit|dead|retry] QUEUE [PAYLOAD|ID]` into `cc`; why not, or "".
+std::string jobs_arguments(const std::vector<std::string>& args, ctl_command& cc) {
+  static const std::vector<std::string> actions{"show", "submit", "dead", "retry", "list"};
+  size_t k = 0;
+  cc.action = "show";
+  if (std::find(actions.begin(), actions.end(), args[0]) != actions.end())
+    cc.action = args[k++];
+  if (k >= args.size())
+    return "give the queue";
+  cc.queue = args[k++];
+  auto rest = args.size() - k;
+  if (cc.action == "submit") {
+    if (rest > 1)
+      return "unknown argument '" + args[k + 1] + "'";
+    if ((rest == 1) == cc.from_stdin)
+      return "give either PAYLOAD or --stdin";
+    if (rest == 1)
+      cc.payload = args[k];
+    if (cc.from_stdin && !cc.job_id.empty())
+      return "--id names one job: not with --stdin";
+    return {};
+  }
+  if (cc.from_stdin || !cc.job_id.empty())
+    return std::string{cc.from_stdin ? "--stdin" : "--id"} + " is for submit";
+  if (cc.action == "retry" && rest == 1) {
+    cc.job_id = args[k];
+    return {};
+  }
+  if (cc.action == "list") {
+    cc.payload = rest == 1 ? args[k] : "done";
+    static const std::vector<std::string> states{"pending", "running", "done", "dead"};
+    if (rest > 1 || std::find(states.begin(), states.end(), cc.payload) == states.end())
+      return "list QUEUE [pending|running|done|dead]";
+    return {};
+  }
+  if (rest > 0)
+    return "unknown argument '" + args[k] + "'";
+  return {};
+}
+
 std::vector<std::string> command_names(CLI::App* app) {
   std::vector<std::string> out;
   for (auto* sub : app->get_subcommands([](CLI::App*) { return true; }))
@@ -312,10 +352,46 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
                   "failed one again");
   ctl_migrations->add_option("action", cc.type, "retry")->check(CLI::IsMember({"retry"}));
   ctl_migrations->add_option("id", cc.name, "the migration to retry [default: every failed one]");
+  auto* ctl_queue = ctl->add_subcommand(
+    "queue", "`queue create QUEUE HANDLER [options]`: a durable queue of jobs run by actor type "
+             "HANDLER on the workers; `queue delete QUEUE`");
+  ctl_queue->add_option("action", cc.action, "create or delete")
+    ->required()
+    ->check(CLI::IsMember({"create", "delete"}));
+  ctl_queue->add_option("queue", cc.queue, "the queue's name")->required();
+  ctl_queue->add_option("handler", cc.handler, "create: the actor type that runs its jobs");
+  ctl_queue->add_option("--slots-per-worker", cc.slots_per_worker,
+                        "jobs of this queue one worker runs at once, 1-1024 [default: 1]")
+    ->type_name("N")
+    ->check(CLI::Range(1u, 1024u));
+  std::string job_timeout = "30s";
+  std::string job_backoff = "1s";
+  ctl_queue->add_option("--timeout", job_timeout,
+                        "an attempt running longer goes back to the queue [default: 30s] (the "
+                        "ctl's own --timeout goes before `queue`)")
+    ->type_name("DURATION");
+  ctl_queue->add_option("--max-attempts", cc.max_attempts,
+                        "attempts before a job is a dead letter, 1-1000 [default: 3]")
+    ->type_name("N")
+    ->check(CLI::Range(1u, 1000u));
+  ctl_queue->add_option("--backoff", job_backoff,
+                        "wait before the 2nd attempt, doubled for each next one [default: 1s]")
+    ->type_name("DURATION");
+  auto* ctl_queues = ctl->add_subcommand("queues", "the job queues with their counts");
+  auto* ctl_jobs = ctl->add_subcommand(
+    "jobs", "`jobs QUEUE`: pending, running (by worker), done, dead; `jobs submit QUEUE PAYLOAD "
+            "[--id ID]` or `--stdin` (one payload per line); `jobs dead QUEUE`; `jobs retry "
+            "QUEUE [ID]`; `jobs list QUEUE [STATE]`: the jobs in STATE (default done)");
+  std::vector<std::string> jobs_args;
+  ctl_jobs->add_option("args", jobs_args, "[show|submit|dead|retry|list] QUEUE [PAYLOAD|ID|STATE]")
+    ->required();
+  ctl_jobs->add_option("--id", cc.job_id, "submit: the job's id [default: a new unique one]")
+    ->type_name("ID");
+  ctl_jobs->add_flag("--stdin", cc.from_stdin, "submit: one job per input line (batched)");
   for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request, ctl_members,
                     ctl_status, ctl_vnodes, ctl_actors, ctl_inspect, ctl_tree, ctl_spawn,
                     ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help, ctl_publish, ctl_subscribe,
-                    ctl_migrations})
+                    ctl_migrations, ctl_queue, ctl_queues, ctl_jobs})
     sub->fallthrough();
 
   auto* console = app.add_subcommand(
@@ -543,7 +619,39 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_publish->parsed()   ? ctl_command::publish
             : ctl_subscribe->parsed() ? ctl_command::subscribe
             : ctl_migrations->parsed() ? ctl_command::migrations
+            : ctl_queue->parsed()     ? ctl_command::queue_change
+            : ctl_queues->parsed()    ? ctl_command::queues
+            : ctl_jobs->parsed()      ? ctl_command::jobs
                                       : ctl_command::deployments;
+    if (cc.op == ctl_command::queue_change) {
+      duration t{}, b{};
+      if (!parse_duration(job_timeout, t) || t.count() <= 0) {
+        err << "troupe ctl queue: --timeout: '" << job_timeout << "' is not a duration (e.g. 30s)\n";
+        return exit_now{exit_code::usage};
+      }
+      if (!parse_duration(job_backoff, b) || b.count() < 0) {
+        err << "troupe ctl queue: --backoff: '" << job_backoff << "' is not a duration (e.g. 1s)\n";
+        return exit_now{exit_code::usage};
+      }
+      cc.job_timeout_ms = std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(t).count());
+      cc.backoff_ms = std::chrono::duration_cast<std::chrono::milliseconds>(b).count();
+      if (cc.action == "create" && cc.handler.empty()) {
+        err << "troupe ctl queue create: give the handler (an actor type): queue create QUEUE "
+               "HANDLER\n";
+        return exit_now{exit_code::usage};
+      }
+      if (cc.action == "delete" && !cc.handler.empty()) {
+        err << "troupe ctl queue delete: unknown argument '" << cc.handler << "'\n";
+        return exit_now{exit_code::usage};
+      }
+    }
+    if (cc.op == ctl_command::jobs) {
+      if (auto problem = jobs_arguments(jobs_args, cc); !problem.empty()) {
+        err << "troupe ctl jobs: " << problem << " (see troupe ctl help jobs)\n";
+        return exit_now{exit_code::usage};
+      }
+    }
     // The router keeps an at-least-once event for up to 30 s (router_config's
     // delivery_deadline) while its vnode moves, and answers once it was handled or given up:
     // the client waits longer than that unless told otherwise, so that it hears the answer.

@@ -60,6 +60,9 @@ struct ctl_command {
     publish,    // the bus: key is the topic
     subscribe,
     migrations, // type "retry": retry `name` ("" : every failed one)
+    queue_change,  // `queue ACTION`: action create|delete
+    queues,
+    jobs,       // action show|submit|dead|retry
   } op = deployments;
   std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
@@ -92,6 +95,15 @@ struct ctl_command {
   bool send_to_self = false;        // publish --send-to-self
   uint64_t messages = 0;            // subscribe --count (0: until interrupted)
   duration wait{0};                 // subscribe --wait (0: no bound)
+  // Shared work: queue ACTION QUEUE [HANDLER], jobs [ACTION] QUEUE [PAYLOAD|ID]
+  std::string action;
+  std::string queue;
+  std::string handler;              // queue create
+  uint32_t slots_per_worker = 1;
+  int64_t job_timeout_ms = 30000;
+  uint32_t max_attempts = 3;
+  int64_t backoff_ms = 1000;
+  std::string job_id;               // jobs submit --id, jobs retry ID
 };
 
 /// `troupe console --connect HOST:PORT,...`: the interactive prompt over the ctl commands.

@@ -282,4 +282,21 @@ query_result retry_migration(caf::actor_system& sys, caf::scoped_actor& self,
   return out;
 }
 
+query_result jobs_query(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                        duration timeout, const std::string& queue, const std::string& what) {
+  query_result out;
+  self->request(node, timeout, jobs_view_atom::value, queue, what)
+    .receive(
+      [&](const std::string& text) {
+        out.value = json::parse(text, nullptr, false);
+        if (out.value.is_discarded()) {
+          out.value = nullptr;
+          out.problem = "the jobs view does not parse";
+          out.code = exit_code::failure;
+        }
+      },
+      [&](const caf::error& err) { out = failed(sys, err); });
+  return out;
+}
+
 } // namespace troupe

@@ -53,6 +53,12 @@ query_result migrations_query(caf::actor_system& sys, caf::scoped_actor& self,
 query_result trees_query(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                          duration timeout);
 
+/// The shared work as the leader sees it (actors/jobs/jobs_view.hpp): `queue` "" with `what`
+/// "": {"queues": [...], "workers_up"}; a queue with "": its counts and running attempts by
+/// worker; "dead": its dead letters; "job:ID": one job.
+query_result jobs_query(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                        duration timeout, const std::string& queue, const std::string& what);
+
 /// A client command's output of `r`: its problem on stderr after `prefix` (returns its exit
 /// code), else its JSON with `as_json`, else what `print` makes of it (returns 0).
 int print_query(const query_result& r, bool as_json, const std::string& prefix,

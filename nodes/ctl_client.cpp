@@ -1,6 +1,7 @@
 #include "nodes/ctl_client.hpp"
 
 #include "nodes/bus_client.hpp"
+#include "nodes/jobs_client.hpp"
 #include "nodes/cluster_queries.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/router.hpp"
@@ -75,6 +76,12 @@ const char* op_name(ctl_command::op_t op) {
       return "subscribe";
     case ctl_command::migrations:
       return "migrations";
+    case ctl_command::queue_change:
+      return "queue";
+    case ctl_command::queues:
+      return "queues";
+    case ctl_command::jobs:
+      return "jobs";
   }
   return "?";
 }
@@ -261,6 +268,10 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     case ctl_command::subscribe:
     case ctl_command::migrations:
       return run_bus_command(sys, self, node, cmd, prefix);
+    case ctl_command::queue_change:
+    case ctl_command::queues:
+    case ctl_command::jobs:
+      return run_jobs_command(sys, self, node, cmd, prefix);
     default:
       break;
   }

@@ -60,6 +60,19 @@ using runner_ptr = job_runner_class*;
 
 void flush(runner_ptr self);
 
+/// Why an attempt failed, for people: the text a handler gave its error, else CAF's rendering.
+std::string reason_of(runner_ptr self, const caf::error& err) {
+  auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  if (ctx.size() == 1 && ctx.match_element<caf::message>(0)) {
+    auto& inner = ctx.get_as<caf::message>(0);
+    if (inner.size() >= 1 && inner.match_element<std::string>(0))
+      return inner.get_as<std::string>(0);
+  }
+  return self->system().render(err);
+}
+
 /// The handler is done with: stopped now.
 void stop_handler(runner_ptr self, const caf::actor& h) {
   if (h)
@@ -133,7 +146,7 @@ void start(runner_ptr self, job_handout h) {
   self->request(handler, timeout, std::move(ev))
     .then([self, key, epoch](std::string&) { ended(self, key, epoch, true, {}); },
           [self, key, epoch](caf::error& err) {
-            ended(self, key, epoch, false, self->system().render(err));
+            ended(self, key, epoch, false, reason_of(self, err));
           });
 }
 

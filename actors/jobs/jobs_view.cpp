@@ -55,6 +55,16 @@ std::optional<view_request> parse_view(const std::string& queue, const std::stri
     r.kind = view_kind::dead;
     return r;
   }
+  if (what.rfind("state:", 0) == 0) {
+    for (auto st : {job_state::pending, job_state::running, job_state::done, job_state::dead})
+      if (what.substr(6) == to_string(st)) {
+        r.kind = view_kind::list;
+        r.state = st;
+        r.limit = 100000;
+        return r;
+      }
+    return std::nullopt;
+  }
   if (what.rfind("job:", 0) == 0 && what.size() > 4) {
     r.kind = view_kind::job;
     r.id = what.substr(4);
@@ -81,13 +91,17 @@ std::optional<std::string> render_view(const job_table& t, const view_request& r
       return std::nullopt;
     return job_json(j->second).dump();
   }
-  if (r.kind == view_kind::dead) {
-    auto dead = json::array();
+  if (r.kind == view_kind::dead || r.kind == view_kind::list) {
+    auto state = r.kind == view_kind::dead ? job_state::dead : r.state;
+    auto listed = json::array();
+    size_t total = 0;
     for (auto& [id, j] : jobs)
-      if (j.state == job_state::dead && dead.size() < r.limit)
-        dead.push_back(job_json(j));
-    return json{{"queue", r.queue}, {"dead", std::move(dead)},
-                {"total", t.counts(r.queue).dead}}
+      if (j.state == state && total++ < r.limit)
+        listed.push_back(job_json(j));
+    return json{{"queue", r.queue},
+                {r.kind == view_kind::dead ? "dead" : "jobs", std::move(listed)},
+                {"state", to_string(state)},
+                {"total", total}}
       .dump();
   }
   auto out = queue_json(t, it->second, now_ms);

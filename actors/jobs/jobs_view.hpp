@@ -16,17 +16,20 @@ enum class view_kind : uint8_t {
   queue,   // one queue: its counts, running attempts by worker, jobs waiting for a retry
   dead,    // one queue's dead letters (at most `limit`), oldest first
   job,     // one job (`id`)
+  list,    // one queue's jobs in `state` (at most `limit`), by id
 };
 
 struct view_request {
   view_kind kind = view_kind::queues;
   std::string queue;
   std::string id;
+  job_state state = job_state::done;
   size_t limit = 1000;
 };
 
 /// Parses what a client asks for: "" (queues, or the queue when one is named), "dead",
-/// "job:ID"; nullopt when it is none of those.
+/// "job:ID", "state:STATE" (pending, running, done or dead: at most 100,000); nullopt when it
+/// is none of those.
 std::optional<view_request> parse_view(const std::string& queue, const std::string& what);
 
 /// The view as JSON at `now_ms` (ages are measured from it); nullopt when the queue (or job)

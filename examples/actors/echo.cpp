@@ -18,6 +18,7 @@ void register_examples(actor_types& types) {
   types.add("chatter", chatter);
   types.add("fenced-counter", fenced_counter);
   types.add("bulletin", bulletin);
+  types.add("sleep-job", sleep_job);
 }
 
 } // namespace troupe::examples

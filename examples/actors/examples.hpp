@@ -1,5 +1,5 @@
 // The example actor types the stock `troupe` binary registers: echo, word-count, recorder,
-// rate-limiter, chatter, fenced-counter and bulletin. Each is an ordinary CAF actor written against actors/api/event.hpp.
+// rate-limiter, chatter, fenced-counter, bulletin and sleep-job. Each is an ordinary CAF actor written against actors/api/event.hpp.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
@@ -39,7 +39,12 @@ caf::behavior fenced_counter(caf::event_based_actor* self, context ctx);
 /// far: "origin:payload,...".
 caf::behavior bulletin(caf::event_based_actor* self, context ctx);
 
-/// Registers the seven under their names.
+/// A job handler (actors/api/jobs.hpp) for trying out queues: payload `N` sleeps N ms (without
+/// blocking a thread), records "<job id>\t<epoch>" in sleep-job.effects in its worker's data
+/// dir and succeeds; `fail` fails; anything else fails with an error that says why.
+caf::behavior sleep_job(caf::event_based_actor* self, context ctx);
+
+/// Registers the eight under their names.
 void register_examples(actor_types& types);
 
 } // namespace troupe::examples
