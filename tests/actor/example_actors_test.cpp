@@ -5,6 +5,7 @@
 #define FAIL(msg) CAF_FAIL(msg)
 #include <caf/test/dsl.hpp>
 
+#include "actors/api/jobs.hpp"
 #include "actors/wire.hpp"
 #include "examples/actors/examples.hpp"
 
@@ -68,7 +69,7 @@ struct fixture : test_coordinator_fixture<config> {
 CAF_TEST_FIXTURE_SCOPE(example_actor_tests, fixture)
 
 CAF_TEST(the registry knows the examples and refuses a second registration) {
-  CAF_CHECK_EQUAL(types.names().size(), 7u);
+  CAF_CHECK_EQUAL(types.names().size(), 8u);
   CAF_CHECK(!types.add("echo", examples::echo));
   CAF_CHECK(!types.add("bad name", examples::echo));
   CAF_CHECK(!types.spawn("nope", sys, context{}));
@@ -124,6 +125,32 @@ CAF_TEST(rate limiter allows the limit per key per window) {
   CAF_CHECK_EQUAL(ask(a, "v", "1"), "allowed"); // another key has its own window
   advance_time(std::chrono::milliseconds(1000));
   CAF_CHECK_EQUAL(ask(a, "u", "4"), "allowed");
+}
+
+CAF_TEST(sleep job sleeps on a timer then records its effect and refuses what is not a job) {
+  auto a = make("sleep-job");
+  CAF_CHECK(ask(a, "k", "5").rfind("error: ", 0) == 0); // no job headers: not a job
+  std::map<std::string, std::string> job{{jobs::queue_header, "q"},
+                                         {jobs::id_header, "j1"},
+                                         {jobs::epoch_header, "7"},
+                                         {jobs::attempt_header, "1"}};
+  auto ask_job = [&](const std::string& payload) {
+    auto hdl = self->request(a, caf::infinite, event{"j1", payload, job});
+    run();
+    advance_time(std::chrono::milliseconds(50));
+    run();
+    std::string out;
+    hdl.receive([&](const std::string& reply) { out = reply; },
+                [&](const caf::error& err) { out = "error: " + sys.render(err); });
+    return out;
+  };
+  CAF_CHECK(ask_job("fail").find("failed, as asked") != std::string::npos);
+  CAF_CHECK(ask_job("soon").find("neither a sleep") != std::string::npos);
+  CAF_CHECK_EQUAL(ask_job("20"), "slept 20 ms");
+  std::ifstream in{dir + "/sleep-job.effects"};
+  std::stringstream got;
+  got << in.rdbuf();
+  CAF_CHECK_EQUAL(got.str(), "j1\t7\n"); // one effect, from the attempt that succeeded
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
