@@ -33,8 +33,10 @@ json job_json(const job& j) {
            {"submitted_ms", j.submitted_ms}};
   if (!j.worker.empty())
     out["worker"] = j.worker;
-  if (j.state == job_state::running)
-    out["started_ms"] = j.started_ms;
+  if (j.attempts > 0)
+    out["started_ms"] = j.started_ms;  // the last attempt's hand-out
+  if (j.ended_ms > 0)
+    out["ended_ms"] = j.ended_ms;
   if (!j.last_error.empty())
     out["last_error"] = j.last_error;
   return out;
@@ -56,11 +58,20 @@ std::optional<view_request> parse_view(const std::string& queue, const std::stri
     return r;
   }
   if (what.rfind("state:", 0) == 0) {
+    auto name = what.substr(6);
+    r.limit = 100000;
+    if (auto colon = name.find(':'); colon != std::string::npos) {
+      try {
+        r.limit = std::min<size_t>(std::stoul(name.substr(colon + 1)), 100000);
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+      name.resize(colon);
+    }
     for (auto st : {job_state::pending, job_state::running, job_state::done, job_state::dead})
-      if (what.substr(6) == to_string(st)) {
+      if (name == to_string(st)) {
         r.kind = view_kind::list;
         r.state = st;
-        r.limit = 100000;
         return r;
       }
     return std::nullopt;

@@ -28,8 +28,8 @@ struct view_request {
 };
 
 /// Parses what a client asks for: "" (queues, or the queue when one is named), "dead",
-/// "job:ID", "state:STATE" (pending, running, done or dead: at most 100,000); nullopt when it
-/// is none of those.
+/// "job:ID", "state:STATE[:LIMIT]" (pending, running, done or dead: at most LIMIT, 100,000 at
+/// most, by id); nullopt when it is none of those.
 std::optional<view_request> parse_view(const std::string& queue, const std::string& what);
 
 /// The view as JSON at `now_ms` (ages are measured from it); nullopt when the queue (or job)

@@ -128,6 +128,7 @@ void put_jobs(const jobs::job_table& t, pb::StateSnapshot& s) {
       x->set_worker(j.worker);
       x->set_submitted_ms(j.submitted_ms);
       x->set_started_ms(j.started_ms);
+      x->set_ended_ms(j.ended_ms);
       x->set_not_before_ms(j.not_before_ms);
       x->set_last_error(j.last_error);
     }
@@ -154,6 +155,7 @@ bool get_jobs(const pb::StateSnapshot& s, jobs::job_table& t) {
       j.worker = x.worker();
       j.submitted_ms = x.submitted_ms();
       j.started_ms = x.started_ms();
+      j.ended_ms = x.ended_ms();
       j.not_before_ms = x.not_before_ms();
       j.last_error = x.last_error();
       img.jobs.push_back(std::move(j));

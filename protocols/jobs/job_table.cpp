@@ -187,6 +187,7 @@ apply_result job_table::finish(const finish_cmd& c) {
                          return;
                        }
                        stop_running(qs, j);
+                       j.ended_ms = c.at_ms;
                        move_to(qs, j, job_state::done);
                        j.last_error.clear();
                      });
@@ -273,6 +274,7 @@ void job_table::stop_running(queue_state& qs, job& j) {
 void job_table::attempt_failed(const queue_config& q, queue_state& qs, job& j, int64_t at_ms,
                                std::string why) {
   stop_running(qs, j);
+  j.ended_ms = at_ms;
   j.last_error = std::move(why);
   if (j.attempts >= q.max_attempts) {
     move_to(qs, j, job_state::dead);

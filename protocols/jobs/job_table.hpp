@@ -52,7 +52,8 @@ struct job {
   uint64_t epoch = 0;           // the current (or last) attempt's epoch, 0 before the first
   std::string worker;           // running: where
   int64_t submitted_ms = 0;
-  int64_t started_ms = 0;       // running: when its attempt was handed out
+  int64_t started_ms = 0;       // when its (last) attempt was handed out
+  int64_t ended_ms = 0;         // when its last attempt ended: done, failed or taken back
   int64_t not_before_ms = 0;    // pending after a failed attempt: the backoff
   std::string last_error;       // why the last attempt did not succeed
 };
