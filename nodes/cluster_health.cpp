@@ -41,6 +41,36 @@ bool answers(ms::member_state s) {
 
 } // namespace
 
+/// Shared work: a queue with dead letters, or whose oldest pending job waited longer than
+/// pending_alarm, turns the cluster yellow (nothing is lost, but work is not getting done).
+static void jobs_health(caf::scoped_actor& self, const caf::actor& answering, duration timeout,
+                 cluster_health& out) {
+  constexpr int64_t pending_alarm_ms = 60000;
+  self->request(answering, timeout, jobs_view_atom::value, std::string{}, std::string{})
+    .receive(
+      [&](const std::string& text) {
+        auto j = nlohmann::json::parse(text, nullptr, false);
+        if (j.is_discarded())
+          return;
+        for (auto& q : j.value("queues", nlohmann::json::array())) {
+          auto name = q.value("name", "");
+          auto dead = q.value("dead", size_t{0});
+          auto age = q.value("oldest_pending_age_ms", int64_t{0});
+          if (dead > 0) {
+            raise(out.level, "yellow");
+            out.reasons.push_back("queue " + name + " has " + std::to_string(dead)
+                                  + " dead letters (troupe ctl jobs dead " + name + ")");
+          }
+          if (age > pending_alarm_ms) {
+            raise(out.level, "yellow");
+            out.reasons.push_back("queue " + name + ": its oldest pending job has waited "
+                                  + std::to_string(age / 1000) + " s");
+          }
+        }
+      },
+      [](const caf::error&) {}); // no quorum (said elsewhere), or an older node
+}
+
 cluster_health gather_health(caf::actor_system& sys, caf::scoped_actor& self,
                              const caf::actor& answering, const ms::status_reply& reply,
                              duration timeout) {
@@ -136,6 +166,7 @@ cluster_health gather_health(caf::actor_system& sys, caf::scoped_actor& self,
         }
       },
       [](const caf::error&) {}); // an older node without migrations
+  jobs_health(self, answering, timeout, out);
   for (auto& n : out.nodes) {
     raise(out.level, n.level);
     for (auto& r : n.reasons)

@@ -4,6 +4,7 @@
 #include "actors/api/main_worker.hpp"
 #include "actors/inspect/actor_registry.hpp"
 #include "actors/logging.hpp"
+#include "actors/raft/raft_actor.hpp"
 #include "actors/wall_clock.hpp"
 #include "actors/wire.hpp"
 #include "nodes/cluster_health.hpp"
@@ -263,6 +264,11 @@ struct http_status::impl {
         .receive([&](const std::vector<std::string>& names,
                      const std::vector<uint64_t>& values) { take(names, values); },
                  [](const caf::error&) {});
+    // A coordinator: the job queues, as the leader has them.
+    if (auto raft = services->get(service::raft))
+      self->request(raft, std::chrono::seconds(2), jobs_view_atom::value, std::string{}, std::string{})
+        .receive([&](const std::string& text) { take_queues(text, take); },
+                 [](const caf::error&) {});
     for (auto& [name, f] : by_name)
       out.push_back(std::move(f));
     auto proc = metrics::read_process_stats();
@@ -315,6 +321,26 @@ struct http_status::impl {
                    {{{}, v(st.late_answers)}}});
   }
 
+  /// The queues of a jobs view as gauges per queue (take's names and values).
+  template <class Take>
+  static void take_queues(const std::string& text, Take& take) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded())
+      return;
+    std::vector<std::string> names;
+    std::vector<uint64_t> values;
+    for (auto& q : j.value("queues", nlohmann::json::array())) {
+      auto label = ";queue;" + q.value("name", "");
+      for (auto* what : {"pending", "running", "done", "dead"}) {
+        names.push_back(std::string{"troupe_jobs_queue_"} + what + label);
+        values.push_back(q.value(what, uint64_t{0}));
+      }
+      names.push_back("troupe_jobs_queue_oldest_pending_ms" + label);
+      values.push_back(static_cast<uint64_t>(q.value("oldest_pending_age_ms", int64_t{0})));
+    }
+    take(names, values);
+  }
+
   static std::string help_of(const std::string& name) {
     static const std::map<std::string, std::string> help{
       {"troupe_instances", "Running instances of each deployment on this node."},
@@ -325,6 +351,17 @@ struct http_status::impl {
        "Broadcasts (not persisted) from this node that did not reach a member: down or unreachable."},
       {"troupe_bus_persist_failed_total", "Persisted broadcasts that could not be committed."},
       {"troupe_bus_subscriptions", "Subscriptions on this node's bus."},
+      {"troupe_jobs_started_total", "Job attempts this worker started."},
+      {"troupe_jobs_succeeded_total", "Job attempts on this worker whose handler succeeded."},
+      {"troupe_jobs_failed_total", "Job attempts on this worker that failed (error, exit, timeout)."},
+      {"troupe_jobs_fenced_total", "Job attempts on this worker taken back while they ran or after."},
+      {"troupe_jobs_refused_total", "Results of this worker the cluster refused: the attempt had been taken back."},
+      {"troupe_jobs_running", "Job attempts running on this worker."},
+      {"troupe_jobs_queue_pending", "Jobs of each queue waiting to run (the leader's table)."},
+      {"troupe_jobs_queue_running", "Jobs of each queue running on a worker."},
+      {"troupe_jobs_queue_done", "Jobs of each queue done."},
+      {"troupe_jobs_queue_dead", "Dead letters of each queue: jobs that failed max-attempts times."},
+      {"troupe_jobs_queue_oldest_pending_ms", "Age of each queue's oldest pending job."},
       {"troupe_log_lines_written_total", "Lines the log-roller wrote to the log file."},
       {"troupe_log_bytes_written_total", "Bytes the log-roller wrote to the log file."},
       {"troupe_log_rotations_total", "Rotations of the log file."},

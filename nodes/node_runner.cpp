@@ -357,7 +357,7 @@ int run_node(const node_config& cfg, std::shared_ptr<const actor_types> types,
                                               : static_cast<uint16_t>(cluster_port + 1);
     http = std::make_unique<http_status>(sys, rt->tree.services, rt->tree.registry);
     for (auto s : {service::router, service::inspector, service::bus, service::log_roller,
-                   service::vnodes})
+                   service::vnodes, service::jobs})
       http->add_metrics_source(s);
     http->set_console_token(cfg.console_token);
     if (auto problem = http->start(cfg.bind, wanted); !problem.empty()) {

@@ -167,6 +167,20 @@ CAF_TEST(jobs that always fail end dead after max attempts and come back on retr
     CAF_CHECK_EQUAL(j.at("last_error").get<std::string>(), "failed, as asked");
   }
   CAF_CHECK_EQUAL(count_of(queue_view(connect, "doomed"), "done"), 0u);
+  // Operators see it: the queue's gauges in /metrics, and the cluster yellow for its dead letters.
+  CAF_CHECK_EQUAL(metric_of(node.http_port(), "troupe_jobs_queue_dead{queue=\"doomed\"}"), 50);
+  nlohmann::json health;
+  CAF_CHECK(wait_until(
+    [&] {
+      auto r = run_troupe({"status", connect, "--json"});
+      if (r.code != 0)
+        return false;
+      health = nlohmann::json::parse(r.out).at("cluster_health");
+      return health.at("level") == "yellow";
+    },
+    10s, 100ms));
+  CAF_MESSAGE("health: " << health.dump());
+  CAF_CHECK(health.dump().find("queue doomed has 50 dead letters") != std::string::npos);
   // Retried, every dead letter runs its attempts again and ends dead again.
   CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "jobs", "retry", "doomed"}).code, 0);
   CAF_CHECK(wait_until([&] { return count_of(queue_view(connect, "doomed"), "dead") < 50; }, 10s,
