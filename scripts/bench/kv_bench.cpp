@@ -5,13 +5,18 @@
 //   troupe_bench load --system troupe|etcd --endpoints H:P,... --in-flight K --seconds S
 //       [--op publish]: Troupe only, persisted broadcasts on the bus instead of KV puts (both
 //       one replicated, synced Raft write); reported as system "troupe-bus"
+//   troupe_bench load --system troupe --op jobs ...: shared work instead: each client submits
+//       jobs (one at a time) to a queue of its own run whose handler is `echo`; measured until
+//       every job is done; reported as system "troupe-jobs" with the hand-out latency
 //   troupe_bench failover --system troupe|etcd --endpoints H:P,... --pids P1,P2,...
 //   troupe_bench ready --system troupe|etcd --endpoints H:P,...   (waits for every node and a leader)
 //   troupe_bench report FILE.jsonl                                 (the table, with ratios)
 //
 // load and failover print one JSON object each. `failover` finds the leader, SIGKILLs its pid (the pids are in
 // the order of the endpoints) and measures the time until a put is acknowledged by a survivor.
+#include "actors/api/jobs.hpp"
 #include "actors/bus/bus_actor.hpp"
+#include "protocols/cluster_state/commands.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
 #include "nodes/remote_node.hpp"
@@ -69,14 +74,25 @@ public:
 
 class troupe_client : public kv_client {
 public:
-  troupe_client(caf::actor_system& sys, endpoint ep, uint64_t client_id, bool publish)
-    : sys_(sys), self_(sys), ep_(std::move(ep)), client_(client_id), publish_(publish) {
+  troupe_client(caf::actor_system& sys, endpoint ep, uint64_t client_id, bool publish,
+                std::string queue = {})
+    : sys_(sys), self_(sys), ep_(std::move(ep)), client_(client_id), publish_(publish),
+      queue_(std::move(queue)) {
   }
 
   bool put(const std::string& key, const std::string& value, milliseconds timeout) override {
     if (!connect(timeout))
       return false;
     bool ok = false;
+    if (!queue_.empty()) {
+      // A job, acknowledged once durable.
+      self_->request(node_, timeout, jobs_cmd_atom::value,
+                     jobs::encode_submit(queue_, {jobs::new_job_id()}, {value}))
+        .receive([&](const std::vector<uint64_t>& o,
+                     const std::vector<uint64_t>&) { ok = !o.empty() && o[0] == 0; },
+                 [&](const caf::error&) { node_ = nullptr; });
+      return ok;
+    }
     if (publish_) {
       // A persisted broadcast, answered once committed: topic per client, as a key is.
       auto topic = key.substr(0, key.rfind('/'));
@@ -119,6 +135,7 @@ private:
   uint64_t client_;
   uint64_t seq_ = 0;
   bool publish_;
+  std::string queue_;  // jobs: the queue submitted to
 };
 
 class etcd_client : public kv_client {
@@ -168,11 +185,15 @@ struct options {
   std::string op = "put";
 };
 
+std::string jobs_queue(const options& o) {
+  return o.op == "jobs" ? "bench-" + std::to_string(o.in_flight) : std::string{};
+}
+
 std::unique_ptr<kv_client> make_client(const options& o, caf::actor_system& sys, size_t i,
                                        uint64_t id) {
   auto ep = parse_endpoint(o.endpoints[i % o.endpoints.size()]);
   if (o.system == "troupe")
-    return std::make_unique<troupe_client>(sys, *ep, id, o.op == "publish");
+    return std::make_unique<troupe_client>(sys, *ep, id, o.op == "publish", jobs_queue(o));
   return std::make_unique<etcd_client>(*ep);
 }
 
@@ -184,6 +205,70 @@ double percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
+/// Jobs: the queue of this run, made before the load (handler echo: an empty handler; slots
+/// enough that they do not bound the rate).
+bool create_jobs_queue(const options& o, caf::actor_system& sys, const endpoint& ep) {
+  caf::scoped_actor self{sys};
+  std::string problem;
+  auto node = connect_node(sys, self, ep, milliseconds(2000), problem);
+  if (!node) {
+    std::cerr << "troupe_bench: " << problem << "\n";
+    return false;
+  }
+  jobs::queue_config q{jobs_queue(o), "echo", 64, 30000, 3, 100};
+  bool ok = false;
+  auto bytes = state::encode(state::command{0, 0, state::jobs_cmd{{jobs::create_queue_cmd{q}}}});
+  self->request(node, seconds(5), jobs_cmd_atom::value, bytes)
+    .receive([&](const std::vector<uint64_t>& out,
+                 const std::vector<uint64_t>&) { ok = !out.empty() && out[0] <= 1; },
+             [&](const caf::error& err) {
+               std::cerr << "troupe_bench: cannot create the queue: " << sys.render(err) << "\n";
+             });
+  return ok;
+}
+
+/// Jobs: waits (up to two minutes) until `submitted` jobs are done; adds to `out` the seconds
+/// from `t0` until then and, for up to 15,000 of them, on the leader's clock (ms), the
+/// hand-out latency (submit applied -> hand-out planned) and submit applied -> result applied.
+bool wait_jobs_done(const options& o, caf::actor_system& sys, const endpoint& ep,
+                    size_t submitted, bench_clock::time_point t0, nlohmann::json& out) {
+  caf::scoped_actor self{sys};
+  std::string problem;
+  auto node = connect_node(sys, self, ep, milliseconds(2000), problem);
+  auto view = [&](const std::string& what) {
+    nlohmann::json j;
+    self->request(node, seconds(10), jobs_view_atom::value, jobs_queue(o), what)
+      .receive([&](const std::string& text) { j = nlohmann::json::parse(text, nullptr, false); },
+               [&](const caf::error&) {});
+    return j;
+  };
+  std::optional<double> done_after;
+  while (node && !done_after && bench_clock::now() - t0 < seconds(120)) {
+    auto j = view("");
+    if (j.is_object() && j["done"].get<size_t>() >= submitted)
+      done_after = span<double>(bench_clock::now() - t0).count();
+    else
+      std::this_thread::sleep_for(milliseconds(10));
+  }
+  if (!done_after)
+    return false;
+  std::vector<double> handout, to_done;
+  auto done = view("state:done:15000");
+  if (done.is_object())
+    for (auto& job : done["jobs"]) {
+      auto submitted_ms = job["submitted_ms"].get<int64_t>();
+      handout.push_back(static_cast<double>(job["started_ms"].get<int64_t>() - submitted_ms));
+      to_done.push_back(static_cast<double>(job["ended_ms"].get<int64_t>() - submitted_ms));
+    }
+  out["seconds"] = *done_after;
+  out["puts_per_s"] = static_cast<double>(submitted) / *done_after;
+  out["handout_p50_ms"] = percentile(handout, 0.50);
+  out["handout_p99_ms"] = percentile(handout, 0.99);
+  out["done_p50_ms"] = percentile(to_done, 0.50);
+  out["done_p99_ms"] = percentile(to_done, 0.99);
+  return true;
+}
+
 /// K clients, each with one put outstanding, for the given time: all through the leader's
 /// endpoint, so neither system pays a forward.
 int run_load(const options& o, caf::actor_system& sys) {
@@ -191,6 +276,9 @@ int run_load(const options& o, caf::actor_system& sys) {
   for (size_t i = 0; i < o.endpoints.size(); ++i)
     if (make_client(o, sys, i, 1)->is_leader().value_or(false))
       leader = i;
+  if (o.op == "jobs"
+      && !create_jobs_queue(o, sys, *parse_endpoint(o.endpoints[leader])))
+    return 69;
   std::string value(o.value_size, 'v');
   std::mutex mx;
   std::vector<double> latencies;
@@ -220,7 +308,9 @@ int run_load(const options& o, caf::actor_system& sys) {
   auto ops = latencies.size();
   auto p50 = percentile(latencies, 0.50);
   auto p99 = percentile(latencies, 0.99);
-  nlohmann::json out{{"system", o.op == "publish" ? "troupe-bus" : o.system},
+  nlohmann::json out{{"system", o.op == "publish" ? "troupe-bus"
+                                : o.op == "jobs"  ? "troupe-jobs"
+                                                  : o.system},
                      {"in_flight", o.in_flight},
                      {"puts", ops},
                      {"errors", static_cast<uint64_t>(errors.load())},
@@ -228,6 +318,11 @@ int run_load(const options& o, caf::actor_system& sys) {
                      {"puts_per_s", static_cast<double>(ops) / elapsed},
                      {"p50_ms", p50},
                      {"p99_ms", p99}};
+  if (o.op == "jobs"
+      && !wait_jobs_done(o, sys, *parse_endpoint(o.endpoints[leader]), ops, t0, out)) {
+    std::cerr << "troupe_bench: the jobs were not all done within two minutes\n";
+    return 1;
+  }
   std::cout << out.dump() << std::endl;
   return errors.load() == 0 ? 0 : 1;
 }
@@ -331,7 +426,10 @@ int run_report(const std::string& file) {
   auto& t = by_system["troupe"];
   auto& e = by_system["etcd"];
   auto ratio = [](double a, double b) { return b > 0 ? fixed(a / b, 2) + "x" : std::string{"-"}; };
-  std::cout << "| measure | troupe | etcd | troupe / etcd |\n|---|---|---|---|\n";
+  if (e.load.empty())
+    std::cout << "| measure | troupe | troupe KV puts | ratio |\n|---|---|---|---|\n";
+  else
+    std::cout << "| measure | troupe | etcd | troupe / etcd |\n|---|---|---|---|\n";
   for (auto& [k, tj] : t.load) {
     if (!e.load.count(k))
       continue;
@@ -359,6 +457,23 @@ int run_report(const std::string& file) {
       std::cout << "| " << label << ", " << k << " in flight | " << fixed(a, digits) << " | "
                 << fixed(b, digits) << " | " << ratio(a, b) << " |\n";
     }
+  }
+  // Shared work: jobs from submit to done against KV puts on the same cluster.
+  for (auto& [k, jj] : by_system["troupe-jobs"].load) {
+    if (!t.load.count(k))
+      continue;
+    auto& pj = t.load[k];
+    auto jobs_s = jj["puts_per_s"].get<double>();
+    auto puts_s = pj["puts_per_s"].get<double>();
+    std::cout << "| jobs/s (submit to done) vs KV puts/s, " << k << " in flight | "
+              << fixed(jobs_s, 0) << " | " << fixed(puts_s, 0) << " | " << ratio(jobs_s, puts_s)
+              << " |\n"
+              << "| job hand-out ms p50 / p99, " << k << " in flight | "
+              << fixed(jj["handout_p50_ms"].get<double>(), 0) << " / "
+              << fixed(jj["handout_p99_ms"].get<double>(), 0) << " | | |\n"
+              << "| job submit to done ms p50 / p99, " << k << " in flight | "
+              << fixed(jj["done_p50_ms"].get<double>(), 0) << " / "
+              << fixed(jj["done_p99_ms"].get<double>(), 0) << " | | |\n";
   }
   auto list = [](const std::vector<double>& v) {
     std::string out;
@@ -393,8 +508,10 @@ int main(int argc, char** argv) {
   load->add_option("--in-flight", o.in_flight, "puts outstanding at once")->check(CLI::Range(1, 256));
   load->add_option("--seconds", o.seconds, "how long to run")->check(CLI::Range(0.5, 600.0));
   load->add_option("--value-size", o.value_size, "bytes per value")->check(CLI::Range(1, 65536));
-  load->add_option("--op", o.op, "put (KV) or publish (persisted broadcasts; troupe only)")
-    ->check(CLI::IsMember({"put", "publish"}));
+  load->add_option("--op", o.op,
+                   "put (KV), publish (persisted broadcasts) or jobs (shared work); the last two "
+                   "troupe only")
+    ->check(CLI::IsMember({"put", "publish", "jobs"}));
   auto failover = app.add_subcommand("failover", "SIGKILL the leader; time to the next put");
   common(failover);
   failover->add_option("--pids", o.pids, "pids of the nodes, in endpoint order")
