@@ -3,6 +3,7 @@
 #include "actors/inspect/inspector.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "actors/wire.hpp"
+#include "nodes/cluster_queries.hpp"
 #include "nodes/ctl_client.hpp"
 #include "nodes/exit_codes.hpp"
 #include "nodes/remote_node.hpp"
@@ -33,10 +34,10 @@ namespace ms = troupe::membership;
 
 const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {
-    "actors",  "ask",     "deploy",  "deployments", "help",      "inspect", "kill",
-    "kv",      "logs",    "members", "migrations",  "publish",   "quit",    "request",
-    "send",    "spawn",   "status",  "subscribe",   "tell",      "tree",    "undeploy",
-    "vnodes",
+    "actors",  "ask",     "deploy",  "deployments", "help",      "inspect", "jobs",
+    "kill",    "kv",      "logs",    "members",     "migrations", "publish", "queue",
+    "queues",  "quit",    "request", "send",        "spawn",     "status",  "subscribe",
+    "tell",    "tree",    "undeploy", "vnodes",
   };
   return names;
 }
@@ -61,6 +62,9 @@ const std::map<std::string, std::vector<std::string>>& command_options() {
     {"publish", {"--namespace", "--persist", "--send-to-self", "--json"}},
     {"subscribe", {"--namespace", "--count", "--wait", "--json"}},
     {"migrations", {"--json"}},
+    {"queue", {"--slots-per-worker", "--timeout", "--max-attempts", "--backoff", "--json"}},
+    {"queues", {"--json"}},
+    {"jobs", {"--id", "--stdin", "--json"}},
   };
   return opts;
 }
@@ -74,6 +78,7 @@ struct completion_cache {
   std::vector<std::string> members;
   std::vector<std::string> actors;       // ids and names
   std::vector<std::string> deployments;
+  std::vector<std::string> queues;
   std::vector<std::string> candidates;   // of the completion under way
 };
 
@@ -113,6 +118,11 @@ void refresh_cache() {
         }
       },
       [](const caf::error&) {});
+  if (auto q = jobs_query(sys, self, node, timeout, "", "")) {
+    cache.queues.clear();
+    for (auto& row : q.value["queues"])
+      cache.queues.push_back(row.value("name", ""));
+  }
   std::set<std::string> actors;
   for (auto& [name, address] : live) {
     auto ep = parse_endpoint(address);
@@ -176,6 +186,16 @@ char** complete(const char* text, int start, int) {
       c = command_names();
     } else if (cmd == "kv" && words.size() == 1) {
       c = {"put", "get", "del", "list", "watch"};
+    } else if (cmd == "queue" && words.size() == 1) {
+      c = {"create", "delete"};
+    } else if ((cmd == "jobs" && words.size() == 1)
+               || (cmd == "queue" && words.size() == 2 && prev == "delete")) {
+      refresh_cache();
+      c = cache.queues;
+    } else if (cmd == "jobs" && words.size() == 2) {
+      c = {"show", "submit", "dead", "retry", "list"};
+    } else if (cmd == "jobs" && words.size() == 3 && prev == "list") {
+      c = {"pending", "running", "done", "dead"};
     } else if ((cmd == "inspect" || cmd == "tell" || cmd == "ask" || cmd == "kill")
                && words.size() == 1) {
       refresh_cache();

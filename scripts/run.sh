@@ -12,7 +12,9 @@
 # The nodes run the migrations example (the stock binary plus three run-once migrations, see
 # examples/migrations): the first round lists them, done once by the main worker before any
 # deployment started. On the fifth it broadcasts on the bus: a bulletin actor on one worker
-# gets a broadcast from another, and a persisted one reaches a subscriber that came later.
+# gets a broadcast from another, and a persisted one reaches a subscriber that came later. On
+# the sixth it creates a job queue, submits 200 sleep-job jobs and one that fails, and shows
+# the queue and its dead letter.
 # Writes show the cookie the coordinator made in its data dir ($TROUPE_CLUSTER_SECRET_FILE).
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
@@ -119,6 +121,18 @@ while kill -0 "$coord" 2>/dev/null; do
     "$bin" ctl "${c[@]}" tree --node demo-worker-1 | grep -E "services|router" || true
     echo "== the worker's recent warnings:"
     "$bin" ctl "${c[@]}" logs --node demo-worker-1 --level warn --lines 3 || true
+  fi
+  if [ "$round" = 6 ]; then
+    c=(--connect "127.0.0.1:$port")
+    echo "== demo: shared work: a queue of sleep-job jobs handed to idle worker slots"
+    "$bin" ctl "${c[@]}" queue create naps sleep-job --slots-per-worker 2 --timeout 5s \
+      --max-attempts 2 --backoff 200ms || true
+    seq 1 200 | sed 's/.*/10/' | "$bin" ctl "${c[@]}" jobs submit naps --stdin >/dev/null || true
+    "$bin" ctl "${c[@]}" jobs submit naps fail >/dev/null || true
+    sleep 1.5
+    "$bin" ctl "${c[@]}" jobs naps || true
+    echo "== the job that failed twice is a dead letter (ctl jobs retry naps puts it back):"
+    "$bin" ctl "${c[@]}" jobs dead naps || true
   fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')
