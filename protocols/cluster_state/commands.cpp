@@ -236,7 +236,8 @@ bool decode_deployment(const std::string& bytes, deployment_spec& out) {
 bool client_may_propose(const jobs_cmd& c) {
   for (auto& op : c.ops)
     if (std::holds_alternative<jobs::assign_cmd>(op) || std::holds_alternative<jobs::expire_cmd>(op)
-        || std::holds_alternative<jobs::worker_cmd>(op))
+        || std::holds_alternative<jobs::worker_cmd>(op)
+        || std::holds_alternative<jobs::place_task_cmd>(op))
       return false;
   return true;
 }

@@ -34,8 +34,9 @@ struct jobs_cmd {
   std::vector<jobs::command> ops;
 };
 
-/// True when `c` holds only what clients and workers may propose: queue changes, submits,
-/// retries and results (hand-outs, expiries and worker changes are the leader's own).
+/// True when `c` holds only what clients and workers may propose: queue and task changes,
+/// submits, retries, results and set changes (hand-outs, expiries, task placements and worker
+/// changes are the leader's own).
 bool client_may_propose(const jobs_cmd& c);
 
 /// Sets the time of every operation of `c` to `now_ms`: the leader's clock, not a client's,

@@ -22,6 +22,18 @@ jobs::queue_config from_pb(const pb::JobQueueConfig& x) {
                             x.timeout_ms(), x.max_attempts(), x.backoff_ms()};
 }
 
+void to_pb(const jobs::task_spec& t, pb::TaskSpec& x) {
+  x.set_name(t.name);
+  x.set_type(t.type);
+  x.set_instances(t.instances);
+  for (auto& [k, v] : t.config)
+    (*x.mutable_config())[k] = v;
+}
+
+jobs::task_spec from_pb(const pb::TaskSpec& x) {
+  return jobs::task_spec{x.name(), x.type(), x.instances(), {x.config().begin(), x.config().end()}};
+}
+
 struct op_encoder {
   pb::JobOp& x;
 
@@ -64,6 +76,29 @@ struct op_encoder {
     x.set_at_ms(c.at_ms);
     x.set_retry(true);
   }
+  void operator()(const jobs::start_task_cmd& c) {
+    x.set_at_ms(c.at_ms);
+    to_pb(c.spec, *x.mutable_start_task());
+  }
+  void operator()(const jobs::stop_task_cmd& c) {
+    x.set_queue(c.name);
+    x.set_at_ms(c.at_ms);
+    x.set_stop_task(true);
+  }
+  void operator()(const jobs::place_task_cmd& c) {
+    x.set_queue(c.name);
+    x.set_at_ms(c.at_ms);
+    auto* p = x.mutable_place_task();
+    p->set_instance(c.instance);
+    p->set_worker(c.worker);
+  }
+  void operator()(const jobs::set_cmd& c) {
+    x.set_queue(c.set);
+    x.set_at_ms(c.at_ms);
+    auto* p = x.mutable_set_change();
+    p->set_member(c.member);
+    p->set_add(c.add);
+  }
 };
 
 } // namespace
@@ -105,6 +140,20 @@ bool jobs_from_pb(const pb::JobBatch& in, jobs_cmd& out) {
           x.queue(), x.id().empty() ? std::nullopt : std::optional<std::string>{x.id()},
           x.at_ms()});
         break;
+      case pb::JobOp::kStartTask:
+        out.ops.emplace_back(jobs::start_task_cmd{from_pb(x.start_task()), x.at_ms()});
+        break;
+      case pb::JobOp::kStopTask:
+        out.ops.emplace_back(jobs::stop_task_cmd{x.queue(), x.at_ms()});
+        break;
+      case pb::JobOp::kPlaceTask:
+        out.ops.emplace_back(jobs::place_task_cmd{x.queue(), x.place_task().instance(),
+                                                  x.place_task().worker(), x.at_ms()});
+        break;
+      case pb::JobOp::kSetChange:
+        out.ops.emplace_back(jobs::set_cmd{x.queue(), x.set_change().member(),
+                                           x.set_change().add(), x.at_ms()});
+        break;
       default:
         return false;
     }
@@ -136,6 +185,24 @@ void put_jobs(const jobs::job_table& t, pb::StateSnapshot& s) {
   for (auto& w : t.workers_up())
     s.add_job_workers_up(w);
   s.set_job_next_epoch(t.next_epoch());
+  for (auto& [name, task] : t.tasks().tasks()) {
+    auto* x = s.add_tasks();
+    to_pb(task.spec, *x->mutable_spec());
+    x->set_started_ms(task.started_ms);
+    for (auto& inst : task.instances) {
+      auto* i = x->add_instances();
+      i->set_worker(inst.worker);
+      i->set_epoch(inst.epoch);
+      i->set_placed_ms(inst.placed_ms);
+      i->set_placements(inst.placements);
+    }
+  }
+  for (auto& [name, members] : t.sets()) {
+    auto* x = s.add_sets();
+    x->set_name(name);
+    for (auto& m : members)
+      x->add_members(m);
+  }
 }
 
 bool get_jobs(const pb::StateSnapshot& s, jobs::job_table& t) {
@@ -163,9 +230,19 @@ bool get_jobs(const pb::StateSnapshot& s, jobs::job_table& t) {
     queues.push_back(std::move(img));
   }
   // A snapshot from before shared work has no table: an empty one (epochs from 1).
+  std::vector<jobs::task_state> tasks;
+  for (auto& x : s.tasks()) {
+    jobs::task_state task{from_pb(x.spec()), x.started_ms(), {}};
+    for (auto& i : x.instances())
+      task.instances.push_back({i.worker(), i.epoch(), i.placed_ms(), i.placements()});
+    tasks.push_back(std::move(task));
+  }
+  std::map<std::string, std::set<std::string>> sets;
+  for (auto& x : s.sets())
+    sets[x.name()].insert(x.members().begin(), x.members().end());
   auto next = s.job_next_epoch() == 0 ? 1 : s.job_next_epoch();
   return t.restore(std::move(queues), {s.job_workers_up().begin(), s.job_workers_up().end()},
-                   next);
+                   next, std::move(tasks), std::move(sets));
 }
 
 } // namespace troupe::state

@@ -49,6 +49,8 @@ const char* to_string(outcome o) {
     case outcome::no_slot: return "the worker has no free slot";
     case outcome::stale_attempt: return "not the job's running attempt";
     case outcome::no_job: return "no such job";
+    case outcome::no_task: return "no such task";
+    case outcome::absent: return "not a member";
   }
   return "?";
 }
@@ -104,8 +106,12 @@ apply_result job_table::apply(const command& c) {
       } else if constexpr (std::is_same_v<T, worker_cmd>) {
         worker(cmd);
         return {};
-      } else {
+      } else if constexpr (std::is_same_v<T, retry_cmd>) {
         return retry(cmd);
+      } else if constexpr (std::is_same_v<T, set_cmd>) {
+        return set(cmd);
+      } else {
+        return task(cmd);
       }
     },
     c);
@@ -208,6 +214,7 @@ void job_table::worker(const worker_cmd& c) {
     return;
   }
   up_.erase(c.worker);
+  tasks_.worker_lost(c.worker);
   for (auto& [name, qs] : state_) {
     if (qs.running.count(c.worker) == 0)
       continue;
@@ -340,6 +347,49 @@ bool job_table::busy() const {
   return false;
 }
 
+std::string check_set(const std::string& set, const std::string& member) {
+  if (set.empty() || set.size() > 64
+      || !std::all_of(set.begin(), set.end(), [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+                  || ch == '-' || ch == '_' || ch == '.';
+         }))
+    return "a set name is 1-64 letters, digits, '-', '_' or '.'";
+  if (member.empty() || member.size() > 4096)
+    return "a set member is 1-4096 bytes";
+  return {};
+}
+
+apply_result job_table::set(const set_cmd& c) {
+  if (!check_set(c.set, c.member).empty())
+    return {outcome::invalid};
+  if (c.add)
+    return {sets_[c.set].insert(c.member).second ? outcome::ok : outcome::duplicate};
+  auto it = sets_.find(c.set);
+  if (it == sets_.end() || it->second.erase(c.member) == 0)
+    return {outcome::absent};
+  if (it->second.empty())
+    sets_.erase(it);
+  return {};
+}
+
+apply_result job_table::task(const start_task_cmd& c) {
+  static constexpr outcome by_code[] = {outcome::ok, outcome::duplicate, outcome::exists,
+                                        outcome::invalid};
+  return {by_code[tasks_.start(c)]};
+}
+
+apply_result job_table::task(const stop_task_cmd& c) {
+  return {tasks_.stop(c) ? outcome::ok : outcome::no_task};
+}
+
+apply_result job_table::task(const place_task_cmd& c) {
+  static constexpr outcome by_code[] = {outcome::ok, outcome::duplicate, outcome::no_task,
+                                        outcome::no_slot};
+  uint64_t epoch = 0;
+  auto code = tasks_.place(c, up_, next_epoch_, epoch);
+  return {by_code[code], epoch};
+}
+
 std::vector<job_table::queue_image> job_table::images() const {
   std::vector<queue_image> out;
   for (auto& [name, q] : queues_) {
@@ -355,7 +405,8 @@ std::vector<job_table::queue_image> job_table::images() const {
 }
 
 bool job_table::restore(std::vector<queue_image> queues, std::set<std::string> up,
-                        uint64_t next_epoch) {
+                        uint64_t next_epoch, std::vector<task_state> tasks,
+                        std::map<std::string, std::set<std::string>> sets) {
   std::map<std::string, queue_config> configs;
   std::map<std::string, queue_state> states;
   uint64_t highest = 0;
@@ -378,8 +429,18 @@ bool job_table::restore(std::vector<queue_image> queues, std::set<std::string> u
     }
     configs.emplace(img.config.name, std::move(img.config));
   }
+  for (auto& [name, members] : sets)
+    for (auto& m : members)
+      if (!check_set(name, m).empty())
+        return false;
+  task_table restored;
+  if (!restored.restore(std::move(tasks)))
+    return false;
+  highest = std::max(highest, restored.highest_epoch());
   if (next_epoch <= highest)
     return false; // an epoch would be handed out twice
+  tasks_ = std::move(restored);
+  sets_ = std::move(sets);
   queues_ = std::move(configs);
   state_ = std::move(states);
   up_ = std::move(up);

@@ -16,6 +16,8 @@
 // most once, and every job ends done or dead once faults stop.
 #pragma once
 
+#include "protocols/jobs/task_table.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -78,8 +80,15 @@ struct worker_cmd { std::string worker; bool up = true; int64_t at_ms = 0; };
 /// Dead letters back to pending, attempts from zero: one job (`id`) or all of the queue.
 struct retry_cmd { std::string queue; std::optional<std::string> id; int64_t at_ms = 0; };
 
+/// A replicated set (state such as "files already processed"): add or remove `member`.
+struct set_cmd { std::string set; std::string member; bool add = true; int64_t at_ms = 0; };
+
+/// Why a set's name or member is refused ("" when fine).
+std::string check_set(const std::string& set, const std::string& member);
+
 using command = std::variant<create_queue_cmd, delete_queue_cmd, submit_cmd, assign_cmd,
-                             finish_cmd, expire_cmd, worker_cmd, retry_cmd>;
+                             finish_cmd, expire_cmd, worker_cmd, retry_cmd, start_task_cmd,
+                             stop_task_cmd, place_task_cmd, set_cmd>;
 
 enum class outcome : uint8_t {
   ok,
@@ -91,6 +100,8 @@ enum class outcome : uint8_t {
   no_slot,        // assign: the worker is not up or has no free slot of the queue
   stale_attempt,  // finish/expire: not the job's running attempt (fenced)
   no_job,
+  no_task,        // stop/place of a task (or partition) that does not exist
+  absent,         // set remove: not a member
 };
 
 const char* to_string(outcome o);
@@ -123,6 +134,8 @@ public:
   const std::set<std::pair<uint64_t, std::string>>* waiting_of(const std::string& queue) const;
   /// True when some job of some queue is pending or running: the leader has work to plan.
   bool busy() const;
+  const task_table& tasks() const { return tasks_; }
+  const std::map<std::string, std::set<std::string>>& sets() const { return sets_; }
 
   // -- snapshots ------------------------------------------------------------------------------
 
@@ -136,7 +149,9 @@ public:
   uint64_t next_epoch() const { return next_epoch_; }
   /// Replaces the table; false (and the table unchanged) when the images contradict each
   /// other (a bad configuration, a duplicate id, a running job without a worker).
-  bool restore(std::vector<queue_image> queues, std::set<std::string> up, uint64_t next_epoch);
+  bool restore(std::vector<queue_image> queues, std::set<std::string> up, uint64_t next_epoch,
+               std::vector<task_state> tasks = {},
+               std::map<std::string, std::set<std::string>> sets = {});
 
 private:
   struct queue_state {
@@ -164,6 +179,10 @@ private:
   apply_result expire(const expire_cmd& c);
   void worker(const worker_cmd& c);
   apply_result retry(const retry_cmd& c);
+  apply_result task(const start_task_cmd& c);
+  apply_result task(const stop_task_cmd& c);
+  apply_result task(const place_task_cmd& c);
+  apply_result set(const set_cmd& c);
   /// Ends attempt of running job `j` without success: pending again after its backoff, or
   /// dead after its queue's max_attempts.
   void attempt_failed(const queue_config& q, queue_state& qs, job& j, int64_t at_ms,
@@ -176,6 +195,8 @@ private:
   std::map<std::string, queue_state> state_;
   std::set<std::string> up_;
   uint64_t next_epoch_ = 1;
+  task_table tasks_;
+  std::map<std::string, std::set<std::string>> sets_;  // a set without members is not kept
 };
 
 /// The leader's next proposals at `now_ms`: an expiry for each attempt past its timeout, then
