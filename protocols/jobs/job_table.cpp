@@ -214,7 +214,6 @@ void job_table::worker(const worker_cmd& c) {
     return;
   }
   up_.erase(c.worker);
-  tasks_.worker_lost(c.worker);
   for (auto& [name, qs] : state_) {
     if (qs.running.count(c.worker) == 0)
       continue;

@@ -71,13 +71,6 @@ int task_table::place(const place_task_cmd& c, const std::set<std::string>& up,
   return 0;
 }
 
-void task_table::worker_lost(const std::string& worker) {
-  for (auto& [name, t] : tasks_)
-    for (auto& inst : t.instances)
-      if (inst.worker == worker)
-        inst.worker.clear(); // its epoch stays: the one a new placement supersedes
-}
-
 uint64_t task_table::highest_epoch() const {
   uint64_t out = 0;
   for (auto& [name, t] : tasks_)
@@ -100,7 +93,7 @@ bool task_table::restore(std::vector<task_state> tasks) {
 }
 
 std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::string>& up,
-                                       int64_t now_ms) {
+                                       const std::set<std::string>& held, int64_t now_ms) {
   std::vector<place_task_cmd> out;
   if (up.empty())
     return out;
@@ -109,13 +102,13 @@ std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::
     auto base = n / up.size();
     auto extra = n % up.size();
     // Shares: the workers that hold the most keep the larger ones, so that fewer move.
-    std::map<std::string, size_t> held;
+    std::map<std::string, size_t> has;
     for (auto& inst : task.instances)
       if (up.count(inst.worker) > 0)
-        held[inst.worker] += 1;
+        has[inst.worker] += 1;
     std::vector<std::string> order(up.begin(), up.end());
     std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
-      return held[a] > held[b];
+      return has[a] > has[b];
     });
     std::map<std::string, size_t> share, kept;
     for (size_t i = 0; i < order.size(); ++i)
@@ -125,6 +118,8 @@ std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::
       auto& w = task.instances[i].worker;
       if (up.count(w) > 0 && kept[w] < share[w])
         kept[w] += 1;
+      else if (up.count(w) == 0 && held.count(w) > 0)
+        continue; // may still run there: waits for the lease to run out
       else
         homeless.push_back(i);
     }

@@ -4,8 +4,9 @@
 // when a worker is lost its instances are placed elsewhere, and when the workers change (a join,
 // a leave) it moves instances until every worker has its share again. Each placement gets a
 // fencing epoch, unique in the shared-work state and never reused: an instance knows its
-// partition (its number and the count) and its epoch, and a placement that was moved away
-// is over even if its worker has not heard so yet.
+// partition (its number and the count) and its epoch. A worker runs its instances only while
+// its lease holds, and the leader places a lost worker's instances elsewhere only once that
+// lease has run out, as it does with vnodes: one partition never runs twice at once.
 //
 // Pure, like job_table: apply() is what every replica applies from the log, plan_tasks() what
 // the leader proposes next. The workers that are up and the epoch counter are the job table's
@@ -31,7 +32,7 @@ struct task_spec {
 std::string check_task(const task_spec& t);
 
 struct task_instance {
-  std::string worker;      // where it runs; "" while it waits for a placement
+  std::string worker;      // where it was placed ("" before the first placement)
   uint64_t epoch = 0;      // its current (or last) placement's fencing epoch
   int64_t placed_ms = 0;
   uint32_t placements = 0; // how many times it was placed (1 + moves and restarts elsewhere)
@@ -63,9 +64,6 @@ public:
   /// 3: the worker is not up.
   int place(const place_task_cmd& c, const std::set<std::string>& up, uint64_t& next_epoch,
             uint64_t& epoch);
-  /// A worker was lost: its instances wait for a placement elsewhere.
-  void worker_lost(const std::string& worker);
-
   /// The highest epoch any instance holds (snapshots check the counter is past it).
   uint64_t highest_epoch() const;
   /// Replaces the table; false (unchanged) when a task is invalid or its instances do not
@@ -76,10 +74,12 @@ private:
   std::map<std::string, task_state> tasks_;
 };
 
-/// The leader's placements at `now_ms`: each task's partitions spread over the up workers so
-/// that their counts differ by at most one, moving as few as it can (an instance stays on a
-/// worker that is up and within its share).
+/// The leader's placements at `now_ms`: each task's partitions spread over the `up` workers
+/// so that their counts differ by at most one, moving as few as it can (an instance stays on
+/// a worker that is up and within its share). An instance on a worker that is not up is placed
+/// elsewhere, unless that worker is `held`: it went down but its lease has not run out, so it
+/// may still run the instance (it stops them when its lease ends), and two must never run.
 std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::string>& up,
-                                       int64_t now_ms);
+                                       const std::set<std::string>& held, int64_t now_ms);
 
 } // namespace troupe::jobs
