@@ -15,6 +15,8 @@
 #include "actors/api/bus.hpp"
 #include "actors/api/event.hpp"
 #include "actors/api/jobs.hpp"
+#include "actors/api/set.hpp"
+#include "actors/api/tasks.hpp"
 #include "actors/api/main_worker.hpp"
 #include "actors/api/migrations.hpp"
 #include "actors/api/send.hpp"

@@ -116,6 +116,7 @@ const char* to_string(jobs_errc x) {
     case jobs_errc::fenced: return "fenced";
     case jobs_errc::no_job: return "no_job";
     case jobs_errc::not_dead: return "not_dead";
+    case jobs_errc::no_task: return "no_task";
   }
   return "?";
 }

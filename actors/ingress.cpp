@@ -123,6 +123,12 @@ caf::behavior ingress(caf::event_based_actor* self, ingress_config cfg) {
       if (auto runner = dir->get(service::jobs))
         self->send(runner, a, std::move(queue), std::move(id), epoch);
     },
+    [=](task_assign_atom a, std::vector<task_assignment>& tasks) {
+      if (refused_non_member(self, "task placements"))
+        return;
+      if (auto runner = dir->get(service::jobs))
+        self->send(runner, a, std::move(tasks)); // lost while it restarts: sent again in 1 s
+    },
     [=](log_roller_atom) { return static_cast<bool>(dir->get(service::log_roller)); },
     [=](log_lines_atom a, std::vector<std::string>& lines) {
       if (refused_non_member(self, "log lines"))

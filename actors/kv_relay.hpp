@@ -177,8 +177,8 @@ auto kv_relay_cluster(Self* self, const kv_relay_route& r) {
       auto* jc = state::decode(bytes, cmd) ? std::get_if<state::jobs_cmd>(&cmd.body) : nullptr;
       if (!jc || !state::client_may_propose(*jc))
         return caf::make_error(raft_errc::malformed,
-                               "only queue changes, submits, retries and results are accepted "
-                               "from clients");
+                               "only queue and task changes, submits, retries, results and set "
+                               "changes are accepted from clients");
       auto t = r.target();
       if (!t)
         return r.fail();

@@ -25,6 +25,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_message_type<job_handout>("troupe.job_handout");
   cfg.add_message_type<std::vector<job_handout>>("std::vector<troupe.job_handout>");
+  cfg.add_message_type<task_assignment>("troupe.task_assignment");
+  cfg.add_message_type<std::vector<task_assignment>>("std::vector<troupe.task_assignment>");
 }
 
 } // namespace troupe

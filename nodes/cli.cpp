@@ -96,6 +96,39 @@ std::string jobs_arguments(const std::vector<std::string>& args, ctl_command& cc
   return {};
 }
 
+/// `ctl tasks [start NAME TYPE | stop NAME]` into `cc`; why not, or "".
+std::string tasks_arguments(const std::vector<std::string>& args, ctl_command& cc) {
+  cc.action = args.empty() ? "list" : args[0];
+  auto want = cc.action == "list" ? 1u : cc.action == "start" ? 3u : cc.action == "stop" ? 2u : 0u;
+  if (want == 0)
+    return "'" + cc.action + "' is not list, start or stop";
+  if (args.size() != want && !(cc.action == "list" && args.empty()))
+    return cc.action == "start" ? "tasks start NAME TYPE [--instances N] [--config K=V]"
+                                : cc.action == "stop" ? "tasks stop NAME" : "tasks [list]";
+  if (args.size() > 1)
+    cc.name = args[1];
+  if (args.size() > 2)
+    cc.type = args[2];
+  if (cc.action != "start" && (cc.instances != 1 || !cc.config.empty()))
+    return "--instances and --config are for tasks start";
+  return {};
+}
+
+/// `ctl set add|remove|contains|list NAME [MEMBER]` into `cc`; why not, or "".
+std::string set_arguments(const std::vector<std::string>& args, ctl_command& cc) {
+  static const std::vector<std::string> actions{"add", "remove", "contains", "list"};
+  if (args.empty() || std::find(actions.begin(), actions.end(), args[0]) == actions.end())
+    return "give add, remove, contains or list";
+  cc.action = args[0];
+  auto want = cc.action == "list" ? 2u : 3u;
+  if (args.size() != want)
+    return "set " + cc.action + " NAME" + (want == 3 ? " MEMBER" : "");
+  cc.name = args[1];
+  if (want == 3)
+    cc.payload = args[2];
+  return {};
+}
+
 std::vector<std::string> command_names(CLI::App* app) {
   std::vector<std::string> out;
   for (auto* sub : app->get_subcommands([](CLI::App*) { return true; }))
@@ -388,10 +421,25 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   ctl_jobs->add_option("--id", cc.job_id, "submit: the job's id [default: a new unique one]")
     ->type_name("ID");
   ctl_jobs->add_flag("--stdin", cc.from_stdin, "submit: one job per input line (batched)");
+  auto* ctl_tasks = ctl->add_subcommand(
+    "tasks", "`tasks`: the long-running tasks and where their instances run; `tasks start NAME "
+             "TYPE --instances N [--config K=V]...`: N instances of actor type TYPE, placed over "
+             "the workers and moved when workers come and go; `tasks stop NAME`");
+  std::vector<std::string> tasks_args;
+  ctl_tasks->add_option("args", tasks_args, "[list | start NAME TYPE | stop NAME]");
+  ctl_tasks->add_option("--instances", cc.instances, "start: how many, 1-1024 [default: 1]")
+    ->type_name("N");
+  ctl_tasks->add_option("--config", cc.config, "start: KEY=VALUE given to every instance")
+    ->type_name("K=V");
+  auto* ctl_set = ctl->add_subcommand(
+    "set", "a replicated, linearizable set (e.g. the files already processed): `set add|remove|"
+           "contains NAME MEMBER`, `set list NAME`");
+  std::vector<std::string> set_args;
+  ctl_set->add_option("args", set_args, "add|remove|contains|list NAME [MEMBER]")->required();
   for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request, ctl_members,
                     ctl_status, ctl_vnodes, ctl_actors, ctl_inspect, ctl_tree, ctl_spawn,
                     ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help, ctl_publish, ctl_subscribe,
-                    ctl_migrations, ctl_queue, ctl_queues, ctl_jobs})
+                    ctl_migrations, ctl_queue, ctl_queues, ctl_jobs, ctl_tasks, ctl_set})
     sub->fallthrough();
 
   auto* console = app.add_subcommand(
@@ -622,6 +670,8 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_queue->parsed()     ? ctl_command::queue_change
             : ctl_queues->parsed()    ? ctl_command::queues
             : ctl_jobs->parsed()      ? ctl_command::jobs
+            : ctl_tasks->parsed()     ? ctl_command::tasks
+            : ctl_set->parsed()       ? ctl_command::set
                                       : ctl_command::deployments;
     if (cc.op == ctl_command::queue_change) {
       duration t{}, b{};
@@ -649,6 +699,16 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     if (cc.op == ctl_command::jobs) {
       if (auto problem = jobs_arguments(jobs_args, cc); !problem.empty()) {
         err << "troupe ctl jobs: " << problem << " (see troupe ctl help jobs)\n";
+        return exit_now{exit_code::usage};
+      }
+    }
+    if (cc.op == ctl_command::tasks || cc.op == ctl_command::set) {
+      auto problem = cc.op == ctl_command::tasks ? tasks_arguments(tasks_args, cc)
+                                                 : set_arguments(set_args, cc);
+      if (!problem.empty()) {
+        auto what = cc.op == ctl_command::tasks ? "tasks" : "set";
+        err << "troupe ctl " << what << ": " << problem << " (see troupe ctl help " << what
+            << ")\n";
         return exit_now{exit_code::usage};
       }
     }
@@ -699,7 +759,8 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
     }
     for (auto& kv : cc.config)
       if (kv.find('=') == std::string::npos || kv.front() == '=') {
-        err << "troupe ctl deploy: --config: '" << kv << "' is not KEY=VALUE\n";
+        err << "troupe ctl " << (cc.op == ctl_command::tasks ? "tasks" : "deploy")
+            << ": --config: '" << kv << "' is not KEY=VALUE\n";
         return exit_now{exit_code::usage};
       }
     return cc;

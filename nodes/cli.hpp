@@ -63,6 +63,8 @@ struct ctl_command {
     queue_change,  // `queue ACTION`: action create|delete
     queues,
     jobs,       // action show|submit|dead|retry
+    tasks,      // action list|start|stop: name, type, instances, config
+    set,        // action add|remove|contains|list: name, payload (the member)
   } op = deployments;
   std::vector<endpoint> targets;  // tried in turn until one answers
   bool json = false;
@@ -104,6 +106,7 @@ struct ctl_command {
   uint32_t max_attempts = 3;
   int64_t backoff_ms = 1000;
   std::string job_id;               // jobs submit --id, jobs retry ID
+  uint32_t instances = 1;           // tasks start --instances
 };
 
 /// `troupe console --connect HOST:PORT,...`: the interactive prompt over the ctl commands.

@@ -36,8 +36,8 @@ const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {
     "actors",  "ask",     "deploy",  "deployments", "help",      "inspect", "jobs",
     "kill",    "kv",      "logs",    "members",     "migrations", "publish", "queue",
-    "queues",  "quit",    "request", "send",        "spawn",     "status",  "subscribe",
-    "tell",    "tree",    "undeploy", "vnodes",
+    "queues",  "quit",    "request", "send",        "set",       "spawn",   "status",
+    "subscribe", "tasks", "tell",    "tree",        "undeploy",  "vnodes",
   };
   return names;
 }
@@ -65,6 +65,8 @@ const std::map<std::string, std::vector<std::string>>& command_options() {
     {"queue", {"--slots-per-worker", "--timeout", "--max-attempts", "--backoff", "--json"}},
     {"queues", {"--json"}},
     {"jobs", {"--id", "--stdin", "--json"}},
+    {"tasks", {"--instances", "--config", "--json"}},
+    {"set", {"--json"}},
   };
   return opts;
 }
@@ -194,6 +196,10 @@ char** complete(const char* text, int start, int) {
       c = cache.queues;
     } else if (cmd == "jobs" && words.size() == 2) {
       c = {"show", "submit", "dead", "retry", "list"};
+    } else if (cmd == "tasks" && words.size() == 1) {
+      c = {"start", "stop"};
+    } else if (cmd == "set" && words.size() == 1) {
+      c = {"add", "remove", "contains", "list"};
     } else if (cmd == "jobs" && words.size() == 3 && prev == "list") {
       c = {"pending", "running", "done", "dead"};
     } else if ((cmd == "inspect" || cmd == "tell" || cmd == "ask" || cmd == "kill")

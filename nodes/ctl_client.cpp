@@ -82,6 +82,10 @@ const char* op_name(ctl_command::op_t op) {
       return "queues";
     case ctl_command::jobs:
       return "jobs";
+    case ctl_command::tasks:
+      return "tasks";
+    case ctl_command::set:
+      return "set";
   }
   return "?";
 }
@@ -271,6 +275,8 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     case ctl_command::queue_change:
     case ctl_command::queues:
     case ctl_command::jobs:
+    case ctl_command::tasks:
+    case ctl_command::set:
       return run_jobs_command(sys, self, node, cmd, prefix);
     default:
       break;

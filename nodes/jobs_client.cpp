@@ -1,6 +1,7 @@
 #include "nodes/jobs_client.hpp"
 
 #include "actors/api/jobs.hpp"
+#include "actors/api/set.hpp"
 #include "actors/inspect/console_handler.hpp"
 #include "actors/raft/raft_actor.hpp"
 #include "nodes/cluster_queries.hpp"
@@ -200,12 +201,114 @@ int submit_one(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
   return exit_code::ok;
 }
 
+/// `tasks start|stop`: one change through Raft.
+int task_change(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                const ctl_command& cmd, const std::string& prefix) {
+  jobs::command op;
+  if (cmd.action == "start") {
+    jobs::task_spec t{cmd.name, cmd.type, cmd.instances, {}};
+    for (auto& kv : cmd.config) {
+      auto eq = kv.find('=');
+      t.config[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (auto why = jobs::check_task(t); !why.empty()) {
+      std::cerr << prefix << why << "\n";
+      return exit_code::usage;
+    }
+    op = jobs::start_task_cmd{std::move(t), 0};
+  } else {
+    op = jobs::stop_task_cmd{cmd.name, 0};
+  }
+  ctl_command named = cmd;
+  named.queue = cmd.name; // refusals name it
+  auto r = propose(sys, self, node, cmd, prefix, {std::move(op)});
+  if (auto code = refused(sys, r, named, prefix))
+    return code;
+  bool again = r.outcomes[0] == jobs::duplicate_outcome;
+  if (cmd.json)
+    std::cout << json{{"ok", true}, {"task", cmd.name}, {"existed", again}}.dump() << "\n";
+  else if (cmd.action == "start")
+    std::cout << "OK " << (again ? "task runs already with this configuration: " : "started task ")
+              << cmd.name << "\n";
+  else
+    std::cout << "OK stopped task " << cmd.name << "\n";
+  return exit_code::ok;
+}
+
+void print_tasks(const json& j) {
+  std::vector<std::vector<std::string>> rows{{"TASK", "TYPE", "PARTITION", "WORKER", "EPOCH",
+                                              "PLACEMENTS"}};
+  for (auto& t : j.at("tasks"))
+    for (auto& p : t.at("placements")) {
+      auto worker = p.at("worker").get<std::string>();
+      if (worker.empty())
+        worker = "(waiting)";
+      else if (!p.at("worker_up").get<bool>())
+        worker += " (down)";
+      rows.push_back({t.at("name"), t.at("type"),
+                      std::to_string(p.at("partition").get<size_t>()) + "/"
+                        + std::to_string(t.at("instances").get<uint32_t>()),
+                      worker, std::to_string(p.at("epoch").get<uint64_t>()),
+                      std::to_string(p.at("placements").get<uint32_t>())});
+    }
+  std::cout << format_table(rows);
+}
+
+/// `set add|remove|contains|list NAME [MEMBER]`. contains exits 1 when it is not a member,
+/// as grep does, so that scripts can test it.
+int set_command(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
+                const ctl_command& cmd, const std::string& prefix) {
+  if (cmd.action == "list")
+    return print_query(jobs_query(sys, self, node, cmd.timeout, cmd.name, "set"), cmd.json, prefix,
+                       [](const json& j) {
+                         for (auto& m : j.at("members"))
+                           std::cout << m.get<std::string>() << "\n";
+                       });
+  if (cmd.action == "contains") {
+    auto r = jobs_query(sys, self, node, cmd.timeout, cmd.name, "member:" + cmd.payload);
+    if (!r)
+      return print_query(r, cmd.json, prefix, [](const json&) {});
+    bool member = r.value.at("contains").get<bool>();
+    if (cmd.json)
+      std::cout << r.value.dump() << "\n";
+    else
+      std::cout << (member ? "true" : "false") << "\n";
+    return member ? exit_code::ok : exit_code::failure;
+  }
+  bool add = cmd.action == "add";
+  if (auto why = jobs::check_set(cmd.name, cmd.payload); !why.empty()) {
+    std::cerr << prefix << why << "\n";
+    return exit_code::usage;
+  }
+  auto r = propose(sys, self, node, cmd, prefix, {jobs::set_cmd{cmd.name, cmd.payload, add, 0}});
+  if (r.code != exit_code::ok)
+    return r.code;
+  bool changed = false;
+  if (auto err = set::outcome_of(r.outcomes.empty() ? 255 : r.outcomes[0], cmd.name, changed)) {
+    std::cerr << prefix << error_text(sys, err) << "\n";
+    return exit_code_for(err);
+  }
+  if (cmd.json)
+    std::cout << json{{"ok", true}, {"set", cmd.name}, {"changed", changed}}.dump() << "\n";
+  else if (add)
+    std::cout << (changed ? "OK added" : "OK already a member") << "\n";
+  else
+    std::cout << (changed ? "OK removed" : "OK was not a member") << "\n";
+  return exit_code::ok;
+}
+
 } // namespace
 
 int run_jobs_command(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                      const ctl_command& cmd, const std::string& prefix) {
   if (cmd.op == ctl_command::queue_change)
     return queue_change(sys, self, node, cmd, prefix);
+  if (cmd.op == ctl_command::tasks)
+    return cmd.action == "list" ? print_query(jobs_query(sys, self, node, cmd.timeout, "", "tasks"),
+                                              cmd.json, prefix, print_tasks)
+                                : task_change(sys, self, node, cmd, prefix);
+  if (cmd.op == ctl_command::set)
+    return set_command(sys, self, node, cmd, prefix);
   if (cmd.op == ctl_command::queues)
     return print_query(jobs_query(sys, self, node, cmd.timeout, "", ""), cmd.json, prefix,
                        print_queues);

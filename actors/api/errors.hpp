@@ -52,6 +52,7 @@ enum class jobs_errc : uint8_t {
   fenced = 4,     ///< a result for an attempt that no longer runs (its epoch is stale)
   no_job = 5,     ///< no job by that id in the queue
   not_dead = 6,   ///< a retry of a job that is not a dead letter
+  no_task = 7,    ///< no long-running task by that name
 };
 
 /// The code's name, e.g. "no_queue".

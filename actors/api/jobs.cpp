@@ -61,13 +61,16 @@ caf::error refusal(uint64_t o, const std::string& queue, const std::string& id) 
                              text("no queue '" + queue + "' (troupe ctl queue create)"));
     case outcome::exists:
       return caf::make_error(jobs_errc::exists,
-                             text("queue '" + queue + "' exists with another configuration"));
+                             text("'" + queue + "' exists with another configuration"));
     case outcome::stale_attempt:
       return caf::make_error(jobs_errc::fenced,
                              text("job '" + id + "': not its running attempt (fenced)"));
     case outcome::no_job:
       return caf::make_error(jobs_errc::no_job,
                              text("no job '" + id + "' in queue '" + queue + "'"));
+    case outcome::no_task:
+      return caf::make_error(jobs_errc::no_task,
+                             text("no task '" + queue + "' (see troupe ctl tasks)"));
     case outcome::not_pending:
       return caf::make_error(jobs_errc::not_dead,
                              text("job '" + id + "' is not a dead letter"));

@@ -18,6 +18,10 @@ using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;
 /// (submits, queue changes, retries, results), committed through Raft (see jobs.hpp)
 using jobs_cmd_atom = caf::atom_constant<caf::atom("jobs_cmd")>;
 
+/// (jobs_view_atom, queue or set, what) -> JSON: the shared work at a linearizable read (queues,
+/// jobs, tasks, a set's members; see actors/jobs/jobs_view.hpp)
+using jobs_view_atom = caf::atom_constant<caf::atom("jobs_view")>;
+
 /// (bus_publish_atom, ns, topic, payload, persist, send_to_self) -> uint64_t index
 using bus_publish_atom = caf::atom_constant<caf::atom("bus_pub")>;
 /// (bus_subscribe_atom, ns, topic, subscriber)

@@ -2,6 +2,8 @@
 
 #include "actors/api/counted_actor.hpp"
 #include "actors/api/jobs.hpp"
+#include "actors/api/tasks.hpp"
+#include "actors/jobs/task_host.hpp"
 #include "actors/logging.hpp"
 #include "protocols/cluster_state/commands.hpp"
 
@@ -22,6 +24,7 @@ namespace {
 
 using job_flush_atom = caf::atom_constant<caf::atom("job_flush")>;
 using job_stop_atom = caf::atom_constant<caf::atom("job_stop")>;
+using task_check_atom = caf::atom_constant<caf::atom("task_chk")>;
 using clock_type = std::chrono::steady_clock;
 
 using job_key = std::pair<std::string, std::string>; // (queue, id)
@@ -49,12 +52,15 @@ struct job_runner_state {
   std::vector<result> in_flight;    // the report on its way
   bool reporting = false;           // a report (or its retry timer) is on its way
   uint64_t started = 0, succeeded = 0, failed = 0, fenced = 0, refused = 0;
+  std::unique_ptr<task_host> tasks;
+  bool task_checking = false;       // a task_check timer is on its way
   std::shared_ptr<spdlog::logger> log;
   static inline const char* name = "troupe.job_runner";
 };
 
 using job_runner_impl = job_runner_actor::extend<caf::reacts_to<job_flush_atom>,
-                                                 caf::reacts_to<job_stop_atom, caf::actor>>;
+                                                 caf::reacts_to<job_stop_atom, caf::actor>,
+                                                 caf::reacts_to<task_check_atom>>;
 using job_runner_class = job_runner_impl::stateful_base<job_runner_state>;
 using runner_ptr = job_runner_class*;
 
@@ -227,19 +233,80 @@ void flush(runner_ptr self) {
           [self](caf::error& err) { report_failed(self, err); });
 }
 
+/// The worker may run its task instances while its lease holds.
+bool may_run_tasks(runner_ptr self) {
+  auto& st = self->state;
+  return !st.cfg.services || st.cfg.services->lease().valid(clock_type::now());
+}
+
+caf::actor spawn_task(runner_ptr self, const task_assignment& a) {
+  auto& st = self->state;
+  auto ctx = std::make_shared<context>();
+  ctx->deployment = a.task;
+  ctx->vnode = a.instance;
+  ctx->config = a.config;
+  ctx->config[tasks::name_key] = a.task;
+  ctx->config[tasks::partition_key] = std::to_string(a.instance);
+  ctx->config[tasks::count_key] = std::to_string(a.count);
+  ctx->config[tasks::epoch_key] = std::to_string(a.epoch);
+  ctx->data_dir = st.cfg.data_dir;
+  ctx->services = st.cfg.services;
+  auto actor = st.cfg.types ? st.cfg.types->spawn(a.type, self->system(), std::move(ctx), nullptr)
+                            : caf::actor{};
+  if (!actor) {
+    st.log->warn("{}: cannot start task {} partition {}: no actor type '{}' on this worker",
+                 st.cfg.node_name, a.task, a.instance, a.type);
+    return actor;
+  }
+  self->monitor(actor);
+  st.log->info("{}: task {} partition {}/{} started (epoch {})", st.cfg.node_name, a.task,
+               a.instance, a.count, a.epoch);
+  return actor;
+}
+
+void fence_task(runner_ptr self, const caf::actor& actor, const task_assignment& a) {
+  auto& st = self->state;
+  st.log->info("{}: task {} partition {} (epoch {}) stops here", st.cfg.node_name, a.task,
+               a.instance, a.epoch);
+  self->demonitor(actor);
+  caf::anon_send(actor, jobs::fenced_atom::value, a.task, a.epoch);
+  self->delayed_send(self, st.cfg.fence_grace, job_stop_atom::value, actor);
+}
+
+/// Keeps a timer going while instances are held: lease checks and restarts.
+void check_tasks_later(runner_ptr self) {
+  auto& st = self->state;
+  if (st.task_checking || st.tasks->empty())
+    return;
+  st.task_checking = true;
+  self->delayed_send(self, st.cfg.task_check, task_check_atom::value);
+}
+
 job_runner_impl::behavior_type job_runner(runner_ptr self, job_runner_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.log = logging::get("jobs");
+  st.tasks = std::make_unique<task_host>(
+    [self](const task_assignment& a) { return spawn_task(self, a); },
+    [self](const caf::actor& actor, const task_assignment& a) { fence_task(self, actor, a); },
+    st.cfg.task_restart);
   // Stopped (the node stops, or its supervisor restarts it): the handlers stop with it; their
   // attempts come back to their queues at their timeout (or when the worker is seen lost).
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& [key, a] : self->state.running)
       stop_handler(self, a.handler);
+    self->state.tasks->assign({}, false, clock_type::now()); // fences them
     self->quit(std::move(em.reason));
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    if (st.tasks->on_down(dm.source, clock_type::now())) {
+      st.log->warn("{}: a task instance stopped ({}): it starts again in {} ms",
+                   st.cfg.node_name, self->system().render(dm.reason),
+                   st.cfg.task_restart.count());
+      check_tasks_later(self);
+      return;
+    }
     for (auto& [key, a] : st.running)
       if (a.handler && a.handler.address() == dm.source && !a.reported) {
         auto k = key;
@@ -262,6 +329,20 @@ job_runner_impl::behavior_type job_runner(runner_ptr self, job_runner_config cfg
       fence(self, it->second);
       st.running.erase(it);
     },
+    [self](task_assign_atom, std::vector<task_assignment>& wanted) {
+      self->state.tasks->assign(std::move(wanted), may_run_tasks(self), clock_type::now());
+      check_tasks_later(self);
+    },
+    [self](task_check_atom) {
+      auto& st = self->state;
+      st.task_checking = false;
+      bool may = may_run_tasks(self);
+      if (!may && !st.tasks->empty())
+        st.log->warn("{}: this worker's lease lapsed: its task instances stop",
+                     st.cfg.node_name);
+      st.tasks->tick(may, clock_type::now());
+      check_tasks_later(self);
+    },
     [self](job_flush_atom) {
       self->state.reporting = false;
       flush(self);
@@ -271,9 +352,12 @@ job_runner_impl::behavior_type job_runner(runner_ptr self, job_runner_config cfg
       auto& st = self->state;
       return {std::vector<std::string>{"troupe_jobs_started_total", "troupe_jobs_succeeded_total",
                                        "troupe_jobs_failed_total", "troupe_jobs_fenced_total",
-                                       "troupe_jobs_refused_total", "troupe_jobs_running"},
+                                       "troupe_jobs_refused_total", "troupe_jobs_running",
+                                       "troupe_tasks_started_total", "troupe_tasks_fenced_total",
+                                       "troupe_tasks_running"},
               std::vector<uint64_t>{st.started, st.succeeded, st.failed, st.fenced, st.refused,
-                                    st.running.size()}};
+                                    st.running.size(), st.tasks->started(), st.tasks->fenced(),
+                                    st.tasks->running()}};
     },
   };
 }

@@ -10,6 +10,9 @@
 // taken back: a timeout, its worker seen lost) or the leader cancels the attempt while it
 // runs, the handler gets (jobs::fenced_atom, id, epoch) and fence_grace to stop on its own.
 //
+// It also runs the worker's task instances (actors/api/tasks.hpp) through a task_host, which
+// holds them to the leader's list and to the worker's lease.
+//
 // Its messages are job_runner_actor below; job_run and job_cancel reach it through the node's
 // ingress (from another node's router) or its own router.
 #pragma once
@@ -34,6 +37,8 @@ using job_runner_actor = caf::typed_actor<
   caf::reacts_to<job_run_atom, std::vector<job_handout>>,
   // (queue, id, epoch): the leader took the attempt back.
   caf::reacts_to<job_cancel_atom, std::string, std::string, uint64_t>,
+  // Every task instance this worker is to run now (actors/jobs/task_host.hpp).
+  caf::reacts_to<task_assign_atom, std::vector<task_assignment>>,
   metrics_sig>;
 
 struct job_runner_config {
@@ -45,6 +50,8 @@ struct job_runner_config {
   std::chrono::milliseconds report_retry{200};  // after a report that was not applied
   std::chrono::milliseconds report_give_up{60000};
   std::chrono::milliseconds fence_grace{1000};
+  std::chrono::milliseconds task_check{250};     // lease checks and restarts of instances
+  std::chrono::milliseconds task_restart{1000};  // an instance that died starts again after
 };
 
 struct actor_stats;

@@ -51,8 +51,22 @@ std::optional<view_request> parse_view(const std::string& queue, const std::stri
     r.kind = queue.empty() ? view_kind::queues : view_kind::queue;
     return r;
   }
-  if (queue.empty())
-    return std::nullopt;
+  if (queue.empty()) {
+    if (what != "tasks")
+      return std::nullopt;
+    r.kind = view_kind::tasks;
+    return r;
+  }
+  if (what == "set") {
+    r.kind = view_kind::set;
+    r.limit = 100000;
+    return r;
+  }
+  if (what.rfind("member:", 0) == 0 && what.size() > 7) {
+    r.kind = view_kind::member;
+    r.id = what.substr(7);
+    return r;
+  }
   if (what == "dead") {
     r.kind = view_kind::dead;
     return r;
@@ -84,8 +98,57 @@ std::optional<view_request> parse_view(const std::string& queue, const std::stri
   return std::nullopt;
 }
 
+namespace {
+
+json tasks_json(const job_table& t) {
+  auto tasks = json::array();
+  for (auto& [name, task] : t.tasks().tasks()) {
+    auto placed = json::array();
+    for (size_t i = 0; i < task.instances.size(); ++i) {
+      auto& inst = task.instances[i];
+      placed.push_back({{"partition", i},
+                        {"worker", inst.worker},
+                        {"epoch", inst.epoch},
+                        {"placed_ms", inst.placed_ms},
+                        {"placements", inst.placements},
+                        {"worker_up", t.workers_up().count(inst.worker) > 0}});
+    }
+    tasks.push_back({{"name", name},
+                     {"type", task.spec.type},
+                     {"instances", task.spec.instances},
+                     {"config", task.spec.config},
+                     {"started_ms", task.started_ms},
+                     {"placements", std::move(placed)}});
+  }
+  return json{{"tasks", std::move(tasks)}, {"workers_up", t.workers_up()}};
+}
+
+/// A set's members, or whether one is a member; an unknown set is an empty one.
+json set_json(const job_table& t, const view_request& r) {
+  auto it = t.sets().find(r.queue);
+  if (r.kind == view_kind::member)
+    return json{{"set", r.queue},
+                {"member", r.id},
+                {"contains", it != t.sets().end() && it->second.count(r.id) > 0}};
+  auto members = json::array();
+  size_t total = it == t.sets().end() ? 0 : it->second.size();
+  if (it != t.sets().end())
+    for (auto& m : it->second) {
+      if (members.size() >= r.limit)
+        break;
+      members.push_back(m);
+    }
+  return json{{"set", r.queue}, {"members", std::move(members)}, {"total", total}};
+}
+
+} // namespace
+
 std::optional<std::string> render_view(const job_table& t, const view_request& r,
                                        int64_t now_ms) {
+  if (r.kind == view_kind::tasks)
+    return tasks_json(t).dump();
+  if (r.kind == view_kind::set || r.kind == view_kind::member)
+    return set_json(t, r).dump();
   if (r.kind == view_kind::queues) {
     auto queues = json::array();
     for (auto& [name, q] : t.queues())

@@ -17,6 +17,9 @@ enum class view_kind : uint8_t {
   dead,    // one queue's dead letters (at most `limit`), oldest first
   job,     // one job (`id`)
   list,    // one queue's jobs in `state` (at most `limit`), by id
+  tasks,   // every long-running task with its placements
+  set,     // the members of set `queue` (at most `limit`)
+  member,  // whether `id` is a member of set `queue`
 };
 
 struct view_request {
@@ -29,7 +32,8 @@ struct view_request {
 
 /// Parses what a client asks for: "" (queues, or the queue when one is named), "dead",
 /// "job:ID", "state:STATE[:LIMIT]" (pending, running, done or dead: at most LIMIT, 100,000 at
-/// most, by id); nullopt when it is none of those.
+/// most, by id); with no queue, "tasks"; with a set's name, "set" (its members, 100,000 at
+/// most) or "member:MEMBER"; nullopt when it is none of those.
 std::optional<view_request> parse_view(const std::string& queue, const std::string& what);
 
 /// The view as JSON at `now_ms` (ages are measured from it); nullopt when the queue (or job)

@@ -573,7 +573,7 @@ auto cluster_handlers(raft_ptr self) {
       pending_read rd;
       rd.jobs = jobs::parse_view(queue, what);
       if (!rd.jobs)
-        return failure(raft_errc::malformed, "a jobs view is '', 'dead' or 'job:ID'");
+        return failure(raft_errc::malformed, "a jobs view is '', 'dead', 'job:ID', 'state:STATE', 'tasks', 'set' or 'member:M'");
       return read(self, std::move(rd));
     }
   );

@@ -78,9 +78,8 @@ using member_changes_atom = caf::atom_constant<caf::atom("mem_chgs")>;
 // (leader_contact_atom, bool): to the member listener whenever this replica starts or stops
 // knowing a leader (a follower that heard none for an election timeout knows none)
 using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
-// Shared work (protocols/jobs): (jobs_cmd_atom, bytes) proposes a jobs batch, (jobs_view_atom,
-// queue) reads the queues (see kv_service_actor).
-using jobs_view_atom = caf::atom_constant<caf::atom("jobs_view")>;
+// Shared work (protocols/jobs): jobs_cmd_atom and jobs_view_atom are in actors/api/messages.hpp
+// (see kv_service_actor).
 
 /// The KV and cluster-state service every node offers its clients: a coordinator's Raft
 /// replica serves it, a worker's membership agent relays it to its coordinator. Writes are

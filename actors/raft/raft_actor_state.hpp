@@ -105,6 +105,8 @@ struct raft_actor_state {
   r::index_t jobs_plan_index = 0;
   time_point jobs_plan_at{};
   bool jobs_dirty = true;
+  time_point tasks_pushed_at{};   // leader: the task lists last sent to the workers
+  int tasks_empty_pushes = 0;     // ... and how many more to send once no task is left
   std::vector<caf::response_promise> stepping_down;  // leave_atom: answered on losing the lead
   std::map<uint64_t, pending_read> reads_waiting;             // read context -> read
   std::vector<std::pair<r::index_t, pending_read>> reads_ready;  // confirmed, wait for apply
@@ -215,6 +217,10 @@ std::vector<std::string> jobs_expiring(raft_ptr self, const state::jobs_cmd& c);
 void jobs_applied(raft_ptr self, const state::jobs_cmd& c,
                   const std::vector<jobs::apply_result>& results,
                   const std::vector<std::string>& expiring);
+
+/// Leader: sends every up worker the task instances it is to run (task_assign), at once with
+/// `now_too`, else at most once a second.
+void push_tasks(raft_ptr self, bool now_too);
 
 /// Leader: proposes the next hand-outs and expiries (protocols/jobs plan) when a job or a
 /// worker changed, or on a tick while jobs run or wait; one proposal in flight at a time.

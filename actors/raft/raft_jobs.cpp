@@ -6,6 +6,7 @@
 
 #include "actors/jobs/job_messages.hpp"
 #include "actors/wall_clock.hpp"
+#include "protocols/ownership/lease.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/make_message.hpp>
@@ -26,7 +27,55 @@ void to_worker(raft_ptr self, const std::string& worker, caf::message msg) {
     caf::anon_send(router, job_forward_atom::value, worker, std::move(msg));
 }
 
+/// Workers that went down but may still run their task instances: this leader has not seen
+/// their lease run out (as with vnodes: a worker cut off does not know it yet).
+std::set<std::string> held_workers(raft_ptr self, time_point now) {
+  namespace ms = troupe::membership;
+  auto& st = self->state;
+  std::set<std::string> out;
+  for (auto& [name, rec] : st.sm.members().records()) {
+    if (!rec.info.roles.worker || rec.info.state != ms::member_state::down)
+      continue;
+    auto it = st.down_seen.find(name);
+    if (it == st.down_seen.end()
+        || now - it->second.since < ownership::reassign_after(st.cfg.vnode_lease))
+      out.insert(name);
+  }
+  return out;
+}
+
 } // namespace
+
+void push_tasks(raft_ptr self, bool now_too) {
+  auto& st = self->state;
+  if (!leading(self))
+    return;
+  auto& tasks = st.sm.jobs().tasks().tasks();
+  auto now = self->clock().now();
+  // Every second while tasks exist (the workers' lists are also their word that nothing else
+  // runs), and a few times after the last one stopped, so that every worker hears.
+  if (!tasks.empty())
+    st.tasks_empty_pushes = 3;
+  else if (st.tasks_empty_pushes == 0)
+    return;
+  if (!now_too && now - st.tasks_pushed_at < std::chrono::seconds(1))
+    return;
+  st.tasks_pushed_at = now;
+  if (tasks.empty())
+    st.tasks_empty_pushes -= 1;
+  std::map<std::string, std::vector<task_assignment>> lists;
+  for (auto& w : st.sm.jobs().workers_up())
+    lists[w];
+  for (auto& [name, t] : tasks)
+    for (uint32_t i = 0; i < t.instances.size(); ++i) {
+      auto& inst = t.instances[i];
+      if (auto it = lists.find(inst.worker); it != lists.end())
+        it->second.push_back(task_assignment{name, t.spec.type, i, t.spec.instances,
+                                             inst.epoch, t.spec.config});
+    }
+  for (auto& [worker, list] : lists)
+    to_worker(self, worker, caf::make_message(task_assign_atom::value, std::move(list)));
+}
 
 std::vector<std::string> jobs_expiring(raft_ptr self, const state::jobs_cmd& c) {
   std::vector<std::string> out(c.ops.size());
@@ -48,6 +97,15 @@ void jobs_applied(raft_ptr self, const state::jobs_cmd& c,
   if (!leading(self))
     return;
   auto& t = st.sm.jobs();
+  bool tasks_changed = false;
+  for (size_t i = 0; i < c.ops.size() && i < results.size(); ++i)
+    if (results[i].result == jobs::outcome::ok
+        && (std::holds_alternative<jobs::start_task_cmd>(c.ops[i])
+            || std::holds_alternative<jobs::stop_task_cmd>(c.ops[i])
+            || std::holds_alternative<jobs::place_task_cmd>(c.ops[i])))
+      tasks_changed = true;
+  if (tasks_changed)
+    push_tasks(self, true);
   std::map<std::string, std::vector<job_handout>> handouts;
   for (size_t i = 0; i < c.ops.size() && i < results.size(); ++i) {
     if (results[i].result != jobs::outcome::ok)
@@ -75,7 +133,9 @@ void plan_jobs(raft_ptr self, bool tick) {
   if (!leading(self) || (!st.jobs_dirty && !tick))
     return;
   auto& t = st.sm.jobs();
-  if (!t.busy()) {
+  if (tick)
+    push_tasks(self, false);
+  if (!t.busy() && t.tasks().tasks().empty()) {
     st.jobs_dirty = false;
     return;
   }
@@ -86,7 +146,10 @@ void plan_jobs(raft_ptr self, bool tick) {
   if (st.jobs_plan_index > st.applied && now - st.jobs_plan_at < std::chrono::seconds(1))
     return;
   st.jobs_dirty = false;
-  auto ops = jobs::plan(t, wall_clock_ms());
+  auto wall = wall_clock_ms();
+  auto ops = jobs::plan(t, wall);
+  for (auto& p : jobs::plan_tasks(t.tasks(), t.workers_up(), held_workers(self, now), wall))
+    ops.emplace_back(std::move(p));
   if (ops.empty())
     return;
   auto res = replica(self).propose(state::encode(state::command{0, 0, state::jobs_cmd{std::move(ops)}}));

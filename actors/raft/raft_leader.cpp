@@ -79,7 +79,8 @@ bool leader_has_timed_work(raft_ptr self) {
     return false;
   return !st.down_seen.empty()
          || (st.sm.vnodes().size() > 0 && st.balanced_at != st.node->commit_index())
-         || st.sm.jobs().busy(); // attempts time out, failed ones back off
+         || st.sm.jobs().busy() // attempts time out, failed ones back off
+         || !st.sm.jobs().tasks().tasks().empty() || st.tasks_empty_pushes > 0;
 }
 
 /// Leader, on every tick: declares lost the coordinators it has not heard from for

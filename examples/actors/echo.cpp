@@ -19,6 +19,7 @@ void register_examples(actor_types& types) {
   types.add("fenced-counter", fenced_counter);
   types.add("bulletin", bulletin);
   types.add("sleep-job", sleep_job);
+  types.add("beacon", beacon);
 }
 
 } // namespace troupe::examples

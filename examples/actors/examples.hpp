@@ -1,5 +1,6 @@
 // The example actor types the stock `troupe` binary registers: echo, word-count, recorder,
-// rate-limiter, chatter, fenced-counter, bulletin and sleep-job. Each is an ordinary CAF actor written against actors/api/event.hpp.
+// rate-limiter, chatter, fenced-counter, bulletin, sleep-job and beacon. Each is an ordinary
+// CAF actor written against actors/api/event.hpp.
 #pragma once
 
 #include "actors/api/actor_types.hpp"
@@ -44,7 +45,13 @@ caf::behavior bulletin(caf::event_based_actor* self, context ctx);
 /// dir and succeeds; `fail` fails; anything else fails with an error that says why.
 caf::behavior sleep_job(caf::event_based_actor* self, context ctx);
 
-/// Registers the eight under their names.
+/// A long-running task's instance (actors/api/tasks.hpp) for trying out tasks: every
+/// `interval-ms` (config, default 100) while its worker's lease holds it appends
+/// "<task>\t<partition>\t<count>\t<epoch>\t<wall ms>" to <task>.beats in its worker's data
+/// dir; an event gets "partition P/N epoch E beats B". Stops when fenced.
+caf::behavior beacon(caf::event_based_actor* self, context ctx);
+
+/// Registers the nine under their names.
 void register_examples(actor_types& types);
 
 } // namespace troupe::examples

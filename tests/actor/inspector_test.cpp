@@ -184,7 +184,7 @@ CAF_TEST(the user supervisor spawns restarts after a kill and stops for good) {
   auto bad = ask(spawn_atom::value, std::string{"nope"}, std::string{},
                  std::vector<std::string>{}, uint32_t{1});
   CAF_REQUIRE(!bad);
-  CAF_CHECK(sys.render(bad.error()).find("it has: bulletin, chatter, echo") != std::string::npos);
+  CAF_CHECK(sys.render(bad.error()).find("it has: beacon, bulletin, chatter, echo") != std::string::npos);
   // --stop: not restarted, gone from the registry.
   CAF_CHECK(ask(kill_atom::value, id, std::string{}, true));
   trigger_timeouts();

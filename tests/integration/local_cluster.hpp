@@ -5,6 +5,8 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include <signal.h>
+
 #include <iostream>
 #include <memory>
 
@@ -31,7 +33,18 @@ struct local_cluster {
     if (workers > 0)
       args.push_back("--workers=" + std::to_string(workers));
     args.insert(args.end(), extra.begin(), extra.end());
+    args_ = args;
     coord = std::make_unique<process>(args, dir + "/node.log");
+  }
+
+  /// Stops the coordinator (and with it its workers) with SIGINT and starts it again with the
+  /// same arguments and data: every node restarts. False when it did not stop in time.
+  bool restart(ms timeout = 30s) {
+    coord->signal(SIGINT);
+    if (!coord->wait_exit(timeout))
+      return false;
+    coord = std::make_unique<process>(args_, dir + "/node-" + std::to_string(++restarts_) + ".log");
+    return true;
   }
 
   ~local_cluster() {
@@ -50,6 +63,12 @@ struct local_cluster {
   std::optional<nlohmann::json> status() const {
     return http_status(http_port());
   }
+
+private:
+  std::vector<std::string> args_;
+  int restarts_ = 0;
+
+public:
 
   /// Waits until `n` members are up.
   bool wait_up(size_t n, ms timeout = 15s) const {
