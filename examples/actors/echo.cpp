@@ -1,4 +1,5 @@
 #include "examples/actors/examples.hpp"
+#include "examples/file_ingest/file_ingest.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -20,6 +21,7 @@ void register_examples(actor_types& types) {
   types.add("bulletin", bulletin);
   types.add("sleep-job", sleep_job);
   types.add("beacon", beacon);
+  register_file_ingest(types);
 }
 
 } // namespace troupe::examples

@@ -69,7 +69,7 @@ struct fixture : test_coordinator_fixture<config> {
 CAF_TEST_FIXTURE_SCOPE(example_actor_tests, fixture)
 
 CAF_TEST(the registry knows the examples and refuses a second registration) {
-  CAF_CHECK_EQUAL(types.names().size(), 9u);
+  CAF_CHECK_EQUAL(types.names().size(), 11u);
   CAF_CHECK(!types.add("echo", examples::echo));
   CAF_CHECK(!types.add("bad name", examples::echo));
   CAF_CHECK(!types.spawn("nope", sys, context{}));
