@@ -14,7 +14,7 @@
 # deployment started. On the fifth it broadcasts on the bus: a bulletin actor on one worker
 # gets a broadcast from another, and a persisted one reaches a subscriber that came later. On
 # the sixth it creates a job queue, submits 200 sleep-job jobs and one that fails, and shows
-# the queue and its dead letter.
+# the queue and its dead letter, starts a long-running task and uses a replicated set.
 # Writes show the cookie the coordinator made in its data dir ($TROUPE_CLUSTER_SECRET_FILE).
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
@@ -133,6 +133,14 @@ while kill -0 "$coord" 2>/dev/null; do
     "$bin" ctl "${c[@]}" jobs naps || true
     echo "== the job that failed twice is a dead letter (ctl jobs retry naps puts it back):"
     "$bin" ctl "${c[@]}" jobs dead naps || true
+    echo "== a long-running task: 4 beacon instances placed over the workers, a fair share each"
+    "$bin" ctl "${c[@]}" tasks start beats beacon --instances 4 --config interval-ms=500 || true
+    sleep 0.5
+    "$bin" ctl "${c[@]}" tasks || true
+    echo "== a replicated set (state such as the files already processed):"
+    "$bin" ctl "${c[@]}" set add processed report.csv || true
+    echo -n "processed has report.csv: "
+    "$bin" ctl "${c[@]}" set contains processed report.csv || true
   fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')
