@@ -205,6 +205,21 @@ double percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
+/// The leader's Raft commit index (troupe only; 0 when it does not answer): the bench reports
+/// the log entries its load cost per operation.
+uint64_t commit_index(const options& o, caf::actor_system& sys, const endpoint& ep) {
+  if (o.system != "troupe")
+    return 0;
+  caf::scoped_actor self{sys};
+  std::string problem;
+  auto node = connect_node(sys, self, ep, milliseconds(2000), problem);
+  uint64_t out = 0;
+  if (node)
+    self->request(node, seconds(2), raft_status_atom::value)
+      .receive([&](const raft_status& st) { out = st.commit_index; }, [](const caf::error&) {});
+  return out;
+}
+
 /// Jobs: the queue of this run, made before the load (handler echo: an empty handler; slots
 /// enough that they do not bound the rate).
 bool create_jobs_queue(const options& o, caf::actor_system& sys, const endpoint& ep) {
@@ -285,6 +300,8 @@ int run_load(const options& o, caf::actor_system& sys) {
   std::atomic<size_t> errors{0};
   auto deadline = bench_clock::now() + span<double>(o.seconds);
   std::vector<std::thread> threads;
+  auto leader_ep = *parse_endpoint(o.endpoints[leader]);
+  auto first_index = commit_index(o, sys, leader_ep);
   auto t0 = bench_clock::now();
   for (size_t k = 0; k < o.in_flight; ++k)
     threads.emplace_back([&, k] {
@@ -323,6 +340,10 @@ int run_load(const options& o, caf::actor_system& sys) {
     std::cerr << "troupe_bench: the jobs were not all done within two minutes\n";
     return 1;
   }
+  // Log entries per operation (a job's: its submit, and its share of the batched hand-outs
+  // and results); other writers' entries over the run are counted too.
+  if (auto last = commit_index(o, sys, leader_ep); last > first_index && ops > 0)
+    out["entries_per_op"] = static_cast<double>(last - first_index) / static_cast<double>(ops);
   std::cout << out.dump() << std::endl;
   return errors.load() == 0 ? 0 : 1;
 }
@@ -474,6 +495,10 @@ int run_report(const std::string& file) {
               << "| job submit to done ms p50 / p99, " << k << " in flight | "
               << fixed(jj["done_p50_ms"].get<double>(), 0) << " / "
               << fixed(jj["done_p99_ms"].get<double>(), 0) << " | | |\n";
+    if (jj.contains("entries_per_op") && pj.contains("entries_per_op"))
+      std::cout << "| Raft log entries per job / per put, " << k << " in flight | "
+                << fixed(jj["entries_per_op"].get<double>(), 2) << " | "
+                << fixed(pj["entries_per_op"].get<double>(), 2) << " | |\n";
   }
   auto list = [](const std::vector<double>& v) {
     std::string out;
