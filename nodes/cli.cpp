@@ -410,6 +410,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   ctl_queue->add_option("--backoff", job_backoff,
                         "wait before the 2nd attempt, doubled for each next one [default: 1s]")
     ->type_name("DURATION");
+  ctl_queue->add_option("--keep-done", cc.keep_done,
+                        "done jobs kept, 1-10000000; the oldest beyond are forgotten (their ids "
+                        "can be submitted again) [default: 100000]")
+    ->type_name("N");
   auto* ctl_queues = ctl->add_subcommand("queues", "the job queues with their counts");
   auto* ctl_jobs = ctl->add_subcommand(
     "jobs", "`jobs QUEUE`: pending, running (by worker), done, dead; `jobs submit QUEUE PAYLOAD "

@@ -105,6 +105,7 @@ struct ctl_command {
   int64_t job_timeout_ms = 30000;
   uint32_t max_attempts = 3;
   int64_t backoff_ms = 1000;
+  uint64_t keep_done = 100000;      // queue create --keep-done
   std::string job_id;               // jobs submit --id, jobs retry ID
   uint32_t instances = 1;           // tasks start --instances
 };

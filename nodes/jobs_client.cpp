@@ -60,7 +60,7 @@ int queue_change(caf::actor_system& sys, caf::scoped_actor& self, const caf::act
   jobs::command op;
   if (cmd.action == "create") {
     jobs::queue_config q{cmd.queue,      cmd.handler,      cmd.slots_per_worker,
-                         cmd.job_timeout_ms, cmd.max_attempts, cmd.backoff_ms};
+                         cmd.job_timeout_ms, cmd.max_attempts, cmd.backoff_ms, cmd.keep_done};
     if (auto why = jobs::check_config(q); !why.empty()) {
       std::cerr << prefix << why << "\n";
       return exit_code::usage;
@@ -118,7 +118,10 @@ void print_queue(const json& q) {
             << "running    " << q.at("running") << "\n";
   for (auto& [w, n] : q.at("running_by_worker").items())
     std::cout << "  " << w << "  " << n << "\n";
-  std::cout << "done       " << q.at("done") << "\n"
+  std::cout << "done       " << q.at("done");
+  if (auto pruned = q.value("pruned", size_t{0}); pruned > 0)
+    std::cout << " (" << pruned << " no longer kept)";
+  std::cout << "\n"
             << "dead       " << q.at("dead") << "\n";
 }
 

@@ -16,6 +16,8 @@ json queue_json(const job_table& t, const queue_config& q, int64_t now_ms) {
           {"timeout_ms", q.timeout_ms},
           {"max_attempts", q.max_attempts},
           {"backoff_ms", q.backoff_ms},
+          {"keep_done", q.keep_done},
+          {"pruned", c.pruned},
           {"pending", c.pending},
           {"running", c.running},
           {"done", c.done},

@@ -237,7 +237,8 @@ bool client_may_propose(const jobs_cmd& c) {
   for (auto& op : c.ops)
     if (std::holds_alternative<jobs::assign_cmd>(op) || std::holds_alternative<jobs::expire_cmd>(op)
         || std::holds_alternative<jobs::worker_cmd>(op)
-        || std::holds_alternative<jobs::place_task_cmd>(op))
+        || std::holds_alternative<jobs::place_task_cmd>(op)
+        || std::holds_alternative<jobs::prune_cmd>(op))
       return false;
   return true;
 }

@@ -15,11 +15,13 @@ void to_pb(const jobs::queue_config& q, pb::JobQueueConfig& x) {
   x.set_timeout_ms(q.timeout_ms);
   x.set_max_attempts(q.max_attempts);
   x.set_backoff_ms(q.backoff_ms);
+  x.set_keep_done(q.keep_done);
 }
 
 jobs::queue_config from_pb(const pb::JobQueueConfig& x) {
   return jobs::queue_config{x.name(),       x.handler(),      x.slots_per_worker(),
-                            x.timeout_ms(), x.max_attempts(), x.backoff_ms()};
+                            x.timeout_ms(), x.max_attempts(), x.backoff_ms(),
+                            x.keep_done() == 0 ? jobs::queue_config{}.keep_done : x.keep_done()};
 }
 
 void to_pb(const jobs::task_spec& t, pb::TaskSpec& x) {
@@ -92,6 +94,11 @@ struct op_encoder {
     p->set_instance(c.instance);
     p->set_worker(c.worker);
   }
+  void operator()(const jobs::prune_cmd& c) {
+    x.set_queue(c.queue);
+    x.set_at_ms(c.at_ms);
+    x.set_prune(c.count);
+  }
   void operator()(const jobs::set_cmd& c) {
     x.set_queue(c.set);
     x.set_at_ms(c.at_ms);
@@ -150,6 +157,9 @@ bool jobs_from_pb(const pb::JobBatch& in, jobs_cmd& out) {
         out.ops.emplace_back(jobs::place_task_cmd{x.queue(), x.place_task().instance(),
                                                   x.place_task().worker(), x.at_ms()});
         break;
+      case pb::JobOp::kPrune:
+        out.ops.emplace_back(jobs::prune_cmd{x.queue(), x.prune(), x.at_ms()});
+        break;
       case pb::JobOp::kSetChange:
         out.ops.emplace_back(jobs::set_cmd{x.queue(), x.set_change().member(),
                                            x.set_change().add(), x.at_ms()});
@@ -166,6 +176,7 @@ void put_jobs(const jobs::job_table& t, pb::StateSnapshot& s) {
     auto* q = s.add_job_queues();
     to_pb(img.config, *q->mutable_config());
     q->set_next_submitted(img.next_submitted);
+    q->set_pruned(img.pruned);
     for (auto& j : img.jobs) {
       auto* x = q->add_jobs();
       x->set_id(j.id);
@@ -208,7 +219,7 @@ void put_jobs(const jobs::job_table& t, pb::StateSnapshot& s) {
 bool get_jobs(const pb::StateSnapshot& s, jobs::job_table& t) {
   std::vector<jobs::job_table::queue_image> queues;
   for (auto& q : s.job_queues()) {
-    jobs::job_table::queue_image img{from_pb(q.config()), q.next_submitted(), {}};
+    jobs::job_table::queue_image img{from_pb(q.config()), q.next_submitted(), {}, q.pruned()};
     for (auto& x : q.jobs()) {
       if (x.state() > static_cast<uint32_t>(jobs::job_state::dead))
         return false;

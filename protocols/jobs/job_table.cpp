@@ -25,6 +25,8 @@ std::string check_config(const queue_config& q) {
     return "max attempts must be 1-1000";
   if (q.backoff_ms < 0)
     return "the backoff cannot be negative";
+  if (q.keep_done < 1 || q.keep_done > 10000000)
+    return "keep-done must be 1-10000000";
   return {};
 }
 
@@ -60,7 +62,7 @@ namespace {
 bool same_config(const queue_config& a, const queue_config& b) {
   return a.name == b.name && a.handler == b.handler && a.slots_per_worker == b.slots_per_worker
          && a.timeout_ms == b.timeout_ms && a.max_attempts == b.max_attempts
-         && a.backoff_ms == b.backoff_ms;
+         && a.backoff_ms == b.backoff_ms && a.keep_done == b.keep_done;
 }
 
 /// The wait before attempt number `attempts + 1`: backoff, doubled for each attempt after
@@ -110,6 +112,8 @@ apply_result job_table::apply(const command& c) {
         return retry(cmd);
       } else if constexpr (std::is_same_v<T, set_cmd>) {
         return set(cmd);
+      } else if constexpr (std::is_same_v<T, prune_cmd>) {
+        return prune(cmd);
       } else {
         return task(cmd);
       }
@@ -258,6 +262,8 @@ void job_table::index(queue_state& qs, const job& j) {
     qs.waiting.emplace(j.submitted, j.id);
   else if (j.state == job_state::running)
     qs.live.insert(j.id);
+  else if (j.state == job_state::done)
+    qs.done_order.emplace(j.ended_ms, j.id);
 }
 
 void job_table::move_to(queue_state& qs, job& j, job_state s) {
@@ -266,6 +272,8 @@ void job_table::move_to(queue_state& qs, job& j, job_state s) {
     qs.waiting.erase({j.submitted, j.id});
   else if (j.state == job_state::running)
     qs.live.erase(j.id);
+  else if (j.state == job_state::done)
+    qs.done_order.erase({j.ended_ms, j.id});
   j.state = s;
   index(qs, j);
 }
@@ -319,7 +327,8 @@ queue_counts job_table::counts(const std::string& queue) const {
   auto& qs = it->second;
   out.pending = qs.in_state[static_cast<size_t>(job_state::pending)];
   out.running = qs.in_state[static_cast<size_t>(job_state::running)];
-  out.done = qs.in_state[static_cast<size_t>(job_state::done)];
+  out.done = qs.in_state[static_cast<size_t>(job_state::done)] + qs.pruned;
+  out.pruned = qs.pruned;
   out.dead = qs.in_state[static_cast<size_t>(job_state::dead)];
   // Submission order and time go together (the leader's clock, carried in the commands);
   // a retried dead letter keeps its place.
@@ -371,6 +380,21 @@ apply_result job_table::set(const set_cmd& c) {
   return {};
 }
 
+apply_result job_table::prune(const prune_cmd& c) {
+  auto it = state_.find(c.queue);
+  if (queues_.count(c.queue) == 0 || it == state_.end())
+    return {outcome::no_queue};
+  auto& qs = it->second;
+  for (uint64_t n = 0; n < c.count && !qs.done_order.empty(); ++n) {
+    auto first = qs.done_order.begin();
+    qs.jobs.erase(first->second);
+    qs.done_order.erase(first);
+    qs.in_state[static_cast<size_t>(job_state::done)] -= 1;
+    qs.pruned += 1;
+  }
+  return {};
+}
+
 apply_result job_table::task(const start_task_cmd& c) {
   static constexpr outcome by_code[] = {outcome::ok, outcome::duplicate, outcome::exists,
                                         outcome::invalid};
@@ -395,6 +419,7 @@ std::vector<job_table::queue_image> job_table::images() const {
     queue_image img{q, 1, {}};
     if (auto it = state_.find(name); it != state_.end()) {
       img.next_submitted = it->second.next_submitted;
+      img.pruned = it->second.pruned;
       for (auto& [id, j] : it->second.jobs)
         img.jobs.push_back(j);
     }
@@ -414,6 +439,7 @@ bool job_table::restore(std::vector<queue_image> queues, std::set<std::string> u
       return false;
     auto& qs = states[img.config.name];
     qs.next_submitted = img.next_submitted;
+    qs.pruned = img.pruned;
     for (auto& j : img.jobs) {
       if (j.id.empty() || (j.state == job_state::running && j.worker.empty()))
         return false;
@@ -453,6 +479,10 @@ std::vector<command> plan(const job_table& t, int64_t now_ms, size_t max) {
     auto* jobs = t.jobs_of(name);
     if (!jobs)
       continue;
+    // Done jobs beyond what the queue keeps: the oldest are forgotten.
+    auto c = t.counts(name);
+    if (auto kept = c.done - c.pruned; kept > q.keep_done && out.size() < max)
+      out.emplace_back(prune_cmd{name, kept - q.keep_done, now_ms});
     // Attempts past their timeout go back first: their slots are then free again.
     for (auto& id : *t.running_of(name)) {
       if (out.size() >= max)

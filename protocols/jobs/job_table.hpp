@@ -36,6 +36,7 @@ struct queue_config {
   int64_t timeout_ms = 30000;     // an attempt running longer goes back to the queue
   uint32_t max_attempts = 3;      // then the job is dead (a dead letter)
   int64_t backoff_ms = 1000;      // delay before the 2nd attempt; doubles for each next one
+  uint64_t keep_done = 100000;    // done jobs kept; the leader prunes the oldest beyond
 };
 
 /// Why a queue's configuration is refused ("" when it is fine).
@@ -79,6 +80,9 @@ struct expire_cmd { std::string queue; std::string id; uint64_t epoch = 0; int64
 struct worker_cmd { std::string worker; bool up = true; int64_t at_ms = 0; };
 /// Dead letters back to pending, attempts from zero: one job (`id`) or all of the queue.
 struct retry_cmd { std::string queue; std::optional<std::string> id; int64_t at_ms = 0; };
+/// The leader forgets the `count` done jobs of `queue` that ended first (beyond keep_done):
+/// the table does not grow without end. A pruned id can be submitted again as a new job.
+struct prune_cmd { std::string queue; uint64_t count = 0; int64_t at_ms = 0; };
 
 /// A replicated set (state such as "files already processed"): add or remove `member`.
 struct set_cmd { std::string set; std::string member; bool add = true; int64_t at_ms = 0; };
@@ -88,7 +92,7 @@ std::string check_set(const std::string& set, const std::string& member);
 
 using command = std::variant<create_queue_cmd, delete_queue_cmd, submit_cmd, assign_cmd,
                              finish_cmd, expire_cmd, worker_cmd, retry_cmd, start_task_cmd,
-                             stop_task_cmd, place_task_cmd, set_cmd>;
+                             stop_task_cmd, place_task_cmd, set_cmd, prune_cmd>;
 
 enum class outcome : uint8_t {
   ok,
@@ -113,7 +117,8 @@ struct apply_result {
 };
 
 struct queue_counts {
-  size_t pending = 0, running = 0, done = 0, dead = 0;
+  size_t pending = 0, running = 0, done = 0, dead = 0;  // done: ever, pruned ones included
+  size_t pruned = 0;              // done jobs no longer kept
   int64_t oldest_pending_ms = 0;  // submission time of the oldest pending job (0: none)
 };
 
@@ -144,6 +149,7 @@ public:
     queue_config config;
     uint64_t next_submitted = 1;
     std::vector<job> jobs;
+    uint64_t pruned = 0;
   };
   std::vector<queue_image> images() const;
   uint64_t next_epoch() const { return next_epoch_; }
@@ -161,7 +167,9 @@ private:
     // Indexes, so that the leader's plan and the counts do not walk the jobs that are over:
     std::set<std::pair<uint64_t, std::string>> waiting;  // pending: (submitted, id)
     std::set<std::string> live;                          // running: ids
+    std::set<std::pair<int64_t, std::string>> done_order;  // done: (ended_ms, id)
     size_t in_state[4] = {0, 0, 0, 0};                   // jobs by job_state
+    uint64_t pruned = 0;                                 // done jobs forgotten
   };
 
   /// Puts job `j` (of `qs`) in state `s`, keeping the indexes.
@@ -183,6 +191,7 @@ private:
   apply_result task(const stop_task_cmd& c);
   apply_result task(const place_task_cmd& c);
   apply_result set(const set_cmd& c);
+  apply_result prune(const prune_cmd& c);
   /// Ends attempt of running job `j` without success: pending again after its backoff, or
   /// dead after its queue's max_attempts.
   void attempt_failed(const queue_config& q, queue_state& qs, job& j, int64_t at_ms,

@@ -135,3 +135,37 @@ CAF_TEST(a lost worker gives its attempts back and gets no more) {
   CAF_CHECK(t.find("q", "a")->last_error.find("w1 was lost") != std::string::npos);
   CAF_CHECK(t.apply(finish_cmd{"q", "a", epoch_a, true, "", 20}).result == outcome::stale_attempt);
 }
+
+CAF_TEST(done jobs beyond keep_done are pruned oldest first and still counted) {
+  auto q = cfg(5);
+  q.keep_done = 2;
+  auto t = with_queue(q);
+  for (int i = 0; i < 5; ++i)
+    t.apply(submit_cmd{"q", "j" + std::to_string(i), "", i});
+  for (int i = 0; i < 5; ++i) {
+    auto id = "j" + std::to_string(i);
+    CAF_REQUIRE(t.apply(assign_cmd{"q", id, "w1", 10}).result == outcome::ok);
+    t.apply(finish_cmd{"q", id, t.find("q", id)->epoch, true, "", 20 + i});
+  }
+  CAF_CHECK_EQUAL(t.counts("q").done, 5u);
+  auto p = plan(t, 100);
+  CAF_REQUIRE_EQUAL(p.size(), 1u);
+  auto* prune = std::get_if<prune_cmd>(&p[0]);
+  CAF_REQUIRE(prune != nullptr);
+  CAF_CHECK_EQUAL(prune->count, 3u);
+  CAF_CHECK(t.apply(p[0]).result == outcome::ok);
+  // The two that ended last are kept; the count of done jobs still says five.
+  CAF_CHECK(t.find("q", "j2") == nullptr);
+  CAF_CHECK(t.find("q", "j3") != nullptr && t.find("q", "j4") != nullptr);
+  CAF_CHECK_EQUAL(t.counts("q").done, 5u);
+  CAF_CHECK_EQUAL(t.counts("q").pruned, 3u);
+  CAF_CHECK(plan(t, 100).empty());
+  job_table copy; // a snapshot keeps what was pruned
+  CAF_REQUIRE(copy.restore(t.images(), t.workers_up(), t.next_epoch()));
+  CAF_CHECK_EQUAL(copy.counts("q").done, 5u);
+  CAF_CHECK_EQUAL(copy.counts("q").pruned, 3u);
+  // A pruned id is a new job when submitted again.
+  CAF_CHECK(t.apply(submit_cmd{"q", "j0", "", 200}).result == outcome::ok);
+  q.keep_done = 0;
+  CAF_CHECK_EQUAL(check_config(q), "keep-done must be 1-10000000");
+}
