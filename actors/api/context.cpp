@@ -17,7 +17,10 @@ caf::actor context::bus() const {
 }
 
 bool context::may_serve() const {
-  return !services || services->lease().valid(clock_type::now());
+  if (!services)
+    return true;
+  auto& lease = services->lease();
+  return lease.valid(clock_type::now()) && (incarnation == 0 || lease.incarnation() == incarnation);
 }
 
 } // namespace troupe

@@ -47,6 +47,10 @@ struct context {
   /// The node the actor runs on (set by Troupe). Its services are restarted by their
   /// supervisors, so the accessors below look up the current one at each call.
   std::shared_ptr<const service_directory> services{};
+  /// For a task's instance: the worker's incarnation when it started (0: not checked). Once
+  /// the worker was seen lost and joined again as a new incarnation, the instance's partition
+  /// may run elsewhere: may_serve() is false for it from then on.
+  uint64_t incarnation = 0;
 
   /// Returns this node's router (see troupe::send), or an invalid handle while it restarts.
   caf::actor router() const;
@@ -57,8 +61,10 @@ struct context {
   /// Returns this node's bus (see troupe::bus).
   caf::actor bus() const;
 
-  /// Returns whether the node may serve its vnodes now (its lease holds). A deployment's
-  /// instance handles no event while it does not: Troupe checks before each one.
+  /// Returns whether the node may serve its vnodes now (its lease holds; for a task's
+  /// instance, also under the incarnation it started with). A deployment's instance handles no
+  /// event while it does not: Troupe checks before each one. A task's instance checks it
+  /// before each effect.
   bool may_serve() const;
 
   /// Returns config[key], or `fallback` when it is not set.

@@ -54,6 +54,7 @@ struct job_runner_state {
   uint64_t started = 0, succeeded = 0, failed = 0, fenced = 0, refused = 0;
   std::unique_ptr<task_host> tasks;
   bool task_checking = false;       // a task_check timer is on its way
+  bool stopping = false;            // exiting: fenced instances are stopped at once
   std::shared_ptr<spdlog::logger> log;
   static inline const char* name = "troupe.job_runner";
 };
@@ -239,6 +240,12 @@ bool may_run_tasks(runner_ptr self) {
   return !st.cfg.services || st.cfg.services->lease().valid(clock_type::now());
 }
 
+/// The worker's incarnation: instances started under an older one are fenced.
+uint64_t generation(runner_ptr self) {
+  auto& st = self->state;
+  return st.cfg.services ? st.cfg.services->lease().incarnation() : 0;
+}
+
 caf::actor spawn_task(runner_ptr self, const task_assignment& a) {
   auto& st = self->state;
   auto ctx = std::make_shared<context>();
@@ -251,6 +258,7 @@ caf::actor spawn_task(runner_ptr self, const task_assignment& a) {
   ctx->config[tasks::epoch_key] = std::to_string(a.epoch);
   ctx->data_dir = st.cfg.data_dir;
   ctx->services = st.cfg.services;
+  ctx->incarnation = generation(self);
   auto actor = st.cfg.types ? st.cfg.types->spawn(a.type, self->system(), std::move(ctx), nullptr)
                             : caf::actor{};
   if (!actor) {
@@ -270,7 +278,10 @@ void fence_task(runner_ptr self, const caf::actor& actor, const task_assignment&
                a.instance, a.epoch);
   self->demonitor(actor);
   caf::anon_send(actor, jobs::fenced_atom::value, a.task, a.epoch);
-  self->delayed_send(self, st.cfg.fence_grace, job_stop_atom::value, actor);
+  if (st.stopping) // no grace timer would fire: nothing may outlive the runner
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
+  else
+    self->delayed_send(self, st.cfg.fence_grace, job_stop_atom::value, actor);
 }
 
 /// Keeps a timer going while instances are held: lease checks and restarts.
@@ -295,7 +306,8 @@ job_runner_impl::behavior_type job_runner(runner_ptr self, job_runner_config cfg
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& [key, a] : self->state.running)
       stop_handler(self, a.handler);
-    self->state.tasks->assign({}, false, clock_type::now()); // fences them
+    self->state.stopping = true;
+    self->state.tasks->assign({}, false, 0, clock_type::now()); // fences and stops them
     self->quit(std::move(em.reason));
   });
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -330,7 +342,8 @@ job_runner_impl::behavior_type job_runner(runner_ptr self, job_runner_config cfg
       st.running.erase(it);
     },
     [self](task_assign_atom, std::vector<task_assignment>& wanted) {
-      self->state.tasks->assign(std::move(wanted), may_run_tasks(self), clock_type::now());
+      self->state.tasks->assign(std::move(wanted), may_run_tasks(self), generation(self),
+                                clock_type::now());
       check_tasks_later(self);
     },
     [self](task_check_atom) {
@@ -340,7 +353,7 @@ job_runner_impl::behavior_type job_runner(runner_ptr self, job_runner_config cfg
       if (!may && !st.tasks->empty())
         st.log->warn("{}: this worker's lease lapsed: its task instances stop",
                      st.cfg.node_name);
-      st.tasks->tick(may, clock_type::now());
+      st.tasks->tick(may, generation(self), clock_type::now());
       check_tasks_later(self);
     },
     [self](job_flush_atom) {

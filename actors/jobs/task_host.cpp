@@ -6,14 +6,15 @@ task_host::task_host(spawn_fn spawn, fence_fn fence, std::chrono::milliseconds r
   : spawn_(std::move(spawn)), fence_(std::move(fence)), restart_delay_(restart_delay) {
 }
 
-void task_host::start(hosted& h, clock_type::time_point now) {
+void task_host::start(hosted& h, uint64_t generation, clock_type::time_point now) {
   ++started_;
+  h.generation = generation;
   h.actor = spawn_(h.a);
   // A type missing here is tried again later (a worker of another binary may get it).
   h.restart_at = h.actor ? clock_type::time_point{} : now + restart_delay_;
 }
 
-void task_host::assign(std::vector<task_assignment> wanted, bool may_run,
+void task_host::assign(std::vector<task_assignment> wanted, bool may_run, uint64_t generation,
                        clock_type::time_point now) {
   std::map<key, task_assignment> want;
   for (auto& a : wanted) {
@@ -24,7 +25,8 @@ void task_host::assign(std::vector<task_assignment> wanted, bool may_run,
   // partition moved away and back never has two instances here.
   for (auto it = hosted_.begin(); it != hosted_.end();) {
     auto w = want.find(it->first);
-    if (w != want.end() && w->second.epoch == it->second.a.epoch && may_run) {
+    if (w != want.end() && w->second.epoch == it->second.a.epoch && may_run
+        && it->second.generation == generation) {
       ++it;
       continue;
     }
@@ -41,7 +43,7 @@ void task_host::assign(std::vector<task_assignment> wanted, bool may_run,
       continue;
     auto& h = hosted_[k];
     h.a = std::move(a);
-    start(h, now);
+    start(h, generation, now);
   }
 }
 
@@ -55,14 +57,25 @@ bool task_host::on_down(const caf::actor_addr& who, clock_type::time_point now) 
   return false;
 }
 
-void task_host::tick(bool may_run, clock_type::time_point now) {
+void task_host::tick(bool may_run, uint64_t generation, clock_type::time_point now) {
   if (!may_run) {
-    assign({}, false, now);
+    assign({}, false, generation, now);
     return;
   }
-  for (auto& [k, h] : hosted_)
+  for (auto it = hosted_.begin(); it != hosted_.end();) {
+    auto& h = it->second;
+    if (h.generation != generation) { // the leader's next list says whether it stays here
+      if (h.actor) {
+        ++fenced_;
+        fence_(h.actor, h.a);
+      }
+      it = hosted_.erase(it);
+      continue;
+    }
     if (!h.actor && h.restart_at <= now)
-      start(h, now);
+      start(h, generation, now);
+    ++it;
+  }
 }
 
 size_t task_host::running() const {

@@ -30,15 +30,19 @@ public:
   task_host(spawn_fn spawn, fence_fn fence,
             std::chrono::milliseconds restart_delay = std::chrono::milliseconds(1000));
 
-  /// The leader's list for this worker. Starts nothing while `may_run` is false.
-  void assign(std::vector<task_assignment> wanted, bool may_run, clock_type::time_point now);
+  /// The leader's list for this worker. Starts nothing while `may_run` is false. `generation`
+  /// is the worker's incarnation: an instance started under another is fenced (the worker
+  /// was seen lost meanwhile, and its partitions may have run elsewhere).
+  void assign(std::vector<task_assignment> wanted, bool may_run, uint64_t generation,
+              clock_type::time_point now);
 
   /// The actor `who` stopped: when it is an instance that still runs here, it starts again
   /// after restart_delay (at a tick). True when it was one of ours.
   bool on_down(const caf::actor_addr& who, clock_type::time_point now);
 
-  /// Periodically: restarts that are due; with `may_run` false, fences every instance.
-  void tick(bool may_run, clock_type::time_point now);
+  /// Periodically: restarts that are due; with `may_run` false, fences every instance, and
+  /// those of another generation.
+  void tick(bool may_run, uint64_t generation, clock_type::time_point now);
 
   bool empty() const { return hosted_.empty(); }
   size_t running() const;
@@ -50,10 +54,11 @@ private:
     task_assignment a;
     caf::actor actor;                  // invalid while it waits for a restart
     clock_type::time_point restart_at{};
+    uint64_t generation = 0;           // the worker's incarnation it was started under
   };
   using key = std::pair<std::string, uint32_t>;  // (task, partition)
 
-  void start(hosted& h, clock_type::time_point now);
+  void start(hosted& h, uint64_t generation, clock_type::time_point now);
 
   spawn_fn spawn_;
   fence_fn fence_;
