@@ -63,6 +63,8 @@ json view_json(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor
   section("topics", topics_query(sys, self, node, timeout), "topics");
   section("changes", member_changes_query(sys, self, node, timeout), "changes");
   section("migrations", migrations_query(sys, self, node, timeout), nullptr);
+  section("queues", jobs_query(sys, self, node, timeout, "", ""), "queues");
+  section("tasks", jobs_query(sys, self, node, timeout, "", "tasks"), "tasks");
   section("trees", trees_query(sys, self, node, timeout), nullptr);
   return out;
 }

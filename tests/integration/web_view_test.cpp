@@ -20,6 +20,14 @@ CAF_TEST(the web view shows every member and a killed worker down and up again) 
   auto probe_dir = std::string{TROUPE_SOURCE_DIR} + "/tests/web";
   if (!std::filesystem::is_directory(probe_dir + "/node_modules/playwright-core"))
     CAF_FAIL("tests/web/node_modules/playwright-core is missing: run scripts/setup.sh");
+  // Shared work for the page to show: a queue and a task.
+  auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
+  auto token = "--token=web-secret";
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, token, "queue", "create", "web-queue", "echo"}).code, 0);
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, token, "tasks", "start", "web-task", "beacon",
+                                "--instances", "2", "--config", "interval-ms=1000"})
+                      .code,
+                    0);
   auto victim = node.worker(2);
   auto old_pid = node.pid_of(victim);
   CAF_REQUIRE_GREATER(old_pid, 0);
@@ -36,6 +44,7 @@ CAF_TEST(the web view shows every member and a killed worker down and up again) 
   CAF_MESSAGE("probe: " << probe.log());
   CAF_REQUIRE(code.has_value());
   CAF_CHECK_EQUAL(*code, 0);
+  CAF_CHECK(said("shared work shown"));
   CAF_CHECK(said("down shown"));
   CAF_CHECK(said("seen: " + victim));
   CAF_CHECK(node.pid_of(victim) != old_pid);

@@ -4,7 +4,8 @@
 //   node web_view_probe.mjs URL MEMBERS VICTIM SCREENSHOT_DIR
 //
 // 1. Loads URL once; waits until the members table shows MEMBERS members, every one `up`,
-//    then prints "ready <VICTIM's incarnation>" (the test then SIGKILLs VICTIM).
+//    and the queue web-queue and the task web-task, then prints "ready <VICTIM's
+//    incarnation>" (the test then SIGKILLs VICTIM).
 // 2. Without reloading, waits until the page shows VICTIM going `down` (in its list of
 //    membership changes) and back `up` under a newer incarnation (in the members table), then
 //    prints "seen" and saves screenshots. Every wait is bounded; any failure exits 1 with a
@@ -34,6 +35,13 @@ try {
     const states = [...document.querySelectorAll("[data-member] .badge")];
     return states.length === n && states.every((b) => b.textContent === "up");
   }, members, { timeout: 30000 });
+  // The shared work the test set up: its queue and its task's partitions.
+  await page.waitForFunction(() => {
+    const q = document.querySelector("#queues tbody");
+    const t = document.querySelector("#tasks tbody");
+    return q && q.textContent.includes("web-queue") && t && t.textContent.includes("web-task");
+  }, null, { timeout: 30000 });
+  console.log("shared work shown");
   const before = await page.$eval(`#members tr:has([data-member="${victim}"]) td:nth-child(6)`,
                                   (td) => Number(td.textContent));
   await page.screenshot({ path: `${shots}/web-view-up.png`, fullPage: true });
