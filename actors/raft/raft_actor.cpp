@@ -513,10 +513,14 @@ auto cluster_handlers(raft_ptr self) {
         return failure(raft_errc::malformed, "malformed jobs batch");
       if (!state::client_may_propose(*jc))
         return failure(raft_errc::malformed, "hand-outs and expiries are the leader's own");
-      for (auto& op : jc->ops)
+      for (auto& op : jc->ops) {
         if (auto* q = std::get_if<jobs::create_queue_cmd>(&op))
           if (auto why = self->state.sm.deploy_refusal(q->config.handler); !why.empty())
             return caf::make_error(jobs_errc::invalid, "queue " + q->config.name + ": " + why);
+        if (auto* t = std::get_if<jobs::start_task_cmd>(&op))
+          if (auto why = self->state.sm.deploy_refusal(t->spec.type); !why.empty())
+            return caf::make_error(jobs_errc::invalid, "task " + t->spec.name + ": " + why);
+      }
       state::stamp(*jc, wall_clock_ms());
       return propose(self, state::encode(cmd), reply_shape::jobs);
     },

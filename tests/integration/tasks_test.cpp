@@ -142,6 +142,10 @@ CAF_TEST(task instances spread move when workers die or pause never run twice an
   CAF_CHECK_NOT_EQUAL(other.code, 0);
   CAF_CHECK(other.err.find("exists with another configuration") != std::string::npos);
   CAF_CHECK_NOT_EQUAL(run_troupe({"ctl", connect, "tasks", "stop", "nope"}).code, 0);
+  // A type no worker has is refused, naming those they have.
+  auto unknown = run_troupe({"ctl", connect, "tasks", "start", "ghost", "no-such-type"});
+  CAF_CHECK_NOT_EQUAL(unknown.code, 0);
+  CAF_CHECK(unknown.err.find("beacon") != std::string::npos);
   CAF_REQUIRE(wait_until([&] { return settled(connect, dirs, 0, 3); }, 20s, 100ms));
   // A killed worker's partitions run elsewhere; it restarts and gets its share back.
   auto killed = node.pid_of(node.worker(2));
