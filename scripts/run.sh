@@ -14,7 +14,8 @@
 # deployment started. On the fifth it broadcasts on the bus: a bulletin actor on one worker
 # gets a broadcast from another, and a persisted one reaches a subscriber that came later. On
 # the sixth it creates a job queue, submits 200 sleep-job jobs and one that fails, and shows
-# the queue and its dead letter, starts a long-running task and uses a replicated set.
+# the queue and its dead letter, starts a long-running task and uses a replicated set. On the
+# seventh it runs the file-ingest example: files dropped in a folder, counted once each.
 # Writes show the cookie the coordinator made in its data dir ($TROUPE_CLUSTER_SECRET_FILE).
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
@@ -141,6 +142,24 @@ while kill -0 "$coord" 2>/dev/null; do
     "$bin" ctl "${c[@]}" set add processed report.csv || true
     echo -n "processed has report.csv: "
     "$bin" ctl "${c[@]}" set contains processed report.csv || true
+  fi
+  if [ "$round" = 7 ]; then
+    c=(--connect "127.0.0.1:$port")
+    echo "== demo: file ingest: a prospector task submits a job per file dropped in $data/incoming"
+    mkdir -p "$data/incoming" "$data/staging"
+    "$bin" ctl "${c[@]}" queue create ingest line-count --slots-per-worker 2 --timeout 5s || true
+    "$bin" ctl "${c[@]}" tasks start prospect file-prospector --instances 2 \
+      --config "dir=$data/incoming" --config "output=$data/counts.tsv" --config interval-ms=100 || true
+    for n in 3 5 8; do
+      seq 1 "$n" >"$data/staging/file-$n.txt"
+      mv "$data/staging/file-$n.txt" "$data/incoming/" # by rename: never seen half written
+    done
+    sleep 1.5
+    echo "== $data/counts.tsv (each file once, with its line count):"
+    sort "$data/counts.tsv" 2>/dev/null || echo "(not written yet)"
+    echo -n "files in the set of processed files: "
+    "$bin" ctl "${c[@]}" set list ingested | tr '\n' ' ' || true
+    echo
   fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')
