@@ -82,6 +82,14 @@ int main(int argc, char** argv) {
     jobs::retry_cmd{"q", std::nullopt, 9}, jobs::delete_queue_cmd{"old"}}}};
   write(out / "fuzz_cluster_state", "jobs", state::encode(jobs));
   sm.apply(jobs, 3, changes);
+  // Tasks, sets and pruning: their operations, and a snapshot that holds them.
+  state::command tasks{0, 0, state::jobs_cmd{{
+    jobs::start_task_cmd{jobs::task_spec{"t", "beacon", 3, {{"interval-ms", "50"}}}, 10},
+    jobs::place_task_cmd{"t", 1, "w1", 11}, jobs::set_cmd{"seen", "a.txt", true, 12},
+    jobs::set_cmd{"seen", "b.txt", false, 13}, jobs::prune_cmd{"q", 2, 14},
+    jobs::stop_task_cmd{"old", 15}}}};
+  write(out / "fuzz_cluster_state", "tasks", state::encode(tasks));
+  sm.apply(tasks, 4, changes);
   write(out / "fuzz_cluster_state", "snapshot", sm.snapshot());
   write(out / "fuzz_cluster_state", "view", state::encode_view(sm, 2));
   return 0;
