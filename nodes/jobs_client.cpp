@@ -246,6 +246,8 @@ void print_tasks(const json& j) {
       auto worker = p.at("worker").get<std::string>();
       if (worker.empty())
         worker = "(waiting)";
+      else if (p.value("moving", false))
+        worker += " (moving away)";
       else if (!p.at("worker_up").get<bool>())
         worker += " (down)";
       rows.push_back({t.at("name"), t.at("type"),

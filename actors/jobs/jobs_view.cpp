@@ -113,6 +113,7 @@ json tasks_json(const job_table& t) {
                         {"epoch", inst.epoch},
                         {"placed_ms", inst.placed_ms},
                         {"placements", inst.placements},
+                        {"moving", inst.revoked_ms != 0},
                         {"worker_up", t.workers_up().count(inst.worker) > 0}});
     }
     tasks.push_back({{"name", name},

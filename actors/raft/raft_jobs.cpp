@@ -69,6 +69,8 @@ void push_tasks(raft_ptr self, bool now_too) {
   for (auto& [name, t] : tasks)
     for (uint32_t i = 0; i < t.instances.size(); ++i) {
       auto& inst = t.instances[i];
+      if (inst.revoked_ms != 0)
+        continue; // being moved: its worker stops it
       if (auto it = lists.find(inst.worker); it != lists.end())
         it->second.push_back(task_assignment{name, t.spec.type, i, t.spec.instances,
                                              inst.epoch, t.spec.config});
@@ -148,7 +150,12 @@ void plan_jobs(raft_ptr self, bool tick) {
   st.jobs_dirty = false;
   auto wall = wall_clock_ms();
   auto ops = jobs::plan(t, wall);
-  for (auto& p : jobs::plan_tasks(t.tasks(), t.workers_up(), held_workers(self, now), wall))
+  // A move waits as long as a lost worker's partitions do: the old worker has stopped the
+  // instance by then, or has been seen lost and is held until its lease ran out.
+  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 ownership::reassign_after(st.cfg.vnode_lease))
+                 .count();
+  for (auto& p : jobs::plan_tasks(t.tasks(), t.workers_up(), held_workers(self, now), wall, drain))
     ops.emplace_back(std::move(p));
   if (ops.empty())
     return;

@@ -206,6 +206,7 @@ void put_jobs(const jobs::job_table& t, pb::StateSnapshot& s) {
       i->set_epoch(inst.epoch);
       i->set_placed_ms(inst.placed_ms);
       i->set_placements(inst.placements);
+      i->set_revoked_ms(inst.revoked_ms);
     }
   }
   for (auto& [name, members] : t.sets()) {
@@ -245,7 +246,8 @@ bool get_jobs(const pb::StateSnapshot& s, jobs::job_table& t) {
   for (auto& x : s.tasks()) {
     jobs::task_state task{from_pb(x.spec()), x.started_ms(), {}};
     for (auto& i : x.instances())
-      task.instances.push_back({i.worker(), i.epoch(), i.placed_ms(), i.placements()});
+      task.instances.push_back(
+        {i.worker(), i.epoch(), i.placed_ms(), i.placements(), i.revoked_ms()});
     tasks.push_back(std::move(task));
   }
   std::map<std::string, std::set<std::string>> sets;

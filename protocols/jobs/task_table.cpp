@@ -60,7 +60,13 @@ int task_table::place(const place_task_cmd& c, const std::set<std::string>& up,
     return 2;
   auto& inst = it->second.instances[c.instance];
   epoch = inst.epoch;
-  if (inst.worker == c.worker)
+  if (c.worker.empty()) { // revoke
+    if (inst.worker.empty() || inst.revoked_ms != 0)
+      return 1;
+    inst.revoked_ms = c.at_ms;
+    return 0;
+  }
+  if (inst.worker == c.worker && inst.revoked_ms == 0)
     return 1;
   if (up.count(c.worker) == 0)
     return 3;
@@ -68,6 +74,7 @@ int task_table::place(const place_task_cmd& c, const std::set<std::string>& up,
   inst.epoch = epoch = next_epoch++;
   inst.placed_ms = c.at_ms;
   inst.placements += 1;
+  inst.revoked_ms = 0;
   return 0;
 }
 
@@ -93,7 +100,8 @@ bool task_table::restore(std::vector<task_state> tasks) {
 }
 
 std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::string>& up,
-                                       const std::set<std::string>& held, int64_t now_ms) {
+                                       const std::set<std::string>& held, int64_t now_ms,
+                                       int64_t drain_ms) {
   std::vector<place_task_cmd> out;
   if (up.empty())
     return out;
@@ -104,7 +112,7 @@ std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::
     // Shares: the workers that hold the most keep the larger ones, so that fewer move.
     std::map<std::string, size_t> has;
     for (auto& inst : task.instances)
-      if (up.count(inst.worker) > 0)
+      if (up.count(inst.worker) > 0 && inst.revoked_ms == 0)
         has[inst.worker] += 1;
     std::vector<std::string> order(up.begin(), up.end());
     std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
@@ -115,13 +123,21 @@ std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::
       share[order[i]] = base + (i < extra ? 1 : 0);
     std::vector<uint32_t> homeless;
     for (uint32_t i = 0; i < n; ++i) {
-      auto& w = task.instances[i].worker;
-      if (up.count(w) > 0 && kept[w] < share[w])
-        kept[w] += 1;
-      else if (up.count(w) == 0 && held.count(w) > 0)
-        continue; // may still run there: waits for the lease to run out
-      else
+      auto& inst = task.instances[i];
+      auto& w = inst.worker;
+      if (inst.revoked_ms != 0) {
+        if (held.count(w) > 0 || now_ms - inst.revoked_ms < drain_ms)
+          continue; // its old worker may not have stopped it yet
         homeless.push_back(i);
+      } else if (up.count(w) > 0 && kept[w] < share[w]) {
+        kept[w] += 1;
+      } else if (up.count(w) > 0) {
+        out.push_back(place_task_cmd{name, i, "", now_ms}); // over its share: revoked first
+      } else if (held.count(w) > 0) {
+        continue; // may still run there: waits for the lease to run out
+      } else {
+        homeless.push_back(i);
+      }
     }
     for (auto i : homeless) {
       for (auto& w : up) {  // by name: the first worker with room

@@ -36,6 +36,8 @@ struct task_instance {
   uint64_t epoch = 0;      // its current (or last) placement's fencing epoch
   int64_t placed_ms = 0;
   uint32_t placements = 0; // how many times it was placed (1 + moves and restarts elsewhere)
+  int64_t revoked_ms = 0;  // being moved: taken from `worker` then (0: not); placed again
+                           // elsewhere only after the drain, once that worker has stopped it
 };
 
 struct task_state {
@@ -47,7 +49,9 @@ struct task_state {
 struct start_task_cmd { task_spec spec; int64_t at_ms = 0; };
 struct stop_task_cmd { std::string name; int64_t at_ms = 0; };
 /// The leader places partition `instance` of task `name` on `worker` (a new epoch); refused
-/// unless the worker is up.
+/// unless the worker is up. With `worker` "" it revokes the placement instead (the first half
+/// of a move between live workers): its worker stops the instance, and the partition is placed
+/// again only after the drain.
 struct place_task_cmd { std::string name; uint32_t instance = 0; std::string worker; int64_t at_ms = 0; };
 
 class task_table {
@@ -60,8 +64,8 @@ public:
   int start(const start_task_cmd& c);
   /// False when there is no such task.
   bool stop(const stop_task_cmd& c);
-  /// 0: placed (`epoch` is the new one), 1: already there, 2: no such task or partition,
-  /// 3: the worker is not up.
+  /// 0: placed or revoked (`epoch` is the new one), 1: already there (or revoked), 2: no such
+  /// task or partition, 3: the worker is not up.
   int place(const place_task_cmd& c, const std::set<std::string>& up, uint64_t& next_epoch,
             uint64_t& epoch);
   /// The highest epoch any instance holds (snapshots check the counter is past it).
@@ -79,7 +83,13 @@ private:
 /// a worker that is up and within its share). An instance on a worker that is not up is placed
 /// elsewhere, unless that worker is `held`: it went down but its lease has not run out, so it
 /// may still run the instance (it stops them when its lease ends), and two must never run.
+///
+/// A move between two live workers is two steps, so that a partition never runs on both: the
+/// placement is revoked first (its worker hears its list without it and stops it), and the
+/// partition is placed on the new worker `drain_ms` after the revocation, time enough for the
+/// old worker to have stopped it, or, if it cannot hear, to be seen lost and held.
 std::vector<place_task_cmd> plan_tasks(const task_table& t, const std::set<std::string>& up,
-                                       const std::set<std::string>& held, int64_t now_ms);
+                                       const std::set<std::string>& held, int64_t now_ms,
+                                       int64_t drain_ms = 0);
 
 } // namespace troupe::jobs

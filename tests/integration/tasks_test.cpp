@@ -106,7 +106,7 @@ bool settled(const std::string& connect, const std::vector<std::string>& dirs, i
     per[w.get<std::string>()] = 0;
   auto b = beats(dirs);
   for (auto& p : v.at("tasks")[0].at("placements")) {
-    if (!p.at("worker_up").get<bool>())
+    if (!p.at("worker_up").get<bool>() || p.value("moving", false))
       return false;
     per[p.at("worker").get<std::string>()] += 1;
     auto& by_epoch = b[p.at("partition").get<uint32_t>()];

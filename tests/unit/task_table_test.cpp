@@ -26,8 +26,8 @@ size_t settle(job_table& t, int64_t now = 10, const std::set<std::string>& held 
     if (plan.empty())
       return moves;
     for (auto& p : plan)
-      if (t.apply(p).result == outcome::ok)
-        ++moves;
+      if (t.apply(p).result == outcome::ok && !p.worker.empty())
+        ++moves; // a placement (a revocation is the first half of a move)
   }
   CAF_FAIL("the plan did not settle in 10 rounds");
   return moves;
@@ -131,6 +131,28 @@ CAF_TEST(a join moves only what the share of the newcomer needs) {
   t.apply(worker_cmd{"w1", false, 4});
   CAF_CHECK_EQUAL(settle(t, 5), 2u);
   CAF_CHECK(balanced(spread(t)));
+}
+
+CAF_TEST(a move between live workers revokes first and places only after the drain) {
+  job_table t;
+  t.apply(worker_cmd{"w1", true, 1});
+  t.apply(start_task_cmd{spec(2), 1});
+  settle(t);
+  t.apply(worker_cmd{"w2", true, 100});
+  auto first = plan_tasks(t.tasks(), t.workers_up(), {}, 100, 1000);
+  CAF_REQUIRE_EQUAL(first.size(), 1u);
+  CAF_CHECK_EQUAL(first[0].worker, ""); // revoked on w1 first
+  CAF_REQUIRE(t.apply(first[0]).result == outcome::ok);
+  auto& inst = t.tasks().find("t")->instances[first[0].instance];
+  CAF_CHECK_EQUAL(inst.revoked_ms, 100);
+  CAF_CHECK(plan_tasks(t.tasks(), t.workers_up(), {}, 600, 1000).empty()); // still draining
+  auto second = plan_tasks(t.tasks(), t.workers_up(), {}, 1100, 1000);
+  CAF_REQUIRE_EQUAL(second.size(), 1u);
+  CAF_CHECK_EQUAL(second[0].worker, "w2");
+  auto before = inst.epoch;
+  CAF_REQUIRE(t.apply(second[0]).result == outcome::ok);
+  CAF_CHECK_GREATER(inst.epoch, before);
+  CAF_CHECK_EQUAL(inst.revoked_ms, 0);
 }
 
 CAF_TEST(random joins and losses always settle balanced with unique epochs) {
