@@ -5,14 +5,6 @@
 namespace troupe::jobs {
 
 std::string check_config(const queue_config& q) {
-  auto valid_name = [](const std::string& s) {
-    if (s.empty() || s.size() > 64)
-      return false;
-    return std::all_of(s.begin(), s.end(), [](char ch) {
-      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-             || ch == '-' || ch == '_' || ch == '.';
-    });
-  };
   if (!valid_name(q.name))
     return "a queue name is 1-64 letters, digits, '-', '_' or '.'";
   if (!valid_name(q.handler))
@@ -356,11 +348,7 @@ bool job_table::busy() const {
 }
 
 std::string check_set(const std::string& set, const std::string& member) {
-  if (set.empty() || set.size() > 64
-      || !std::all_of(set.begin(), set.end(), [](char ch) {
-           return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-                  || ch == '-' || ch == '_' || ch == '.';
-         }))
+  if (!valid_name(set))
     return "a set name is 1-64 letters, digits, '-', '_' or '.'";
   if (member.empty() || member.size() > 4096)
     return "a set member is 1-4096 bytes";

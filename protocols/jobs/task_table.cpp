@@ -4,8 +4,6 @@
 
 namespace troupe::jobs {
 
-namespace {
-
 bool valid_name(const std::string& s) {
   if (s.empty() || s.size() > 64)
     return false;
@@ -14,6 +12,8 @@ bool valid_name(const std::string& s) {
            || ch == '-' || ch == '_' || ch == '.';
   });
 }
+
+namespace {
 
 bool same_spec(const task_spec& a, const task_spec& b) {
   return a.name == b.name && a.type == b.type && a.instances == b.instances

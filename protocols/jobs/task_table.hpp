@@ -28,6 +28,10 @@ struct task_spec {
   std::map<std::string, std::string> config;  // handed to every instance (context::config)
 };
 
+/// True for a name of the shared work (queue, handler, task, type, set): 1-64 letters,
+/// digits, '-', '_' or '.'.
+bool valid_name(const std::string& s);
+
 /// Why a task's specification is refused ("" when it is fine).
 std::string check_task(const task_spec& t);
 
