@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/link/link.hpp"
+#include "actors/members_only.hpp"
 #include "actors/supervision/service_errc.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/inspect/console_handler.hpp"
@@ -184,6 +185,20 @@ auto kv_relay_cluster(Self* self, const kv_relay_route& r) {
         return r.fail();
       return pass_on<std::vector<uint64_t>, std::vector<uint64_t>>(self, r, t, true, a,
                                                                    std::move(bytes));
+    },
+    [=](instance_cmd_atom a, std::string& bytes) -> caf::result<bool, uint64_t, std::string> {
+      if (refused_non_member(self, "instance state commands"))
+        return caf::make_error(raft_errc::malformed, "only members of the cluster write instance state");
+      auto t = r.target();
+      if (!t)
+        return r.fail();
+      return pass_on<bool, uint64_t, std::string>(self, r, t, false, a, std::move(bytes));
+    },
+    [=](instances_view_atom a, std::string& deployment) -> caf::result<std::string> {
+      auto t = r.target();
+      if (!t)
+        return r.fail();
+      return pass_on<std::string>(self, r, t, false, a, std::move(deployment));
     },
     [=](jobs_view_atom a, std::string& queue, std::string& what) -> caf::result<std::string> {
       auto t = r.target();

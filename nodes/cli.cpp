@@ -202,6 +202,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   ctl_deploy->add_option("--delivery", cc.delivery,
                          "at-most-once or at-least-once [default: at-most-once]")
     ->check(CLI::IsMember({"at-most-once", "at-least-once"}));
+  ctl_deploy->add_flag("--durable", cc.durable,
+                       "log every event before its instance handles it: a crash loses no "
+                       "acknowledged event (needs --delivery at-least-once; README, Durable "
+                       "deployments)");
   ctl_deploy->add_option("--config", cc.config, "KEY=VALUE given to every instance")
     ->type_name("KEY=VALUE ...");
   auto* ctl_undeploy = ctl->add_subcommand("undeploy", "stop and remove deployment NAME");
@@ -343,6 +347,10 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
                         "can be submitted again) [default: 100000]")
     ->type_name("N");
   auto* ctl_queues = ctl->add_subcommand("queues", "the job queues with their counts");
+  auto* ctl_snapshots = ctl->add_subcommand(
+    "snapshots", "the instance records the cluster keeps: per deployment and vnode, the size "
+                 "of the last snapshot and the events logged since (durable deployments)");
+  ctl_snapshots->add_option("name", cc.name, "only this deployment's");
   auto* ctl_jobs = ctl->add_subcommand(
     "jobs", "`jobs QUEUE`: pending, running (by worker), done, dead; `jobs submit QUEUE PAYLOAD "
             "[--id ID]` or `--stdin` (one payload per line); `jobs dead QUEUE`; `jobs retry "
@@ -371,7 +379,8 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
   for (auto* sub : {ctl_deploy, ctl_undeploy, ctl_list, ctl_send, ctl_request, ctl_members,
                     ctl_status, ctl_vnodes, ctl_actors, ctl_inspect, ctl_tree, ctl_spawn,
                     ctl_tell, ctl_ask, ctl_kill, ctl_logs, ctl_help, ctl_publish, ctl_subscribe,
-                    ctl_migrations, ctl_queue, ctl_queues, ctl_jobs, ctl_tasks, ctl_set})
+                    ctl_migrations, ctl_queue, ctl_queues, ctl_snapshots, ctl_jobs, ctl_tasks,
+                    ctl_set})
     sub->fallthrough();
 
   auto* console = app.add_subcommand(
@@ -601,6 +610,7 @@ command parse_command_line(const std::vector<std::string>& args, std::ostream& o
             : ctl_migrations->parsed() ? ctl_command::migrations
             : ctl_queue->parsed()     ? ctl_command::queue_change
             : ctl_queues->parsed()    ? ctl_command::queues
+            : ctl_snapshots->parsed() ? ctl_command::snapshots
             : ctl_jobs->parsed()      ? ctl_command::jobs
             : ctl_tasks->parsed()     ? ctl_command::tasks
             : ctl_set->parsed()       ? ctl_command::set

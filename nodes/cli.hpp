@@ -62,6 +62,7 @@ struct ctl_command {
     migrations, // type "retry": retry `name` ("" : every failed one)
     queue_change,  // `queue ACTION`: action create|delete
     queues,
+    snapshots,
     jobs,       // action show|submit|dead|retry
     tasks,      // action list|start|stop: name, type, instances, config
     set,        // action add|remove|contains|list: name, payload (the member)
@@ -73,6 +74,7 @@ struct ctl_command {
   std::string type;               // deploy
   std::string routing = "hash";
   std::string delivery = "at-most-once";
+  bool durable = false;             // deploy: log the instances' events (needs at-least-once)
   std::vector<std::string> config;  // k=v
   std::string key;                  // send, request
   std::string payload;

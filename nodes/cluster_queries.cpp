@@ -56,6 +56,7 @@ json to_json(const state::deployment_spec& d) {
           {"type", d.type},
           {"routing", state::to_string(d.route)},
           {"delivery", state::to_string(d.guarantee)},
+          {"durable", d.durable},
           {"config", d.config},
           {"created", d.created}};
 }
@@ -279,6 +280,24 @@ query_result retry_migration(caf::actor_system& sys, caf::scoped_actor& self,
           out = {nullptr, reason, exit_code::failure};
       },
       [&](const caf::error& err) { out = {nullptr, error_text(sys, err), exit_code_for(err)}; });
+  return out;
+}
+
+query_result snapshots_query(caf::actor_system& sys, caf::scoped_actor& self,
+                             const caf::actor& node, duration timeout,
+                             const std::string& deployment) {
+  query_result out;
+  self->request(node, timeout, instances_view_atom::value, deployment)
+    .receive(
+      [&](const std::string& text) {
+        out.value = json::parse(text, nullptr, false);
+        if (out.value.is_discarded()) {
+          out.value = nullptr;
+          out.problem = "the instance records do not parse";
+          out.code = exit_code::failure;
+        }
+      },
+      [&](const caf::error& err) { out = failed(sys, err); });
   return out;
 }
 

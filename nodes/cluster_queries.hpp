@@ -59,6 +59,13 @@ query_result trees_query(caf::actor_system& sys, caf::scoped_actor& self, const 
 query_result jobs_query(caf::actor_system& sys, caf::scoped_actor& self, const caf::actor& node,
                         duration timeout, const std::string& queue, const std::string& what);
 
+/// The instance records the cluster keeps (of `deployment`, or all when ""): a JSON array of
+/// {"deployment", "created", "vnode", "epoch", "snapshot_bytes", "snapshot_pos",
+/// "saved_index", "logged_events", "logged_bytes"}.
+query_result snapshots_query(caf::actor_system& sys, caf::scoped_actor& self,
+                             const caf::actor& node, duration timeout,
+                             const std::string& deployment);
+
 /// A client command's output of `r`: its problem on stderr after `prefix` (returns its exit
 /// code), else its JSON with `as_json`, else what `print` makes of it (returns 0).
 int print_query(const query_result& r, bool as_json, const std::string& prefix,

@@ -36,7 +36,8 @@ const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {
     "actors",  "ask",     "deploy",  "deployments", "help",      "inspect", "jobs",
     "kill",    "kv",      "logs",    "members",     "migrations", "publish", "queue",
-    "queues",  "quit",    "request", "send",        "set",       "spawn",   "status",
+    "queues",  "quit",    "request", "send",        "set",       "snapshots", "spawn",
+    "status",
     "subscribe", "tasks", "tell",    "tree",        "undeploy",  "vnodes",
   };
   return names;
@@ -53,7 +54,8 @@ const std::map<std::string, std::vector<std::string>>& command_options() {
     {"ask", {"--node", "--json", "--timeout"}},
     {"kill", {"--node", "--reason", "--stop", "--json"}},
     {"logs", {"--node", "--follow", "--level", "--lines", "--json"}},
-    {"deploy", {"--routing", "--delivery", "--config", "--json"}},
+    {"deploy", {"--routing", "--delivery", "--durable", "--config", "--json"}},
+    {"snapshots", {"--json"}},
     {"send", {"--stdin", "--json"}},
     {"members", {"--json"}},
     {"status", {"--json"}},

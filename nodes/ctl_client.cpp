@@ -80,6 +80,8 @@ const char* op_name(ctl_command::op_t op) {
       return "queue";
     case ctl_command::queues:
       return "queues";
+    case ctl_command::snapshots:
+      return "snapshots";
     case ctl_command::jobs:
       return "jobs";
     case ctl_command::tasks:
@@ -98,11 +100,27 @@ void print_table(const nlohmann::json& deployments) {
     std::string config;
     for (auto& [k, v] : d.at("config").items())
       config += (config.empty() ? "" : ",") + k + "=" + v.get<std::string>();
-    rows.push_back({d.at("name"), d.at("type"), d.at("routing"), d.at("delivery"),
+    rows.push_back({d.at("name"), d.at("type"), d.at("routing"),
+                    d.at("delivery").get<std::string>()
+                      + (d.value("durable", false) ? ", durable" : ""),
                     std::to_string(d.at("running").get<size_t>()) + "/"
                       + std::to_string(d.at("vnodes").get<uint32_t>()),
                     config.empty() ? "-" : config});
   }
+  std::cout << format_table(rows);
+}
+
+/// The instance records as a table.
+void print_snapshots(const nlohmann::json& records) {
+  std::vector<std::vector<std::string>> rows{
+    {"DEPLOYMENT", "VNODE", "EPOCH", "SNAPSHOT BYTES", "COVERS", "LOGGED EVENTS", "LOGGED BYTES"}};
+  for (auto& r : records)
+    rows.push_back({r.at("deployment").get<std::string>(), std::to_string(r.at("vnode").get<uint32_t>()),
+                    std::to_string(r.at("epoch").get<uint64_t>()),
+                    std::to_string(r.at("snapshot_bytes").get<uint64_t>()),
+                    std::to_string(r.at("snapshot_pos").get<uint64_t>()),
+                    std::to_string(r.at("logged_events").get<uint64_t>()),
+                    std::to_string(r.at("logged_bytes").get<uint64_t>())});
   std::cout << format_table(rows);
 }
 
@@ -286,6 +304,9 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     std::cerr << prefix << error_text(sys, err) << "\n";
     code = exit_code_for(err);
   };
+  if (cmd.op == ctl_command::snapshots)
+    return print_query(snapshots_query(sys, self, node, cmd.timeout, cmd.name), cmd.json, prefix,
+                       print_snapshots);
   if (cmd.op == ctl_command::deployments) {
     return print_query(deployments_query(sys, self, node, cmd.timeout), cmd.json, prefix,
                        [](const nlohmann::json& j) { print_table(j.at("deployments")); });
@@ -317,6 +338,7 @@ int run_ctl(const ctl_command& cmd, caf::actor_system& sys) {
     d.type = cmd.type;
     d.route = *state::routing_from_string(cmd.routing);
     d.guarantee = *state::delivery_from_string(cmd.delivery);
+    d.durable = cmd.durable;
     for (auto& kv : cmd.config) {
       auto eq = kv.find('=');
       d.config[kv.substr(0, eq)] = kv.substr(eq + 1);

@@ -107,6 +107,24 @@ void publish_members(raft_ptr self) {
              state::encode_view(st.sm, st.applied));
 }
 
+/// Answers an applied instance command: a claim with the record as it stands now.
+void answer_instance(raft_ptr self, caf::response_promise& rp, const std::string& bytes,
+                     const state::apply_result& res) {
+  if (!res.ok) {
+    rp.deliver(false, static_cast<uint64_t>(res.instance), res.reason);
+    return;
+  }
+  state::command cmd;
+  state::decode(bytes, cmd); // it was applied: it decodes
+  auto& ic = std::get<state::instance_cmd>(cmd.body);
+  if (auto* cl = std::get_if<state::instance_claim>(&ic.op)) {
+    rp.deliver(true, uint64_t{0},
+               state::encode_record(cl->id, self->state.sm.instances().find(cl->id)));
+    return;
+  }
+  rp.deliver(true, res.incarnation, std::string{});
+}
+
 void apply_entry(raft_ptr self, const r::entry& e) {
   auto& st = self->state;
   st.applied = e.index;
@@ -147,7 +165,9 @@ void apply_entry(raft_ptr self, const r::entry& e) {
       epochs.push_back(j.epoch);
     }
     w->second.promise.deliver(std::move(outcomes), std::move(epochs));
-  } else
+  } else if (w->second.shape == reply_shape::instance)
+    answer_instance(self, w->second.promise, e.data, res);
+  else
     w->second.promise.deliver(res.ok, res.revision);
   st.writes.erase(w);
 }
@@ -568,6 +588,21 @@ auto cluster_handlers(raft_ptr self) {
         return forward_to_leader<std::vector<std::string>, uint64_t>(self, a);
       pending_read rd;
       rd.deployments = true;
+      return read(self, std::move(rd));
+    },
+    [self](instance_cmd_atom a, std::string& bytes) -> caf::result<bool, uint64_t, std::string> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
+      state::command cmd;
+      if (!state::decode(bytes, cmd) || !std::holds_alternative<state::instance_cmd>(cmd.body))
+        return failure(raft_errc::malformed, "malformed instance command");
+      return propose(self, bytes, reply_shape::instance);
+    },
+    [self](instances_view_atom a, std::string& deployment) -> caf::result<std::string> {
+      if (self->state.node->current_role() != r::role::leader)
+        return forward_to_leader<std::string>(self, a, std::move(deployment));
+      pending_read rd;
+      rd.instances = std::move(deployment);
       return read(self, std::move(rd));
     },
     [self](jobs_view_atom a, std::string& queue,

@@ -44,6 +44,7 @@ struct peer_link {
 
 struct pending_read {
   std::optional<jobs::view_request> jobs;  // a view of the shared work
+  std::optional<std::string> instances;    // the instance records (of one deployment, or all)
   bool deployments = false;
   bool vnodes = false;
   bool list = false;
@@ -64,6 +65,7 @@ enum class reply_shape : uint8_t {
   kv,      // (ok, revision)
   member,  // a cluster-state command: (ok, incarnation, reason)
   jobs,    // a jobs batch: (outcomes, epochs)
+  instance,  // an instance command: (ok, pos, data)
 };
 
 struct pending_write {

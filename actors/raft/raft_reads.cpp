@@ -3,8 +3,29 @@
 #include "actors/wall_clock.hpp"
 
 #include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
 
 namespace troupe::raft_detail {
+
+/// The instance records kept (of `deployment`, or all when ""), without their contents: where
+/// each instance's state lives and what it costs (`troupe ctl snapshots`).
+std::string instances_json(const state::instance_store& store, const std::string& deployment) {
+  auto out = nlohmann::json::array();
+  for (auto& [id, r] : store.all()) {
+    if (!deployment.empty() && id.deployment != deployment)
+      continue;
+    out.push_back({{"deployment", id.deployment},
+                   {"created", id.created},
+                   {"vnode", id.vnode},
+                   {"epoch", r.epoch},
+                   {"snapshot_bytes", r.snapshot.size()},
+                   {"snapshot_pos", r.snapshot_pos},
+                   {"saved_index", r.saved_index},
+                   {"logged_events", r.log.size()},
+                   {"logged_bytes", r.log_bytes}});
+  }
+  return out.dump();
+}
 
 /// Answers a watch if it has events (or `force`, with none); returns whether it answered.
 bool answer_watch(raft_ptr self, pending_read& w, bool force) {
@@ -46,7 +67,9 @@ void serve_reads(raft_ptr self) {
       continue;
     }
     auto& rd = it->second;
-    if (rd.jobs) {
+    if (rd.instances) {
+      rd.promise.deliver(instances_json(st.sm.instances(), *rd.instances));
+    } else if (rd.jobs) {
       auto view = jobs::render_view(st.sm.jobs(), *rd.jobs, wall_clock_ms());
       if (view)
         rd.promise.deliver(std::move(*view));

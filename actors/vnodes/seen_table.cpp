@@ -24,12 +24,27 @@ void seen_seqs::insert(uint64_t seq) {
     seqs_.pop_front();
 }
 
+void seen_seqs::erase(uint64_t seq) {
+  auto at = std::lower_bound(seqs_.begin(), seqs_.end(), seq);
+  if (at != seqs_.end() && *at == seq)
+    seqs_.erase(at);
+}
+
 std::string encode_seen(const seen_table& t) {
+  // A sender numbers its events in order: most tables are a few runs, written "from-to".
   std::string out;
   for (auto& [sender, seqs] : t) {
     out += std::to_string(sender) + ":";
-    for (auto s : seqs)
-      out += std::to_string(s) + ",";
+    for (auto it = seqs.begin(); it != seqs.end();) {
+      auto from = *it;
+      auto to = from;
+      for (++it; it != seqs.end() && *it == to + 1; ++it)
+        to = *it;
+      out += std::to_string(from);
+      if (to != from)
+        out += "-" + std::to_string(to);
+      out += ",";
+    }
     out += ";";
   }
   return out;
@@ -59,10 +74,27 @@ seen_table decode_seen(const std::string& text) {
     auto& seqs = out[sender];
     for (size_t p = colon + 1; p < end;) {
       auto comma = text.find(',', p);
-      uint64_t seq = 0;
-      if (comma == std::string::npos || comma > end || !number(text, p, comma, seq))
+      if (comma == std::string::npos || comma > end)
         break;
-      seqs.insert(seq);
+      auto dash = text.find('-', p);
+      uint64_t from = 0;
+      uint64_t to = 0;
+      if (dash < comma) {
+        if (!number(text, p, dash, from) || !number(text, dash + 1, comma, to) || to < from)
+          break;
+      } else if (!number(text, p, comma, from)) {
+        break;
+      } else {
+        to = from;
+      }
+      // Past the limit only the highest are kept: skip what would be dropped at once.
+      if (to - from >= seen_per_sender)
+        from = to - seen_per_sender + 1;
+      for (auto s = from;; ++s) {
+        seqs.insert(s);
+        if (s == to)
+          break;
+      }
       p = comma + 1;
     }
     pos = end + 1;

@@ -1,6 +1,7 @@
 // The at-least-once de-duplication table of one instance: the (sender, sequence) pairs it
 // handled, bounded per sender. It moves with the instance's state, so that a retry that
-// crosses a hand-over is still recognized. Encoded as text: "sender:seq,seq,;sender:...;".
+// crosses a hand-over is still recognized. Encoded as text: "sender:seq,from-to,;sender:...;"
+// (runs of consecutive numbers as ranges).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,9 @@ public:
 
   /// Remembers `seq`; beyond the limit, the lowest is forgotten.
   void insert(uint64_t seq);
+
+  /// Forgets `seq` (an event that was not logged after all).
+  void erase(uint64_t seq);
 
   size_t size() const { return seqs_.size(); }
   auto begin() const { return seqs_.begin(); }

@@ -59,10 +59,8 @@ void list_instance(vnode_ptr self, const state::deployment_spec& d, const caf::a
 }
 
 
-/// Starts the instance of `d`, from `snapshot` when it is not empty; `in_kv`: the snapshot is
-/// the one the KV namespace holds (else, handed over, it is written once it can be).
-void start_instance(vnode_ptr self, const state::deployment_spec& d,
-                    const std::string& snapshot, bool in_kv = true) {
+instance* start_instance(vnode_ptr self, const state::deployment_spec& d,
+                         const std::string& snapshot, uint64_t claim, bool written) {
   auto& st = self->state;
   auto ctx = std::make_shared<const context>(
     context{d.name, ctx_vnode(st), d.config, st.cfg().data_dir, {}, st.cfg().services});
@@ -81,58 +79,52 @@ void start_instance(vnode_ptr self, const state::deployment_spec& d,
       if (!st.cfg().services || st.cfg().services->problems().set(missing_type_key + d.name, why))
         st.log->error("{}", why);
     }
-    return;
+    return nullptr;
   }
   if (st.unknown_types.erase(d.name) > 0 && st.cfg().services)
     st.cfg().services->problems().clear(missing_type_key + d.name); // it has the type now
   self->monitor(a);
   st.by_addr[a.address()] = d.name;
-  auto& inst = st.instances[d.name] = instance{a, self->clock().now(), 0, 0, {}};
-  if (in_kv)
+  auto& inst = st.instances[d.name];
+  inst = instance{};
+  inst.handle = a;
+  inst.last_snapshot = self->clock().now();
+  inst.claim = claim;
+  if (written)
     inst.last_written = snapshot;
   else
-    inst.snapshotted = ~uint64_t{0}; // a handed-over state the KV namespace does not have yet
+    inst.snapshotted = ~uint64_t{0}; // a handed-over state its record does not have yet
   list_instance(self, d, a, std::move(stats));
   if (!snapshot.empty())
     // Before any event: the mailbox keeps order.
     self->send(caf::actor_cast<instance_actor>(a), restore_atom::value, snapshot);
-  if (!in_kv)
+  if (!written)
     start_snapshot_ticks(self);
+  return &inst;
 }
 
-/// Starts `d` with no handed-over state: from its last periodic snapshot when it keeps them.
-void start_fresh(vnode_ptr self, const state::deployment_spec& d) {
+void drop_instance(vnode_ptr self, const std::string& name) {
   auto& st = self->state;
-  auto kv = service_of(self, service::ingress);
-  if (!kv || snapshot_every(d).count() <= 0)
-    return start_instance(self, d, {});
-  auto epoch = st.core->epoch();
-  self->request(kv, std::chrono::seconds(5), kv_get_atom::value, snapshot_key(d, ctx_vnode(st)))
-    .then(
-      [self, d, epoch](bool found, std::string& value, uint64_t, uint64_t) {
-        auto& st = self->state;
-        if (st.core->phase() != own::vnode_phase::serving || st.core->epoch() != epoch
-            || st.instances.count(d.name))
-          return;
-        if (found)
-          st.log->info("{} on vnode {} starts from its last snapshot ({} bytes)", d.name,
-                       ctx_vnode(st), value.size());
-        start_instance(self, d, found ? value : std::string{});
-      },
-      [self, d, epoch](const caf::error& err) {
-        auto& st = self->state;
-        if (st.core->phase() != own::vnode_phase::serving || st.core->epoch() != epoch
-            || st.instances.count(d.name))
-          return;
-        st.log->warn("cannot read the last snapshot of {} on vnode {} ({}): starting it empty",
-                     d.name, ctx_vnode(st), self->system().render(err));
-        start_instance(self, d, {});
-      });
+  auto it = st.instances.find(name);
+  if (it == st.instances.end())
+    return;
+  if (it->second.durable)
+    fail_durable_batches(self, it->second, name + " on " + what(self) + " stopped");
+  self->demonitor(it->second.handle);
+  self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+  st.by_addr.erase(it->second.handle.address());
+  if (auto r = st.reg_seq.find(name); r != st.reg_seq.end()) {
+    st.cfg().registry->remove(r->second);
+    st.reg_seq.erase(r);
+  }
+  st.instances.erase(it);
 }
 
 void stop_instances(vnode_ptr self) {
   auto& st = self->state;
   for (auto& [name, inst] : st.instances) {
+    if (inst.durable)
+      fail_durable_batches(self, inst, name + " on " + what(self) + " stopped");
     self->demonitor(inst.handle);
     self->send_exit(inst.handle, caf::exit_reason::user_shutdown);
     if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
@@ -149,33 +141,28 @@ void reconcile(vnode_ptr self) {
   auto& st = self->state;
   if (!st.info || st.core->phase() != own::vnode_phase::serving)
     return;
-  for (auto it = st.instances.begin(); it != st.instances.end();) {
-    if (deployment(st, it->first)) {
-      ++it;
-      continue;
-    }
-    self->demonitor(it->second.handle);
-    self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
-    st.by_addr.erase(it->second.handle.address());
-    if (auto r = st.reg_seq.find(it->first); r != st.reg_seq.end()) {
-      st.cfg().registry->remove(r->second);
-      st.reg_seq.erase(r);
-    }
-    st.seen.erase(it->first);
-    it = st.instances.erase(it);
+  std::vector<std::string> gone;
+  for (auto& [name, inst] : st.instances)
+    if (auto* d = deployment(st, name); !d || (inst.durable && inst.durable->id.created != d->created))
+      gone.push_back(name);
+  for (auto& name : gone) {
+    drop_instance(self, name);
+    st.seen.erase(name);
   }
   if (!st.info->waiting_for.empty())
     return; // deployments start once the registered migrations are done
   for (auto& d : st.info->deployments) {
-    if (st.instances.count(d.name))
+    if (st.instances.count(d.name) || st.claiming.count(d.name))
       continue;
-    auto s = st.states.find(d.name);
-    if (s != st.states.end()) {
-      start_instance(self, d, s->second, false);
+    std::optional<std::string> handed;
+    if (auto s = st.states.find(d.name); s != st.states.end()) {
+      handed = std::move(s->second);
       st.states.erase(s);
-    } else {
-      start_fresh(self, d);
     }
+    if (d.durable || snapshot_every(d).count() > 0)
+      start_from_record(self, d, std::move(handed));
+    else
+      start_instance(self, d, handed.value_or(std::string{}), 0, true);
   }
 }
 
@@ -201,6 +188,8 @@ void hand_over(vnode_ptr self, const std::string& to, uint64_t epoch) {
   st.seen.clear();
   st.by_addr.clear();
   for (auto& [name, inst] : instances) {
+    if (inst.durable) // its record has every logged event: the new owner replays them
+      fail_durable_batches(self, inst, what(self) + " moved to " + to);
     self->demonitor(inst.handle); // it stops on purpose: no restart
     if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
       st.cfg().registry->remove(r->second);
@@ -345,6 +334,8 @@ void delivered_to(vnode_ptr self, instance& inst, uint64_t n) {
 caf::result<std::string> deliver_one(vnode_ptr self, const std::string& dep, uint64_t epoch,
                                       event& ev) {
   auto& st = self->state;
+  if (auto* d = deployment(st, dep); d && d->durable)
+    return refuse(routing_errc::malformed, dep + " is durable: its events are sent at least once");
   if (st.core->admits(epoch)) {
     auto it = st.instances.find(dep);
     if (it == st.instances.end())
@@ -376,8 +367,8 @@ uint64_t deliver_unreliable(vnode_ptr self, const std::string& dep,
                             std::vector<std::string>& keys, std::vector<std::string>& payloads) {
   auto& st = self->state;
   auto it = st.instances.find(dep);
-  if (it == st.instances.end())
-    return 0;
+  if (it == st.instances.end() || it->second.durable)
+    return 0; // a durable instance is given only logged events
   auto n = std::min(keys.size(), payloads.size());
   for (size_t i = 0; i < n; ++i)
     // Anonymous: the instance's reply has nowhere to go, as the sender asked.
@@ -386,16 +377,8 @@ uint64_t deliver_unreliable(vnode_ptr self, const std::string& dep,
   return n;
 }
 
-/// At-least-once events of one deployment: answered once each was handled (their replies, in
-/// order); an event whose (sender, seq) the instance already handled is skipped. What the
-/// events of a batch share (the gather, the deployment, the sender's headers) is made once.
-struct reliable_batch : reply_gather {
-  std::string dep;
-  uint64_t sender = 0;
-  std::string sender_text;
-  owed_promises::id owed{};
-};
-
+/// At-least-once events of one deployment (reliable_batch): an event whose (sender, seq) the
+/// instance already handled is skipped.
 void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::string> keys,
                       std::vector<std::string> payloads, uint64_t sender,
                       std::vector<uint64_t> seqs, caf::response_promise rp) {
@@ -410,6 +393,9 @@ void deliver_reliable(vnode_ptr self, const std::string& dep, std::vector<std::s
   b->dep = dep;
   b->sender = sender;
   b->sender_text = std::to_string(sender);
+  if (it->second.durable)
+    return deliver_durable(self, dep, it->second, std::move(b), std::move(keys),
+                           std::move(payloads), std::move(seqs));
   auto n = keys.size();
   b->replies.resize(n);
   std::vector<size_t> fresh; // the events this instance has not handled yet
@@ -506,15 +492,16 @@ void on_instance_down(vnode_ptr self, const caf::down_msg& dm) {
     return;
   auto name = it->second;
   st.by_addr.erase(it);
+  if (auto i = st.instances.find(name); i != st.instances.end() && i->second.durable) {
+    fail_durable_batches(self, i->second, name + " on " + what(self) + " crashed");
+    st.seen.erase(name); // its record has the truth: it is read again as the instance restarts
+  }
   st.instances.erase(name);
   if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
     st.cfg().registry->exited(r->second, self->system().render(dm.reason), "restarting");
   st.log->warn("instance of {} on {} died ({}): starting it again", name, what(self),
                self->system().render(dm.reason));
-  if (!st.restart_scheduled) {
-    st.restart_scheduled = true;
-    self->delayed_send(self, st.cfg().restart_delay, restart_atom::value);
-  }
+  restart_soon(self);
 }
 
 auto ownership_handlers(vnode_ptr self) {

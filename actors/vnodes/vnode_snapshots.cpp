@@ -1,32 +1,53 @@
-// Periodic snapshots of a vnode's instances (`snapshot-every-ms`): taken only of an instance
-// that was given events since its last one, written only when the bytes changed.
+// Snapshots of a vnode's instances, saved to their records in the cluster state (not the KV
+// namespace: protocols/cluster_state/instance_store.hpp): periodically (`snapshot-every-ms`,
+// or every second for a durable deployment), taken only of an instance that was given events
+// since its last one and saved only when the bytes changed (or, durable, the events they
+// cover did).
 #include "actors/vnodes/vnode_actor_state.hpp"
 
 #include "actors/raft/raft_actor.hpp"
+#include "actors/vnodes/seen_table.hpp"
 #include "actors/wire.hpp"
 
 namespace troupe::vnode_internal {
 
-/// The deployment's snapshot period (0: none).
 milliseconds snapshot_every(const state::deployment_spec& d) {
   auto it = d.config.find(snapshot_every_key);
   if (it == d.config.end())
-    return milliseconds{0};
+    return d.durable ? durable_snapshot_every : milliseconds{0};
   try {
     return milliseconds{std::stoll(it->second)};
   } catch (const std::exception&) {
-    return milliseconds{0};
+    return d.durable ? durable_snapshot_every : milliseconds{0};
   }
 }
 
-/// Where an instance's periodic snapshot is kept. The deployment's creation index is part of
-/// the key, so that a deployment created again under the same name starts afresh.
-std::string snapshot_key(const state::deployment_spec& d, uint32_t vnode) {
-  return std::string{snapshot_prefix} + d.name + "@" + std::to_string(d.created) + "/"
-         + std::to_string(vnode);
+state::instance_id record_of(const vnode_actor_state& st, const state::deployment_spec& d) {
+  return state::instance_id{d.name, d.created, ctx_vnode(st)};
 }
 
-/// True when a deployment of the slot's view takes snapshots.
+void propose_instance(vnode_ptr self, const state::instance_cmd& c,
+                      std::function<void(uint64_t, std::string&)> ok,
+                      std::function<void(state::instance_refusal, const std::string&)> refused,
+                      std::function<void(const caf::error&)> failed) {
+  auto door = service_of(self, service::ingress);
+  if (!door) {
+    failed(caf::make_error(routing_errc::stopped, "the node's door is restarting"));
+    return;
+  }
+  self
+    ->request(door, std::chrono::seconds(5), instance_cmd_atom::value,
+              state::encode(state::command{0, 0, c}))
+    .then(
+      [ok, refused](bool good, uint64_t pos, std::string& data) {
+        if (good)
+          ok(pos, data);
+        else
+          refused(static_cast<state::instance_refusal>(pos), data);
+      },
+      [failed](caf::error& err) { failed(err); });
+}
+
 bool wants_snapshots(const vnode_actor_state& st) {
   if (!st.info)
     return false;
@@ -36,8 +57,6 @@ bool wants_snapshots(const vnode_actor_state& st) {
   return false;
 }
 
-/// True while an instance of a deployment with snapshots was given events its last snapshot
-/// does not cover.
 bool snapshots_pending(const vnode_actor_state& st) {
   for (auto& [name, inst] : st.instances)
     if (inst.delivered != inst.snapshotted)
@@ -46,13 +65,87 @@ bool snapshots_pending(const vnode_actor_state& st) {
   return false;
 }
 
-/// Writes the snapshots that are due to the cluster's KV namespace: of the instances given
-/// events since their last one, when what they return differs from what was written last.
+void save_snapshot(vnode_ptr self, const std::string& name, instance& inst,
+                   const state::deployment_spec& d) {
+  auto& st = self->state;
+  if (inst.claim == 0 || inst.saving)
+    return; // no record claimed to save to, or a save on the way
+  inst.last_snapshot = self->clock().now();
+  inst.snapshotted = inst.delivered;
+  inst.saving = true;
+  // A durable snapshot covers the events given so far: the request queues behind them.
+  uint64_t covers = inst.durable ? inst.durable->next_pos - 1 : 0;
+  auto seen = inst.durable ? encode_seen(inst.durable->given) : std::string{};
+  if (inst.durable)
+    inst.durable->unsaved_bytes = 0;
+  auto asked = inst.handle;
+  auto id = record_of(st, d);
+  auto claim = inst.claim;
+  // Finds the instance that was asked, still running; nullptr once it is gone.
+  auto same = [self, name, asked]() -> instance* {
+    auto it = self->state.instances.find(name);
+    return it != self->state.instances.end() && it->second.handle == asked ? &it->second
+                                                                            : nullptr;
+  };
+  auto again = [self, same] { // not saved: the next tick tries again
+    if (auto* i = same()) {
+      i->saving = false;
+      i->last_written.clear();
+      i->snapshotted = i->delivered - 1;
+      start_snapshot_ticks(self);
+    }
+  };
+  self->request(inst.handle, std::chrono::seconds(2), snapshot_atom::value)
+    .then(
+      [self, same, again, id, claim, covers, seen, name](std::string& bytes) {
+        auto* i = same();
+        if (!i)
+          return;
+        bool covered = !i->durable || covers == i->durable->saved_pos;
+        if (i->last_written == bytes && covered) {
+          i->saving = false; // nothing changed: nothing to save
+          return;
+        }
+        i->last_written = bytes;
+        state::instance_save s{id, claim, covers, std::move(bytes), seen};
+        propose_instance(
+          self, state::instance_cmd{std::move(s)},
+          [same, covers](uint64_t, std::string&) {
+            if (auto* i = same()) {
+              i->saving = false;
+              if (i->durable)
+                i->durable->saved_pos = covers;
+            }
+          },
+          [self, again, name](state::instance_refusal r, const std::string& why) {
+            self->state.log->debug("snapshot of {} on {} refused: {}", name, what(self), why);
+            if (r != state::instance_refusal::fenced && r != state::instance_refusal::no_deployment)
+              again();
+          },
+          [self, again, name](const caf::error& err) {
+            self->state.log->debug("snapshot of {} on {} not saved: {}", name, what(self),
+                                   self->system().render(err));
+            again();
+          });
+      },
+      [self, same, name](const caf::error& err) {
+        auto* i = same();
+        if (!i)
+          return;
+        i->saving = false; // a type without snapshots: nothing to keep
+        if (i->durable && !i->durable->warned_no_snapshot) {
+          i->durable->warned_no_snapshot = true;
+          self->state.log->warn("durable {} on {} gives no snapshot ({}): its logged events "
+                                "are replayed from the start and the log fills up",
+                                name, what(self), self->system().render(err));
+        }
+      });
+}
+
 void take_snapshots(vnode_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
-  auto kv = service_of(self, service::ingress);
-  if (!kv || st.core->phase() != own::vnode_phase::serving)
+  if (st.core->phase() != own::vnode_phase::serving)
     return;
   for (auto& [name, inst] : st.instances) {
     auto* d = deployment(st, name);
@@ -60,39 +153,7 @@ void take_snapshots(vnode_ptr self) {
     if (every.count() <= 0 || inst.delivered == inst.snapshotted
         || now - inst.last_snapshot < every)
       continue;
-    inst.last_snapshot = now;
-    inst.snapshotted = inst.delivered;
-    auto k = snapshot_key(*d, ctx_vnode(st));
-    auto asked = inst.handle;
-    auto again = [self, name = name, asked] { // not written: the next tick tries again
-      auto it = self->state.instances.find(name);
-      if (it != self->state.instances.end() && it->second.handle == asked)
-        it->second.snapshotted = it->second.delivered - 1;
-    };
-    self->request(inst.handle, std::chrono::seconds(2), snapshot_atom::value)
-      .then(
-        [self, k, kv, name = name, asked, again](std::string& bytes) {
-          auto& st = self->state;
-          auto it = st.instances.find(name);
-          if (it == st.instances.end() || it->second.handle != asked
-              || it->second.last_written == bytes)
-            return; // gone, or nothing changed: nothing to write
-          it->second.last_written = bytes;
-          self
-            ->request(kv, std::chrono::seconds(5), kv_put_atom::value, k, std::move(bytes),
-                      int64_t{-1}, st.kv_client, ++st.kv_seq)
-            .then([](bool, uint64_t) {},
-                  [self, k, name, asked, again](const caf::error& err) {
-                    self->state.log->debug("snapshot {} not written: {}", k,
-                                           self->system().render(err));
-                    auto it = self->state.instances.find(name);
-                    if (it != self->state.instances.end() && it->second.handle == asked)
-                      it->second.last_written.clear();
-                    again();
-                    start_snapshot_ticks(self);
-                  });
-        },
-        [](const caf::error&) {}); // a type without snapshots: nothing to keep
+    save_snapshot(self, name, inst, *d);
   }
 }
 

@@ -87,9 +87,8 @@ constexpr const char* missing_type_key = "missing-type/";
 /// The vnode id of the singletons' actor (the main worker owns it).
 constexpr uint32_t main_slot = 0xFFFFFFFFu;
 
-/// The deployment config key that asks for periodic snapshots, and where they are kept.
+/// The deployment config key that asks for periodic snapshots (saved to the instance records).
 constexpr const char* snapshot_every_key = "snapshot-every-ms";
-constexpr const char* snapshot_prefix = "troupe/snapshots/";
 
 struct vnodes_config {
   std::string node_name;  // this worker's member name: the owner name in the vnode map

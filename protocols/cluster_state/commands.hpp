@@ -4,6 +4,7 @@
 
 #include "protocols/cluster_state/bus_log.hpp"
 #include "protocols/cluster_state/deployments.hpp"
+#include "protocols/cluster_state/instance_store.hpp"
 #include "protocols/cluster_state/main_worker.hpp"
 #include "protocols/cluster_state/member_registry.hpp"
 #include "protocols/cluster_state/migration_table.hpp"
@@ -48,7 +49,7 @@ struct command {
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
                member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd, main_worker_cmd,
-               bus_publish_cmd, migration_cmd, jobs_cmd>
+               bus_publish_cmd, migration_cmd, jobs_cmd, instance_cmd>
     body;
 };
 
@@ -60,6 +61,7 @@ struct apply_result {
   uint64_t incarnation = 0;   // a join: the member's incarnation; a broadcast: its log index
   std::string reason;         // a refused join: why
   std::vector<jobs::apply_result> jobs;  // a jobs_cmd: each operation's result, in order
+  instance_refusal instance = instance_refusal::none;  // an instance_cmd refused: why
 };
 
 /// Returns the bytes of `c` for a Raft entry.

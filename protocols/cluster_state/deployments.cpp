@@ -48,6 +48,9 @@ std::string check_spec(const deployment_spec& spec) {
     return "'" + spec.name + "' is not a deployment name (1-64 letters, digits, '-', '_', '.')";
   if (!valid_name(spec.type))
     return "'" + spec.type + "' is not an actor type name (1-64 letters, digits, '-', '_', '.')";
+  if (spec.durable && spec.guarantee != delivery::at_least_once)
+    return "a durable deployment needs --delivery at-least-once (an event sent at most once "
+           "is never logged)";
   if (spec.config.size() > 64)
     return "at most 64 config entries";
   for (auto& [k, v] : spec.config)

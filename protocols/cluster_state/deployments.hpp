@@ -32,11 +32,14 @@ struct deployment_spec {
   delivery guarantee = delivery::at_most_once;
   std::map<std::string, std::string> config;
   uint64_t created = 0;  // log index of the deploy (set when applied)
+  // Its instances' events are logged before they are handled, and replayed after the last
+  // snapshot when the instance starts elsewhere (instance_store.hpp): needs at-least-once.
+  bool durable = false;
 
   /// True when both describe the same deployment (`created` aside).
   bool same_as(const deployment_spec& o) const {
     return name == o.name && type == o.type && route == o.route && guarantee == o.guarantee
-           && config == o.config;
+           && config == o.config && durable == o.durable;
   }
 };
 

@@ -10,6 +10,9 @@
 
 namespace troupe::state {
 
+void put_instances(const instance_store& s, troupe::cluster_state::wire::StateSnapshot& out);
+bool get_instances(const troupe::cluster_state::wire::StateSnapshot& in, instance_store& s);
+
 namespace pb = troupe::cluster_state::wire;
 namespace ms = troupe::membership;
 
@@ -254,8 +257,29 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     auto res = deployments_.undeploy(*u, index);
     out.ok = res.ok;
     out.reason = std::move(res.reason);
+    if (res.ok)
+      instances_.drop(u->name); // its snapshots and logged events go with it
+  } else if (auto* ic = std::get_if<instance_cmd>(&c.body)) {
+    auto res = apply_instance(*ic, index);
+    out.ok = res.refusal == instance_refusal::none;
+    out.instance = res.refusal;
+    out.incarnation = res.pos;
+    if (!out.ok)
+      out.reason = to_string(res.refusal);
   }
   return out;
+}
+
+instance_store::result state_machine::apply_instance(const instance_cmd& c, uint64_t index) {
+  // Only for a deployment that exists, as created: a late write of one undeployed would
+  // otherwise leave a record nothing ever drops.
+  auto& id = std::visit([](auto& op) -> const instance_id& { return op.id; }, c.op);
+  auto* d = deployments_.find(id.deployment);
+  if (!d || d->created != id.created)
+    return {instance_refusal::no_deployment};
+  if (std::holds_alternative<instance_append>(c.op) && !d->durable)
+    return {instance_refusal::malformed}; // only a durable deployment logs its events
+  return instances_.apply(c, index);
 }
 
 std::string state_machine::snapshot() const {
@@ -271,6 +295,7 @@ std::string state_machine::snapshot() const {
   put_bus(bus_, s);
   put_migrations(migrations_, s);
   put_jobs(jobs_, s);
+  put_instances(instances_, s);
   return s.SerializeAsString();
 }
 
@@ -281,7 +306,7 @@ bool state_machine::restore(const std::string& bytes) {
   std::vector<member_record> records;
   if (!get_members(s, records) || !get_vnodes(s, vnodes_) || !get_deployments(s, deployments_)
       || !kv_.restore(s.kv()) || !get_bus(s, bus_) || !get_migrations(s, migrations_)
-      || !get_jobs(s, jobs_))
+      || !get_jobs(s, jobs_) || !get_instances(s, instances_))
     return false;
   members_.restore(std::move(records), s.members_version(), s.cluster_id(), s.vnode_count());
   main_.restore(s.main_worker(), s.main_worker_epoch(), s.main_worker_previous(),

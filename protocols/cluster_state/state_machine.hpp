@@ -4,6 +4,7 @@
 #pragma once
 
 #include "protocols/cluster_state/commands.hpp"
+#include "protocols/cluster_state/instance_store.hpp"
 #include "protocols/cluster_state/kv_store.hpp"
 #include "protocols/cluster_state/member_registry.hpp"
 
@@ -28,6 +29,7 @@ public:
   const bus_log& bus() const { return bus_; }
   const migration_table& migrations() const { return migrations_; }
   const jobs::job_table& jobs() const { return jobs_; }
+  const instance_store& instances() const { return instances_; }
 
   /// Why a deployment of actor type `type` must be refused before it is proposed: every live
   /// worker advertises its actor types and none has this one (the sentence names the types
@@ -49,6 +51,9 @@ private:
 
   /// Tells the job table which workers changed between live and not (at `at_ms`): a worker
   /// offers its slots while it is live, and its attempts go back when it stops being live.
+  /// Applies an instance command, for a deployment that exists.
+  instance_store::result apply_instance(const instance_cmd& c, uint64_t index);
+
   void jobs_follow_members(const std::vector<member_change>& changes, size_t from, int64_t at_ms);
 
   kv_store kv_;
@@ -59,6 +64,7 @@ private:
   bus_log bus_;
   migration_table migrations_;
   jobs::job_table jobs_;
+  instance_store instances_;
 };
 
 /// What nodes need of the cluster state beyond the KV namespace: the membership, the vnode

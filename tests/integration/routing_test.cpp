@@ -294,20 +294,22 @@ CAF_TEST(a deployment with snapshots writes them only when its state changed) {
   CAF_REQUIRE(node.wait_up(2));
   auto connect = "--connect=127.0.0.1:" + std::to_string(node.port);
   CAF_REQUIRE(deploy_word_count(connect, 100));
-  // The snapshots written: key -> the revision that last changed it.
+  // The snapshots saved: vnode -> the log index of its last save (records without one
+  // aside). They live in the instance records, not in the KV namespace.
   auto snapshots = [&] {
-    std::map<std::string, uint64_t> out;
-    auto r = run_troupe({"kv", "list", "troupe/snapshots/", "--json", connect});
+    std::map<uint32_t, uint64_t> out;
+    auto r = run_troupe({"ctl", connect, "snapshots", "wc", "--json"});
     if (r.code != 0)
       return out;
-    auto listing = nlohmann::json::parse(r.out); // kept: a range over a temporary dangles
-    for (auto& item : listing.at("items")) {
-      auto key = item.at("key").get<std::string>();
-      auto got = run_troupe({"kv", "get", key, "--json", connect});
-      if (got.code == 0)
-        out[key] = nlohmann::json::parse(got.out).at("mod_revision").get<uint64_t>();
-    }
+    auto records = nlohmann::json::parse(r.out); // kept: a range over a temporary dangles
+    for (auto& rec : records)
+      if (rec.at("saved_index").get<uint64_t>() > 0)
+        out[rec.at("vnode").get<uint32_t>()] = rec.at("saved_index").get<uint64_t>();
     return out;
+  };
+  auto kv_revision = [&] {
+    auto r = run_troupe({"kv", "list", "", "--json", connect});
+    return r.code == 0 ? nlohmann::json::parse(r.out).at("revision").get<uint64_t>() : 0;
   };
   auto input = node.dir + "/events.txt";
   std::ofstream{input} << "k0\tx\nk0\tx\nk0\tx\n";
@@ -315,6 +317,7 @@ CAF_TEST(a deployment with snapshots writes them only when its state changed) {
   CAF_REQUIRE_EQUAL(run_troupe_input({"ctl", connect, "send", "wc", "--stdin"}, input).code, 0);
   CAF_REQUIRE(wait_until([&] { return snapshots().size() == 1; }, 5s));
   auto before = snapshots();
+  auto revision = kv_revision();
   // 30 snapshot periods with no event: nothing written.
   std::this_thread::sleep_for(3s); // the property is over time: nothing may happen in it
   CAF_CHECK(snapshots() == before);
@@ -323,6 +326,13 @@ CAF_TEST(a deployment with snapshots writes them only when its state changed) {
   auto key = before.begin()->first;
   CAF_CHECK(wait_until([&] { return snapshots()[key] > before[key]; }, 5s));
   CAF_CHECK_EQUAL(run_troupe({"ctl", connect, "request", "wc", "k0"}).out, "4\n");
+  // Saving them bumped no KV revision, and the KV namespace holds none of them.
+  CAF_CHECK_EQUAL(kv_revision(), revision);
+  auto kv = run_troupe({"kv", "list", "", "--json", connect});
+  CAF_CHECK_EQUAL(nlohmann::json::parse(kv.out).at("items").size(), 0u);
+  // Undeploy drops them.
+  CAF_REQUIRE_EQUAL(run_troupe({"ctl", connect, "undeploy", "wc"}).code, 0);
+  CAF_CHECK(snapshots().empty());
 }
 
 CAF_TEST(a worker stopped gracefully hands its vnodes over before it leaves) {

@@ -47,3 +47,21 @@ CAF_TEST(its text form round trips and a malformed text keeps what came before t
   CAF_CHECK_EQUAL(cut[7].size(), 1u);
   CAF_CHECK_EQUAL(cut[42].size(), 1u); // 3, then the fault
 }
+
+CAF_TEST(runs of consecutive numbers travel as ranges and an erased one breaks its run) {
+  seen_table t;
+  for (uint64_t s = 1; s <= 1000; ++s)
+    t[9].insert(s);
+  t[9].insert(1002);
+  t[9].erase(500);
+  auto text = encode_seen(t);
+  CAF_CHECK_EQUAL(text, "9:1-499,501-1000,1002,;");
+  auto back = decode_seen(text);
+  CAF_CHECK(std::equal(back[9].begin(), back[9].end(), t[9].begin(), t[9].end()));
+  CAF_CHECK(!back[9].contains(500));
+  // A range past the limit keeps its highest numbers only, without walking the rest.
+  auto wide = decode_seen("1:1-18446744073709551000,;");
+  CAF_CHECK_EQUAL(wide[1].size(), seen_per_sender);
+  CAF_CHECK(wide[1].contains(18446744073709551000u));
+  CAF_CHECK_EQUAL(decode_seen("1:9-3,;")[1].size(), 0u); // backwards: malformed
+}
