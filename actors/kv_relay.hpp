@@ -186,13 +186,15 @@ auto kv_relay_cluster(Self* self, const kv_relay_route& r) {
       return pass_on<std::vector<uint64_t>, std::vector<uint64_t>>(self, r, t, true, a,
                                                                    std::move(bytes));
     },
-    [=](instance_cmd_atom a, std::string& bytes) -> caf::result<bool, uint64_t, std::string> {
+    [=](instance_cmd_atom a, std::string& bytes)
+      -> caf::result<std::vector<uint64_t>, std::vector<uint64_t>, strings> {
       if (refused_non_member(self, "instance state commands"))
         return caf::make_error(raft_errc::malformed, "only members of the cluster write instance state");
       auto t = r.target();
       if (!t)
         return r.fail();
-      return pass_on<bool, uint64_t, std::string>(self, r, t, false, a, std::move(bytes));
+      return pass_on<std::vector<uint64_t>, std::vector<uint64_t>, strings>(self, r, t, false, a,
+                                                                            std::move(bytes));
     },
     [=](instances_view_atom a, std::string& deployment) -> caf::result<std::string> {
       auto t = r.target();

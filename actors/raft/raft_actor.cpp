@@ -107,22 +107,29 @@ void publish_members(raft_ptr self) {
              state::encode_view(st.sm, st.applied));
 }
 
-/// Answers an applied instance command: a claim with the record as it stands now.
+/// Answers applied instance commands: a claim with its record as it stands now.
 void answer_instance(raft_ptr self, caf::response_promise& rp, const std::string& bytes,
                      const state::apply_result& res) {
-  if (!res.ok) {
-    rp.deliver(false, static_cast<uint64_t>(res.instance), res.reason);
-    return;
-  }
   state::command cmd;
   state::decode(bytes, cmd); // it was applied: it decodes
-  auto& ic = std::get<state::instance_cmd>(cmd.body);
-  if (auto* cl = std::get_if<state::instance_claim>(&ic.op)) {
-    rp.deliver(true, uint64_t{0},
-               state::encode_record(cl->id, self->state.sm.instances().find(cl->id)));
-    return;
+  auto& ops = std::get<state::instances_cmd>(cmd.body).ops;
+  std::vector<uint64_t> refusals;
+  std::vector<uint64_t> positions;
+  std::vector<std::string> data;
+  for (size_t i = 0; i < ops.size() && i < res.instances.size(); ++i) {
+    auto& r = res.instances[i];
+    refusals.push_back(static_cast<uint64_t>(r.refusal));
+    positions.push_back(r.pos);
+    auto* cl = std::get_if<state::instance_claim>(&ops[i].op);
+    if (r.refusal != state::instance_refusal::none)
+      data.emplace_back(state::to_string(r.refusal));
+    else if (cl) // as the batch left it: what follows a claim in it (writes under an earlier
+                 // claim, fenced) changes nothing
+      data.push_back(state::encode_record(cl->id, self->state.sm.instances().find(cl->id)));
+    else
+      data.emplace_back();
   }
-  rp.deliver(true, res.incarnation, std::string{});
+  rp.deliver(std::move(refusals), std::move(positions), std::move(data));
 }
 
 void apply_entry(raft_ptr self, const r::entry& e) {
@@ -590,11 +597,15 @@ auto cluster_handlers(raft_ptr self) {
       rd.deployments = true;
       return read(self, std::move(rd));
     },
-    [self](instance_cmd_atom a, std::string& bytes) -> caf::result<bool, uint64_t, std::string> {
+    [self](instance_cmd_atom a, std::string& bytes)
+      -> caf::result<std::vector<uint64_t>, std::vector<uint64_t>, std::vector<std::string>> {
+      using strings = std::vector<std::string>;
+      using numbers = std::vector<uint64_t>;
       if (self->state.node->current_role() != r::role::leader)
-        return forward_to_leader<bool, uint64_t, std::string>(self, a, std::move(bytes));
+        return forward_to_leader<numbers, numbers, strings>(self, a, std::move(bytes));
       state::command cmd;
-      if (!state::decode(bytes, cmd) || !std::holds_alternative<state::instance_cmd>(cmd.body))
+      auto* ic = state::decode(bytes, cmd) ? std::get_if<state::instances_cmd>(&cmd.body) : nullptr;
+      if (!ic || ic->ops.empty())
         return failure(raft_errc::malformed, "malformed instance command");
       return propose(self, bytes, reply_shape::instance);
     },

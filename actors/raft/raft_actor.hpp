@@ -78,10 +78,11 @@ using member_changes_atom = caf::atom_constant<caf::atom("mem_chgs")>;
 // (leader_contact_atom, bool): to the member listener whenever this replica starts or stops
 // knowing a leader (a follower that heard none for an election timeout knows none)
 using leader_contact_atom = caf::atom_constant<caf::atom("ldr_cntct")>;
-// (instance_cmd_atom, bytes) -> (ok, pos, data): an encoded state::command holding an
-// instance_cmd (protocols/cluster_state/instance_store.hpp), answered once applied. ok: a
-// claim's data is the record (state::encode_record), an append's pos its first event's
-// position. Refused: pos is the state::instance_refusal, data why. Only members send them.
+// (instance_cmd_atom, bytes) -> (refusals, positions, data): an encoded state::command holding
+// an instances_cmd (protocols/cluster_state/instance_store.hpp), answered once applied, one
+// entry per command: its state::instance_refusal (0: applied); applied, a claim's data is the
+// record (state::encode_record) and an append's position its first event's; refused, the data
+// says why. Only members send them (a worker's record_writer).
 using instance_cmd_atom = caf::atom_constant<caf::atom("inst_cmd")>;
 // (instances_view_atom, deployment or "") -> JSON, linearizable: the instance records kept
 // (deployment, vnode, epoch, snapshot bytes, events logged since) without their contents.
@@ -137,7 +138,8 @@ using kv_service_actor = caf::typed_actor<
   // detail (see jobs_view.hpp).
   caf::replies_to<jobs_view_atom, std::string, std::string>::with<std::string>,
   // Instance state (see instance_cmd_atom and instances_view_atom).
-  caf::replies_to<instance_cmd_atom, std::string>::with<bool, uint64_t, std::string>,
+  caf::replies_to<instance_cmd_atom, std::string>::with<
+    std::vector<uint64_t>, std::vector<uint64_t>, std::vector<std::string>>,
   caf::replies_to<instances_view_atom, std::string>::with<std::string>>;
 
 /// A coordinator's Raft replica's interface: the KV service and what its node and its peers

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "actors/api/actor_types.hpp"
+#include "actors/vnodes/record_writer.hpp"
 #include "actors/vnodes/vnodes.hpp"
 #include "protocols/cluster_state/deployments.hpp"
 #include "protocols/ownership/vnode_owner.hpp"
@@ -75,6 +76,7 @@ struct vnode_counters {
 struct vnode_shared {
   vnodes_config cfg;
   vnode_counters counters;
+  record_writer_actor writer;  // writes their instances' records (the vnodes actor's)
 };
 
 /// The name of vnode `slot`'s actor: "vnode-<id>", or "vnode-main" for the singletons.

@@ -197,7 +197,7 @@ void save_snapshot(vnode_ptr self, const std::string& name, instance& inst,
 /// The record of `d`'s instance on this vnode.
 state::instance_id record_of(const vnode_actor_state& st, const state::deployment_spec& d);
 
-/// Proposes an instance command through the node's door: `ok(pos, data)` once applied,
+/// Proposes an instance command through the worker's record writer: `ok(pos, data)` once applied,
 /// `refused(refusal, why)` when the cluster state refused it, `failed(err)` when its outcome
 /// is not known (it may still be applied).
 void propose_instance(vnode_ptr self, const state::instance_cmd& c,

@@ -30,20 +30,15 @@ void propose_instance(vnode_ptr self, const state::instance_cmd& c,
                       std::function<void(uint64_t, std::string&)> ok,
                       std::function<void(state::instance_refusal, const std::string&)> refused,
                       std::function<void(const caf::error&)> failed) {
-  auto door = service_of(self, service::ingress);
-  if (!door) {
-    failed(caf::make_error(routing_errc::stopped, "the node's door is restarting"));
-    return;
-  }
-  self
-    ->request(door, std::chrono::seconds(5), instance_cmd_atom::value,
-              state::encode(state::command{0, 0, c}))
+  // The writer's own bound on a proposal is 5 s: this one is above it, so that the writer's
+  // answer (or its error) is what comes.
+  self->request(self->state.shared->writer, std::chrono::seconds(7), record_op_atom::value, c)
     .then(
-      [ok, refused](bool good, uint64_t pos, std::string& data) {
-        if (good)
+      [ok, refused](uint64_t refusal, uint64_t pos, std::string& data) {
+        if (refusal == 0)
           ok(pos, data);
         else
-          refused(static_cast<state::instance_refusal>(pos), data);
+          refused(static_cast<state::instance_refusal>(refusal), data);
       },
       [failed](caf::error& err) { failed(err); });
 }

@@ -499,6 +499,7 @@ vnodes_impl::behavior_type vnodes_behavior(vnodes_ptr self, vnodes_config cfg) {
   st.shared->cfg = std::move(cfg);
   if (!st.shared->cfg.registry)
     st.shared->cfg.registry = std::make_shared<actor_registry>(st.shared->cfg.node_name);
+  st.shared->writer = spawn_record_writer(self->system(), {st.shared->cfg.services});
   self->set_down_handler([self](caf::down_msg& dm) { on_slot_down(self, dm); });
   // The vnode actors are not linked to it: it stops them itself when it is told to exit (they
   // stop their instances), so that none outlives it.
@@ -512,6 +513,7 @@ vnodes_impl::behavior_type vnodes_behavior(vnodes_ptr self, vnodes_config cfg) {
         self->state.cfg().registry->remove(s.reg_seq);
       }
     self->state.slots.clear();
+    self->send_exit(self->state.shared->writer, em.reason);
     self->quit(std::move(em.reason));
   });
   pull_workload(self, st.cfg().services); // a restarted supervisor missed the views

@@ -35,6 +35,62 @@ bool from_pb(const pb::Deployment& x, deployment_spec& d) {
   return true;
 }
 
+void instance_to_pb(const instance_cmd& c, pb::InstanceOp& out) {
+  auto* x = &out;
+  auto id = [x](const instance_id& i, uint64_t epoch) {
+    x->mutable_id()->set_deployment(i.deployment);
+    x->mutable_id()->set_created(i.created);
+    x->mutable_id()->set_vnode(i.vnode);
+    x->set_epoch(epoch);
+  };
+  if (auto* cl = std::get_if<instance_claim>(&c.op)) {
+    id(cl->id, cl->epoch);
+    x->set_claim(true);
+  } else if (auto* a = std::get_if<instance_append>(&c.op)) {
+    id(a->id, a->claim);
+    auto* y = x->mutable_append();
+    y->set_sender(a->sender);
+    for (auto s : a->seqs)
+      y->add_seqs(s);
+    for (auto& k : a->keys)
+      y->add_keys(k);
+    for (auto& p : a->payloads)
+      y->add_payloads(p);
+  } else {
+    auto& s = std::get<instance_save>(c.op);
+    id(s.id, s.claim);
+    auto* y = x->mutable_save();
+    y->set_covers(s.covers);
+    y->set_snapshot(s.snapshot);
+    y->set_seen(s.seen);
+  }
+}
+
+bool instance_from_pb(const pb::InstanceOp& x, instance_cmd& out) {
+  instance_id id{x.id().deployment(), x.id().created(), x.id().vnode()};
+  switch (x.op_case()) {
+    case pb::InstanceOp::kClaim:
+      out.op = instance_claim{std::move(id), x.epoch()};
+      return true;
+    case pb::InstanceOp::kAppend: {
+      auto& y = x.append();
+      out.op = instance_append{std::move(id),
+                               x.epoch(),
+                               y.sender(),
+                               {y.seqs().begin(), y.seqs().end()},
+                               {y.keys().begin(), y.keys().end()},
+                               {y.payloads().begin(), y.payloads().end()}};
+      return true;
+    }
+    case pb::InstanceOp::kSave:
+      out.op = instance_save{std::move(id), x.epoch(), x.save().covers(), x.save().snapshot(),
+                             x.save().seen()};
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct encoder {
   pb::Command& out;
 
@@ -93,35 +149,10 @@ struct encoder {
     x->set_keep(c.keep);
   }
   void operator()(const jobs_cmd& c) { jobs_to_pb(c, *out.mutable_jobs()); }
-  void operator()(const instance_cmd& c) {
-    auto* x = out.mutable_instance();
-    auto id = [x](const instance_id& i, uint64_t epoch) {
-      x->mutable_id()->set_deployment(i.deployment);
-      x->mutable_id()->set_created(i.created);
-      x->mutable_id()->set_vnode(i.vnode);
-      x->set_epoch(epoch);
-    };
-    if (auto* cl = std::get_if<instance_claim>(&c.op)) {
-      id(cl->id, cl->epoch);
-      x->set_claim(true);
-    } else if (auto* a = std::get_if<instance_append>(&c.op)) {
-      id(a->id, a->claim);
-      auto* y = x->mutable_append();
-      y->set_sender(a->sender);
-      for (auto s : a->seqs)
-        y->add_seqs(s);
-      for (auto& k : a->keys)
-        y->add_keys(k);
-      for (auto& p : a->payloads)
-        y->add_payloads(p);
-    } else {
-      auto& s = std::get<instance_save>(c.op);
-      id(s.id, s.claim);
-      auto* y = x->mutable_save();
-      y->set_covers(s.covers);
-      y->set_snapshot(s.snapshot);
-      y->set_seen(s.seen);
-    }
+  void operator()(const instances_cmd& c) {
+    auto* batch = out.mutable_instances();
+    for (auto& op : c.ops)
+      instance_to_pb(op, *batch->add_ops());
   }
   void operator()(const migration_cmd& c) {
     auto* x = out.mutable_migration();
@@ -242,27 +273,15 @@ bool decode(const std::string& bytes, command& out) {
     case pb::Command::kMemberPrune:
       out.body = member_prune_cmd{in.member_prune().before_ms()};
       return true;
-    case pb::Command::kInstance: {
-      auto& x = in.instance();
-      instance_id id{x.id().deployment(), x.id().created(), x.id().vnode()};
-      switch (x.op_case()) {
-        case pb::InstanceOp::kClaim:
-          out.body = instance_cmd{instance_claim{std::move(id), x.epoch()}};
-          return true;
-        case pb::InstanceOp::kAppend: {
-          auto& y = x.append();
-          out.body = instance_cmd{instance_append{
-            std::move(id), x.epoch(), y.sender(), {y.seqs().begin(), y.seqs().end()},
-            {y.keys().begin(), y.keys().end()}, {y.payloads().begin(), y.payloads().end()}}};
-          return true;
-        }
-        case pb::InstanceOp::kSave:
-          out.body = instance_cmd{instance_save{std::move(id), x.epoch(), x.save().covers(),
-                                                x.save().snapshot(), x.save().seen()}};
-          return true;
-        default:
+    case pb::Command::kInstances: {
+      instances_cmd c;
+      for (auto& x : in.instances().ops()) {
+        c.ops.emplace_back();
+        if (!instance_from_pb(x, c.ops.back()))
           return false;
       }
+      out.body = std::move(c);
+      return true;
     }
     case pb::Command::kJobs: {
       jobs_cmd c;

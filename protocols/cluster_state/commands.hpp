@@ -49,7 +49,7 @@ struct command {
   uint64_t sequence = 0;
   std::variant<put_cmd, del_cmd, member_join_cmd, member_state_cmd, holder_lost_cmd,
                member_prune_cmd, vnode_moves_cmd, deploy_cmd, undeploy_cmd, main_worker_cmd,
-               bus_publish_cmd, migration_cmd, jobs_cmd, instance_cmd>
+               bus_publish_cmd, migration_cmd, jobs_cmd, instances_cmd>
     body;
 };
 
@@ -61,7 +61,7 @@ struct apply_result {
   uint64_t incarnation = 0;   // a join: the member's incarnation; a broadcast: its log index
   std::string reason;         // a refused join: why
   std::vector<jobs::apply_result> jobs;  // a jobs_cmd: each operation's result, in order
-  instance_refusal instance = instance_refusal::none;  // an instance_cmd refused: why
+  std::vector<instance_store::result> instances;  // an instances_cmd: each one's, in order
 };
 
 /// Returns the bytes of `c` for a Raft entry.

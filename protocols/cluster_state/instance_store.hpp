@@ -88,6 +88,12 @@ struct instance_cmd {
   std::variant<instance_claim, instance_append, instance_save> op;
 };
 
+/// Instance commands of many instances in one log entry, applied in order (a worker's vnodes
+/// write their records through one writer, which gathers what they write meanwhile).
+struct instances_cmd {
+  std::vector<instance_cmd> ops;
+};
+
 /// Why an instance command was refused.
 enum class instance_refusal : uint8_t {
   none = 0,

@@ -259,13 +259,9 @@ apply_result state_machine::apply(const command& c, uint64_t index,
     out.reason = std::move(res.reason);
     if (res.ok)
       instances_.drop(u->name); // its snapshots and logged events go with it
-  } else if (auto* ic = std::get_if<instance_cmd>(&c.body)) {
-    auto res = apply_instance(*ic, index);
-    out.ok = res.refusal == instance_refusal::none;
-    out.instance = res.refusal;
-    out.incarnation = res.pos;
-    if (!out.ok)
-      out.reason = to_string(res.refusal);
+  } else if (auto* ic = std::get_if<instances_cmd>(&c.body)) {
+    for (auto& op : ic->ops)
+      out.instances.push_back(apply_instance(op, index));
   }
   return out;
 }

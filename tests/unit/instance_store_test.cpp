@@ -21,6 +21,15 @@ instance_append append_of(const instance_id& id, uint64_t claim, uint64_t from, 
   return a;
 }
 
+/// One instance command as the log carries it (a batch of one); ok: it was applied.
+instances_cmd batch_of(instance_cmd c) {
+  return instances_cmd{{std::move(c)}};
+}
+
+bool applied(const apply_result& r) {
+  return r.instances.size() == 1 && r.instances[0].refusal == instance_refusal::none;
+}
+
 } // namespace
 
 CAF_TEST(a claim fences the writes made under earlier claims) {
@@ -88,15 +97,15 @@ CAF_TEST(the state machine keeps records of existing deployments only and drops 
   CAF_REQUIRE(sm.apply(command{0, 0, deploy_cmd{d}}, 4, changes).ok);
   instance_id id{"wc", 4, 2};
   instance_id stale{"wc", 3, 2}; // an earlier deployment of that name
-  CAF_CHECK(!sm.apply(command{0, 0, instance_cmd{instance_claim{stale, 1}}}, 5, changes).ok);
-  CAF_REQUIRE(sm.apply(command{0, 0, instance_cmd{instance_claim{id, 1}}}, 6, changes).ok);
-  auto res = sm.apply(command{0, 0, instance_cmd{append_of(id, 1, 1, 2)}}, 7, changes);
-  CAF_REQUIRE(res.ok);
-  CAF_CHECK_EQUAL(res.incarnation, 1u); // the first event's position
+  CAF_CHECK(!applied(sm.apply(command{0, 0, batch_of(instance_cmd{instance_claim{stale, 1}})}, 5, changes)));
+  CAF_REQUIRE(applied(sm.apply(command{0, 0, batch_of(instance_cmd{instance_claim{id, 1}})}, 6, changes)));
+  auto res = sm.apply(command{0, 0, batch_of(instance_cmd{append_of(id, 1, 1, 2)})}, 7, changes);
+  CAF_REQUIRE(applied(res));
+  CAF_CHECK_EQUAL(res.instances[0].pos, 1u); // the first event's position
   CAF_CHECK_EQUAL(res.revision, 0u);    // no KV revision
   // Commands round trip through the log's encoding.
   command decoded;
-  CAF_REQUIRE(decode(encode(command{0, 0, instance_cmd{append_of(id, 1, 3, 2)}}), decoded));
+  CAF_REQUIRE(decode(encode(command{0, 0, batch_of(instance_cmd{append_of(id, 1, 3, 2)})}), decoded));
   CAF_REQUIRE(sm.apply(decoded, 8, changes).ok);
   // The records survive a snapshot of the whole state.
   state_machine copy;
@@ -107,7 +116,7 @@ CAF_TEST(the state machine keeps records of existing deployments only and drops 
   CAF_REQUIRE(sm.apply(command{0, 0, undeploy_cmd{"wc"}}, 9, changes).ok);
   CAF_CHECK(sm.instances().all().empty());
   // A late write of the undeployed one leaves nothing behind.
-  CAF_CHECK(!sm.apply(command{0, 0, instance_cmd{instance_save{id, 1, 0, "x", ""}}}, 10, changes).ok);
+  CAF_CHECK(!applied(sm.apply(command{0, 0, batch_of(instance_cmd{instance_save{id, 1, 0, "x", ""}})}, 10, changes)));
   CAF_CHECK(sm.instances().all().empty());
 }
 
@@ -119,9 +128,9 @@ CAF_TEST(only a durable deployment logs events) {
   d.type = "word-count";
   CAF_REQUIRE(sm.apply(command{0, 0, deploy_cmd{d}}, 2, changes).ok);
   instance_id id{"snap", 2, 0};
-  CAF_REQUIRE(sm.apply(command{0, 0, instance_cmd{instance_claim{id, 1}}}, 3, changes).ok);
-  CAF_CHECK(!sm.apply(command{0, 0, instance_cmd{append_of(id, 1, 1, 1)}}, 4, changes).ok);
-  CAF_CHECK(sm.apply(command{0, 0, instance_cmd{instance_save{id, 1, 0, "s", ""}}}, 5, changes).ok);
+  CAF_REQUIRE(applied(sm.apply(command{0, 0, batch_of(instance_cmd{instance_claim{id, 1}})}, 3, changes)));
+  CAF_CHECK(!applied(sm.apply(command{0, 0, batch_of(instance_cmd{append_of(id, 1, 1, 1)})}, 4, changes)));
+  CAF_CHECK(applied(sm.apply(command{0, 0, batch_of(instance_cmd{instance_save{id, 1, 0, "s", ""}})}, 5, changes)));
   // And durable without at-least-once is no deployment.
   d.name = "bad";
   d.durable = true;

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# What `--durable` costs (issue 15): events/s of a durable at-least-once deployment against the
+# same deployment without --durable, on one local cluster (a coordinator and 3 workers) in one
+# run. `troupe ctl send --stdin` of EVENTS key<tab>payload lines over 1,000 keys (batches of
+# 1,000, one batch in flight per sender) to word-count, with SENDERS senders at once (each its
+# share of the lines), alternating which deployment goes first, TRIALS times. A durable batch
+# is answered once its events were logged through Raft (one append per vnode of the batch) and
+# handled; without --durable once handled. Also the Raft entries per 1,000 events, and each
+# key's count afterwards against the events sent (the durable counts must be exact).
+#
+#   scripts/bench/durable.sh     # EVENTS=200000 TRIALS=3 SENDERS="1 4"
+#
+# Results: build/bench-durable/results.jsonl and the table printed at the end
+# (build/bench-durable/results.md). Every process it starts is stopped by pid on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
+ROOT=$PWD
+EVENTS=${EVENTS:-200000}
+TRIALS=${TRIALS:-3}
+SENDERS=${SENDERS:-"1 4"}
+
+scripts/setup.sh
+scripts/build.sh
+
+BIN=$ROOT/build/bin
+OUT=$ROOT/build/bench-durable
+rm -rf "$OUT" && mkdir -p "$OUT"
+share_cookie "$OUT"
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+
+PID=""
+cleanup() {
+  [ -n "$PID" ] || return 0
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+PORT=$(free_port)
+"$BIN/troupe" run --workers 3 --name durable --cluster-port "$PORT" --http-port 0 \
+  --data-dir "$OUT/node" --log-level warn >"$OUT/node.log" 2>&1 &
+PID=$!
+ENDPOINT=127.0.0.1:$PORT
+CTL=("$BIN/troupe" ctl "--connect=$ENDPOINT")
+members_up() {
+  "$BIN/troupe" status --json --connect "$ENDPOINT" --timeout 1s 2>/dev/null \
+    | python3 -c 'import json,sys; print(sum(m["state"] == "up" for m in json.load(sys.stdin)["members"]))' \
+    2>/dev/null || echo 0
+}
+commit_index() {
+  "$BIN/troupe" status --json --connect "$ENDPOINT" --timeout 2s \
+    | python3 -c 'import json,sys; print(max((m.get("raft") or {}).get("commit_index", 0) for m in json.load(sys.stdin)["members"]))'
+}
+for _ in $(seq 1 150); do [ "$(members_up)" = 4 ] && break; sleep 0.1; done
+[ "$(members_up)" = 4 ] || { echo "durable.sh: the workers did not come up" >&2; exit 1; }
+
+"${CTL[@]}" deploy plain word-count --delivery at-least-once >/dev/null
+"${CTL[@]}" deploy durable word-count --delivery at-least-once --durable >/dev/null
+for d in plain durable; do
+  for _ in $(seq 1 100); do "${CTL[@]}" request "$d" k0 "" >/dev/null 2>&1 && break; sleep 0.1; done
+done
+
+# Each sender's share of the lines, per sender count.
+python3 - "$EVENTS" "$OUT" $SENDERS <<'PY'
+import sys
+n, out, counts = int(sys.argv[1]), sys.argv[2], [int(x) for x in sys.argv[3:]]
+lines = [f"k{i % 1000}\tx\n" for i in range(n)]
+for k in counts:
+    for s in range(k):
+        with open(f"{out}/events-{k}-{s}.tsv", "w") as f:
+            f.writelines(lines[s::k])
+PY
+
+# run DEPLOYMENT SENDERS TRIAL: one measurement, appended to the results.
+run() {
+  local dep=$1 k=$2 trial=$3 pids=() s before after start end
+  before=$(commit_index)
+  start=$(date +%s.%N)
+  for s in $(seq 0 $((k - 1))); do
+    "${CTL[@]}" send "$dep" --stdin --timeout 60s <"$OUT/events-$k-$s.tsv" >/dev/null &
+    pids+=($!)
+  done
+  local failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  end=$(date +%s.%N)
+  after=$(commit_index)
+  [ "$failed" = 0 ] || { echo "durable.sh: a send to $dep failed" >&2; exit 1; }
+  python3 - "$dep" "$k" "$trial" "$EVENTS" "$start" "$end" "$before" "$after" >>"$RESULTS" <<'PY'
+import json, sys
+dep, k, trial, n, start, end, before, after = sys.argv[1:]
+secs = float(end) - float(start)
+print(json.dumps({"bench": "durable", "system": "troupe-durable" if dep == "durable" else "troupe",
+                  "senders": int(k), "trial": int(trial), "events": int(n), "seconds": round(secs, 3),
+                  "events_per_s": round(int(n) / secs),
+                  "raft_entries_per_1000": round((int(after) - int(before)) * 1000 / int(n), 2)}))
+PY
+  tail -n 1 "$RESULTS"
+}
+
+sent=0
+for trial in $(seq 1 "$TRIALS"); do
+  for k in $SENDERS; do
+    if [ $((trial % 2)) = 1 ]; then order="plain durable"; else order="durable plain"; fi
+    for dep in $order; do run "$dep" "$k" "$trial"; done
+    sent=$((sent + EVENTS))
+  done
+done
+
+# Every key's count against the events sent to it (1,000 keys, round robin over the lines).
+check() {
+  local dep=$1 key=$2 want got
+  want=$(python3 -c "import sys; n=$EVENTS; k=int(sys.argv[1][1:]); print(($sent // n) * (n // 1000 + (1 if k < n % 1000 else 0)))" "$key")
+  got=$("${CTL[@]}" request "$dep" "$key" "")
+  [ "$got" = "$want" ] || { echo "durable.sh: $dep $key counts $got, $want were sent" >&2; exit 1; }
+}
+for key in k0 k1 k499 k999; do check durable "$key"; check plain "$key"; done
+echo "counts checked: k0, k1, k499, k999 hold every event sent, in both deployments"
+
+echo
+echo "On $(nproc) cores, $(uname -r), $EVENTS events per measurement, median of $TRIALS:"
+python3 - "$RESULTS" <<'PY' | tee "$OUT/results.md"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print("| senders | without --durable (events/s) | --durable (events/s) | durable / plain | Raft entries per 1,000 events (durable) |")
+print("|---|---|---|---|---|")
+for k in sorted({r["senders"] for r in rows}):
+    med = lambda s, f: statistics.median(r[f] for r in rows if r["senders"] == k and r["system"] == s)
+    plain, durable = med("troupe", "events_per_s"), med("troupe-durable", "events_per_s")
+    print(f"| {k} | {plain:,.0f} | {durable:,.0f} | {durable / plain:.2f}x | {med('troupe-durable', 'raft_entries_per_1000'):.1f} |")
+PY
