@@ -42,43 +42,37 @@ struct reliable_batch : reply_gather {
   owed_promises::id owed{};
 };
 
-/// The events of one append, waiting for their turn (their position) to reach the instance.
-struct appended_events {
-  uint64_t batch = 0;  // the durable_batch they belong to
-  uint64_t sender = 0;
-  std::vector<size_t> index;  // each event's place in its batch (for its reply)
-  std::vector<uint64_t> seqs;
-  std::vector<std::string> keys, payloads;
-};
-
-/// An at-least-once batch of a durable instance, until it is answered. It is answered once
-/// its fresh events were logged and handled and every append it depends on was logged: a
-/// retry whose events are still being logged (by an earlier append) waits for that append.
+/// An at-least-once batch of a durable instance, until it is answered: once the instance
+/// handled its fresh events and every append proposed up to `wait_for` (its own, or for a
+/// batch of retries only, the last one proposed when it came) was logged.
 struct durable_batch {
   std::shared_ptr<reliable_batch> gather;  // the replies (vnode_actor.cpp)
-  uint64_t sender = 0;
-  std::vector<uint64_t> fresh_seqs;  // the events it appends (forgotten when refused)
-  uint64_t proposal = 0;             // its append (0: none: it holds only retries)
-  std::set<uint64_t> deps;           // appends open when it came, for its retried events
-  bool handled = false;              // its fresh events were handled
+  uint64_t wait_for = 0;
+  bool handled = false;
 };
 
-/// A durable deployment's instance (`--durable`): its events are logged in the cluster's
-/// instance record before it is given them (protocols/cluster_state/instance_store.hpp).
+/// A durable deployment's instance (`--durable`): its events are logged in its record in the
+/// cluster state (protocols/cluster_state/instance_store.hpp). It is given them as they come,
+/// while their append is on its way; appends are logged in the order they were proposed, so
+/// the record's order is the order it was given them. Any append that fails starts it again
+/// from its record.
 struct durable_log {
   state::instance_id id;
   uint64_t claim = 0;          // the claim its writes carry
   uint64_t generation = 0;     // of the vnode's instance starts: older answers are ignored
-  uint64_t next_pos = 1;       // the position of the next event it is given
+  uint64_t logged_upto = 0;    // the last position its appends were given
+  uint64_t unlogged = 0;       // events given whose append is on its way
   uint64_t saved_pos = 0;      // covered by the last snapshot saved
   size_t unsaved_bytes = 0;    // of the events given since saved_pos
   uint64_t proposed = 0;       // appends proposed
   std::set<uint64_t> open;     // appends not answered yet
-  std::map<uint64_t, appended_events> ready;  // first position -> logged, not yet given
   std::map<uint64_t, durable_batch> batches;  // not answered yet
   uint64_t next_batch = 1;
   seen_table given;            // the (sender, seq) of the events it was given (for snapshots)
   bool warned_no_snapshot = false;
+
+  /// The position of the last event given, once the appends on their way are logged.
+  uint64_t given_upto() const { return logged_upto + unlogged; }
 };
 
 struct instance {

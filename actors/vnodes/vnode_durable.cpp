@@ -1,10 +1,12 @@
 // Durable deployments (`--durable`): an instance's events are logged in its record in the
-// cluster state before it is given them, in the order they were logged; its snapshot is saved
-// there with the position it covers; when it starts (on a new owner, or again after a crash)
-// it claims its record, restores the snapshot and is given the events logged after it. An
-// at-least-once batch is answered once its events were logged and handled: an answered event
-// is in the state the next instance starts from, exactly once (its (sender, seq) is in the
-// de-duplication table that moves with the snapshot and the log).
+// cluster state and given to the instance while their append is on its way; its snapshot is
+// saved there with the position it covers; when it starts (on a new owner, or again after a
+// crash) it claims its record, restores the snapshot and is given the events logged after it.
+// An at-least-once batch is answered once its events were handled and logged, and every
+// append proposed before it too: an answered event is in the state the next instance starts
+// from, exactly once (its (sender, seq) is in the de-duplication table that travels with the
+// snapshot and the log). An append that fails starts the instance again from its record, so
+// that what it handled is what the record holds.
 #include "actors/vnodes/vnode_actor_state.hpp"
 
 #include "actors/api/errors.hpp"
@@ -25,107 +27,74 @@ durable_log* durable_of(vnode_ptr self, const std::string& dep, uint64_t generat
   return it->second.durable.get();
 }
 
-/// Answers batch `id` when it can be: its fresh events handled, its own append and every
-/// append its retried events wait for logged.
+/// Answers batch `id` when it can be: its fresh events handled, and every append up to the
+/// one it waits for logged.
 void settle(vnode_ptr self, durable_log& dl, uint64_t id) {
   auto it = dl.batches.find(id);
   if (it == dl.batches.end())
     return;
   auto& b = it->second;
-  if (!b.handled || !b.deps.empty() || (b.proposal != 0 && dl.open.count(b.proposal)))
+  if (!b.handled || (!dl.open.empty() && *dl.open.begin() <= b.wait_for))
     return;
   self->state.owed.deliver(b.gather->owed, std::move(b.gather->replies));
   dl.batches.erase(it);
 }
 
-void fail_batch(vnode_ptr self, durable_log& dl, uint64_t id, const caf::error& why) {
-  auto it = dl.batches.find(id);
-  if (it == dl.batches.end())
-    return;
-  self->state.owed.deliver(it->second.gather->owed, why);
-  dl.batches.erase(it);
-}
-
-/// Append `p` was answered (`logged` or refused): the batches that waited for it go on.
-void resolved(vnode_ptr self, durable_log& dl, uint64_t p, bool logged) {
-  dl.open.erase(p);
+void settle_all(vnode_ptr self, durable_log& dl) {
   std::vector<uint64_t> ids;
   for (auto& [id, b] : dl.batches)
-    if (b.deps.erase(p) > 0 || b.proposal == p)
+    if (b.handled)
       ids.push_back(id);
-  for (auto id : ids) {
-    auto& b = dl.batches.at(id);
-    if (!logged && b.proposal != p)
-      // A retried event of it was in that append: it is not logged after all.
-      fail_batch(self, dl, id,
-                 refuse(routing_errc::not_served, "an earlier attempt of some of its events "
-                                                  "was not logged: send them again"));
-    else
-      settle(self, dl, id);
-  }
+  for (auto id : ids)
+    settle(self, dl, id);
 }
 
-/// Gives the instance the logged events whose turn came, in their order.
-void give_ready(vnode_ptr self, const std::string& dep, instance& inst) {
-  auto& dl = *inst.durable;
-  auto target = caf::actor_cast<instance_actor>(inst.handle);
-  uint64_t given = 0;
-  while (!dl.ready.empty() && dl.ready.begin()->first == dl.next_pos) {
-    auto ev = std::move(dl.ready.begin()->second);
-    dl.ready.erase(dl.ready.begin());
-    auto bit = dl.batches.find(ev.batch);
-    auto gather = bit != dl.batches.end() ? bit->second.gather : nullptr;
-    for (size_t k = 0; k < ev.seqs.size(); ++k) {
-      dl.given[ev.sender].insert(ev.seqs[k]);
-      dl.unsaved_bytes += ev.keys[k].size() + ev.payloads[k].size();
-      ++dl.next_pos;
-      ++given;
-      event e{std::move(ev.keys[k]), std::move(ev.payloads[k]),
-              {{sender_header, std::to_string(ev.sender)},
-               {sequence_header, std::to_string(ev.seqs[k])}}};
-      if (!gather) { // its batch was answered with a failure: the instance still handles it
-        caf::anon_send(inst.handle, std::move(e));
-        continue;
-      }
-      auto deadline = k + 1 == ev.seqs.size() ? caf::duration{std::chrono::seconds(10)}
-                                              : caf::duration{caf::infinite};
-      auto i = ev.index[k];
-      auto id = ev.batch;
-      auto gen = dl.generation;
-      self->request(target, deadline, std::move(e))
-        .then(
-          [self, dep, gen, id, i, gather](std::string& reply) {
-            gather->replies[i] = std::move(reply);
-            if (--gather->waiting > 0)
-              return;
-            if (auto* d = durable_of(self, dep, gen)) {
-              if (auto it = d->batches.find(id); it != d->batches.end()) {
-                it->second.handled = true;
-                settle(self, *d, id);
-              }
-            }
-          },
-          [self, dep, gen, id](caf::error& err) {
-            if (auto* d = durable_of(self, dep, gen))
-              fail_batch(self, *d, id, err);
-          });
-    }
-  }
-  if (given > 0)
-    delivered_to(self, inst, given);
-  if (dl.unsaved_bytes >= durable_save_bytes)
-    if (auto* d = deployment(self->state, dep))
-      save_snapshot(self, dep, inst, *d);
-}
-
-/// After an append whose outcome is not known: the instance starts again from its record
-/// (which has the truth), so that nothing it was not given is counted as handled.
+/// After an append that failed, or whose outcome is not known: the instance starts again from
+/// its record (which has the truth), so that nothing it handled is missing there.
 void start_again(vnode_ptr self, const std::string& dep, const std::string& why) {
   self->state.log->warn("durable {} on {} starts again from its record: {}", dep, what(self),
                         why);
-  drop_instance(self, dep);
+  drop_instance(self, dep); // fails the batches it owes: their senders send them again
   self->state.seen.erase(dep);
   restart_soon(self);
+}
+
+/// Gives the instance the fresh events of batch `id` (answered in order into its gather).
+void give(vnode_ptr self, const std::string& dep, instance& inst, uint64_t id,
+          const std::shared_ptr<reliable_batch>& gather, const std::vector<size_t>& index,
+          std::vector<std::string>& keys, std::vector<std::string>& payloads,
+          const std::vector<uint64_t>& seqs) {
+  auto& dl = *inst.durable;
+  auto target = caf::actor_cast<instance_actor>(inst.handle);
+  auto gen = dl.generation;
+  auto n = index.size();
+  for (size_t k = 0; k < n; ++k) {
+    auto i = index[k];
+    dl.given[gather->sender].insert(seqs[i]);
+    dl.unsaved_bytes += keys[i].size() + payloads[i].size();
+    event e{std::move(keys[i]), std::move(payloads[i]),
+            {{sender_header, gather->sender_text}, {sequence_header, std::to_string(seqs[i])}}};
+    // Only the last event carries a deadline (see deliver_reliable in vnode_actor.cpp).
+    auto deadline = k + 1 == n ? caf::duration{std::chrono::seconds(10)}
+                               : caf::duration{caf::infinite};
+    self->request(target, deadline, std::move(e))
+      .then(
+        [self, dep, gen, id, i, gather](std::string& reply) {
+          gather->replies[i] = std::move(reply);
+          if (--gather->waiting > 0)
+            return;
+          if (auto* d = durable_of(self, dep, gen))
+            if (auto it = d->batches.find(id); it != d->batches.end()) {
+              it->second.handled = true;
+              settle(self, *d, id);
+            }
+        },
+        [self, dep, gen](caf::error& err) {
+          if (durable_of(self, dep, gen)) // it did not handle an event it was given
+            start_again(self, dep, "an event was not handled (" + self->system().render(err) + ")");
+        });
+  }
+  delivered_to(self, inst, n);
 }
 
 } // namespace
@@ -138,7 +107,6 @@ void fail_durable_batches(vnode_ptr self, instance& inst, const std::string& why
   for (auto& [id, b] : batches)
     self->state.owed.deliver(b.gather->owed, err);
   dl.open.clear();
-  dl.ready.clear();
   dl.generation = 0; // answers still on their way find no log of theirs
 }
 
@@ -148,74 +116,72 @@ void deliver_durable(vnode_ptr self, const std::string& dep, instance& inst,
   auto& st = self->state;
   auto& dl = *inst.durable;
   auto& seen = st.seen[dep][b->sender];
-  auto ev = std::make_shared<appended_events>();
-  ev->sender = b->sender;
-  bool retried = false;
+  std::vector<size_t> fresh;
   b->replies.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (seen.contains(seqs[i])) {
-      ++st.shared->counters.duplicates; // logged already (or being logged)
-      retried = true;
-      continue;
+    if (seen.contains(seqs[i]))
+      ++st.shared->counters.duplicates; // logged already, or its append is on its way
+    else {
+      seen.insert(seqs[i]);
+      fresh.push_back(i);
     }
-    seen.insert(seqs[i]); // a retry that comes meanwhile waits for this append
-    ev->index.push_back(i);
-    ev->seqs.push_back(seqs[i]);
-    ev->keys.push_back(std::move(keys[i]));
-    ev->payloads.push_back(std::move(payloads[i]));
   }
   auto id = dl.next_batch++;
   auto& db = dl.batches[id];
   db.gather = b;
-  if (retried)
-    db.deps = dl.open;
-  if (ev->seqs.empty()) {
+  if (fresh.empty()) { // retries only: answered once the appends on their way are logged
+    db.wait_for = dl.proposed;
     db.handled = true;
     settle(self, dl, id);
     return;
   }
-  db.proposal = ++dl.proposed;
-  dl.open.insert(db.proposal);
-  b->waiting = ev->seqs.size();
-  ev->batch = id;
-  auto p = db.proposal;
+  db.wait_for = ++dl.proposed;
+  dl.open.insert(db.wait_for);
+  b->waiting = fresh.size();
+  state::instance_append a{dl.id, dl.claim, b->sender, {}, {}, {}};
+  for (auto i : fresh) {
+    a.seqs.push_back(seqs[i]);
+    a.keys.push_back(keys[i]);
+    a.payloads.push_back(payloads[i]);
+  }
+  auto n = fresh.size();
+  dl.unlogged += n;
+  auto p = db.wait_for;
   auto gen = dl.generation;
-  state::instance_append a{dl.id, dl.claim, b->sender, ev->seqs, ev->keys, ev->payloads};
+  // The append first: the record writer keeps the order it was handed them in, so a
+  // snapshot saved later covers what the instance was given by then.
   propose_instance(
     self, state::instance_cmd{std::move(a)},
-    [self, dep, gen, p, ev](uint64_t pos, std::string&) {
+    [self, dep, gen, p, n](uint64_t pos, std::string&) {
       auto* d = durable_of(self, dep, gen);
       if (!d)
         return;
-      d->ready.emplace(pos, std::move(*ev));
-      give_ready(self, dep, self->state.instances.at(dep));
-      if ((d = durable_of(self, dep, gen)))
-        resolved(self, *d, p, true);
+      if (pos != d->logged_upto + 1) {
+        start_again(self, dep, "its record logged the events at " + std::to_string(pos)
+                                 + ", not after " + std::to_string(d->logged_upto));
+        return;
+      }
+      d->logged_upto += n;
+      d->unlogged -= n;
+      d->open.erase(p);
+      settle_all(self, *d);
     },
-    [self, dep, gen, p, ev, id](state::instance_refusal r, const std::string& why) {
-      auto* d = durable_of(self, dep, gen);
-      if (!d)
-        return;
-      // Refused: not logged. Its events are fresh again for a retry.
-      auto& seen = self->state.seen[dep][ev->sender];
-      for (auto s : ev->seqs)
-        seen.erase(s);
-      fail_batch(self, *d, id,
-                 refuse(r == state::instance_refusal::log_full ? routing_errc::buffer_full
-                                                               : routing_errc::not_served,
-                        dep + " on " + what(self) + " did not log the events: " + why));
-      resolved(self, *d, p, false);
+    [self, dep, gen](state::instance_refusal r, const std::string& why) {
+      if (durable_of(self, dep, gen))
+        start_again(self, dep, "an append was refused (" + why + ")");
       if (r == state::instance_refusal::log_full)
-        if (auto* spec = deployment(self->state, dep))
-          save_snapshot(self, dep, self->state.instances.at(dep), *spec);
-      if (r == state::instance_refusal::fenced)
-        start_again(self, dep, "its record was claimed again");
+        self->state.log->error("durable {} on {}: its record's log is full: its snapshots are "
+                               "not saved (does its type answer snapshot_atom?)", dep, what(self));
     },
     [self, dep, gen](const caf::error& err) {
       if (durable_of(self, dep, gen))
         start_again(self, dep, "an append's outcome is not known ("
                                  + self->system().render(err) + ")");
     });
+  give(self, dep, inst, id, b, fresh, keys, payloads, seqs);
+  if (dl.unsaved_bytes >= durable_save_bytes)
+    if (auto* d = deployment(st, dep))
+      save_snapshot(self, dep, inst, *d);
 }
 
 void start_from_record(vnode_ptr self, const state::deployment_spec& d,
@@ -260,10 +226,12 @@ void start_from_record(vnode_ptr self, const state::deployment_spec& d,
       dl->id = id;
       dl->claim = rec.claim;
       dl->generation = ++st.generation;
-      dl->next_pos = rec.next_pos;
+      dl->logged_upto = rec.next_pos - 1;
       dl->saved_pos = rec.snapshot_pos;
       dl->given = decode_seen(rec.seen);
       for (auto& e : rec.log) { // after the restore: the mailbox keeps their order
+        if (dl->given[e.sender].contains(e.seq))
+          continue; // in the snapshot already
         dl->given[e.sender].insert(e.seq);
         dl->unsaved_bytes += e.key.size() + e.payload.size();
         caf::anon_send(inst->handle,
@@ -273,8 +241,10 @@ void start_from_record(vnode_ptr self, const state::deployment_spec& d,
       }
       st.seen[d.name] = dl->given;
       inst->durable = std::move(dl);
-      if (!rec.log.empty())
-        delivered_to(self, *inst, rec.log.size()); // its next snapshot shortens the log
+      if (!rec.log.empty()) { // saved at once: the log it replayed goes before new appends
+        delivered_to(self, *inst, rec.log.size());
+        save_snapshot(self, d.name, *inst, d);
+      }
     },
     [self, d, current](state::instance_refusal r, const std::string& why) {
       if (!current())

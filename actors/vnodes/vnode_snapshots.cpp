@@ -68,8 +68,9 @@ void save_snapshot(vnode_ptr self, const std::string& name, instance& inst,
   inst.last_snapshot = self->clock().now();
   inst.snapshotted = inst.delivered;
   inst.saving = true;
-  // A durable snapshot covers the events given so far: the request queues behind them.
-  uint64_t covers = inst.durable ? inst.durable->next_pos - 1 : 0;
+  // A durable snapshot covers the events given so far (the request queues behind them in the
+  // instance's mailbox); the save queues behind their appends in the record writer.
+  uint64_t covers = inst.durable ? inst.durable->given_upto() : 0;
   auto seen = inst.durable ? encode_seen(inst.durable->given) : std::string{};
   if (inst.durable)
     inst.durable->unsaved_bytes = 0;

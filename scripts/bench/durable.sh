@@ -31,32 +31,13 @@ share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 
-PID=""
-cleanup() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-PORT=$(free_port)
-"$BIN/troupe" run --workers 3 --name durable --cluster-port "$PORT" --http-port 0 \
-  --data-dir "$OUT/node" --log-level warn >"$OUT/node.log" 2>&1 &
-PID=$!
-ENDPOINT=127.0.0.1:$PORT
+trap stop_local_cluster EXIT
+start_local_cluster "$BIN" "$OUT" durable
 CTL=("$BIN/troupe" ctl "--connect=$ENDPOINT")
-members_up() {
-  "$BIN/troupe" status --json --connect "$ENDPOINT" --timeout 1s 2>/dev/null \
-    | python3 -c 'import json,sys; print(sum(m["state"] == "up" for m in json.load(sys.stdin)["members"]))' \
-    2>/dev/null || echo 0
-}
 commit_index() {
   "$BIN/troupe" status --json --connect "$ENDPOINT" --timeout 2s \
     | python3 -c 'import json,sys; print(max((m.get("raft") or {}).get("commit_index", 0) for m in json.load(sys.stdin)["members"]))'
 }
-for _ in $(seq 1 150); do [ "$(members_up)" = 4 ] && break; sleep 0.1; done
-[ "$(members_up)" = 4 ] || { echo "durable.sh: the workers did not come up" >&2; exit 1; }
 
 "${CTL[@]}" deploy plain word-count --delivery at-least-once >/dev/null
 "${CTL[@]}" deploy durable word-count --delivery at-least-once --durable >/dev/null

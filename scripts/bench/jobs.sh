@@ -28,29 +28,8 @@ share_cookie "$OUT"
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 
-PID=""
-cleanup() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-PORT=$(free_port)
-"$BIN/troupe" run --workers 3 --name jobs --cluster-port "$PORT" --http-port 0 \
-  --data-dir "$OUT/node" --log-level warn >"$OUT/node.log" 2>&1 &
-PID=$!
-ENDPOINT=127.0.0.1:$PORT
-"$BIN/troupe_bench" ready --system troupe --endpoints "$ENDPOINT"
-for _ in $(seq 1 150); do
-  up=$("$BIN/troupe" status --json --connect "$ENDPOINT" --timeout 1s 2>/dev/null \
-    | python3 -c 'import json,sys; print(sum(m["state"] == "up" for m in json.load(sys.stdin)["members"]))' \
-    2>/dev/null || echo 0)
-  [ "$up" = 4 ] && break
-  sleep 0.1
-done
-[ "$up" = 4 ] || { echo "jobs.sh: the workers did not come up" >&2; exit 1; }
+trap stop_local_cluster EXIT
+start_local_cluster "$BIN" "$OUT" jobs
 
 for k in 1 16; do
   echo "KV puts, $k in flight for ${SECONDS_PER_LOAD}s"

@@ -49,3 +49,34 @@ need_packages() {
 # An Erlang `-eval` that fails (the scripts retry while a peer node starts) must not leave an
 # erl_crash.dump in the working tree.
 export ERL_CRASH_DUMP_SECONDS=0
+
+# start_local_cluster BIN OUT NAME: starts `troupe run --workers 3` (data and log in OUT) in
+# the background and waits until its 4 members are up. Sets CLUSTER_PID (for stop_local_cluster,
+# which the caller's EXIT trap runs) and ENDPOINT (host:port of the coordinator).
+CLUSTER_PID=""
+start_local_cluster() {
+  local bin=$1 out=$2 name=$3 port up=0
+  port=$(free_port)
+  "$bin/troupe" run --workers 3 --name "$name" --cluster-port "$port" --http-port 0 \
+    --data-dir "$out/node" --log-level warn >"$out/node.log" 2>&1 &
+  CLUSTER_PID=$!
+  ENDPOINT=127.0.0.1:$port
+  "$bin/troupe_bench" ready --system troupe --endpoints "$ENDPOINT"
+  for _ in $(seq 1 150); do
+    up=$("$bin/troupe" status --json --connect "$ENDPOINT" --timeout 1s 2>/dev/null \
+      | python3 -c 'import json,sys; print(sum(m["state"] == "up" for m in json.load(sys.stdin)["members"]))' \
+      2>/dev/null || echo 0)
+    [ "$up" = 4 ] && return 0
+    sleep 0.1
+  done
+  echo "the workers of $name did not come up (log: $out/node.log)" >&2
+  return 1
+}
+
+# stop_local_cluster: stops what start_local_cluster started, by its pid.
+stop_local_cluster() {
+  [ -n "$CLUSTER_PID" ] || return 0
+  kill -TERM "$CLUSTER_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$CLUSTER_PID" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$CLUSTER_PID" 2>/dev/null || true
+}
