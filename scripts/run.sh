@@ -102,6 +102,20 @@ while kill -0 "$coord" 2>/dev/null; do
     echo -n "apple was seen this many times: "
     "$bin" ctl --connect "127.0.0.1:$port" request words apple || true
     "$bin" ctl --connect "127.0.0.1:$port" deployments || true
+    echo "== demo: a durable deployment: its events are logged through Raft; a crash loses none it acknowledged"
+    "$bin" ctl --connect "127.0.0.1:$port" deploy tally word-count --durable --delivery at-least-once || true
+    sleep 0.5
+    for i in $(seq 1 3000); do printf 'k%d\tx\n' $((i % 3)); done |
+      "$bin" ctl --connect "127.0.0.1:$port" send tally --stdin || true
+  fi
+  if [ "$round" = 5 ]; then
+    echo "== after demo-worker-2's SIGKILL the durable tally still counts each of its 3,000 events once (1,000 per key):"
+    for k in k0 k1 k2; do
+      echo -n "$k: "
+      "$bin" ctl --connect "127.0.0.1:$port" request tally "$k" "" || true
+    done
+    echo "== its instance records (snapshots and events logged since), in the cluster state, not the KV:"
+    "$bin" ctl --connect "127.0.0.1:$port" snapshots tally | awk 'NR == 1 || $4 > 0' || true
   fi
   if [ "$round" = 4 ]; then
     c=(--connect "127.0.0.1:$port")
