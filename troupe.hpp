@@ -1,9 +1,11 @@
 // Troupe's public API in one include: `#include <troupe/troupe.hpp>`.
 //   troupe::node     the entry point of a binary (nodes/troupe_node.hpp)
+//   troupe::client   a program's connection to a cluster from outside it: requests with
+//                    messages of your own types (nodes/troupe_client.hpp)
 //   troupe::event    what a deployed actor handles; troupe::context, where it runs
 //                    (actors/api/event.hpp)
-//   troupe::send     events to a deployment from inside an actor; troupe::request for a reply
-//                    (actors/api/send.hpp)
+//   troupe::send     events, or messages of your own types, to a deployment from inside an
+//                    actor; troupe::request for a reply (actors/api/send.hpp)
 //   troupe::bus      publish/subscribe between nodes, with namespaces and persistence
 //                    (actors/api/bus.hpp)
 //   troupe::is_main_worker, troupe::spawn_singleton  (actors/api/main_worker.hpp, singleton.hpp)
@@ -21,6 +23,7 @@
 #include "actors/api/migrations.hpp"
 #include "actors/api/send.hpp"
 #include "actors/api/singleton.hpp"
+#include "nodes/troupe_client.hpp"
 #include "nodes/troupe_node.hpp"
 
 /// Troupe's public API: run CAF actors across a cluster (see <troupe/troupe.hpp>).

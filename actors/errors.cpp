@@ -26,6 +26,7 @@ const char* to_string(routing_errc x) {
     case routing_errc::undelivered: return "undelivered";
     case routing_errc::malformed: return "malformed";
     case routing_errc::unreachable: return "unreachable";
+    case routing_errc::unregistered_type: return "unregistered_type";
   }
   return "?";
 }

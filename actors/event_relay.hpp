@@ -42,6 +42,22 @@ caf::message_handler event_relay_handler(Self* self, std::shared_ptr<service_dir
         return missing("this node's router is restarting: try again");
       return self->delegate(router, a, std::move(dep), std::move(key), std::move(payload));
     },
+    [=](route_msg_atom a, std::string& dep, std::string& key,
+        caf::message& msg) -> caf::result<caf::message> {
+      auto router = router_of();
+      if (!router)
+        return missing("this node's router is restarting: try again");
+      return self->delegate(router, a, std::move(dep), std::move(key), std::move(msg));
+    },
+    [=](deliver_msg_atom a, std::string& dep, uint32_t vnode, uint64_t epoch,
+        caf::message& msg) -> caf::result<caf::message> {
+      if (auto refused = not_member("a delivery"))
+        return std::move(*refused);
+      auto host = host_of();
+      if (!host)
+        return missing("this node hosts no vnodes (or they are restarting)");
+      return self->delegate(host, a, std::move(dep), vnode, epoch, std::move(msg));
+    },
     [=](route_batch_atom a, std::string& dep, std::vector<std::string>& keys,
         std::vector<std::string>& payloads) -> caf::result<caf::message> {
       auto router = router_of();

@@ -1,6 +1,7 @@
 #include "actors/router.hpp"
 
 #include "actors/api/counted_actor.hpp"
+#include "actors/api/message_types.hpp"
 #include "actors/bus/bus_actor.hpp"
 #include "actors/handlers.hpp"
 #include "actors/router_state.hpp"
@@ -43,6 +44,52 @@ std::optional<uint32_t> pick(router_state& st, const state::deployment_spec& d,
   if (d.route == state::routing::round_robin)
     return st.next_vnode[d.name]++ % n;
   return vnode_of(key, n);
+}
+
+/// A message of the user's own types to the instance `key` routes to: handed to its owner
+/// with the request it came with, so that the instance answers the requester. Not held behind
+/// the events in the outbox, not sent again: at most once.
+void route_msg(router_ptr self, const std::string& deployment, const std::string& key,
+               caf::message& msg) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  ++st.routed;
+  if (auto why = unregistered_types(self->system(), msg); !why.empty()) {
+    ++st.rejected;
+    rp.deliver(failure(routing_errc::unregistered_type, why));
+    return;
+  }
+  auto* d = st.view.deployments.find(deployment);
+  if (!d) {
+    ++st.rejected;
+    rp.deliver(failure(routing_errc::no_deployment, "no deployment named '" + deployment + "'"));
+    return;
+  }
+  if (d->durable) {
+    rp.deliver(failure(routing_errc::malformed, deployment + " is durable: its instances take "
+                                                             "troupe::event only, which is logged"));
+    return;
+  }
+  auto v = pick(st, *d, key);
+  if (!v) {
+    rp.deliver(failure(routing_errc::no_vnode_map, "the cluster has no vnode map yet"));
+    return;
+  }
+  auto owner = state::owner_of(st.view, *d, *v);
+  if (owner.empty()) {
+    rp.deliver(failure(routing_errc::no_workers, no_owner(*d, *v)));
+    return;
+  }
+  auto epoch = epoch_of(st, deployment, *v);
+  with_owner(
+    self, owner,
+    [rp, deployment, v = *v, epoch, msg](peer_node_actor target) mutable {
+      rp.delegate(caf::actor_cast<caf::actor>(target), deliver_msg_atom::value, deployment, v,
+                  epoch, std::move(msg));
+    },
+    [rp](const std::string& why) mutable {
+      rp.deliver(failure(routing_errc::unreachable, why));
+    });
 }
 
 /// Delivers `ev` to vnode `vnode` of `deployment` at `owner`; `rp` gets the instance's reply.
@@ -458,6 +505,8 @@ auto routing_handlers(router_ptr self) {
     },
     [self](deliver_atom, const std::string& deployment, uint32_t vnode,
            event& ev) -> caf::result<std::string> { return pass_on(self, deployment, vnode, ev); },
+    [self](route_msg_atom, const std::string& deployment, const std::string& key,
+           caf::message& msg) { route_msg(self, deployment, key, msg); },
     [self](forward_atom, const std::string& to, caf::message& msg) {
       forward(self, to, std::move(msg), 0);
     },

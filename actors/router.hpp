@@ -50,6 +50,10 @@ using router_actor = caf::typed_actor<
   // (deployment, vnode, event): to that vnode's current owner (an event passed on by a
   // worker that no longer owns the vnode).
   caf::replies_to<deliver_atom, std::string, uint32_t, event>::with<std::string>,
+  // (deployment, key, message): a message of the user's own types to the instance `key`
+  // routes to, at most once; the instance answers the requester (an error when the message
+  // holds a type not registered with this node, or cannot be delivered).
+  caf::reacts_to<route_msg_atom, std::string, std::string, caf::message>,
   // (worker, message): a vnode's hand-over message (vnodes_peer_actor's vnode_state,
   // vnode_no_state or vnode_request) to worker `worker`'s vnodes.
   caf::reacts_to<forward_atom, std::string, caf::message>,

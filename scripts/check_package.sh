@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the installed CMake package as a user meets it: installs the build into build/stage,
 # builds examples/custom_node against it with find_package(troupe), starts that custom node as
-# a cluster of one, deploys its own actor type and checks the reply to one request. Called by
+# a cluster of one, deploys its own actor type and checks the reply to one request; then the
+# same with examples/bank_account (2 workers): a typed request from its own client and the
+# error for a type it never registered. Called by
 # scripts/test.sh after the test suite; every process it starts is stopped by pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,3 +51,39 @@ code=0
 wait "$pid" || code=$?
 trap - EXIT
 [ "$code" = 0 ] || { echo "check_package: the custom node exited $code on SIGTERM" >&2; exit 1; }
+
+# The bank-account example: messages of its own types through routing, from its own client.
+bank_out=$root/build/bank_account
+rm -rf "$bank_out/data"
+cmake -S examples/bank_account -B "$bank_out" -DCMAKE_PREFIX_PATH="$stage" "${launcher[@]}" \
+  >"$bank_out.configure.log" 2>&1 || { cat "$bank_out.configure.log"; exit 1; }
+cmake --build "$bank_out" -j 2 >"$bank_out.build.log" 2>&1 || { cat "$bank_out.build.log"; exit 1; }
+bank=$bank_out/bank
+"$bank" run --workers 2 --cluster-port "$port" --http-port 0 --data-dir "$bank_out/data" \
+  >"$bank_out/node.log" 2>&1 &
+pid=$!
+trap stop EXIT
+for _ in $(seq 1 100); do
+  "$bank" ctl "${connect[@]}" deploy accounts bank-account >/dev/null 2>&1 && break
+  sleep 0.1
+done
+reply=""
+for _ in $(seq 1 100); do
+  reply=$("$bank" client "--connect=127.0.0.1:$port" deposit alice 100 2>/dev/null) && break
+  sleep 0.1
+done
+[ "$reply" = "alice: 100" ] \
+  || { echo "check_package: the bank client got '$reply'; node log:" >&2; cat "$bank_out/node.log" >&2; exit 1; }
+if err=$("$bank" client "--connect=127.0.0.1:$port" audit alice 2>&1); then
+  echo "check_package: an unregistered type was sent: $err" >&2; exit 1
+fi
+case "$err" in
+  *"cannot send bank::audit"*) ;;
+  *) echo "check_package: the unregistered type's error does not name it: $err" >&2; exit 1 ;;
+esac
+echo "check_package: the bank example built against the installed package answered: $reply; $err"
+kill -TERM "$pid"
+code=0
+wait "$pid" || code=$?
+trap - EXIT
+[ "$code" = 0 ] || { echo "check_package: the bank node exited $code on SIGTERM" >&2; exit 1; }

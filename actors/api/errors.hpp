@@ -28,6 +28,7 @@ enum class routing_errc : uint8_t {
   undelivered = 9,    ///< an at-least-once event not confirmed within the delivery deadline
   malformed = 10,     ///< a request that makes no sense (e.g. more keys than payloads)
   unreachable = 11,   ///< the vnode's owner could not be reached
+  unregistered_type = 12,  ///< a message of a type not registered with add_message_type
 };
 
 /// The code's name, e.g. "no_workers".

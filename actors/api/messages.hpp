@@ -10,6 +10,11 @@ namespace troupe {
 /// (route_atom, deployment, key, payload) -> string: an event to a deployment, routed by key
 using route_atom = caf::atom_constant<caf::atom("route")>;
 
+/// (route_msg_atom, deployment, key, caf::message) -> what the instance replies: a message of
+/// the user's own types (registered on every node with node::add_message_type), routed by key
+/// like an event, at most once; see send.hpp
+using route_msg_atom = caf::atom_constant<caf::atom("route_msg")>;
+
 /// (state_cmd_atom, encoded command) -> (bool ok, uint64_t index, string reason): a change of
 /// the cluster state (deploy, undeploy, ...), committed through Raft
 using state_cmd_atom = caf::atom_constant<caf::atom("state_cmd")>;

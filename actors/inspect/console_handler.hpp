@@ -169,6 +169,9 @@ caf::behavior guard_writes(Self* self, std::string token, caf::message_handler o
     [=](route_atom, const std::string&, const std::string&, const std::string&) mutable {
       return check();
     },
+    [=](route_msg_atom, const std::string&, const std::string&, const caf::message&) mutable {
+      return check();
+    },
     [=](route_batch_atom, const std::string&, const std::vector<std::string>&,
         const std::vector<std::string>&) mutable { return check(); },
     [=](spawn_atom, const std::string&, const std::string&, const std::vector<std::string>&,

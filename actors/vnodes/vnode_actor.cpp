@@ -362,6 +362,42 @@ caf::result<std::string> deliver_one(vnode_ptr self, const std::string& dep, uin
   return rp;
 }
 
+/// A message of the user's own types: handed on to the instance with the request it came with,
+/// so that the instance's reply (of whatever type) goes to the requester.
+void deliver_msg(vnode_ptr self, const std::string& dep, uint64_t epoch, caf::message& msg) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  if (auto* d = deployment(st, dep); d && d->durable) {
+    rp.deliver(refuse(routing_errc::malformed, dep + " is durable: its instances take troupe::event "
+                                                     "only, which is logged"));
+    return;
+  }
+  auto hand = [self, dep](caf::response_promise& rp, caf::message& msg) {
+    auto it = self->state.instances.find(dep);
+    if (it == self->state.instances.end()) {
+      rp.deliver(refuse(routing_errc::not_served, not_running(self, dep)));
+      return;
+    }
+    delivered_to(self, it->second, 1);
+    rp.delegate(it->second.handle, std::move(msg));
+  };
+  if (st.core->admits(epoch))
+    return hand(rp, msg);
+  if (!st.core->buffers(epoch)) {
+    rp.deliver(refuse(routing_errc::not_served, not_here(self, epoch)));
+    return;
+  }
+  auto queued = wait_for_state(self, 1, [self, rp, epoch, msg, hand](bool serve) mutable {
+    if (!serve || !self->state.core->admits(epoch))
+      rp.deliver(refuse(routing_errc::not_served, not_here(self, epoch)));
+    else
+      hand(rp, msg);
+  });
+  if (!queued)
+    rp.deliver(refuse(routing_errc::buffer_full, what(self) + " is moving and its buffer of "
+                      + std::to_string(st.cfg().handoff_buffer) + " events is full"));
+}
+
 /// At-most-once events of one deployment, fire and forget; returns how many were handed on.
 uint64_t deliver_unreliable(vnode_ptr self, const std::string& dep,
                             std::vector<std::string>& keys, std::vector<std::string>& payloads) {
@@ -543,6 +579,9 @@ auto event_handlers(vnode_ptr self) {
   return std::make_tuple(
     [self](deliver_atom, const std::string& dep, uint64_t epoch,
            event& ev) -> caf::result<std::string> { return deliver_one(self, dep, epoch, ev); },
+    [self](deliver_msg_atom, const std::string& dep, uint64_t epoch, caf::message& msg) {
+      deliver_msg(self, dep, epoch, msg);
+    },
     [self](deliver_batch_atom, const std::string& dep, std::vector<uint64_t>& epochs,
            std::vector<std::string>& keys, std::vector<std::string>& payloads) -> uint64_t {
       auto epoch = one_epoch(epochs);

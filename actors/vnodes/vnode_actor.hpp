@@ -43,6 +43,8 @@ using vnode_actor = caf::typed_actor<
   // Stop everything (the lease ran out).
   caf::reacts_to<fence_atom>,
   caf::replies_to<deliver_atom, std::string, uint64_t, event>::with<std::string>,
+  // (deployment, epoch, message): handed on to the instance, which answers the requester.
+  caf::reacts_to<deliver_msg_atom, std::string, uint64_t, caf::message>,
   caf::replies_to<deliver_batch_atom, std::string, std::vector<uint64_t>, std::vector<std::string>,
                   std::vector<std::string>>::with<uint64_t>,
   caf::replies_to<deliver_batch_atom, std::string, std::vector<uint64_t>, std::vector<std::string>,

@@ -295,6 +295,28 @@ caf::result<std::string> deliver(vnodes_ptr self, const std::string& dep, uint32
                 + st.cfg().node_name);
 }
 
+/// A message of the user's own types, handed on to the vnode's actor with its request (the
+/// instance answers the requester); an error to the requester when this worker does not
+/// serve the vnode under that epoch (not passed on: a typed message is sent at most once).
+void deliver_msg(vnodes_ptr self, const std::string& dep, uint32_t vnode, uint64_t epoch,
+                 caf::message& msg) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  if (!serving(self)) {
+    rp.deliver(refuse(routing_errc::fenced, st.cfg().node_name + " is fenced: it lost its coordinator or lease"));
+    return;
+  }
+  auto slot = slot_for(st, dep, vnode);
+  if (!slot)
+    rp.deliver(refuse(routing_errc::malformed, "vnode " + std::to_string(vnode) + " of " + dep + " does not exist"));
+  else if (!goes_here(st, *slot, epoch))
+    rp.deliver(refuse(routing_errc::not_served, "vnode " + std::to_string(vnode) + " of " + dep
+                                                  + " is not served by " + st.cfg().node_name));
+  else
+    rp.delegate(caf::actor_cast<caf::actor>(slot_of(self, *slot)), deliver_msg_atom::value, dep,
+                epoch, std::move(msg));
+}
+
 /// A batch cut into one part per vnode actor, in input order within each part.
 struct batch_part {
   std::vector<size_t> idx;
@@ -532,6 +554,8 @@ vnodes_impl::behavior_type vnodes_behavior(vnodes_ptr self, vnodes_config cfg) {
            event& ev) -> caf::result<std::string> {
       return deliver(self, dep, vnode, epoch, ev);
     },
+    [self](deliver_msg_atom, const std::string& dep, uint32_t vnode, uint64_t epoch,
+           caf::message& msg) { deliver_msg(self, dep, vnode, epoch, msg); },
     [self](deliver_batch_atom, const std::string& dep, std::vector<uint32_t>& vnodes,
            std::vector<uint64_t>& epochs, std::vector<std::string>& keys,
            std::vector<std::string>& payloads) {

@@ -40,6 +40,7 @@ struct actor_stats;
 
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using deliver_batch_atom = caf::atom_constant<caf::atom("deliv_bat")>;
+using deliver_msg_atom = caf::atom_constant<caf::atom("deliv_msg")>;
 using instances_atom = caf::atom_constant<caf::atom("instances")>;
 using fence_atom = caf::atom_constant<caf::atom("fence")>;
 using vnode_state_atom = caf::atom_constant<caf::atom("vn_state")>;
@@ -51,6 +52,9 @@ using vnodes_peer_actor = caf::typed_actor<
   // (deployment, vnode, epoch, event): the instance's reply; an error when this worker does
   // not serve the vnode (an event for a vnode that moved is passed on to the new owner once).
   caf::replies_to<deliver_atom, std::string, uint32_t, uint64_t, event>::with<std::string>,
+  // (deployment, vnode, epoch, message): a message of the user's own types, handed on to the
+  // instance with the request it came with: the instance answers the requester itself.
+  caf::reacts_to<deliver_msg_atom, std::string, uint32_t, uint64_t, caf::message>,
   // (deployment, vnodes, epochs, keys, payloads): at-most-once, handed to their instances in
   // order, fire and forget; answers how many were accepted.
   caf::replies_to<deliver_batch_atom, std::string, std::vector<uint32_t>, std::vector<uint64_t>,
