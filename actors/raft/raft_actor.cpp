@@ -108,24 +108,18 @@ void publish_members(raft_ptr self) {
 }
 
 /// Answers applied instance commands: a claim with its record as it stands now.
-void answer_instance(raft_ptr self, caf::response_promise& rp, const std::string& bytes,
-                     const state::apply_result& res) {
-  state::command cmd;
-  state::decode(bytes, cmd); // it was applied: it decodes
-  auto& ops = std::get<state::instances_cmd>(cmd.body).ops;
+void answer_instance(raft_ptr self, caf::response_promise& rp, const state::apply_result& res) {
   std::vector<uint64_t> refusals;
   std::vector<uint64_t> positions;
   std::vector<std::string> data;
-  for (size_t i = 0; i < ops.size() && i < res.instances.size(); ++i) {
-    auto& r = res.instances[i];
+  for (auto& r : res.instances) {
     refusals.push_back(static_cast<uint64_t>(r.refusal));
     positions.push_back(r.pos);
-    auto* cl = std::get_if<state::instance_claim>(&ops[i].op);
     if (r.refusal != state::instance_refusal::none)
       data.emplace_back(state::to_string(r.refusal));
-    else if (cl) // as the batch left it: what follows a claim in it (writes under an earlier
-                 // claim, fenced) changes nothing
-      data.push_back(state::encode_record(cl->id, self->state.sm.instances().find(cl->id)));
+    else if (r.claimed) // as the batch left it: what follows a claim in it (writes under an
+                        // earlier claim, fenced) changes nothing
+      data.push_back(state::encode_record(*r.claimed, self->state.sm.instances().find(*r.claimed)));
     else
       data.emplace_back();
   }
@@ -173,7 +167,7 @@ void apply_entry(raft_ptr self, const r::entry& e) {
     }
     w->second.promise.deliver(std::move(outcomes), std::move(epochs));
   } else if (w->second.shape == reply_shape::instance)
-    answer_instance(self, w->second.promise, e.data, res);
+    answer_instance(self, w->second.promise, res);
   else
     w->second.promise.deliver(res.ok, res.revision);
   st.writes.erase(w);
@@ -603,9 +597,10 @@ auto cluster_handlers(raft_ptr self) {
       using numbers = std::vector<uint64_t>;
       if (self->state.node->current_role() != r::role::leader)
         return forward_to_leader<numbers, numbers, strings>(self, a, std::move(bytes));
-      state::command cmd;
-      auto* ic = state::decode(bytes, cmd) ? std::get_if<state::instances_cmd>(&cmd.body) : nullptr;
-      if (!ic || ic->ops.empty())
+      // Not decoded here (it is, once, as it is applied): only members send them, through
+      // their record writer; one that does not decode is skipped by every replica and
+      // answered with an error.
+      if (bytes.empty())
         return failure(raft_errc::malformed, "malformed instance command");
       return propose(self, bytes, reply_shape::instance);
     },

@@ -29,7 +29,7 @@ instance_store::result instance_store::apply(const instance_cmd& c, uint64_t ind
       return {instance_refusal::fenced};
     r.epoch = cl->epoch;
     ++r.claim;
-    return {};
+    return {instance_refusal::none, 0, &records_.find(cl->id)->first};
   }
   if (auto* a = std::get_if<instance_append>(&c.op))
     return append(*a);

@@ -115,6 +115,7 @@ public:
   struct result {
     instance_refusal refusal = instance_refusal::none;
     uint64_t pos = 0;  // an append: the position of its first event
+    const instance_id* claimed = nullptr;  // a claim applied: its record (until the next apply)
   };
 
   /// Applies `c` (the deployment it names exists: the state machine checked), at log `index`.
