@@ -1,5 +1,5 @@
 // The cluster state's decoders: commands (from the Raft log and clients), views (pushed to
-// every node), bus fetches, deployments and whole snapshots.
+// every node), bus fetches, deployments, instance records and whole snapshots.
 #include "protocols/cluster_state/bus_log.hpp"
 #include "protocols/cluster_state/commands.hpp"
 #include "protocols/cluster_state/state_machine.hpp"
@@ -18,6 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   decode_bus_fetch(bytes, entries, head);
   deployment_spec d;
   decode_deployment(bytes, d);
+  instance_id id;
+  instance_record r;
+  decode_record(bytes, id, r);
   state_machine sm{100};
   sm.restore(bytes);
   return 0;

@@ -90,6 +90,22 @@ int main(int argc, char** argv) {
     jobs::stop_task_cmd{"old", 15}}}};
   write(out / "fuzz_cluster_state", "tasks", state::encode(tasks));
   sm.apply(tasks, 4, changes);
+  // A durable deployment's instance records: a claim, an append and a save in one batch, the
+  // record a claim answers with, and a snapshot that holds it.
+  state::deployment_spec durable;
+  durable.name = "wc";
+  durable.type = "word-count";
+  durable.guarantee = state::delivery::at_least_once;
+  durable.durable = true;
+  sm.apply(state::command{0, 0, state::deploy_cmd{durable}}, 5, changes);
+  state::instance_id id{"wc", 5, 3};
+  state::command records{0, 0, state::instances_cmd{{
+    state::instance_cmd{state::instance_claim{id, 7}},
+    state::instance_cmd{state::instance_append{id, 1, 42, {1, 2}, {"k", "k"}, {"a", "b"}}},
+    state::instance_cmd{state::instance_save{id, 1, 1, "{\"k\":1}", "42:1,;"}}}}};
+  write(out / "fuzz_cluster_state", "instances", state::encode(records));
+  sm.apply(records, 6, changes);
+  write(out / "fuzz_cluster_state", "record", state::encode_record(id, sm.instances().find(id)));
   write(out / "fuzz_cluster_state", "snapshot", sm.snapshot());
   write(out / "fuzz_cluster_state", "view", state::encode_view(sm, 2));
   return 0;
