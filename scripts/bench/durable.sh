@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `--durable` costs (issue 15): events/s of a durable at-least-once deployment against the
-# same deployment without --durable, on one local cluster (a coordinator and 3 workers) in one
-# run. `troupe ctl send --stdin` of EVENTS key<tab>payload lines over 1,000 keys (batches of
+# same deployment without --durable (and with periodic snapshots, `snapshot-every-ms=1000`,
+# not durable), on one local cluster (a coordinator and 3 workers) in one run. `troupe ctl send --stdin` of EVENTS key<tab>payload lines over 1,000 keys (batches of
 # 1,000, one batch in flight per sender) to word-count, with SENDERS senders at once (each its
 # share of the lines), alternating which deployment goes first, TRIALS times. A durable batch
 # is answered once its events were logged through Raft (one append per vnode of the batch) and
@@ -40,8 +40,9 @@ commit_index() {
 }
 
 "${CTL[@]}" deploy plain word-count --delivery at-least-once >/dev/null
+"${CTL[@]}" deploy snap word-count --delivery at-least-once --config snapshot-every-ms=1000 >/dev/null
 "${CTL[@]}" deploy durable word-count --delivery at-least-once --durable >/dev/null
-for d in plain durable; do
+for d in plain snap durable; do
   for _ in $(seq 1 100); do "${CTL[@]}" request "$d" k0 "" >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
@@ -74,7 +75,8 @@ run() {
 import json, sys
 dep, k, trial, n, start, end, before, after = sys.argv[1:]
 secs = float(end) - float(start)
-print(json.dumps({"bench": "durable", "system": "troupe-durable" if dep == "durable" else "troupe",
+system = {"durable": "troupe-durable", "snap": "troupe-snapshots"}.get(dep, "troupe")
+print(json.dumps({"bench": "durable", "system": system,
                   "senders": int(k), "trial": int(trial), "events": int(n), "seconds": round(secs, 3),
                   "events_per_s": round(int(n) / secs),
                   "raft_entries_per_1000": round((int(after) - int(before)) * 1000 / int(n), 2)}))
@@ -85,7 +87,7 @@ PY
 sent=0
 for trial in $(seq 1 "$TRIALS"); do
   for k in $SENDERS; do
-    if [ $((trial % 2)) = 1 ]; then order="plain durable"; else order="durable plain"; fi
+    if [ $((trial % 2)) = 1 ]; then order="plain snap durable"; else order="durable snap plain"; fi
     for dep in $order; do run "$dep" "$k" "$trial"; done
     sent=$((sent + EVENTS))
   done
@@ -98,16 +100,16 @@ check() {
   got=$("${CTL[@]}" request "$dep" "$key" "")
   [ "$got" = "$want" ] || { echo "durable.sh: $dep $key counts $got, $want were sent" >&2; exit 1; }
 }
-for key in k0 k1 k499 k999; do check durable "$key"; check plain "$key"; done
-echo "counts checked: k0, k1, k499, k999 hold every event sent, in both deployments"
+for key in k0 k1 k499 k999; do check durable "$key"; check snap "$key"; check plain "$key"; done
+echo "counts checked: k0, k1, k499, k999 hold every event sent, in all three deployments"
 
 echo
 echo "On $(nproc) cores, $(uname -r), $EVENTS events per measurement, median of $TRIALS:"
 python3 - "$RESULTS" <<'PY' | tee "$OUT/results.md"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| senders | without --durable (events/s) | --durable (events/s) | durable / plain | each trial's ratio (median) | Raft entries per 1,000 events (durable) |")
-print("|---|---|---|---|---|---|")
+print("| senders | without --durable (events/s) | --durable (events/s) | durable / plain | each trial's ratio (median) | Raft entries per 1,000 events (durable) | snapshot-every-ms=1000, not durable (events/s) | its trials' ratio (median) |")
+print("|---|---|---|---|---|---|---|---|")
 for k in sorted({r["senders"] for r in rows}):
     of = lambda s: [r for r in rows if r["senders"] == k and r["system"] == s]
     med = lambda s, f: statistics.median(r[f] for r in of(s))
@@ -116,5 +118,7 @@ for k in sorted({r["senders"] for r in rows}):
     trials = {r["trial"]: r["events_per_s"] for r in of("troupe")}
     ratios = sorted(r["events_per_s"] / trials[r["trial"]] for r in of("troupe-durable") if r["trial"] in trials)
     each = ", ".join(f"{x:.2f}" for x in ratios)
-    print(f"| {k} | {plain:,.0f} | {durable:,.0f} | {durable / plain:.2f}x | {statistics.median(ratios):.2f}x ({each}) | {med('troupe-durable', 'raft_entries_per_1000'):.1f} |")
+    snap = [r["events_per_s"] / trials[r["trial"]] for r in of("troupe-snapshots") if r["trial"] in trials]
+    print(f"| {k} | {plain:,.0f} | {durable:,.0f} | {durable / plain:.2f}x | {statistics.median(ratios):.2f}x ({each}) "
+          f"| {med('troupe-durable', 'raft_entries_per_1000'):.1f} | {med('troupe-snapshots', 'events_per_s'):,.0f} | {statistics.median(snap):.2f}x |")
 PY
