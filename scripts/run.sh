@@ -15,13 +15,15 @@
 # gets a broadcast from another, and a persisted one reaches a subscriber that came later. On
 # the sixth it creates a job queue, submits 200 sleep-job jobs and one that fails, and shows
 # the queue and its dead letter, starts a long-running task and uses a replicated set. On the
-# seventh it runs the file-ingest example: files dropped in a folder, counted once each.
+# seventh it runs the file-ingest example: files dropped in a folder, counted once each. On the
+# eighth it starts a second, small cluster of the bank-account example (messages of its own
+# types through routing, typed replies, its own client) and stops it again.
 # Writes show the cookie the coordinator made in its data dir ($TROUPE_CLUSTER_SECRET_FILE).
 # Env: WORKERS (3), PORT (8139), DEMO_CHAOS (1: kill a worker once; 0: don't).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Only the binaries the demo runs (the test suite builds the rest when it runs).
-TARGETS="troupe troupe-migrations-example" scripts/build.sh
+TARGETS="troupe troupe-migrations-example troupe-bank-example" scripts/build.sh
 bin=build/bin/troupe-migrations-example
 workers="${WORKERS:-3}"
 port="${PORT:-8139}"
@@ -34,9 +36,20 @@ echo "== logs: $data/troupe.log   status: $bin status --connect 127.0.0.1:$port 
 "$bin" run --workers "$workers" --name demo --cluster-port "$port" --data-dir "$data/node" \
   --pid-file "$data/troupe.pid" >"$data/troupe.log" 2>&1 &
 coord=$!
+bank_pid=""
+
+stop_bank() {
+  [ -n "$bank_pid" ] || return 0
+  kill -TERM "$bank_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$bank_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$bank_pid" 2>/dev/null || true
+  wait "$bank_pid" 2>/dev/null || true
+  bank_pid=""
+}
 
 stop() {
   trap - INT TERM
+  stop_bank
   echo
   echo "== stopping the coordinator (pid $coord); it stops its workers first"
   kill -TERM "$coord" 2>/dev/null || true
@@ -174,6 +187,28 @@ while kill -0 "$coord" 2>/dev/null; do
     echo -n "files in the set of processed files: "
     "$bin" ctl "${c[@]}" set list ingested | tr '\n' ' ' || true
     echo
+  fi
+  if [ "$round" = 8 ]; then
+    bank=build/bin/troupe-bank-example
+    bport=$((port + 20))
+    echo "== demo: messages of your own types (examples/bank_account): a second cluster on 127.0.0.1:$bport"
+    "$bank" run --workers 2 --name bank --cluster-port "$bport" --http-port 0 --data-dir "$data/bank" \
+      >"$data/bank.log" 2>&1 &
+    bank_pid=$!
+    b=(--connect "127.0.0.1:$bport")
+    for _ in $(seq 1 100); do "$bank" ctl "${b[@]}" deploy accounts bank-account >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 1 100); do "$bank" ctl "${b[@]}" request accounts alice >/dev/null 2>&1 && break; sleep 0.1; done
+    echo "\$ bank client deposit alice 100   (a bank::deposit, answered with a bank::balance)"
+    "$bank" client "--connect=127.0.0.1:$bport" deposit alice 100 || true
+    echo "\$ bank client withdraw alice 300  (the instance's own error)"
+    "$bank" client "--connect=127.0.0.1:$bport" withdraw alice 300 || true
+    echo "\$ bank client audit alice         (a type it never registered: refused where it is sent)"
+    "$bank" client "--connect=127.0.0.1:$bport" audit alice || true
+    teller=$("$bank" ctl "${b[@]}" spawn teller --node bank-worker-2 2>/dev/null || true)
+    echo "\$ ctl ask $teller \"withdraw alice 30\"  (a teller actor on bank-worker-2 asks with troupe::request)"
+    "$bank" ctl "${b[@]}" ask "$teller" "withdraw alice 30" || true
+    stop_bank
+    echo "== the bank cluster stopped"
   fi
   if [ "${DEMO_CHAOS:-1}" = 1 ] && [ "$round" = 3 ] && [ "$workers" -ge 2 ]; then
     victim=$("$bin" status --connect "127.0.0.1:$port" | awk '$1 == "demo-worker-2" { print $5 }')
