@@ -119,6 +119,11 @@ CAF_TEST(a durable counter keeps exactly the acknowledged events while each work
   CAF_CHECK_EQUAL(total, static_cast<uint64_t>(chunks * per_chunk));
   // The killed workers' vnodes were served again from their records: snapshot plus replay.
   CAF_CHECK(node.coord->log().find("events logged since") != std::string::npos);
+  // The records are part of the cluster state: a restart of every node keeps every count.
+  CAF_REQUIRE(node.restart());
+  CAF_REQUIRE(node.wait_up(4, 30s));
+  for (auto& [k, v] : acked)
+    CAF_CHECK_EQUAL(count_of(connect, k), std::to_string(v) + "\n");
 }
 
 CAF_TEST(an idle durable deployment makes no Raft commit and its records go with undeploy) {
