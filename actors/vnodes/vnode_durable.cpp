@@ -184,6 +184,52 @@ void deliver_durable(vnode_ptr self, const std::string& dep, instance& inst,
       save_snapshot(self, dep, inst, *d);
 }
 
+/// Starts the instance of `d` from its claimed record `data` (or, not durable, from the state
+/// its old owner handed over): restores the snapshot, replays the events logged after it.
+void start_claimed(vnode_ptr self, const state::deployment_spec& d,
+                   const std::optional<std::string>& handed, const std::string& data) {
+  auto& st = self->state;
+  state::instance_id id;
+  state::instance_record rec;
+  if (!state::decode_record(data, id, rec)) {
+    st.log->error("the record of {} on {} does not decode: starting it again", d.name, what(self));
+    restart_soon(self);
+    return;
+  }
+  bool use_handed = handed && !d.durable; // a durable record has every event: replay it
+  if (!use_handed && (!rec.snapshot.empty() || !rec.log.empty()))
+    st.log->info("{} on vnode {} starts from its last snapshot ({} bytes){}", d.name,
+                 ctx_vnode(st), rec.snapshot.size(),
+                 d.durable ? " and " + std::to_string(rec.log.size()) + " events logged since"
+                           : std::string{});
+  auto* inst = start_instance(self, d, use_handed ? *handed : rec.snapshot, rec.claim, !use_handed);
+  if (!inst || !d.durable)
+    return;
+  auto dl = std::make_unique<durable_log>();
+  dl->id = id;
+  dl->claim = rec.claim;
+  dl->generation = ++st.generation;
+  dl->logged_upto = rec.next_pos - 1;
+  dl->saved_pos = rec.snapshot_pos;
+  dl->given = decode_seen(rec.seen);
+  for (auto& e : rec.log) { // after the restore: the mailbox keeps their order
+    if (dl->given[e.sender].contains(e.seq))
+      continue; // in the snapshot already
+    dl->given[e.sender].insert(e.seq);
+    dl->unsaved_bytes += e.key.size() + e.payload.size();
+    caf::anon_send(inst->handle,
+                   event{std::move(e.key), std::move(e.payload),
+                         {{sender_header, std::to_string(e.sender)},
+                          {sequence_header, std::to_string(e.seq)}}});
+  }
+  st.seen[d.name] = dl->given;
+  inst->durable = std::move(dl);
+  if (!rec.log.empty()) { // saved at once: the log it replayed goes before new appends
+    delivered_to(self, *inst, rec.log.size());
+    save_snapshot(self, d.name, *inst, d);
+  }
+}
+
 void start_from_record(vnode_ptr self, const state::deployment_spec& d,
                        std::optional<std::string> handed) {
   auto& st = self->state;
@@ -201,50 +247,8 @@ void start_from_record(vnode_ptr self, const state::deployment_spec& d,
   propose_instance(
     self, state::instance_cmd{state::instance_claim{record_of(st, d), epoch}},
     [self, d, handed, current](uint64_t, std::string& data) {
-      if (!current())
-        return;
-      auto& st = self->state;
-      state::instance_id id;
-      state::instance_record rec;
-      if (!state::decode_record(data, id, rec)) {
-        st.log->error("the record of {} on {} does not decode: starting it again", d.name,
-                      what(self));
-        restart_soon(self);
-        return;
-      }
-      bool use_handed = handed && !d.durable; // a durable record has every event: replay it
-      if (!use_handed && (!rec.snapshot.empty() || !rec.log.empty()))
-        st.log->info("{} on vnode {} starts from its last snapshot ({} bytes){}", d.name,
-                     ctx_vnode(st), rec.snapshot.size(),
-                     d.durable ? " and " + std::to_string(rec.log.size()) + " events logged since"
-                               : std::string{});
-      auto* inst = start_instance(self, d, use_handed ? *handed : rec.snapshot, rec.claim,
-                                  !use_handed);
-      if (!inst || !d.durable)
-        return;
-      auto dl = std::make_unique<durable_log>();
-      dl->id = id;
-      dl->claim = rec.claim;
-      dl->generation = ++st.generation;
-      dl->logged_upto = rec.next_pos - 1;
-      dl->saved_pos = rec.snapshot_pos;
-      dl->given = decode_seen(rec.seen);
-      for (auto& e : rec.log) { // after the restore: the mailbox keeps their order
-        if (dl->given[e.sender].contains(e.seq))
-          continue; // in the snapshot already
-        dl->given[e.sender].insert(e.seq);
-        dl->unsaved_bytes += e.key.size() + e.payload.size();
-        caf::anon_send(inst->handle,
-                       event{std::move(e.key), std::move(e.payload),
-                             {{sender_header, std::to_string(e.sender)},
-                              {sequence_header, std::to_string(e.seq)}}});
-      }
-      st.seen[d.name] = dl->given;
-      inst->durable = std::move(dl);
-      if (!rec.log.empty()) { // saved at once: the log it replayed goes before new appends
-        delivered_to(self, *inst, rec.log.size());
-        save_snapshot(self, d.name, *inst, d);
-      }
+      if (current())
+        start_claimed(self, d, handed, data);
     },
     [self, d, current](state::instance_refusal r, const std::string& why) {
       if (!current())
