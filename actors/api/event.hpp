@@ -1,12 +1,13 @@
 // What a deployed actor sees (the public API for user actors): the events it handles and the
 // context it was started with. A deployed actor is an ordinary CAF actor that handles
 //   troupe::event                  -> std::string   its reply (`troupe ctl request` prints it)
-// and may handle, to keep its state when its vnode moves to another worker,
+// and may handle, to keep its state when its vnode moves to another worker (and, with
+// snapshots or `--durable`, when its worker crashes),
 //   (troupe::snapshot_atom)        -> std::string   its state as bytes
 //   (troupe::restore_atom, bytes)                   the state a snapshot returned
 // and, to show its state in the console (`troupe ctl inspect`),
 //   (troupe::dump_atom)            -> std::string   its state, readable by people
-// plus any message type the user registers with CAF.
+// plus any message type the user registers with CAF (see send.hpp: routed to it by key).
 #pragma once
 
 #include <caf/actor.hpp>
@@ -75,7 +76,8 @@ struct context {
 };
 
 /// (snapshot_atom) -> std::string: asks an instance for its state as bytes, before its
-/// vnode moves and every `snapshot-every-ms`.
+/// vnode moves, every `snapshot-every-ms` and (a durable deployment) every second; kept in the
+/// instance's record in the cluster state, from which the instance restarts after a crash.
 using snapshot_atom = caf::atom_constant<caf::atom("t_snapsht")>;
 /// (restore_atom, std::string): hands an instance the state a snapshot returned.
 using restore_atom = caf::atom_constant<caf::atom("t_restore")>;
