@@ -528,10 +528,8 @@ void on_instance_down(vnode_ptr self, const caf::down_msg& dm) {
     return;
   auto name = it->second;
   st.by_addr.erase(it);
-  if (auto i = st.instances.find(name); i != st.instances.end() && i->second.durable) {
+  if (auto i = st.instances.find(name); i != st.instances.end() && i->second.durable)
     fail_durable_batches(self, i->second, name + " on " + what(self) + " crashed");
-    st.seen.erase(name); // its record has the truth: it is read again as the instance restarts
-  }
   st.instances.erase(name);
   if (auto r = st.reg_seq.find(name); r != st.reg_seq.end())
     st.cfg().registry->exited(r->second, self->system().render(dm.reason), "restarting");

@@ -68,7 +68,8 @@ struct durable_log {
   std::set<uint64_t> open;     // appends not answered yet
   std::map<uint64_t, durable_batch> batches;  // not answered yet
   uint64_t next_batch = 1;
-  seen_table given;            // the (sender, seq) of the events it was given (for snapshots)
+  seen_table given;            // the (sender, seq) of the events it was given: retries are
+                               // skipped by it, and a snapshot carries it
   bool warned_no_snapshot = false;
 
   /// The position of the last event given, once the appends on their way are logged.
@@ -99,6 +100,7 @@ struct vnode_actor_state {
   std::map<caf::actor_addr, std::string> by_addr;
   std::map<std::string, uint64_t> reg_seq;     // deployment -> its registry id
   std::map<std::string, seen_table> seen;      // deployment -> at-least-once events handled
+                                               // (a durable one's: durable_log::given)
   std::map<std::string, std::string> states;   // deployment -> state from the old owner
   std::set<std::string> claiming;              // deployments whose record is being claimed
   uint64_t generation = 0;                     // of instance starts (durable_log::generation)

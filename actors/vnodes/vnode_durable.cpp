@@ -55,11 +55,11 @@ void start_again(vnode_ptr self, const std::string& dep, const std::string& why)
   self->state.log->warn("durable {} on {} starts again from its record: {}", dep, what(self),
                         why);
   drop_instance(self, dep); // fails the batches it owes: their senders send them again
-  self->state.seen.erase(dep);
   restart_soon(self);
 }
 
 /// Gives the instance the fresh events of batch `id` (answered in order into its gather).
+/// Their (sender, seq) are in its table already (deliver_durable).
 void give(vnode_ptr self, const std::string& dep, instance& inst, uint64_t id,
           const std::shared_ptr<reliable_batch>& gather, const std::vector<size_t>& index,
           std::vector<std::string>& keys, std::vector<std::string>& payloads,
@@ -70,7 +70,6 @@ void give(vnode_ptr self, const std::string& dep, instance& inst, uint64_t id,
   auto n = index.size();
   for (size_t k = 0; k < n; ++k) {
     auto i = index[k];
-    dl.given[gather->sender].insert(seqs[i]);
     dl.unsaved_bytes += keys[i].size() + payloads[i].size();
     event e{std::move(keys[i]), std::move(payloads[i]),
             {{sender_header, gather->sender_text}, {sequence_header, std::to_string(seqs[i])}}};
@@ -115,7 +114,9 @@ void deliver_durable(vnode_ptr self, const std::string& dep, instance& inst,
                      std::vector<std::string> payloads, std::vector<uint64_t> seqs) {
   auto& st = self->state;
   auto& dl = *inst.durable;
-  auto& seen = st.seen[dep][b->sender];
+  // A durable instance is given an event as its append is proposed: the table of what it was
+  // given is also the one that recognizes retries.
+  auto& seen = dl.given[b->sender];
   std::vector<size_t> fresh;
   b->replies.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -222,7 +223,6 @@ void start_claimed(vnode_ptr self, const state::deployment_spec& d,
                          {{sender_header, std::to_string(e.sender)},
                           {sequence_header, std::to_string(e.seq)}}});
   }
-  st.seen[d.name] = dl->given;
   inst->durable = std::move(dl);
   if (!rec.log.empty()) { // saved at once: the log it replayed goes before new appends
     delivered_to(self, *inst, rec.log.size());

@@ -141,7 +141,6 @@ bool decode_record(const std::string& bytes, instance_id& id, instance_record& o
   return x.ParseFromString(bytes) && get(x, id, out);
 }
 
-// Used by the state machine's snapshots (state_machine.cpp).
 void put_instances(const instance_store& s, pb::StateSnapshot& out) {
   for (auto& [id, r] : s.all())
     put(id, r, *out.add_instances());

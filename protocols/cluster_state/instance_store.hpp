@@ -19,6 +19,10 @@
 #include <variant>
 #include <vector>
 
+namespace troupe::cluster_state::wire {
+class StateSnapshot;
+} // namespace troupe::cluster_state::wire
+
 namespace troupe::state {
 
 /// Which instance: a deployment (by name and the log index it was created at: a deployment
@@ -145,5 +149,11 @@ std::string encode_record(const instance_id& id, const instance_record* r);
 
 /// Decodes what encode_record returns; false when malformed.
 bool decode_record(const std::string& bytes, instance_id& id, instance_record& out);
+
+/// Puts every record of `s` in a snapshot of the cluster state.
+void put_instances(const instance_store& s, cluster_state::wire::StateSnapshot& out);
+
+/// Restores the records of a snapshot; false when one is malformed.
+bool get_instances(const cluster_state::wire::StateSnapshot& in, instance_store& s);
 
 } // namespace troupe::state

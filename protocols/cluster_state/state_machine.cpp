@@ -10,9 +10,6 @@
 
 namespace troupe::state {
 
-void put_instances(const instance_store& s, troupe::cluster_state::wire::StateSnapshot& out);
-bool get_instances(const troupe::cluster_state::wire::StateSnapshot& in, instance_store& s);
-
 namespace pb = troupe::cluster_state::wire;
 namespace ms = troupe::membership;
 
